@@ -1,0 +1,263 @@
+//===- memscope/LogFormat.h - The one on-disk log format --------*- C++ -*-===//
+//
+// Shared by libmemscope_rt (writer) and memscope-merge (reader). The format is
+// specified in docs/log-format.md; this header is its single implementation.
+//
+// A run writes  <MEMSCOPE_OUT>/<exe>.<pid>/  holding
+//   process.log      process info, modules, site tables, process end
+//   t<N>.log         one per concurrently live thread slot; a slot is reused
+//                    by later threads, so a file holds several thread spans.
+//
+// Every file is a 64-byte FileHeader followed by 8-byte aligned records:
+//   RecordHeader { u8 type; u8 flags; u16 payload_size; u32 crc32c }
+// The CRC covers type, flags, size and payload. The writer stores the payload
+// first and the header last, so a reader stops at the first all-zero header
+// (unwritten tail of a file-backed buffer) and detects a torn or corrupted
+// record by its CRC. All integers are little-endian. Header-only and
+// allocation-free: the runtime includes it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEMSCOPE_LOGFORMAT_H
+#define MEMSCOPE_LOGFORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+namespace memscope {
+namespace log {
+
+constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
+constexpr uint16_t kVersionMajor = 1; // readers reject a newer major
+constexpr uint16_t kVersionMinor = 0; // readers accept any minor
+constexpr uint32_t kFileHeaderSize = 64;
+constexpr uint32_t kRecordAlign = 8;
+constexpr uint32_t kMaxPayload = 0xFFFF;
+constexpr uint32_t kMaxStackDepth = 256;
+constexpr uint32_t kMaxNameLength = 64;
+
+enum class FileKind : uint16_t { Process = 1, Thread = 2 };
+
+struct FileHeader {
+  char magic[8];
+  uint16_t version_major;
+  uint16_t version_minor;
+  uint16_t header_size;
+  uint16_t kind; // FileKind
+  uint32_t pid;
+  uint32_t slot; // thread slot index for thread files, 0 for process.log
+  uint64_t start_realtime_ns;
+  uint64_t start_monotonic_ns;
+  uint8_t reserved[24];
+};
+static_assert(sizeof(FileHeader) == kFileHeaderSize, "file header layout");
+
+enum class RecordType : uint8_t {
+  End = 0, // all-zero header: no more data
+  // process.log
+  ProcessInfo = 1,
+  Module = 2,
+  Site = 3,
+  ProcessEnd = 4,
+  Warning = 5,
+  Padding = 6, // filler with a valid CRC; readers skip it
+  // t<N>.log
+  ThreadStart = 16,
+  ThreadName = 17,
+  ThreadEnd = 18,
+  Alloc = 19,
+  Free = 20,
+  Stack = 21,
+};
+
+struct RecordHeader {
+  uint8_t type;
+  uint8_t flags;
+  uint16_t payload_size;
+  uint32_t crc;
+};
+static_assert(sizeof(RecordHeader) == 8, "record header layout");
+
+enum class SamplingMode : uint32_t { Bytes = 1, Rate = 2, Exact = 3 };
+
+//===-- Fixed-size payloads -------------------------------------------===//
+
+struct ProcessInfoRecord {
+  uint32_t pid;
+  uint32_t ppid;
+  uint32_t sampling_mode; // SamplingMode
+  uint32_t stack_depth;
+  uint64_t sample_interval_bytes; // Bytes mode: mean of the exponential
+  double sample_rate;             // Rate mode: per-allocation probability
+  uint64_t min_allocation_size;   // smaller requests are never sampled
+  uint64_t start_realtime_ns;
+  uint64_t start_monotonic_ns;
+  // Followed by: u16 length + executable path bytes.
+};
+
+enum ModuleFlags : uint32_t { ModuleHasSites = 1 };
+
+struct ModuleRecord {
+  uint64_t load_bias;  // dlpi_addr: runtime address = file vaddr + bias
+  uint64_t text_begin; // lowest executable PT_LOAD runtime address
+  uint64_t text_end;   // one past the highest
+  uint32_t flags;      // ModuleFlags
+  uint8_t build_id_size;
+  uint8_t build_id[32];
+  uint8_t pad[3];
+  // Followed by: u16 length + path bytes.
+};
+
+struct SiteRecord {
+  uint64_t id;
+  uint64_t module_text_addr; // an address inside the defining module
+  uint32_t kind;             // msc_site_kind
+  uint32_t line;
+  uint32_t column;
+  uint32_t inline_depth;
+  // Followed by: str file, str dir, str function, then inline_depth times
+  // { u32 line, u32 column, str function, str file, str dir }.
+  // str = u16 length + bytes.
+};
+
+struct ProcessEndRecord {
+  uint64_t monotonic_ns;
+  uint64_t dropped_records;   // records the runtime could not write
+  uint64_t untracked_samples; // sampled blocks the live table could not hold
+  uint64_t threads_started;
+  int32_t exit_kind; // 0 = normal exit
+  uint32_t reserved;
+};
+
+struct ThreadStartRecord {
+  uint64_t thread_id; // process-unique, never reused (1 = first thread)
+  uint64_t os_tid;
+  uint64_t parent_thread_id; // 0 when unknown
+  uint64_t spawn_site;       // 0 when spawned by uninstrumented code
+  uint64_t monotonic_ns;
+  // Followed by: u16 length + thread name bytes (may be empty).
+};
+
+struct ThreadEndRecord {
+  uint64_t thread_id;
+  uint64_t monotonic_ns;
+  uint64_t cpu_user_ns;
+  uint64_t cpu_system_ns;
+};
+
+struct AllocRecord {
+  uint64_t sample_id; // process-unique; Free records name it
+  uint64_t site_id;   // 0 for MSC_KIND_INDIRECT samples
+  uint64_t address;
+  uint64_t size;
+  uint64_t monotonic_ns;
+  uint64_t stack_id; // 0 = no stack captured
+  double weight;     // allocations this sample stands for (>= 1)
+  uint32_t kind;     // msc_site_kind
+  uint32_t flags;    // AllocFlags
+};
+
+enum AllocFlags : uint32_t {
+  // The live table was full: a free of this block cannot be observed, so it
+  // must not be reported as live at exit.
+  AllocUntracked = 1,
+};
+
+struct FreeRecord {
+  uint64_t sample_id;
+  uint64_t site_id; // freeing site, 0 when freed by uninstrumented code
+  uint64_t monotonic_ns;
+};
+
+struct StackRecordHeader {
+  uint64_t stack_id;
+  uint32_t depth;
+  uint32_t reserved;
+  // Followed by: depth x u64 return addresses, innermost first.
+};
+
+//===-- CRC32C (Castagnoli), table-driven; shared by writer and reader -===//
+
+struct Crc32cTable {
+  uint32_t entries[256];
+  constexpr Crc32cTable() : entries() {
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k)
+        c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+      entries[i] = c;
+    }
+  }
+};
+inline constexpr Crc32cTable kCrc32cTable{};
+
+inline uint32_t crc32cUpdate(uint32_t crc, const void *data, size_t size) {
+  const uint8_t *bytes = static_cast<const uint8_t *>(data);
+  for (size_t i = 0; i < size; ++i)
+    crc = kCrc32cTable.entries[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
+  return crc;
+}
+
+/// CRC of a record: its first four header bytes, then its payload.
+inline uint32_t recordCrc(const RecordHeader &header, const void *payload) {
+  uint32_t crc = crc32cUpdate(0xFFFFFFFFu, &header, 4);
+  crc = crc32cUpdate(crc, payload, header.payload_size);
+  return ~crc;
+}
+
+inline constexpr uint32_t alignedRecordSize(uint32_t payload_size) {
+  return (sizeof(RecordHeader) + payload_size + kRecordAlign - 1) &
+         ~(kRecordAlign - 1);
+}
+
+inline void initFileHeader(FileHeader &header, FileKind kind, uint32_t pid,
+                           uint32_t slot, uint64_t realtime_ns,
+                           uint64_t monotonic_ns) {
+  memset(&header, 0, sizeof(header));
+  memcpy(header.magic, kMagic, sizeof(kMagic));
+  header.version_major = kVersionMajor;
+  header.version_minor = kVersionMinor;
+  header.header_size = kFileHeaderSize;
+  header.kind = static_cast<uint16_t>(kind);
+  header.pid = pid;
+  header.slot = slot;
+  header.start_realtime_ns = realtime_ns;
+  header.start_monotonic_ns = monotonic_ns;
+}
+
+/// Appends variable-length payload parts into a caller-provided buffer.
+class PayloadBuilder {
+public:
+  PayloadBuilder(uint8_t *buffer, size_t capacity)
+      : Buffer(buffer), Capacity(capacity) {}
+  void bytes(const void *data, size_t size) {
+    if (Size + size > Capacity) {
+      Overflow = true;
+      return;
+    }
+    memcpy(Buffer + Size, data, size);
+    Size += size;
+  }
+  template <typename T> void pod(const T &value) { bytes(&value, sizeof(T)); }
+  /// u16 length + bytes; a null string is written as empty.
+  void str(const char *text) {
+    size_t length = text ? strlen(text) : 0;
+    if (length > 0xFFFF)
+      length = 0xFFFF;
+    pod(static_cast<uint16_t>(length));
+    bytes(text, length);
+  }
+  size_t size() const { return Size; }
+  bool overflowed() const { return Overflow; }
+
+private:
+  uint8_t *Buffer;
+  size_t Capacity;
+  size_t Size = 0;
+  bool Overflow = false;
+};
+
+} // namespace log
+} // namespace memscope
+
+#endif // MEMSCOPE_LOGFORMAT_H

@@ -1,0 +1,81 @@
+//===-- Compat.h - Every LLVM version difference the pass depends on -----===//
+//
+// MemscopePass supports LLVM 14 to 22. All version-dependent code lives here
+// so that MemscopePass.cpp never tests LLVM_VERSION_MAJOR itself.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEMSCOPE_PASS_COMPAT_H
+#define MEMSCOPE_PASS_COMPAT_H
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/IR/BasicBlock.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/Passes/OptimizationLevel.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/xxhash.h"
+
+#if LLVM_VERSION_MAJOR >= 22
+#include "llvm/Plugins/PassPlugin.h"
+#else
+#include "llvm/Passes/PassPlugin.h"
+#endif
+
+namespace memscope {
+namespace compat {
+
+/// The pointer type the runtime ABI uses for addresses (`i8*` / `ptr`).
+inline llvm::PointerType *bytePtrTy(llvm::LLVMContext &Ctx) {
+#if LLVM_VERSION_MAJOR >= 15
+  return llvm::PointerType::getUnqual(Ctx);
+#else
+  return llvm::Type::getInt8PtrTy(Ctx);
+#endif
+}
+
+/// A 64-bit hash that is identical on every supported LLVM version, so site
+/// IDs do not change when the compiler is upgraded.
+inline uint64_t stableHash64(llvm::StringRef Data) {
+  return llvm::xxHash64(Data);
+}
+
+inline bool startsWith(llvm::StringRef Text, llvm::StringRef Prefix) {
+#if LLVM_VERSION_MAJOR >= 16
+  return Text.starts_with(Prefix);
+#else
+  return Text.startswith(Prefix);
+#endif
+}
+
+/// The first instruction of \p BB that is not a PHI node.
+inline llvm::Instruction *firstNonPHI(llvm::BasicBlock &BB) {
+#if LLVM_VERSION_MAJOR >= 20
+  return &*BB.getFirstNonPHIIt();
+#else
+  return BB.getFirstNonPHI();
+#endif
+}
+
+/// Registers \p Callback to run at the end of the optimisation pipeline.
+/// LLVM 20 added the LTO phase argument; we ignore it because the pass marks
+/// the module and never instruments twice.
+template <typename CallbackT>
+void registerOptimizerLast(llvm::PassBuilder &PB, CallbackT Callback) {
+#if LLVM_VERSION_MAJOR >= 20
+  PB.registerOptimizerLastEPCallback(
+      [Callback](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level,
+                 llvm::ThinOrFullLTOPhase) { Callback(MPM, Level); });
+#else
+  PB.registerOptimizerLastEPCallback(
+      [Callback](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level) {
+        Callback(MPM, Level);
+      });
+#endif
+}
+
+} // namespace compat
+} // namespace memscope
+
+#endif // MEMSCOPE_PASS_COMPAT_H

@@ -1,0 +1,709 @@
+//===-- MemscopePass.cpp - Instrument allocation sites for Memscope ------===//
+//
+// DESCRIPTION:
+//   Gives every allocation, reallocation and free call site (both `call` and
+//   `invoke`) a stable 64-bit site ID and instruments it for libmemscope_rt:
+//
+//   * allocation: an inline Poisson countdown on a thread-local byte counter.
+//     The not-sampled path is a load, a subtract, two stores and a branch;
+//     only when the counter goes negative does the code call
+//     __memscope_alloc_sampled(site, ptr, size). While the call runs, a
+//     thread-local flag tells the runtime's malloc interposers not to count
+//     the same allocation again.
+//   * free/delete: an inline lookup of the pointer's hash in the runtime's
+//     live-sample filter (a load and a compare); only a possible hit calls
+//     __memscope_free_sampled(site, ptr).
+//
+//   Each module also gets a table of its sites (kind, file, line, column,
+//   function, inlined-at chain) in section `memscope_sites`, which a
+//   DSO-wide constructor in a comdat registers with the runtime.
+//
+//   The pass runs at the end of the optimisation pipeline, so it sees only
+//   the allocations that survive inlining and heap elision, and it marks the
+//   module so that it never instruments it twice (LTO pre-link included).
+//
+// USAGE:
+//   clang -O2 -g -fpass-plugin=<prefix>/lib/MemscopePass.so app.c \
+//         -L<prefix>/lib -Wl,-rpath,<prefix>/lib -lmemscope_rt
+//   opt -load-pass-plugin=<prefix>/lib/MemscopePass.so -passes=memscope \
+//       -S in.ll -o out.ll
+//   opt ... -passes='memscope<ignorelist=skip.txt>' ...
+//
+//   The environment variable MEMSCOPE_PASS_OPTIONS takes the same options
+//   as the pipeline parameters, separated by ':' (e.g. ignorelist=skip.txt).
+//   The ignore list uses the sanitizer special-case-list format:
+//     src:*/third_party/*
+//     fun:*hot_loop*
+//
+//===----------------------------------------------------------------------===//
+
+#include "Compat.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/SpecialCaseList.h"
+#include "llvm/Support/VirtualFileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include "llvm/Transforms/Utils/BuildLibCalls.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include "memscope/abi.h"
+
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace llvm;
+
+namespace {
+
+//===-- Names shared with the runtime (see memscope/abi.h) ---------------===//
+constexpr char kPassName[] = "memscope";
+constexpr char kTlsName[] = MEMSCOPE_TLS_NAME;
+constexpr char kLiveFilterName[] = MEMSCOPE_LIVE_FILTER_NAME;
+constexpr char kAllocSampledName[] = "__memscope_alloc_sampled";
+constexpr char kFreeSampledName[] = "__memscope_free_sampled";
+constexpr char kRegisterSitesName[] = "__memscope_register_sites";
+constexpr char kAbiMarkerName[] = MEMSCOPE_ABI_MARKER_NAME;
+constexpr char kSitesSection[] = MEMSCOPE_SITES_SECTION;
+constexpr char kModuleCtorName[] = "memscope.module_ctor";
+constexpr char kInstrumentedFlag[] = "memscope.instrumented";
+constexpr char kRuntimePrefix[] = "__memscope";
+constexpr char kOptionsEnvVar[] = "MEMSCOPE_PASS_OPTIONS";
+constexpr int kCtorPriority = 2; // like the sanitizers: before user ctors
+constexpr unsigned kTlsCountdownField = 0;
+constexpr unsigned kTlsInCallField = 1;
+
+struct PassOptions {
+  std::string IgnoreListPath;
+};
+
+/// How to read an allocator call: which arguments make up the size, and where
+/// the new block's address is.
+struct AllocatorCall {
+  msc_site_kind Kind = MSC_KIND_UNKNOWN;
+  bool IsFree = false;
+  int SizeArg = -1;       // the byte count, or the element count for calloc
+  int SizeFactorArg = -1; // the element size for calloc and reallocarray
+  int StringArg = -1;     // strdup/strndup: size comes from strlen/strnlen
+  int MaxLengthArg = -1;  // strndup's bound
+  int OutPtrArg = -1;     // posix_memalign writes the pointer here
+  int FreedPtrArg = -1;   // free and delete
+};
+
+struct AllocatorName {
+  const char *Name;
+  AllocatorCall Call;
+};
+
+AllocatorCall allocCall(msc_site_kind Kind, int SizeArg, int FactorArg = -1) {
+  AllocatorCall C;
+  C.Kind = Kind;
+  C.SizeArg = SizeArg;
+  C.SizeFactorArg = FactorArg;
+  return C;
+}
+
+AllocatorCall freeCall(msc_site_kind Kind) {
+  AllocatorCall C;
+  C.Kind = Kind;
+  C.IsFree = true;
+  C.FreedPtrArg = 0;
+  return C;
+}
+
+/// Classifies a C allocator entry point by name.
+std::optional<AllocatorCall> classifyCName(StringRef Name) {
+  static const AllocatorName Table[] = {
+      {"malloc", allocCall(MSC_KIND_MALLOC, 0)},
+      {"calloc", allocCall(MSC_KIND_CALLOC, 0, 1)},
+      {"realloc", allocCall(MSC_KIND_REALLOC, 1)},
+      {"reallocarray", allocCall(MSC_KIND_REALLOCARRAY, 1, 2)},
+      {"aligned_alloc", allocCall(MSC_KIND_ALIGNED_ALLOC, 1)},
+      {"memalign", allocCall(MSC_KIND_MEMALIGN, 1)},
+      {"valloc", allocCall(MSC_KIND_VALLOC, 0)},
+      {"free", freeCall(MSC_KIND_FREE)},
+  };
+  for (const AllocatorName &Entry : Table)
+    if (Name == Entry.Name)
+      return Entry.Call;
+  if (Name == "posix_memalign") {
+    AllocatorCall C = allocCall(MSC_KIND_POSIX_MEMALIGN, 2);
+    C.OutPtrArg = 0;
+    return C;
+  }
+  if (Name == "strdup" || Name == "strndup") {
+    AllocatorCall C;
+    C.Kind = Name == "strdup" ? MSC_KIND_STRDUP : MSC_KIND_STRNDUP;
+    C.StringArg = 0;
+    C.MaxLengthArg = Name == "strndup" ? 1 : -1;
+    return C;
+  }
+  return std::nullopt;
+}
+
+/// Classifies the Itanium-mangled operator new/delete family: every overload
+/// (sized, aligned, nothrow, hot/cold hints) takes the size or the pointer as
+/// its first argument.
+std::optional<AllocatorCall> classifyCxxName(StringRef Name) {
+  if (memscope::compat::startsWith(Name, "_Znwm") || memscope::compat::startsWith(Name, "_Znwj"))
+    return allocCall(MSC_KIND_NEW, 0);
+  if (memscope::compat::startsWith(Name, "_Znam") || memscope::compat::startsWith(Name, "_Znaj"))
+    return allocCall(MSC_KIND_NEW_ARRAY, 0);
+  if (memscope::compat::startsWith(Name, "_ZdlPv"))
+    return freeCall(MSC_KIND_DELETE);
+  if (memscope::compat::startsWith(Name, "_ZdaPv"))
+    return freeCall(MSC_KIND_DELETE_ARRAY);
+  return std::nullopt;
+}
+
+/// Recognises allocator calls. TargetLibraryInfo validates the prototype of
+/// every function it knows; names it does not know in this LLVM version are
+/// checked for arity so that an unrelated function of the same name is left
+/// alone.
+std::optional<AllocatorCall> classifyCall(const CallBase &Call,
+                                          const TargetLibraryInfo &TLI) {
+  const Function *Callee = Call.getCalledFunction();
+  if (!Callee || Callee->isIntrinsic() || !Callee->isDeclaration())
+    return std::nullopt;
+  StringRef Name = Callee->getName();
+  std::optional<AllocatorCall> Result = classifyCName(Name);
+  if (!Result)
+    Result = classifyCxxName(Name);
+  if (!Result)
+    return std::nullopt;
+  LibFunc Func;
+  if (TLI.getLibFunc(Name, Func)) {
+    if (!TLI.getLibFunc(*Callee, Func))
+      return std::nullopt; // wrong prototype: not the allocator
+  }
+  int MaxArg = std::max({Result->SizeArg, Result->SizeFactorArg,
+                         Result->StringArg, Result->MaxLengthArg,
+                         Result->OutPtrArg, Result->FreedPtrArg});
+  if (static_cast<int>(Call.arg_size()) <= MaxArg)
+    return std::nullopt;
+  if (!Result->IsFree && Result->OutPtrArg < 0 &&
+      !Call.getType()->isPointerTy())
+    return std::nullopt;
+  return Result;
+}
+
+/// One frame of a source location: the site itself or an inlined-at caller.
+struct SourceFrame {
+  std::string Function;
+  std::string File;
+  std::string Dir;
+  unsigned Line = 0;
+  unsigned Column = 0;
+};
+
+struct SiteInfo {
+  uint64_t Id = 0;
+  msc_site_kind Kind = MSC_KIND_UNKNOWN;
+  SourceFrame Where;
+  std::vector<SourceFrame> InlinedAt; // innermost caller first
+};
+
+SourceFrame frameOf(const DILocation *Loc) {
+  SourceFrame Frame;
+  Frame.Line = Loc->getLine();
+  Frame.Column = Loc->getColumn();
+  Frame.File = Loc->getFilename().str();
+  Frame.Dir = Loc->getDirectory().str();
+  if (const DISubprogram *SP = Loc->getScope()->getSubprogram()) {
+    StringRef Linkage = SP->getLinkageName();
+    Frame.Function = (Linkage.empty() ? SP->getName() : Linkage).str();
+  }
+  return Frame;
+}
+
+/// Worker: instruments one module.
+class ModuleInstrumenter {
+public:
+  ModuleInstrumenter(Module &M, ModuleAnalysisManager &MAM,
+                     const PassOptions &Options)
+      : M(M), Ctx(M.getContext()), FAM(MAM.getResult<
+                                           FunctionAnalysisManagerModuleProxy>(
+                                              M)
+                                           .getManager()) {
+    loadIgnoreList(Options.IgnoreListPath);
+  }
+
+  bool run();
+
+private:
+  void initializeCallbacks();
+  bool shouldInstrument(const Function &F) const;
+  void instrumentAllocation(CallBase &Call, const AllocatorCall &Info,
+                            const TargetLibraryInfo &TLI);
+  void instrumentFree(CallBase &Call, const AllocatorCall &Info);
+  Value *requestSize(IRBuilder<> &B, CallBase &Call, const AllocatorCall &Info,
+                     const TargetLibraryInfo &TLI);
+  Instruction *firstInsertionPointAfter(CallBase &Call);
+  uint64_t siteFor(const CallBase &Call, msc_site_kind Kind);
+  void emitSiteTable();
+  Constant *stringConstant(StringRef Text);
+  Constant *framesConstant(const std::vector<SourceFrame> &Frames);
+  void loadIgnoreList(const std::string &Path);
+
+  Module &M;
+  LLVMContext &Ctx;
+  FunctionAnalysisManager &FAM;
+  std::unique_ptr<SpecialCaseList> IgnoreList;
+
+  Type *Int16Ty = nullptr;
+  Type *Int32Ty = nullptr;
+  Type *Int64Ty = nullptr;
+  PointerType *PtrTy = nullptr;
+  StructType *ThreadFastTy = nullptr;
+  StructType *InlineFrameTy = nullptr;
+  StructType *SiteDescTy = nullptr;
+  StructType *ModuleSitesTy = nullptr;
+  GlobalVariable *ThreadFast = nullptr;
+  GlobalVariable *LiveFilter = nullptr;
+  FunctionCallee AllocSampled;
+  FunctionCallee FreeSampled;
+  FunctionCallee RegisterSites;
+
+  std::vector<SiteInfo> Sites;
+  DenseMap<uint64_t, size_t> SiteIndexById;
+  DenseMap<const Function *, unsigned> UndebuggedOrdinal;
+  StringMap<Constant *> Strings;
+  SmallPtrSet<BasicBlock *, 8> HandledLandingPads;
+};
+
+void ModuleInstrumenter::loadIgnoreList(const std::string &Path) {
+  if (Path.empty())
+    return;
+  std::string Error;
+  IgnoreList = SpecialCaseList::create({Path}, *vfs::getRealFileSystem(),
+                                       Error);
+  if (!IgnoreList)
+    report_fatal_error(Twine("memscope: cannot read ignore list: ") + Error,
+                       /*gen_crash_diag=*/false);
+}
+
+void ModuleInstrumenter::initializeCallbacks() {
+  Int16Ty = Type::getInt16Ty(Ctx);
+  Int32Ty = Type::getInt32Ty(Ctx);
+  Int64Ty = Type::getInt64Ty(Ctx);
+  PtrTy = memscope::compat::bytePtrTy(Ctx);
+
+  ThreadFastTy = StructType::get(Int64Ty, Int32Ty, Int32Ty);
+  InlineFrameTy = StructType::get(PtrTy, PtrTy, PtrTy, Int32Ty, Int32Ty);
+  SiteDescTy = StructType::get(Int64Ty, Int32Ty, Int32Ty, Int32Ty, Int32Ty,
+                               PtrTy, PtrTy, PtrTy, PtrTy);
+  ModuleSitesTy = StructType::get(Int32Ty, Int32Ty, PtrTy, PtrTy, PtrTy);
+
+  ThreadFast = cast<GlobalVariable>(
+      M.getOrInsertGlobal(kTlsName, ThreadFastTy, [&] {
+        auto *GV = new GlobalVariable(
+            M, ThreadFastTy, /*isConstant=*/false, GlobalValue::ExternalLinkage,
+            nullptr, kTlsName, nullptr, GlobalValue::InitialExecTLSModel);
+        return GV;
+      }));
+  ArrayType *FilterTy =
+      ArrayType::get(Int16Ty, 1ull << MEMSCOPE_LIVE_FILTER_BITS);
+  LiveFilter = cast<GlobalVariable>(M.getOrInsertGlobal(kLiveFilterName,
+                                                        FilterTy));
+
+  AttributeList NoUnwind = AttributeList().addFnAttribute(Ctx,
+                                                          Attribute::NoUnwind);
+  AllocSampled = M.getOrInsertFunction(kAllocSampledName, NoUnwind,
+                                       Type::getVoidTy(Ctx), Int64Ty, PtrTy,
+                                       Int64Ty);
+  FreeSampled = M.getOrInsertFunction(kFreeSampledName, NoUnwind,
+                                      Type::getVoidTy(Ctx), Int64Ty, PtrTy);
+  RegisterSites = M.getOrInsertFunction(kRegisterSitesName, NoUnwind,
+                                        Type::getVoidTy(Ctx), PtrTy, PtrTy);
+}
+
+bool ModuleInstrumenter::shouldInstrument(const Function &F) const {
+  if (F.isDeclaration() || memscope::compat::startsWith(F.getName(), kRuntimePrefix) ||
+      F.hasFnAttribute(Attribute::DisableSanitizerInstrumentation))
+    return false;
+  // An allocator's own body (a replaced operator new calling malloc, say)
+  // is the implementation of the site that called it: counting inside it
+  // would count that allocation twice.
+  if (classifyCName(F.getName()) || classifyCxxName(F.getName()))
+    return false;
+  if (!IgnoreList)
+    return true;
+  if (IgnoreList->inSection("", "fun", F.getName()))
+    return false;
+  StringRef File = M.getSourceFileName();
+  if (const DISubprogram *SP = F.getSubprogram())
+    File = SP->getFilename();
+  return !IgnoreList->inSection("", "src", File);
+}
+
+bool ModuleInstrumenter::run() {
+  if (M.getModuleFlag(kInstrumentedFlag))
+    return false;
+  initializeCallbacks();
+
+  std::vector<std::pair<CallBase *, AllocatorCall>> Work;
+  for (Function &F : M) {
+    if (!shouldInstrument(F))
+      continue;
+    const TargetLibraryInfo &TLI = FAM.getResult<TargetLibraryAnalysis>(F);
+    for (Instruction &I : instructions(F))
+      if (auto *Call = dyn_cast<CallBase>(&I))
+        if (std::optional<AllocatorCall> Info = classifyCall(*Call, TLI))
+          Work.emplace_back(Call, *Info);
+  }
+  for (auto &[Call, Info] : Work) {
+    Function &F = *Call->getFunction();
+    if (Info.IsFree)
+      instrumentFree(*Call, Info);
+    else
+      instrumentAllocation(*Call, Info, FAM.getResult<TargetLibraryAnalysis>(F));
+    FAM.invalidate(F, PreservedAnalyses::none());
+  }
+  if (!Sites.empty())
+    emitSiteTable();
+  M.addModuleFlag(Module::Override, kInstrumentedFlag, 1);
+  return !Work.empty();
+}
+
+/// Stable ID of a call site: a hash of kind, file, line, column, function and
+/// the inlined-at chain. Copies of one source site made by unrolling or
+/// inlining into the same caller share the ID. Without debug info the
+/// function name and the site's ordinal within the function stand in.
+uint64_t ModuleInstrumenter::siteFor(const CallBase &Call, msc_site_kind Kind) {
+  SiteInfo Site;
+  Site.Kind = Kind;
+  SmallString<256> Key;
+  raw_svector_ostream KeyOS(Key);
+  KeyOS << "kind=" << static_cast<unsigned>(Kind) << '\0';
+  if (const DILocation *Loc = Call.getDebugLoc().get()) {
+    Site.Where = frameOf(Loc);
+    for (const DILocation *At = Loc->getInlinedAt(); At;
+         At = At->getInlinedAt())
+      Site.InlinedAt.push_back(frameOf(At));
+  } else {
+    const Function &F = *Call.getFunction();
+    Site.Where.Function = F.getName().str();
+    Site.Where.File = M.getSourceFileName();
+    KeyOS << "ordinal=" << UndebuggedOrdinal[&F]++ << '\0';
+  }
+  auto AddFrame = [&](const SourceFrame &Frame) {
+    KeyOS << Frame.File << '\0' << Frame.Line << ':' << Frame.Column << '\0'
+          << Frame.Function << '\0';
+  };
+  AddFrame(Site.Where);
+  for (const SourceFrame &Frame : Site.InlinedAt)
+    AddFrame(Frame);
+  Site.Id = memscope::compat::stableHash64(Key.str());
+  if (Site.Id == 0) // 0 means "no site" in the logs
+    Site.Id = 1;
+  auto Inserted = SiteIndexById.try_emplace(Site.Id, Sites.size());
+  if (Inserted.second)
+    Sites.push_back(std::move(Site));
+  return Sites[Inserted.first->second].Id;
+}
+
+Value *ModuleInstrumenter::requestSize(IRBuilder<> &B, CallBase &Call,
+                                       const AllocatorCall &Info,
+                                       const TargetLibraryInfo &TLI) {
+  auto AsInt64 = [&](Value *V) { return B.CreateZExtOrTrunc(V, Int64Ty); };
+  if (Info.StringArg >= 0) {
+    Value *Str = Call.getArgOperand(Info.StringArg);
+    const DataLayout &DL = M.getDataLayout();
+    Value *Length;
+    if (Info.MaxLengthArg >= 0) {
+      FunctionCallee StrNLen =
+          M.getOrInsertFunction("strnlen", Int64Ty, PtrTy, Int64Ty);
+      Length = B.CreateCall(StrNLen, {B.CreatePointerCast(Str, PtrTy),
+                                      AsInt64(Call.getArgOperand(
+                                          Info.MaxLengthArg))});
+    } else {
+      Length = emitStrLen(Str, B, DL, &TLI);
+      if (!Length) // strlen unavailable (-fno-builtin): call it by name
+        Length = B.CreateCall(
+            M.getOrInsertFunction("strlen", Int64Ty, PtrTy),
+            {B.CreatePointerCast(Str, PtrTy)});
+    }
+    return B.CreateAdd(AsInt64(Length), ConstantInt::get(Int64Ty, 1));
+  }
+  Value *Size = AsInt64(Call.getArgOperand(Info.SizeArg));
+  if (Info.SizeFactorArg >= 0)
+    Size = B.CreateMul(Size, AsInt64(Call.getArgOperand(Info.SizeFactorArg)));
+  return Size;
+}
+
+/// The first point after \p Call on its normal path. For an invoke that is a
+/// new block on the edge to the normal destination.
+Instruction *ModuleInstrumenter::firstInsertionPointAfter(CallBase &Call) {
+  if (auto *Invoke = dyn_cast<InvokeInst>(&Call)) {
+    BasicBlock *Edge = SplitEdge(Invoke->getParent(), Invoke->getNormalDest());
+    return &*Edge->getFirstInsertionPt();
+  }
+  return Call.getNextNode();
+}
+
+void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
+                                              const AllocatorCall &Info,
+                                              const TargetLibraryInfo &TLI) {
+  uint64_t SiteId = siteFor(Call, Info.Kind);
+  IRBuilder<> B(&Call);
+  Value *Size = requestSize(B, Call, Info, TLI);
+
+  // Before the call: count the bytes down and mark the call as instrumented.
+  Value *Countdown =
+      B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsCountdownField);
+  Value *InCall = B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField);
+  Value *Remaining = B.CreateSub(B.CreateLoad(Int64Ty, Countdown), Size,
+                                 "memscope.remaining");
+  B.CreateStore(Remaining, Countdown);
+  B.CreateStore(ConstantInt::get(Int32Ty, 1), InCall);
+
+  // An exception leaves through the landing pad: clear the flag there too.
+  if (auto *Invoke = dyn_cast<InvokeInst>(&Call)) {
+    BasicBlock *Unwind = Invoke->getUnwindDest();
+    if (HandledLandingPads.insert(Unwind).second &&
+        isa<LandingPadInst>(memscope::compat::firstNonPHI(*Unwind))) {
+      IRBuilder<> UB(&*Unwind->getFirstInsertionPt());
+      UB.CreateStore(ConstantInt::get(Int32Ty, 0),
+                     UB.CreateStructGEP(ThreadFastTy, ThreadFast,
+                                        kTlsInCallField));
+    }
+  }
+
+  // After the call: clear the flag; call the runtime only when sampled.
+  Instruction *After = firstInsertionPointAfter(Call);
+  B.SetInsertPoint(After);
+  B.CreateStore(ConstantInt::get(Int32Ty, 0),
+                B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+  Value *Sampled = B.CreateICmpSLT(Remaining, ConstantInt::get(Int64Ty, 0),
+                                   "memscope.sampled");
+  if (Info.OutPtrArg >= 0) // posix_memalign: only a zero result allocated
+    Sampled = B.CreateAnd(
+        Sampled, B.CreateICmpEQ(&Call, ConstantInt::get(Call.getType(), 0)));
+  Instruction *Then = SplitBlockAndInsertIfThen(
+      Sampled, After, /*Unreachable=*/false,
+      MDBuilder(Ctx).createUnlikelyBranchWeights());
+  IRBuilder<> TB(Then);
+  Value *Ptr = &Call;
+  if (Info.OutPtrArg >= 0)
+    Ptr = TB.CreateLoad(PtrTy, TB.CreatePointerCast(
+                                   Call.getArgOperand(Info.OutPtrArg),
+                                   PointerType::getUnqual(PtrTy)));
+  TB.CreateCall(AllocSampled, {ConstantInt::get(Int64Ty, SiteId),
+                               TB.CreatePointerCast(Ptr, PtrTy), Size});
+}
+
+void ModuleInstrumenter::instrumentFree(CallBase &Call,
+                                        const AllocatorCall &Info) {
+  uint64_t SiteId = siteFor(Call, Info.Kind);
+  IRBuilder<> B(&Call);
+  Value *Ptr = B.CreatePointerCast(Call.getArgOperand(Info.FreedPtrArg), PtrTy);
+  // Same arithmetic as msc_live_filter_index() in the runtime.
+  Value *Hash = B.CreateMul(B.CreatePtrToInt(Ptr, Int64Ty),
+                            ConstantInt::get(Int64Ty, MEMSCOPE_PTR_HASH_MUL));
+  Value *Index = B.CreateLShr(Hash, 64 - MEMSCOPE_LIVE_FILTER_BITS);
+  Value *Slot = B.CreateInBoundsGEP(LiveFilter->getValueType(), LiveFilter,
+                                    {ConstantInt::get(Int64Ty, 0), Index});
+  Value *MaybeSampled = B.CreateICmpNE(B.CreateLoad(Int16Ty, Slot),
+                                       ConstantInt::get(Int16Ty, 0),
+                                       "memscope.maybe_sampled");
+  Instruction *Then = SplitBlockAndInsertIfThen(
+      MaybeSampled, &Call, /*Unreachable=*/false,
+      MDBuilder(Ctx).createUnlikelyBranchWeights());
+  IRBuilder<> TB(Then);
+  TB.CreateCall(FreeSampled, {ConstantInt::get(Int64Ty, SiteId), Ptr});
+}
+
+Constant *ModuleInstrumenter::stringConstant(StringRef Text) {
+  auto It = Strings.find(Text);
+  if (It != Strings.end())
+    return It->second;
+  Constant *Data = ConstantDataArray::getString(Ctx, Text);
+  auto *GV = new GlobalVariable(M, Data->getType(), /*isConstant=*/true,
+                                GlobalValue::PrivateLinkage, Data,
+                                "memscope.str");
+  GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+  GV->setAlignment(Align(1));
+  Constant *Ptr = ConstantExpr::getPointerCast(GV, PtrTy);
+  Strings[Text] = Ptr;
+  return Ptr;
+}
+
+Constant *
+ModuleInstrumenter::framesConstant(const std::vector<SourceFrame> &Frames) {
+  if (Frames.empty())
+    return ConstantPointerNull::get(PtrTy);
+  std::vector<Constant *> Elements;
+  for (const SourceFrame &F : Frames)
+    Elements.push_back(ConstantStruct::get(
+        InlineFrameTy,
+        {stringConstant(F.Function), stringConstant(F.File),
+         stringConstant(F.Dir), ConstantInt::get(Int32Ty, F.Line),
+         ConstantInt::get(Int32Ty, F.Column)}));
+  ArrayType *Ty = ArrayType::get(InlineFrameTy, Elements.size());
+  auto *GV = new GlobalVariable(M, Ty, /*isConstant=*/true,
+                                GlobalValue::PrivateLinkage,
+                                ConstantArray::get(Ty, Elements),
+                                "memscope.inlined_at");
+  return ConstantExpr::getPointerCast(GV, PtrTy);
+}
+
+/// Emits the module's site table, its descriptor in section memscope_sites,
+/// and the DSO-wide registration constructor (one per DSO thanks to the
+/// comdat, like SanitizerCoverage's module constructor).
+void ModuleInstrumenter::emitSiteTable() {
+  std::vector<Constant *> Descs;
+  for (const SiteInfo &Site : Sites)
+    Descs.push_back(ConstantStruct::get(
+        SiteDescTy,
+        {ConstantInt::get(Int64Ty, Site.Id),
+         ConstantInt::get(Int32Ty, Site.Kind),
+         ConstantInt::get(Int32Ty, Site.Where.Line),
+         ConstantInt::get(Int32Ty, Site.Where.Column),
+         ConstantInt::get(Int32Ty, Site.InlinedAt.size()),
+         stringConstant(Site.Where.File), stringConstant(Site.Where.Dir),
+         stringConstant(Site.Where.Function), framesConstant(Site.InlinedAt)}));
+  ArrayType *TableTy = ArrayType::get(SiteDescTy, Descs.size());
+  auto *Table = new GlobalVariable(M, TableTy, /*isConstant=*/true,
+                                   GlobalValue::PrivateLinkage,
+                                   ConstantArray::get(TableTy, Descs),
+                                   "memscope.sites");
+
+  auto *ModuleSites = new GlobalVariable(
+      M, ModuleSitesTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+      ConstantStruct::get(
+          ModuleSitesTy,
+          {ConstantInt::get(Int32Ty, MEMSCOPE_ABI_VERSION),
+           ConstantInt::get(Int32Ty, Descs.size()),
+           ConstantExpr::getPointerCast(Table, PtrTy),
+           stringConstant(M.getSourceFileName()),
+           stringConstant(MEMSCOPE_VERSION_STRING)}),
+      "memscope.module_sites");
+  ModuleSites->setSection(kSitesSection);
+  ModuleSites->setAlignment(Align(8));
+  appendToCompilerUsed(M, {ModuleSites});
+
+  // The linker defines these for the DSO's merged memscope_sites section.
+  auto SectionBound = [&](const char *Prefix) {
+    std::string Name = std::string(Prefix) + kSitesSection;
+    auto *GV = cast<GlobalVariable>(M.getOrInsertGlobal(Name, ModuleSitesTy));
+    GV->setVisibility(GlobalValue::HiddenVisibility);
+    return GV;
+  };
+  GlobalVariable *Start = SectionBound("__start_");
+  GlobalVariable *Stop = SectionBound("__stop_");
+
+  if (M.getFunction(kModuleCtorName))
+    return; // already present from another instrumented TU (LTO)
+  auto *Ctor = Function::Create(
+      FunctionType::get(Type::getVoidTy(Ctx), /*isVarArg=*/false),
+      GlobalValue::WeakODRLinkage, kModuleCtorName, M);
+  Ctor->setVisibility(GlobalValue::HiddenVisibility);
+  Ctor->setComdat(M.getOrInsertComdat(kModuleCtorName));
+  Ctor->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> B(BasicBlock::Create(Ctx, "", Ctor));
+  // A volatile load of the ABI marker makes a plugin/runtime mismatch an
+  // undefined-symbol error at link or load time.
+  auto *Marker = cast<GlobalVariable>(
+      M.getOrInsertGlobal(kAbiMarkerName, Type::getInt8Ty(Ctx)));
+  B.CreateLoad(Type::getInt8Ty(Ctx), Marker, /*isVolatile=*/true);
+  B.CreateCall(RegisterSites, {ConstantExpr::getPointerCast(Start, PtrTy),
+                               ConstantExpr::getPointerCast(Stop, PtrTy)});
+  B.CreateRetVoid();
+  appendToGlobalCtors(M, Ctor, kCtorPriority, Ctor);
+}
+
+//===-- Options --------------------------------------------------------===//
+
+Expected<PassOptions> parseOptions(StringRef Params) {
+  PassOptions Options;
+  SmallVector<StringRef, 4> Parts;
+  Params.split(Parts, Params.contains(';') ? ';' : ':', -1, false);
+  for (StringRef Part : Parts) {
+    auto [Key, Value] = Part.split('=');
+    if (Key == "ignorelist")
+      Options.IgnoreListPath = Value.str();
+    else
+      return createStringError(inconvertibleErrorCode(),
+                               "memscope: unknown pass option '%s' (known: "
+                               "ignorelist=<file>)",
+                               Key.str().c_str());
+  }
+  return Options;
+}
+
+PassOptions optionsFromEnvironment() {
+  const char *Env = std::getenv(kOptionsEnvVar);
+  if (!Env)
+    return {};
+  Expected<PassOptions> Options = parseOptions(Env);
+  if (!Options)
+    report_fatal_error(Twine(toString(Options.takeError())) + " in " +
+                           kOptionsEnvVar,
+                       /*gen_crash_diag=*/false);
+  return *Options;
+}
+
+struct MemscopePass : PassInfoMixin<MemscopePass> {
+  explicit MemscopePass(PassOptions Options) : Options(std::move(Options)) {}
+
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &MAM) {
+    ModuleInstrumenter Instrumenter(M, MAM, Options);
+    return Instrumenter.run() ? PreservedAnalyses::none()
+                              : PreservedAnalyses::all();
+  }
+  // Run even for optnone functions (-O0).
+  static bool isRequired() { return true; }
+
+  PassOptions Options;
+};
+
+} // namespace
+
+llvm::PassPluginLibraryInfo getMemscopePluginInfo() {
+  return {LLVM_PLUGIN_API_VERSION, "MemscopePass", MEMSCOPE_VERSION_STRING,
+          [](PassBuilder &PB) {
+            memscope::compat::registerOptimizerLast(
+                PB, [](ModulePassManager &MPM, OptimizationLevel) {
+                  MPM.addPass(MemscopePass(optionsFromEnvironment()));
+                });
+            PB.registerPipelineParsingCallback(
+                [](StringRef Name, ModulePassManager &MPM,
+                   ArrayRef<PassBuilder::PipelineElement>) {
+                  if (!Name.consume_front(kPassName))
+                    return false;
+                  PassOptions Options = optionsFromEnvironment();
+                  if (Name.consume_front("<") && Name.consume_back(">")) {
+                    Expected<PassOptions> Parsed = parseOptions(Name);
+                    if (!Parsed) {
+                      errs() << toString(Parsed.takeError()) << "\n";
+                      return false;
+                    }
+                    Options = *Parsed;
+                  } else if (!Name.empty()) {
+                    return false;
+                  }
+                  MPM.addPass(MemscopePass(std::move(Options)));
+                  return true;
+                });
+          }};
+}
+
+extern "C" LLVM_ATTRIBUTE_WEAK ::llvm::PassPluginLibraryInfo
+llvmGetPassPluginInfo() {
+  return getMemscopePluginInfo();
+}

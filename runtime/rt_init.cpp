@@ -1,0 +1,430 @@
+//===-- rt_init.cpp - Process start, exit, output folder, site tables ----===//
+//
+// Recording starts when MEMSCOPE_OUT names a folder (or through the C++ API).
+// The runtime initialises from a high-priority constructor, or lazily from the
+// first allocation if that comes earlier (another library's constructor).
+// Everything here runs outside the allocation fast path.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern "C" {
+// Instrumented modules reference this; a runtime of another ABI lacks it.
+__attribute__((visibility("default"))) char __memscope_abi_v1 = 1;
+}
+
+namespace memscope {
+namespace rt {
+
+std::atomic<State> g_state{State::Uninitialized};
+std::atomic<uint64_t> g_dropped_records{0};
+std::atomic<uint64_t> g_untracked_samples{0};
+
+namespace {
+
+char g_process_dir[PATH_MAX];
+char g_exe_path[PATH_MAX];
+LogWriter *g_process_log = nullptr;
+std::atomic<bool> g_process_log_lock{false};
+std::atomic<uint32_t> g_session{0};
+bool g_exit_handler_installed = false;
+
+/// Site tables registered by module constructors, kept so that recording
+/// started later (trace_all, fork) can still write them.
+struct SiteTableRange {
+  const msc_module_sites *begin;
+  const msc_module_sites *end;
+  const void *module_address;
+};
+constexpr size_t kMaxSiteTables = 4096;
+SiteTableRange *g_site_tables = nullptr;
+std::atomic<uint32_t> g_site_table_count{0};
+std::atomic<bool> g_site_tables_lock{false};
+
+class SpinLock {
+public:
+  explicit SpinLock(std::atomic<bool> &flag) : Flag(flag) {
+    while (Flag.exchange(true, std::memory_order_acquire))
+      sched_yield();
+  }
+  ~SpinLock() { Flag.store(false, std::memory_order_release); }
+
+private:
+  std::atomic<bool> &Flag;
+};
+
+void vreport(const char *prefix, const char *format, va_list args) {
+  char line[1024];
+  int length = snprintf(line, sizeof(line), "%s", prefix);
+  int more = vsnprintf(line + length, sizeof(line) - length - 1, format, args);
+  if (more > 0)
+    length += more < static_cast<int>(sizeof(line)) - length - 1
+                  ? more
+                  : static_cast<int>(sizeof(line)) - length - 2;
+  line[length++] = '\n';
+  ssize_t ignored = write(STDERR_FILENO, line, length);
+  (void)ignored;
+}
+
+/// mkdir -p with mode 0700 for every folder it creates.
+int makeDirectories(const char *path) {
+  char buffer[PATH_MAX];
+  size_t length = strlen(path);
+  if (length == 0 || length >= sizeof(buffer))
+    return ENAMETOOLONG;
+  memcpy(buffer, path, length + 1);
+  for (size_t i = 1; i <= length; ++i) {
+    if (buffer[i] != '/' && buffer[i] != '\0')
+      continue;
+    char saved = buffer[i];
+    buffer[i] = '\0';
+    if (mkdir(buffer, 0700) != 0 && errno != EEXIST)
+      return errno;
+    buffer[i] = saved;
+  }
+  struct stat info;
+  if (stat(path, &info) != 0)
+    return errno;
+  return S_ISDIR(info.st_mode) ? 0 : ENOTDIR;
+}
+
+const char *baseName(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+void writeSiteTable(const SiteTableRange &range) {
+  for (const msc_module_sites *table = range.begin; table < range.end;
+       ++table) {
+    if (table->abi_version != MEMSCOPE_ABI_VERSION) {
+      report("%s was instrumented by MemscopePass %s (ABI %u), but this is "
+             "libmemscope_rt %s (ABI %u); its sites are ignored. Rebuild it "
+             "with the matching plugin.",
+             table->module_id ? table->module_id : "a module",
+             table->memscope_version ? table->memscope_version : "?",
+             table->abi_version, MEMSCOPE_VERSION_STRING,
+             MEMSCOPE_ABI_VERSION);
+      continue;
+    }
+    for (uint32_t i = 0; i < table->site_count; ++i) {
+      const msc_site_desc &site = table->sites[i];
+      uint8_t buffer[8192];
+      log::PayloadBuilder payload(buffer, sizeof(buffer));
+      log::SiteRecord record;
+      record.id = site.id;
+      record.module_text_addr =
+          reinterpret_cast<uint64_t>(range.module_address);
+      record.kind = site.kind;
+      record.line = site.line;
+      record.column = site.column;
+      record.inline_depth = site.inline_depth;
+      payload.pod(record);
+      payload.str(site.file);
+      payload.str(site.dir);
+      payload.str(site.function);
+      for (uint32_t f = 0; f < site.inline_depth; ++f) {
+        const msc_inline_frame &frame = site.inlined_at[f];
+        payload.pod(frame.line);
+        payload.pod(frame.column);
+        payload.str(frame.function);
+        payload.str(frame.file);
+        payload.str(frame.dir);
+      }
+      if (payload.overflowed()) {
+        // Keep the site with its innermost location only.
+        log::PayloadBuilder shortened(buffer, sizeof(buffer));
+        record.inline_depth = 0;
+        shortened.pod(record);
+        shortened.str(site.file);
+        shortened.str(site.dir);
+        shortened.str(site.function);
+        appendProcessRecord(log::RecordType::Site, buffer, shortened.size());
+      } else {
+        appendProcessRecord(log::RecordType::Site, buffer, payload.size());
+      }
+    }
+  }
+}
+
+void writeProcessInfo() {
+  uint8_t buffer[sizeof(log::ProcessInfoRecord) + 2 + PATH_MAX];
+  log::PayloadBuilder payload(buffer, sizeof(buffer));
+  log::ProcessInfoRecord info;
+  memset(&info, 0, sizeof(info));
+  info.pid = static_cast<uint32_t>(getpid());
+  info.ppid = static_cast<uint32_t>(getppid());
+  info.sampling_mode = static_cast<uint32_t>(
+      g_flags.exact ? log::SamplingMode::Exact
+      : g_flags.sample_rate > 0 ? log::SamplingMode::Rate
+                                : log::SamplingMode::Bytes);
+  info.stack_depth = g_flags.stack_depth;
+  info.sample_interval_bytes = g_flags.sample_interval;
+  info.sample_rate = g_flags.sample_rate;
+  info.min_allocation_size = g_flags.min_allocation_size;
+  info.start_realtime_ns = realtimeNs();
+  info.start_monotonic_ns = monotonicNs();
+  payload.pod(info);
+  payload.str(g_exe_path);
+  appendProcessRecord(log::RecordType::ProcessInfo, buffer, payload.size());
+}
+
+void writeProcessEnd(int32_t exit_kind) {
+  log::ProcessEndRecord end;
+  memset(&end, 0, sizeof(end));
+  end.monotonic_ns = monotonicNs();
+  end.dropped_records = g_dropped_records.load(std::memory_order_relaxed);
+  end.untracked_samples = g_untracked_samples.load(std::memory_order_relaxed);
+  end.threads_started = threadsStarted();
+  end.exit_kind = exit_kind;
+  appendProcessRecord(log::RecordType::ProcessEnd, &end, sizeof(end));
+}
+
+void onExit() {
+  if (!isRecording())
+    return;
+  RecursionGuard guard;
+  finishCurrentThread();
+  writeModuleMap();
+  writeProcessEnd(0);
+}
+
+/// Creates the per-process folder and process.log and starts recording.
+/// Called with g_state == Initializing.
+int beginSession(const char *out_dir) {
+  if (getauxval(AT_SECURE)) {
+    report("MEMSCOPE_OUT is ignored in a setuid/setgid program");
+    return EPERM;
+  }
+  if (int error = makeDirectories(out_dir)) {
+    report("cannot create output folder '%s': %s; not recording, the "
+           "program continues",
+           out_dir, strerror(error));
+    return error;
+  }
+  ssize_t length = readlink("/proc/self/exe", g_exe_path, sizeof(g_exe_path) - 1);
+  g_exe_path[length > 0 ? length : 0] = '\0';
+  const char *exe = length > 0 ? baseName(g_exe_path) : "process";
+  int pid = getpid();
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int written =
+        attempt == 0
+            ? snprintf(g_process_dir, sizeof(g_process_dir), "%s/%s.%d",
+                       out_dir, exe, pid)
+            : snprintf(g_process_dir, sizeof(g_process_dir), "%s/%s.%d.%d",
+                       out_dir, exe, pid, attempt);
+    if (written < 0 || static_cast<size_t>(written) >= sizeof(g_process_dir))
+      return ENAMETOOLONG;
+    if (mkdir(g_process_dir, 0700) == 0)
+      break;
+    if (errno != EEXIST || attempt == 99) {
+      report("cannot create '%s': %s; not recording, the program continues",
+             g_process_dir, strerror(errno));
+      return errno;
+    }
+  }
+  g_process_log = createLogWriter("process.log", log::FileKind::Process, 0);
+  if (!g_process_log || g_process_log->failed)
+    return EIO;
+  g_session.fetch_add(1, std::memory_order_relaxed);
+  writeProcessInfo();
+  uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < tables; ++i)
+    writeSiteTable(g_site_tables[i]);
+  if (!g_exit_handler_installed) {
+    g_exit_handler_installed = true;
+    atexit(onExit);
+  }
+  if (g_flags.verbose)
+    report("recording into %s", g_process_dir);
+  return 0;
+}
+
+void childAfterFork() {
+  // Locks another parent thread held at fork time are gone with it.
+  g_process_log_lock.store(false, std::memory_order_relaxed);
+  g_site_tables_lock.store(false, std::memory_order_relaxed);
+  if (g_state.load(std::memory_order_relaxed) != State::Recording)
+    return;
+  RecursionGuard guard;
+  // The parent's files are not ours to write: start a folder of our own.
+  if (g_process_log)
+    abandonLogWriter(*g_process_log);
+  resetThreadsAfterFork();
+  resetSamplingAfterFork();
+  resetModulesAfterFork();
+  char parent_dir[PATH_MAX];
+  memcpy(parent_dir, g_process_dir, sizeof(parent_dir));
+  char *slash = strrchr(parent_dir, '/');
+  if (slash)
+    *slash = '\0';
+  g_state.store(State::Initializing, std::memory_order_relaxed);
+  int error = beginSession(parent_dir);
+  g_state.store(error ? State::Disabled : State::Recording,
+                std::memory_order_release);
+  if (!error)
+    writeModuleMap();
+}
+
+int initialize(const char *out_dir, const char *options) {
+  parseFlags(options);
+  if (g_flags.help)
+    printFlagHelp();
+  if (!g_site_tables)
+    g_site_tables = static_cast<SiteTableRange *>(
+        mapZeroed(sizeof(SiteTableRange) * kMaxSiteTables));
+  initSampling();
+  initThreads();
+  static bool fork_handler_installed = false;
+  if (!fork_handler_installed) {
+    fork_handler_installed = true;
+    pthread_atfork(nullptr, nullptr, childAfterFork);
+  }
+  if (!out_dir || !*out_dir)
+    return ENOENT;
+  return beginSession(out_dir);
+}
+
+} // namespace
+
+uint64_t monotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t realtimeNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+void report(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vreport("memscope: ", format, args);
+  va_end(args);
+}
+
+void warnOnce(std::atomic<bool> &once_flag, const char *format, ...) {
+  if (once_flag.exchange(true, std::memory_order_relaxed))
+    return;
+  va_list args;
+  va_start(args, format);
+  vreport("memscope: warning: ", format, args);
+  va_end(args);
+}
+
+void *mapZeroed(size_t bytes) {
+  void *memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return memory == MAP_FAILED ? nullptr : memory;
+}
+
+const char *processDirectory() { return g_process_dir; }
+
+void appendProcessRecord(log::RecordType type, const void *payload,
+                         size_t size) {
+  SpinLock lock(g_process_log_lock);
+  if (g_process_log)
+    appendRecord(*g_process_log, type, payload, size);
+}
+
+bool ensureInitialized() {
+  State state = g_state.load(std::memory_order_acquire);
+  if (MSC_LIKELY(state != State::Uninitialized))
+    return state == State::Recording;
+  State expected = State::Uninitialized;
+  if (!g_state.compare_exchange_strong(expected, State::Initializing,
+                                       std::memory_order_acq_rel))
+    return false; // another thread is initialising: this sample is skipped
+  RecursionGuard guard;
+  int error = initialize(getenv("MEMSCOPE_OUT"), getenv("MEMSCOPE_OPTIONS"));
+  g_state.store(error ? State::Disabled : State::Recording,
+                std::memory_order_release);
+  return !error;
+}
+
+int startRecording(const char *out_dir, const char *options) {
+  ensureInitialized();
+  State expected = State::Disabled;
+  if (!g_state.compare_exchange_strong(expected, State::Initializing,
+                                       std::memory_order_acq_rel))
+    return expected == State::Recording ? EBUSY : EAGAIN;
+  RecursionGuard guard;
+  int error = initialize(out_dir, options);
+  if (!error)
+    writeModuleMap();
+  g_state.store(error ? State::Disabled : State::Recording,
+                std::memory_order_release);
+  return error;
+}
+
+void stopRecording() {
+  State expected = State::Recording;
+  if (!g_state.compare_exchange_strong(expected, State::Initializing,
+                                       std::memory_order_acq_rel))
+    return;
+  RecursionGuard guard;
+  finishCurrentThread();
+  writeModuleMap();
+  writeProcessEnd(0);
+  g_state.store(State::Disabled, std::memory_order_release);
+}
+
+uint32_t currentSession() { return g_session.load(std::memory_order_relaxed); }
+
+} // namespace rt
+} // namespace memscope
+
+using namespace memscope::rt;
+
+extern "C" {
+
+__attribute__((visibility("default"))) void
+__memscope_register_sites(const msc_module_sites *begin,
+                          const msc_module_sites *end) {
+  RecursionGuard guard;
+  if (!g_site_tables)
+    g_site_tables = static_cast<SiteTableRange *>(
+        mapZeroed(sizeof(SiteTableRange) * kMaxSiteTables));
+  const void *module_address = __builtin_return_address(0);
+  noteInstrumentedModule(module_address);
+  SiteTableRange range{begin, end, module_address};
+  {
+    SpinLock lock(g_site_tables_lock);
+    uint32_t count = g_site_table_count.load(std::memory_order_relaxed);
+    if (g_site_tables && count < kMaxSiteTables) {
+      g_site_tables[count] = range;
+      g_site_table_count.store(count + 1, std::memory_order_release);
+    }
+  }
+  if (ensureInitialized()) {
+    writeSiteTable(range);
+    writeModuleMap();
+  }
+}
+
+} // extern "C"
+
+// Initialise before user constructors so that their allocations are seen.
+__attribute__((constructor(101))) static void memscopeConstructor() {
+  memscope::rt::ensureInitialized();
+  if (memscope::rt::isRecording()) {
+    RecursionGuard guard;
+    writeModuleMap();
+  }
+}

@@ -1,0 +1,202 @@
+//===-- rt_internal.h - libmemscope_rt's internal interfaces ----*- C++ -*-===//
+//
+// The runtime is split one file per job, like compiler-rt's xray/memprof:
+//   rt_flags.cpp      MEMSCOPE_OPTIONS parsing (X-macro rt_flags.inc)
+//   rt_init.cpp       process start/exit, output folder, site registration
+//   rt_log.cpp        file-backed per-thread log writers
+//   rt_thread.cpp     per-thread state, slots, thread start/end
+//   rt_sampling.cpp   countdown, weights, live sampled-block table
+//   rt_stack.cpp      stack capture for uninstrumented allocations
+//   rt_modules.cpp    module map (paths, build-ids, text ranges)
+//   rt_interpose.cpp  malloc-family interposers
+//
+// Rules for every file: never call the instrumented malloc on a recording
+// path (memory comes from mmap), keep TLS trivially destructible, and enter
+// the runtime only through a RecursionGuard.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEMSCOPE_RT_INTERNAL_H
+#define MEMSCOPE_RT_INTERNAL_H
+
+#include "memscope/LogFormat.h"
+#include "memscope/abi.h"
+
+#include <atomic>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSC_HIDDEN __attribute__((visibility("hidden")))
+#define MSC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MSC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+extern "C" {
+// Exported to instrumented code (memscope/abi.h).
+extern __thread msc_thread_fast __memscope_tls
+    __attribute__((tls_model("initial-exec")));
+extern uint16_t __memscope_live_filter[1u << MEMSCOPE_LIVE_FILTER_BITS];
+// glibc's allocator, which the interposers forward to.
+void *__libc_malloc(size_t);
+void *__libc_calloc(size_t, size_t);
+void *__libc_realloc(void *, size_t);
+void __libc_free(void *);
+void *__libc_memalign(size_t, size_t);
+void *__libc_valloc(size_t);
+void *__libc_pvalloc(size_t);
+}
+
+namespace memscope {
+namespace rt {
+
+//===-- Flags ------------------------------------------------------------===//
+struct Flags {
+#define MEMSCOPE_FLAG(Type, Name, Default, Description) Type Name;
+#include "rt_flags.inc"
+#undef MEMSCOPE_FLAG
+};
+MSC_HIDDEN extern Flags g_flags;
+/// Parses \p options into g_flags (defaults first). Reports each bad key or
+/// value once on stderr and keeps that flag's default.
+MSC_HIDDEN void parseFlags(const char *options);
+MSC_HIDDEN void printFlagHelp();
+
+//===-- Small utilities (rt_init.cpp) --------------------------------------===//
+MSC_HIDDEN uint64_t monotonicNs();
+MSC_HIDDEN uint64_t realtimeNs();
+MSC_HIDDEN void report(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+/// Prints a warning once per \p once_flag.
+MSC_HIDDEN void warnOnce(std::atomic<bool> &once_flag, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/// mmap-backed allocation for runtime structures; never freed.
+MSC_HIDDEN void *mapZeroed(size_t bytes);
+
+//===-- Process state (rt_init.cpp) ----------------------------------------===//
+enum class State : int { Uninitialized, Initializing, Recording, Disabled };
+MSC_HIDDEN extern std::atomic<State> g_state;
+MSC_HIDDEN extern std::atomic<uint64_t> g_dropped_records;
+MSC_HIDDEN extern std::atomic<uint64_t> g_untracked_samples;
+/// Initialises from MEMSCOPE_OUT/MEMSCOPE_OPTIONS once; returns whether the
+/// runtime is recording. Safe to call from any thread, at any time.
+MSC_HIDDEN bool ensureInitialized();
+inline bool isRecording() {
+  return g_state.load(std::memory_order_acquire) == State::Recording;
+}
+/// Starts recording into \p out_dir with \p options (API and env var path).
+/// Returns 0 or an errno value.
+MSC_HIDDEN int startRecording(const char *out_dir, const char *options);
+/// Stops recording; threads write nothing more.
+MSC_HIDDEN void stopRecording();
+/// Appends to process.log under its lock.
+MSC_HIDDEN void appendProcessRecord(log::RecordType type, const void *payload,
+                                    size_t size);
+MSC_HIDDEN const char *processDirectory();
+/// Increments each time recording (re)starts; threads re-register on change.
+MSC_HIDDEN uint32_t currentSession();
+
+//===-- Log writers (rt_log.cpp) -------------------------------------------===//
+struct StackCache;
+struct LogWriter {
+  int fd = -1;
+  uint32_t slot = 0;
+  bool failed = false;
+  uint8_t *window = nullptr; // current mapped window of the file
+  uint64_t window_offset = 0; // file offset of window[0]
+  uint64_t position = 0;      // next write offset within the window
+  uint64_t window_size = 0;
+  StackCache *stacks = nullptr;
+  LogWriter *next_free = nullptr;
+};
+/// Creates <dir>/<name> and maps its first window; nullptr on failure.
+MSC_HIDDEN LogWriter *createLogWriter(const char *name, log::FileKind kind,
+                                      uint32_t slot);
+/// Appends one record. Not thread-safe: each writer has one owner.
+MSC_HIDDEN bool appendRecord(LogWriter &writer, log::RecordType type,
+                             const void *payload, size_t size);
+/// Unmaps and closes (used after fork, for the parent's writers).
+MSC_HIDDEN void abandonLogWriter(LogWriter &writer);
+
+//===-- Threads (rt_thread.cpp) --------------------------------------------===//
+struct ThreadState {
+  bool registered;
+  bool exited;
+  bool in_runtime; // recursion guard
+  uint64_t thread_id;
+  uint64_t os_tid;
+  uint64_t next_sample_seq;
+  uint64_t rng;
+  uint64_t pending_spawn_site;
+  uint32_t session;
+  LogWriter *log;
+};
+MSC_HIDDEN extern __thread ThreadState t_state
+    __attribute__((tls_model("initial-exec")));
+/// Returns the calling thread's log, registering the thread on first use;
+/// nullptr when the thread cannot record.
+MSC_HIDDEN LogWriter *threadLog();
+MSC_HIDDEN void initThreads();
+/// Writes ThreadEnd for the calling thread (process exit path).
+MSC_HIDDEN void finishCurrentThread();
+MSC_HIDDEN void resetThreadsAfterFork();
+MSC_HIDDEN uint64_t threadsStarted();
+
+class RecursionGuard {
+public:
+  RecursionGuard() : Entered(!t_state.in_runtime) {
+    if (Entered)
+      t_state.in_runtime = true;
+  }
+  ~RecursionGuard() {
+    if (Entered)
+      t_state.in_runtime = false;
+  }
+  bool entered() const { return Entered; }
+
+private:
+  bool Entered;
+};
+
+//===-- Sampling (rt_sampling.cpp) -----------------------------------------===//
+/// The slow path shared by instrumented sites and the interposers.
+MSC_HIDDEN void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
+                             msc_site_kind kind, uintptr_t caller_pc);
+/// Removes \p ptr from the live table and records its free; the caller has
+/// seen a filter hit. \p site_id is 0 for uninstrumented frees.
+MSC_HIDDEN void freeSampled(uint64_t site_id, void *ptr);
+/// Live-table primitives for realloc, which must undo a removal on failure.
+MSC_HIDDEN uint64_t liveRemove(void *ptr);
+MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);
+MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id);
+MSC_HIDDEN void initSampling();
+MSC_HIDDEN void resetSamplingAfterFork();
+/// The countdown value a thread restarts from when it is not recording.
+MSC_HIDDEN int64_t idleCountdown();
+
+inline uint32_t liveFilterIndex(const void *ptr) {
+  return static_cast<uint32_t>(
+      (reinterpret_cast<uintptr_t>(ptr) * MEMSCOPE_PTR_HASH_MUL) >>
+      (64 - MEMSCOPE_LIVE_FILTER_BITS));
+}
+inline bool maybeLive(const void *ptr) {
+  return __atomic_load_n(&__memscope_live_filter[liveFilterIndex(ptr)],
+                         __ATOMIC_RELAXED) != 0;
+}
+
+//===-- Stacks (rt_stack.cpp) ----------------------------------------------===//
+/// Captures return addresses from \p caller_pc (the interposer's return
+/// address) outwards, up to stack_depth frames, stopping after the first
+/// frame in an instrumented module. Returns the stack id (0 if nothing was
+/// captured) and writes a Stack record to \p log the first time the writer
+/// sees that stack.
+MSC_HIDDEN uint64_t captureStack(LogWriter &log, uintptr_t caller_pc);
+
+//===-- Modules (rt_modules.cpp) -------------------------------------------===//
+MSC_HIDDEN void noteInstrumentedModule(const void *address_in_module);
+MSC_HIDDEN bool inInstrumentedModule(uintptr_t pc);
+/// Writes a Module record for every loaded module not yet written.
+MSC_HIDDEN void writeModuleMap();
+MSC_HIDDEN void resetModulesAfterFork();
+
+} // namespace rt
+} // namespace memscope
+
+#endif // MEMSCOPE_RT_INTERNAL_H

@@ -1,0 +1,140 @@
+//===-- rt_interpose.cpp - The malloc family, for uninstrumented code ----===//
+//
+// A C++ program makes most of its allocations inside code no pass sees
+// (libstdc++'s out-of-line std::string growth, libc, third-party libraries).
+// The runtime therefore defines the malloc family itself, forwarding to
+// glibc's __libc_* entry points (glibc supports replacing malloc this way and
+// routes its own internal calls, operator new's included, through us).
+//
+// The interposers share the thread's byte countdown with the instrumented
+// sites. When an instrumented site makes the call, it has already counted the
+// request and set in_instrumented_call, so the interposer does not count it
+// again: every allocation is counted exactly once, and instrumented sites keep
+// their exact site IDs. Uninstrumented samples are recorded with their stack.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <errno.h>
+
+using namespace memscope::rt;
+
+namespace {
+
+inline __attribute__((always_inline)) void
+countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
+  msc_thread_fast &fast = __memscope_tls;
+  if (fast.in_instrumented_call)
+    return;
+  int64_t remaining = fast.bytes_until_sample - static_cast<int64_t>(size);
+  fast.bytes_until_sample = remaining;
+  if (MSC_UNLIKELY(remaining < 0))
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
+}
+
+inline __attribute__((always_inline)) void freeIfSampled(void *ptr) {
+  if (ptr && MSC_UNLIKELY(maybeLive(ptr)))
+    freeSampled(0, ptr);
+}
+
+inline bool isPowerOfTwo(size_t value) {
+  return value && !(value & (value - 1));
+}
+
+#define MSC_CALLER_PC reinterpret_cast<uintptr_t>(__builtin_return_address(0))
+
+} // namespace
+
+extern "C" {
+
+#define MSC_INTERPOSER __attribute__((visibility("default"), used))
+
+MSC_INTERPOSER void *malloc(size_t size) {
+  void *ptr = __libc_malloc(size);
+  if (MSC_LIKELY(ptr))
+    countUninstrumented(ptr, size, MSC_CALLER_PC);
+  return ptr;
+}
+
+MSC_INTERPOSER void free(void *ptr) {
+  freeIfSampled(ptr);
+  __libc_free(ptr);
+}
+
+MSC_INTERPOSER void *calloc(size_t count, size_t size) {
+  void *ptr = __libc_calloc(count, size);
+  if (MSC_LIKELY(ptr))
+    countUninstrumented(ptr, count * size, MSC_CALLER_PC);
+  return ptr;
+}
+
+static void *reallocImpl(void *ptr, size_t size, uintptr_t caller_pc) {
+  // Take the old block out of the live table first, so that a racing
+  // allocation that reuses its address cannot be confused with it, and put
+  // it back if realloc fails (the old block then stays valid).
+  uint64_t old_sample = ptr ? liveRemove(ptr) : 0;
+  void *result = __libc_realloc(ptr, size);
+  if (old_sample) {
+    if (!result && size)
+      liveReinsert(ptr, old_sample);
+    else
+      recordFree(0, old_sample);
+  }
+  if (result)
+    countUninstrumented(result, size, caller_pc);
+  return result;
+}
+
+MSC_INTERPOSER void *realloc(void *ptr, size_t size) {
+  return reallocImpl(ptr, size, MSC_CALLER_PC);
+}
+
+MSC_INTERPOSER void *reallocarray(void *ptr, size_t count, size_t size) {
+  size_t bytes;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return reallocImpl(ptr, bytes, MSC_CALLER_PC);
+}
+
+MSC_INTERPOSER void *memalign(size_t alignment, size_t size) {
+  void *ptr = __libc_memalign(alignment, size);
+  if (MSC_LIKELY(ptr))
+    countUninstrumented(ptr, size, MSC_CALLER_PC);
+  return ptr;
+}
+
+MSC_INTERPOSER void *aligned_alloc(size_t alignment, size_t size) {
+  void *ptr = __libc_memalign(alignment, size);
+  if (MSC_LIKELY(ptr))
+    countUninstrumented(ptr, size, MSC_CALLER_PC);
+  return ptr;
+}
+
+MSC_INTERPOSER int posix_memalign(void **out, size_t alignment, size_t size) {
+  if (alignment % sizeof(void *) != 0 || !isPowerOfTwo(alignment))
+    return EINVAL;
+  void *ptr = __libc_memalign(alignment, size);
+  if (!ptr)
+    return ENOMEM;
+  *out = ptr;
+  countUninstrumented(ptr, size, MSC_CALLER_PC);
+  return 0;
+}
+
+MSC_INTERPOSER void *valloc(size_t size) {
+  void *ptr = __libc_valloc(size);
+  if (MSC_LIKELY(ptr))
+    countUninstrumented(ptr, size, MSC_CALLER_PC);
+  return ptr;
+}
+
+MSC_INTERPOSER void *pvalloc(size_t size) {
+  void *ptr = __libc_pvalloc(size);
+  if (MSC_LIKELY(ptr))
+    countUninstrumented(ptr, size, MSC_CALLER_PC);
+  return ptr;
+}
+
+} // extern "C"

@@ -1,0 +1,195 @@
+//===-- rt_modules.cpp - Module map: paths, build-ids, text ranges -------===//
+//
+// The merge needs, for every address in a stack, the module file and the
+// load bias to symbolise it (PIE and ASLR), and the build-id to check that
+// the file on disk is the one that ran. The runtime writes a Module record
+// for each loaded module when recording starts, whenever an instrumented
+// module registers (dlopen), and at exit.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <elf.h>
+#include <limits.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+namespace memscope {
+namespace rt {
+
+namespace {
+
+struct TextRange {
+  uintptr_t begin;
+  uintptr_t end;
+};
+constexpr uint32_t kMaxRanges = 1024;
+TextRange g_instrumented[kMaxRanges];
+std::atomic<uint32_t> g_instrumented_count{0};
+std::atomic<bool> g_ranges_lock{false};
+
+constexpr uint32_t kMaxWrittenModules = 4096;
+uint64_t g_written_modules[kMaxWrittenModules]; // hashes of (bias, path)
+uint32_t g_written_count = 0;
+std::atomic<bool> g_modules_lock{false};
+
+class Lock {
+public:
+  explicit Lock(std::atomic<bool> &flag) : Flag(flag) {
+    while (Flag.exchange(true, std::memory_order_acquire)) {
+    }
+  }
+  ~Lock() { Flag.store(false, std::memory_order_release); }
+
+private:
+  std::atomic<bool> &Flag;
+};
+
+struct FindModule {
+  uintptr_t address;
+  bool found;
+};
+
+int addRangesIfContains(struct dl_phdr_info *info, size_t, void *arg) {
+  auto &find = *static_cast<FindModule *>(arg);
+  bool contains = false;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+    uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+    if (ph.p_type == PT_LOAD && find.address >= begin &&
+        find.address < begin + ph.p_memsz)
+      contains = true;
+  }
+  if (!contains)
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+      continue;
+    uint32_t count = g_instrumented_count.load(std::memory_order_relaxed);
+    if (count >= kMaxRanges)
+      break;
+    uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+    g_instrumented[count] = {begin, begin + ph.p_memsz};
+    g_instrumented_count.store(count + 1, std::memory_order_release);
+  }
+  find.found = true;
+  return 1;
+}
+
+void readBuildId(const struct dl_phdr_info *info, log::ModuleRecord &record) {
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE)
+      continue;
+    const uint8_t *note =
+        reinterpret_cast<const uint8_t *>(info->dlpi_addr + ph.p_vaddr);
+    const uint8_t *end = note + ph.p_memsz;
+    while (note + sizeof(ElfW(Nhdr)) <= end) {
+      ElfW(Nhdr) header;
+      memcpy(&header, note, sizeof(header));
+      const uint8_t *name = note + sizeof(header);
+      const uint8_t *desc = name + ((header.n_namesz + 3) & ~3u);
+      const uint8_t *next = desc + ((header.n_descsz + 3) & ~3u);
+      if (next > end)
+        break;
+      if (header.n_type == NT_GNU_BUILD_ID && header.n_namesz == 4 &&
+          !memcmp(name, "GNU", 4)) {
+        uint32_t size = header.n_descsz < sizeof(record.build_id)
+                            ? header.n_descsz
+                            : sizeof(record.build_id);
+        memcpy(record.build_id, desc, size);
+        record.build_id_size = static_cast<uint8_t>(size);
+        return;
+      }
+      note = next;
+    }
+  }
+}
+
+uint64_t moduleKey(uintptr_t bias, const char *path) {
+  uint64_t hash = 0xCBF29CE484222325ull ^ bias;
+  for (const char *c = path; *c; ++c)
+    hash = (hash ^ static_cast<uint8_t>(*c)) * 0x100000001B3ull;
+  return hash ? hash : 1;
+}
+
+int writeModule(struct dl_phdr_info *info, size_t, void *) {
+  char exe_path[PATH_MAX];
+  const char *path = info->dlpi_name;
+  if (!path || !*path) {
+    // The main program has no name here.
+    ssize_t length = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+    if (length <= 0)
+      return 0;
+    exe_path[length] = '\0';
+    path = exe_path;
+  }
+  if (!strncmp(path, "linux-vdso", 10) || !strncmp(path, "linux-gate", 10))
+    return 0;
+  uint64_t key = moduleKey(info->dlpi_addr, path);
+  for (uint32_t i = 0; i < g_written_count; ++i)
+    if (g_written_modules[i] == key)
+      return 0;
+  if (g_written_count < kMaxWrittenModules)
+    g_written_modules[g_written_count++] = key;
+
+  log::ModuleRecord record;
+  memset(&record, 0, sizeof(record));
+  record.load_bias = info->dlpi_addr;
+  record.text_begin = UINTPTR_MAX;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+      continue;
+    uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+    if (begin < record.text_begin)
+      record.text_begin = begin;
+    if (begin + ph.p_memsz > record.text_end)
+      record.text_end = begin + ph.p_memsz;
+  }
+  if (record.text_begin == UINTPTR_MAX)
+    record.text_begin = 0;
+  if (record.text_end && inInstrumentedModule(record.text_begin))
+    record.flags |= log::ModuleHasSites;
+  readBuildId(info, record);
+  uint8_t buffer[sizeof(record) + 2 + PATH_MAX];
+  log::PayloadBuilder payload(buffer, sizeof(buffer));
+  payload.pod(record);
+  payload.str(path);
+  appendProcessRecord(log::RecordType::Module, buffer, payload.size());
+  return 0;
+}
+
+} // namespace
+
+void noteInstrumentedModule(const void *address_in_module) {
+  Lock lock(g_ranges_lock);
+  FindModule find{reinterpret_cast<uintptr_t>(address_in_module), false};
+  dl_iterate_phdr(addRangesIfContains, &find);
+}
+
+bool inInstrumentedModule(uintptr_t pc) {
+  uint32_t count = g_instrumented_count.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < count; ++i)
+    if (pc >= g_instrumented[i].begin && pc < g_instrumented[i].end)
+      return true;
+  return false;
+}
+
+void writeModuleMap() {
+  if (!isRecording() && g_state.load() != State::Initializing)
+    return;
+  Lock lock(g_modules_lock);
+  dl_iterate_phdr(writeModule, nullptr);
+}
+
+void resetModulesAfterFork() {
+  g_modules_lock.store(false, std::memory_order_relaxed);
+  g_ranges_lock.store(false, std::memory_order_relaxed);
+  g_written_count = 0;
+}
+
+} // namespace rt
+} // namespace memscope

@@ -1,0 +1,296 @@
+//===-- rt_sampling.cpp - Sampling decisions and the live-block table ----===//
+//
+// Byte sampling is a Poisson process over allocated bytes, as in TCMalloc
+// and heapprofd: each thread counts down an exponentially distributed number
+// of bytes (mean sample_interval) and samples the allocation that crosses
+// zero. An allocation of n bytes is then sampled with probability
+// p = 1 - exp(-n/interval), independently of every other, so weighting each
+// sample by 1/p gives unbiased estimates of counts (sum 1/p) and bytes
+// (sum n/p).
+//
+// Sampled blocks live in a lock-free open-addressing table keyed by address,
+// so any thread can match a free in O(1). In front of it, a 64 Ki-entry
+// counting filter (indexed by the pointer's hash) lets a free of a block that
+// was not sampled cost one load and one compare, inline in instrumented code.
+//
+// Memory ordering: filter counters and table keys are updated with atomic
+// RMW operations (acq_rel); a key is claimed before its sample id is stored
+// (relaxed), which is safe because the program itself orders the free of a
+// block after its allocation returned.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern "C" {
+__attribute__((visibility("default")))
+uint16_t __memscope_live_filter[1u << MEMSCOPE_LIVE_FILTER_BITS];
+}
+
+namespace memscope {
+namespace rt {
+
+namespace {
+
+constexpr uintptr_t kEmpty = 0;
+constexpr uintptr_t kTombstone = 1;
+constexpr uint32_t kMaxProbes = 64;
+constexpr uint16_t kFilterSaturated = 0xFFFF;
+
+struct LiveSlot {
+  std::atomic<uintptr_t> address;
+  std::atomic<uint64_t> sample_id;
+};
+
+LiveSlot *g_live = nullptr;
+uint32_t g_live_bits = 0;
+size_t g_live_bytes = 0;
+
+inline uint64_t pointerHash(const void *ptr) {
+  return reinterpret_cast<uintptr_t>(ptr) * MEMSCOPE_PTR_HASH_MUL;
+}
+
+void filterIncrement(uint32_t index) {
+  uint16_t *counter = &__memscope_live_filter[index];
+  uint16_t value = __atomic_load_n(counter, __ATOMIC_RELAXED);
+  while (value != kFilterSaturated &&
+         !__atomic_compare_exchange_n(counter, &value, value + 1, true,
+                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+  }
+}
+
+void filterDecrement(uint32_t index) {
+  uint16_t *counter = &__memscope_live_filter[index];
+  uint16_t value = __atomic_load_n(counter, __ATOMIC_RELAXED);
+  // A saturated counter stays saturated: frees there always probe the table.
+  while (value != kFilterSaturated && value != 0 &&
+         !__atomic_compare_exchange_n(counter, &value, value - 1, true,
+                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+  }
+}
+
+bool liveInsert(void *ptr, uint64_t sample_id) {
+  if (!g_live)
+    return false;
+  uintptr_t key = reinterpret_cast<uintptr_t>(ptr);
+  uint64_t mask = (1ull << g_live_bits) - 1;
+  uint64_t index = pointerHash(ptr) >> (64 - g_live_bits);
+  for (uint32_t probe = 0; probe < kMaxProbes; ++probe) {
+    LiveSlot &slot = g_live[(index + probe) & mask];
+    uintptr_t current = slot.address.load(std::memory_order_relaxed);
+    while (current == kEmpty || current == kTombstone) {
+      if (slot.address.compare_exchange_weak(current, key,
+                                             std::memory_order_acq_rel)) {
+        slot.sample_id.store(sample_id, std::memory_order_relaxed);
+        filterIncrement(liveFilterIndex(ptr));
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+uint64_t nextRandom() {
+  // xorshift64*: plenty for sampling decisions, and allocation-free.
+  uint64_t x = t_state.rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  t_state.rng = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+double uniformOpen01() {
+  // 53 random bits, never 0 so that log() is finite.
+  return (static_cast<double>(nextRandom() >> 11) + 1.0) * 0x1.0p-53;
+}
+
+void seedThread() {
+  uint64_t seed = g_flags.seed ? g_flags.seed * 0x9E3779B97F4A7C15ull +
+                                     t_state.thread_id
+                               : monotonicNs() ^
+                                     (static_cast<uint64_t>(
+                                          syscall(SYS_gettid))
+                                      << 32);
+  // splitmix64 finaliser so that nearby seeds give unrelated streams.
+  seed += 0x9E3779B97F4A7C15ull;
+  seed = (seed ^ (seed >> 30)) * 0xBF58476D1CE4E5B9ull;
+  seed = (seed ^ (seed >> 27)) * 0x94D049BB133111EBull;
+  seed ^= seed >> 31;
+  t_state.rng = seed ? seed : 1;
+}
+
+int64_t drawByteCountdown() {
+  double bytes = -::log(uniformOpen01()) * static_cast<double>(g_flags.sample_interval);
+  return bytes >= 9.0e18 ? INT64_MAX : static_cast<int64_t>(bytes) + 1;
+}
+
+/// Decides whether the allocation that reached the slow path is sampled and
+/// with which weight, and re-arms the thread's countdown.
+bool decide(uint64_t size, double &weight) {
+  bool fresh = !t_state.rng;
+  if (MSC_UNLIKELY(fresh))
+    seedThread();
+  if (g_flags.exact) {
+    __memscope_tls.bytes_until_sample = -1;
+    weight = 1.0;
+    return size >= g_flags.min_allocation_size;
+  }
+  if (g_flags.sample_rate > 0) {
+    __memscope_tls.bytes_until_sample = -1;
+    weight = 1.0 / g_flags.sample_rate;
+    return size >= g_flags.min_allocation_size &&
+           uniformOpen01() <= g_flags.sample_rate;
+  }
+  if (MSC_UNLIKELY(fresh)) {
+    // First decision of this thread, or the first after an idle phase: start
+    // a fresh Poisson process at this allocation.
+    int64_t remaining = drawByteCountdown() - static_cast<int64_t>(size);
+    if (remaining >= 0) {
+      __memscope_tls.bytes_until_sample = remaining;
+      return false;
+    }
+  }
+  __memscope_tls.bytes_until_sample = drawByteCountdown();
+  if (size == 0 || size < g_flags.min_allocation_size)
+    return false;
+  double interval = static_cast<double>(g_flags.sample_interval);
+  weight = 1.0 / -expm1(-static_cast<double>(size) / interval);
+  return true;
+}
+
+} // namespace
+
+int64_t idleCountdown() {
+  // Not recording: come back after about one interval of allocation to see
+  // whether recording started.
+  return static_cast<int64_t>(g_flags.sample_interval ? g_flags.sample_interval
+                                                      : 512 * 1024);
+}
+
+void initSampling() {
+  if (g_live)
+    return;
+  g_live_bits = g_flags.live_table_bits
+                    ? g_flags.live_table_bits
+                    : (g_flags.exact || g_flags.sample_rate > 0 ? 22 : 18);
+  g_live_bytes = sizeof(LiveSlot) << g_live_bits;
+  g_live = static_cast<LiveSlot *>(mapZeroed(g_live_bytes));
+}
+
+void resetSamplingAfterFork() {
+  memset(__memscope_live_filter, 0, sizeof(__memscope_live_filter));
+  if (g_live)
+    madvise(g_live, g_live_bytes, MADV_DONTNEED); // back to zero pages
+}
+
+uint64_t liveRemove(void *ptr) {
+  if (!g_live || !maybeLive(ptr))
+    return 0;
+  uintptr_t key = reinterpret_cast<uintptr_t>(ptr);
+  uint64_t mask = (1ull << g_live_bits) - 1;
+  uint64_t index = pointerHash(ptr) >> (64 - g_live_bits);
+  for (uint32_t probe = 0; probe < kMaxProbes; ++probe) {
+    LiveSlot &slot = g_live[(index + probe) & mask];
+    uintptr_t current = slot.address.load(std::memory_order_acquire);
+    if (current == kEmpty)
+      return 0;
+    if (current != key)
+      continue;
+    uint64_t sample_id = slot.sample_id.load(std::memory_order_relaxed);
+    if (!slot.address.compare_exchange_strong(current, kTombstone,
+                                              std::memory_order_acq_rel))
+      return 0; // a racing free of the same block (a double free)
+    filterDecrement(liveFilterIndex(ptr));
+    return sample_id;
+  }
+  return 0;
+}
+
+void liveReinsert(void *ptr, uint64_t sample_id) {
+  if (!liveInsert(ptr, sample_id))
+    g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
+}
+
+void recordFree(uint64_t site_id, uint64_t sample_id) {
+  RecursionGuard guard;
+  if (!isRecording())
+    return;
+  LogWriter *log = threadLog();
+  if (!log)
+    return;
+  log::FreeRecord record;
+  record.sample_id = sample_id;
+  record.site_id = site_id;
+  record.monotonic_ns = monotonicNs();
+  appendRecord(*log, log::RecordType::Free, &record, sizeof(record));
+}
+
+void freeSampled(uint64_t site_id, void *ptr) {
+  if (uint64_t sample_id = liveRemove(ptr))
+    recordFree(site_id, sample_id);
+}
+
+void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
+                  msc_site_kind kind, uintptr_t caller_pc) {
+  RecursionGuard guard;
+  if (!guard.entered())
+    return;
+  if (MSC_UNLIKELY(!ensureInitialized())) {
+    __memscope_tls.bytes_until_sample = idleCountdown();
+    t_state.rng = 0; // restart the Poisson process when recording starts
+    return;
+  }
+  double weight = 1.0;
+  if (!decide(size, weight) || !ptr)
+    return;
+  LogWriter *log = threadLog();
+  if (!log) {
+    __memscope_tls.bytes_until_sample = INT64_MAX >> 1;
+    return;
+  }
+  log::AllocRecord record;
+  record.sample_id = (t_state.thread_id << 40) | ++t_state.next_sample_seq;
+  record.site_id = site_id;
+  record.address = reinterpret_cast<uintptr_t>(ptr);
+  record.size = size;
+  record.monotonic_ns = monotonicNs();
+  record.weight = weight;
+  record.kind = kind;
+  record.flags = 0;
+  if (!liveInsert(ptr, record.sample_id)) {
+    g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
+    record.flags |= log::AllocUntracked;
+  }
+  record.stack_id = site_id ? 0 : captureStack(*log, caller_pc);
+  appendRecord(*log, log::RecordType::Alloc, &record, sizeof(record));
+}
+
+} // namespace rt
+} // namespace memscope
+
+using namespace memscope::rt;
+
+extern "C" {
+
+__attribute__((visibility("default"))) void
+__memscope_alloc_sampled(uint64_t site_id, void *ptr, uint64_t size) {
+  allocSampled(site_id, ptr, size, MSC_KIND_UNKNOWN, 0);
+}
+
+__attribute__((visibility("default"))) void
+__memscope_free_sampled(uint64_t site_id, void *ptr) {
+  freeSampled(site_id, ptr);
+}
+
+__attribute__((visibility("default"))) void
+__memscope_note_spawn(uint64_t site_id) {
+  t_state.pending_spawn_site = site_id;
+}
+
+} // extern "C"

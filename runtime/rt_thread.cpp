@@ -1,0 +1,195 @@
+//===-- rt_thread.cpp - Per-thread state, log slots, thread lifecycle ----===//
+//
+// A thread gets a log slot the first time it records. At thread exit (a
+// pthread key destructor: TLS here must stay trivially destructible) it
+// writes ThreadEnd and returns the slot, so the next thread reuses the file:
+// the number of log files is the peak number of recording threads, not the
+// number of threads ever started.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern "C" {
+__attribute__((visibility("default")))
+__thread msc_thread_fast __memscope_tls
+    __attribute__((tls_model("initial-exec")));
+}
+
+namespace memscope {
+namespace rt {
+
+__thread ThreadState t_state __attribute__((tls_model("initial-exec")));
+
+namespace {
+
+constexpr uint32_t kMaxSlots = 1u << 16;
+LogWriter **g_slots = nullptr; // every writer ever created, by slot
+std::atomic<uint32_t> g_slot_count{0};
+LogWriter *g_free_slots = nullptr;
+std::atomic<bool> g_slots_lock{false};
+std::atomic<uint64_t> g_next_thread_id{1};
+std::atomic<uint64_t> g_threads_started{0};
+pthread_key_t g_exit_key;
+bool g_exit_key_created = false;
+std::atomic<bool> g_slot_warning{false};
+
+class SlotLock {
+public:
+  SlotLock() {
+    while (g_slots_lock.exchange(true, std::memory_order_acquire))
+      sched_yield();
+  }
+  ~SlotLock() { g_slots_lock.store(false, std::memory_order_release); }
+};
+
+LogWriter *acquireSlot() {
+  uint32_t slot;
+  {
+    SlotLock lock;
+    if (LogWriter *reused = g_free_slots) {
+      g_free_slots = reused->next_free;
+      reused->next_free = nullptr;
+      return reused;
+    }
+    slot = g_slot_count.load(std::memory_order_relaxed);
+    if (!g_slots || slot >= kMaxSlots) {
+      warnOnce(g_slot_warning, "more than %u threads recording at once; "
+               "further threads are not recorded", kMaxSlots);
+      return nullptr;
+    }
+    g_slot_count.store(slot + 1, std::memory_order_relaxed);
+  }
+  char name[32];
+  snprintf(name, sizeof(name), "t%u.log", slot);
+  LogWriter *writer = createLogWriter(name, log::FileKind::Thread, slot);
+  g_slots[slot] = writer;
+  return writer;
+}
+
+void releaseSlot(LogWriter *writer) {
+  if (!writer || writer->failed)
+    return;
+  SlotLock lock;
+  writer->next_free = g_free_slots;
+  g_free_slots = writer;
+}
+
+void cpuTimes(uint64_t &user_ns, uint64_t &system_ns) {
+  struct rusage usage;
+  if (getrusage(RUSAGE_THREAD, &usage) != 0) {
+    user_ns = system_ns = 0;
+    return;
+  }
+  user_ns = usage.ru_utime.tv_sec * 1000000000ull +
+            usage.ru_utime.tv_usec * 1000ull;
+  system_ns = usage.ru_stime.tv_sec * 1000000000ull +
+              usage.ru_stime.tv_usec * 1000ull;
+}
+
+void writeThreadEnd() {
+  if (!t_state.registered || !t_state.log)
+    return;
+  log::ThreadEndRecord end;
+  end.thread_id = t_state.thread_id;
+  end.monotonic_ns = monotonicNs();
+  cpuTimes(end.cpu_user_ns, end.cpu_system_ns);
+  appendRecord(*t_state.log, log::RecordType::ThreadEnd, &end, sizeof(end));
+}
+
+void onThreadExit(void *) {
+  RecursionGuard guard;
+  if (t_state.session == currentSession() && isRecording())
+    writeThreadEnd();
+  if (t_state.session == currentSession())
+    releaseSlot(t_state.log);
+  t_state.log = nullptr;
+  t_state.exited = true;
+  // Allocations from later TLS destructors are not recorded.
+  __memscope_tls.bytes_until_sample = INT64_MAX;
+}
+
+} // namespace
+
+void initThreads() {
+  if (!g_slots)
+    g_slots = static_cast<LogWriter **>(
+        mapZeroed(sizeof(LogWriter *) * kMaxSlots));
+  if (!g_exit_key_created)
+    g_exit_key_created = pthread_key_create(&g_exit_key, onThreadExit) == 0;
+}
+
+LogWriter *threadLog() {
+  if (MSC_LIKELY(t_state.registered &&
+                 t_state.session == currentSession()))
+    return t_state.log;
+  if (t_state.exited)
+    return nullptr;
+  t_state.registered = true;
+  t_state.session = currentSession();
+  if (!t_state.thread_id) {
+    t_state.thread_id = g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
+    t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+    g_threads_started.fetch_add(1, std::memory_order_relaxed);
+  }
+  t_state.log = acquireSlot();
+  if (!t_state.log)
+    return nullptr;
+  if (g_exit_key_created)
+    pthread_setspecific(g_exit_key, &t_state);
+
+  uint8_t buffer[sizeof(log::ThreadStartRecord) + 2 + 16];
+  log::PayloadBuilder payload(buffer, sizeof(buffer));
+  log::ThreadStartRecord start;
+  start.thread_id = t_state.thread_id;
+  start.os_tid = t_state.os_tid;
+  start.parent_thread_id = 0;
+  start.spawn_site = t_state.pending_spawn_site;
+  start.monotonic_ns = monotonicNs();
+  payload.pod(start);
+  char name[17] = {0};
+  prctl(PR_GET_NAME, name, 0, 0, 0);
+  payload.str(name);
+  appendRecord(*t_state.log, log::RecordType::ThreadStart, buffer,
+               payload.size());
+  return t_state.log;
+}
+
+void finishCurrentThread() {
+  if (t_state.session != currentSession())
+    return;
+  writeThreadEnd();
+  // The thread may keep allocating (static destructors): it keeps its slot
+  // but a later record needs a new ThreadStart.
+  t_state.registered = false;
+  releaseSlot(t_state.log);
+  t_state.log = nullptr;
+}
+
+void resetThreadsAfterFork() {
+  g_slots_lock.store(false, std::memory_order_relaxed);
+  uint32_t count = g_slot_count.load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < count; ++i)
+    if (g_slots[i])
+      abandonLogWriter(*g_slots[i]);
+  g_slot_count.store(0, std::memory_order_relaxed);
+  g_free_slots = nullptr;
+  t_state.registered = false;
+  t_state.log = nullptr;
+  t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+}
+
+uint64_t threadsStarted() {
+  return g_threads_started.load(std::memory_order_relaxed);
+}
+
+} // namespace rt
+} // namespace memscope

@@ -1,0 +1,6 @@
+#include <stdlib.h>
+int helper(int n) {
+  char *volatile p = malloc(n);
+  free(p);
+  return n + 1;
+}

@@ -1,0 +1,47 @@
+# -*- Python -*-
+# lit configuration for Memscope: pass tests on IR, end-to-end runs of
+# instrumented programs, and memscope-merge input handling.
+import os
+import shutil
+
+import lit.formats
+import lit.util
+
+config.name = "Memscope"
+config.test_format = lit.formats.ShTest(not lit.util.which("bash"))
+config.suffixes = [".ll", ".c", ".cpp", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+
+site = lit_config.params.get("memscope_site")
+if not site:
+    lit_config.fatal("run through ctest, or pass --param memscope_site=<build>/test/lit.site.cfg.py")
+lit_config.load_config(config, site)
+
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.memscope_obj_root, "test", "lit-out")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.memscope_bin_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+for var in ("MEMSCOPE_OUT", "MEMSCOPE_OPTIONS", "MEMSCOPE_PASS_OPTIONS"):
+    config.environment.pop(var, None)
+
+plugin = os.path.join(config.memscope_lib_dir, "MemscopePass.so")
+clangxx = config.clang + "++"
+config.substitutions.append(("%shlibdir", config.memscope_lib_dir))
+config.substitutions.append(("%plugin", plugin))
+config.substitutions.append(("%clangxx_memscope", f"{clangxx} -fpass-plugin={plugin} -g"))
+config.substitutions.append(("%clang_memscope", f"{config.clang} -fpass-plugin={plugin} -g"))
+config.substitutions.append(("%clangxx", clangxx))
+config.substitutions.append(("%clang", config.clang))
+config.substitutions.append(("%opt_memscope", f"opt -load-pass-plugin={plugin}"))
+config.substitutions.append(("%memscope_cc", os.path.join(config.memscope_bin_dir, "memscope-clang")))
+config.substitutions.append(("%memscope_cxx", os.path.join(config.memscope_bin_dir, "memscope-clang++")))
+config.substitutions.append(("%merge", os.path.join(config.memscope_bin_dir, "memscope-merge")))
+config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
+config.substitutions.append(("%link_rt", f"-L{config.memscope_lib_dir} -Wl,-rpath,{config.memscope_lib_dir} -lmemscope_rt"))
+
+if config.heaptrack and config.heaptrack_print:
+    config.available_features.add("heaptrack")
+    config.substitutions.append(("%heaptrack_print", config.heaptrack_print))
+    config.substitutions.append(("%heaptrack", config.heaptrack))

@@ -1,0 +1,57 @@
+; The not-sampled path of an allocation site is inline: a thread-local
+; countdown, two flag stores around the allocator call, and one branch. The
+; runtime is called only on the sampled branch. A free is guarded by one load
+; of the live filter and a compare.
+; RUN: %opt_memscope -passes=memscope -S %s -o - | FileCheck %s
+
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+
+declare noalias ptr @malloc(i64)
+declare void @free(ptr)
+
+define ptr @alloc(i64 %n) {
+  %p = call ptr @malloc(i64 %n)
+  ret ptr %p
+}
+
+define void @release(ptr %p) {
+  call void @free(ptr %p)
+  ret void
+}
+
+; CHECK: @__memscope_tls = external thread_local(initialexec) global { i64, i32, i32 }
+; CHECK: @__memscope_live_filter = external global [65536 x i16]
+
+; CHECK-LABEL: define ptr @alloc(i64 %n)
+; CHECK-NEXT:    [[COUNT:%.*]] = load i64, ptr @__memscope_tls
+; CHECK-NEXT:    [[REMAINING:%.*]] = sub i64 [[COUNT]], %n
+; CHECK-NEXT:    store i64 [[REMAINING]], ptr @__memscope_tls
+; CHECK-NEXT:    store i32 1, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
+; CHECK-NEXT:    [[P:%.*]] = call ptr @malloc(i64 %n)
+; CHECK-NEXT:    store i32 0, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
+; CHECK-NEXT:    [[SAMPLED:%.*]] = icmp slt i64 [[REMAINING]], 0
+; CHECK-NEXT:    br i1 [[SAMPLED]], label %[[SLOW:.*]], label %[[DONE:.*]], !prof [[UNLIKELY:![0-9]+]]
+; CHECK:       [[SLOW]]:
+; CHECK-NEXT:    call void @__memscope_alloc_sampled(i64 {{-?[0-9]+}}, ptr [[P]], i64 %n)
+; CHECK-NEXT:    br label %[[DONE]]
+; CHECK:       [[DONE]]:
+; CHECK-NEXT:    ret ptr [[P]]
+
+; CHECK-LABEL: define void @release(ptr %p)
+; CHECK-NEXT:    [[ADDR:%.*]] = ptrtoint ptr %p to i64
+; CHECK-NEXT:    [[HASH:%.*]] = mul i64 [[ADDR]], -7046029254386353131
+; CHECK-NEXT:    [[INDEX:%.*]] = lshr i64 [[HASH]], 48
+; CHECK-NEXT:    [[SLOT:%.*]] = getelementptr inbounds [65536 x i16], ptr @__memscope_live_filter, i64 0, i64 [[INDEX]]
+; CHECK-NEXT:    [[COUNTER:%.*]] = load i16, ptr [[SLOT]]
+; CHECK-NEXT:    [[MAYBE:%.*]] = icmp ne i16 [[COUNTER]], 0
+; CHECK-NEXT:    br i1 [[MAYBE]], label %[[FSLOW:.*]], label %[[FREE:.*]], !prof [[UNLIKELY]]
+; CHECK:       [[FSLOW]]:
+; CHECK-NEXT:    call void @__memscope_free_sampled(i64 {{-?[0-9]+}}, ptr %p)
+; CHECK:       [[FREE]]:
+; CHECK-NEXT:    call void @free(ptr %p)
+
+; CHECK: define weak_odr hidden void @memscope.module_ctor() {{.*}}comdat
+; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v1
+; CHECK-NEXT: call void @__memscope_register_sites(ptr @__start_memscope_sites, ptr @__stop_memscope_sites)
+; CHECK: [[UNLIKELY]] = !{!"branch_weights", i32 1, i32 {{[0-9]+}}}

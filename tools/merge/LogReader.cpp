@@ -1,0 +1,480 @@
+//===- LogReader.cpp - Reads memscope log files ---------------------------===//
+
+#include "LogReader.h"
+
+#include "fmt/format.h"
+
+#include <cstring>
+
+using namespace memscope;
+using namespace memscope::merge;
+using llvm::ArrayRef;
+
+bool memscope::merge::isKnownRecordType(uint8_t Type) {
+  switch (static_cast<log::RecordType>(Type)) {
+  case log::RecordType::ProcessInfo:
+  case log::RecordType::Module:
+  case log::RecordType::Site:
+  case log::RecordType::ProcessEnd:
+  case log::RecordType::Warning:
+  case log::RecordType::Padding:
+  case log::RecordType::ThreadStart:
+  case log::RecordType::ThreadName:
+  case log::RecordType::ThreadEnd:
+  case log::RecordType::Alloc:
+  case log::RecordType::Free:
+  case log::RecordType::Stack:
+    return true;
+  case log::RecordType::End:
+    return false;
+  }
+  return false;
+}
+
+const char *memscope::merge::recordTypeName(log::RecordType Type) {
+  switch (Type) {
+  case log::RecordType::End:
+    return "End";
+  case log::RecordType::ProcessInfo:
+    return "ProcessInfo";
+  case log::RecordType::Module:
+    return "Module";
+  case log::RecordType::Site:
+    return "Site";
+  case log::RecordType::ProcessEnd:
+    return "ProcessEnd";
+  case log::RecordType::Warning:
+    return "Warning";
+  case log::RecordType::Padding:
+    return "Padding";
+  case log::RecordType::ThreadStart:
+    return "ThreadStart";
+  case log::RecordType::ThreadName:
+    return "ThreadName";
+  case log::RecordType::ThreadEnd:
+    return "ThreadEnd";
+  case log::RecordType::Alloc:
+    return "Alloc";
+  case log::RecordType::Free:
+    return "Free";
+  case log::RecordType::Stack:
+    return "Stack";
+  }
+  return "unknown";
+}
+
+//===-- Scanning --------------------------------------------------------===//
+
+namespace {
+
+/// Walks the records of one file, checking framing and CRCs.
+class FileScanner {
+public:
+  FileScanner(LogFile &File)
+      : File(File),
+        Data(reinterpret_cast<const uint8_t *>(File.Buffer->getBufferStart())),
+        Size(File.Buffer->getBufferSize()) {}
+
+  void run();
+
+private:
+  void warn(std::string Message) {
+    File.Diags.push_back({Severity::Warning, File.Path + ": " + Message});
+  }
+  void error(std::string Message) {
+    File.Diags.push_back({Severity::Error, File.Path + ": " + Message});
+  }
+  bool readHeader();
+  log::RecordHeader headerAt(uint64_t Offset) const {
+    log::RecordHeader Header;
+    memcpy(&Header, Data + Offset, sizeof(Header));
+    return Header;
+  }
+  /// A complete, known, CRC-correct record starts at Offset.
+  bool isValidRecordAt(uint64_t Offset) const;
+  /// The next offset >= From (8-aligned) holding a valid record.
+  std::optional<uint64_t> resync(uint64_t From) const;
+  bool allZeroFrom(uint64_t Offset) const;
+  void acceptRecord(uint64_t Offset, uint64_t End);
+  /// Handles damage at Offset; returns where to continue, or nullopt to stop.
+  std::optional<uint64_t> recover(uint64_t Offset, const std::string &What);
+
+  LogFile &File;
+  const uint8_t *Data;
+  uint64_t Size;
+};
+
+} // namespace
+
+bool FileScanner::isValidRecordAt(uint64_t Offset) const {
+  if (Offset + sizeof(log::RecordHeader) > Size)
+    return false;
+  log::RecordHeader Header = headerAt(Offset);
+  if (!isKnownRecordType(Header.type))
+    return false;
+  if (Offset + sizeof(Header) + Header.payload_size > Size)
+    return false;
+  return log::recordCrc(Header, Data + Offset + sizeof(Header)) == Header.crc;
+}
+
+std::optional<uint64_t> FileScanner::resync(uint64_t From) const {
+  uint64_t Offset = (From + log::kRecordAlign - 1) & ~uint64_t(7);
+  for (; Offset + sizeof(log::RecordHeader) <= Size;
+       Offset += log::kRecordAlign)
+    if (isValidRecordAt(Offset))
+      return Offset;
+  return std::nullopt;
+}
+
+bool FileScanner::allZeroFrom(uint64_t Offset) const {
+  for (uint64_t I = Offset; I < Size; ++I)
+    if (Data[I] != 0)
+      return false;
+  return true;
+}
+
+void FileScanner::acceptRecord(uint64_t Offset, uint64_t End) {
+  if (!File.Segments.empty() && File.Segments.back().End == Offset)
+    File.Segments.back().End = End;
+  else
+    File.Segments.push_back({Offset, End});
+  ++File.RecordCount;
+}
+
+std::optional<uint64_t> FileScanner::recover(uint64_t Offset,
+                                             const std::string &What) {
+  std::optional<uint64_t> Next = resync(Offset + log::kRecordAlign);
+  if (!Next) {
+    uint64_t Lost = Size - Offset;
+    File.SkippedBytes += Lost;
+    warn(fmt::format("{} at offset {}; no valid record follows, skipped the "
+                     "remaining {} bytes",
+                     What, Offset, Lost));
+    return std::nullopt;
+  }
+  File.SkippedBytes += *Next - Offset;
+  warn(fmt::format("{} at offset {}; skipped {} bytes, resumed at offset {}",
+                   What, Offset, *Next - Offset, *Next));
+  return Next;
+}
+
+bool FileScanner::readHeader() {
+  if (Size < log::kFileHeaderSize) {
+    warn(fmt::format("truncated log: file is {} bytes, shorter than the "
+                     "{}-byte header (truncated at offset {}); skipped",
+                     Size, log::kFileHeaderSize, Size));
+    return false;
+  }
+  memcpy(&File.Header, Data, sizeof(File.Header));
+  const log::FileHeader &Header = File.Header;
+  if (memcmp(Header.magic, log::kMagic, sizeof(log::kMagic)) != 0) {
+    warn("not a memscope log (bad magic); skipped");
+    return false;
+  }
+  if (Header.version_major > log::kVersionMajor) {
+    error(fmt::format("log format version {}.{} is newer than this "
+                      "memscope-merge supports ({}.x); skipped",
+                      Header.version_major, Header.version_minor,
+                      log::kVersionMajor));
+    return false;
+  }
+  if (Header.version_major < log::kVersionMajor) {
+    warn(fmt::format("log format version {}.{} is not supported; skipped",
+                     Header.version_major, Header.version_minor));
+    return false;
+  }
+  if (Header.kind != uint16_t(log::FileKind::Process) &&
+      Header.kind != uint16_t(log::FileKind::Thread)) {
+    warn(fmt::format("unknown file kind {}; skipped", Header.kind));
+    return false;
+  }
+  if (Header.header_size < log::kFileHeaderSize ||
+      Header.header_size > Size) {
+    warn(fmt::format("invalid header size {}; skipped", Header.header_size));
+    return false;
+  }
+  return true;
+}
+
+void FileScanner::run() {
+  if (!readHeader())
+    return;
+  File.Usable = true;
+  // A later minor version may grow the header; records start after it.
+  uint64_t Offset = (uint64_t(File.Header.header_size) + log::kRecordAlign -
+                     1) & ~uint64_t(log::kRecordAlign - 1);
+  while (Offset < Size) {
+    if (Size - Offset < sizeof(log::RecordHeader)) {
+      if (!allZeroFrom(Offset))
+        warn(fmt::format("truncated log: file ends inside a record header at "
+                         "offset {}",
+                         Offset));
+      return;
+    }
+    log::RecordHeader Header = headerAt(Offset);
+    static const uint8_t Zero[sizeof(Header)] = {};
+    if (memcmp(&Header, Zero, sizeof(Header)) == 0) {
+      // The unwritten tail of a file-backed buffer ends the log. Anything
+      // non-zero after it means a record was reserved but never completed.
+      if (allZeroFrom(Offset))
+        return;
+      std::optional<uint64_t> Next = recover(Offset, "unwritten record");
+      if (!Next)
+        return;
+      Offset = *Next;
+      continue;
+    }
+    if (!isKnownRecordType(Header.type)) {
+      std::optional<uint64_t> Next = recover(
+          Offset, fmt::format("corrupted record (unknown type {})",
+                              unsigned(Header.type)));
+      if (!Next)
+        return;
+      Offset = *Next;
+      continue;
+    }
+    uint64_t PayloadEnd = Offset + sizeof(Header) + Header.payload_size;
+    if (PayloadEnd > Size) {
+      // Either the file was cut short or the size field is damaged; only a
+      // valid record further on tells them apart.
+      if (std::optional<uint64_t> Next = resync(Offset + log::kRecordAlign)) {
+        File.SkippedBytes += *Next - Offset;
+        warn(fmt::format("corrupted record (size {} exceeds the file) at "
+                         "offset {}; skipped {} bytes, resumed at offset {}",
+                         Header.payload_size, Offset, *Next - Offset, *Next));
+        Offset = *Next;
+        continue;
+      }
+      File.SkippedBytes += Size - Offset;
+      warn(fmt::format("truncated log: file ends inside a {} record at offset "
+                       "{} ({} of {} bytes present)",
+                       recordTypeName(log::RecordType(Header.type)), Offset,
+                       Size - Offset, sizeof(Header) + Header.payload_size));
+      return;
+    }
+    if (log::recordCrc(Header, Data + Offset + sizeof(Header)) != Header.crc) {
+      std::optional<uint64_t> Next =
+          recover(Offset, "corrupted record (CRC mismatch)");
+      if (!Next)
+        return;
+      Offset = *Next;
+      continue;
+    }
+    uint64_t End = Offset + log::alignedRecordSize(Header.payload_size);
+    acceptRecord(Offset, std::min(End, Size));
+    Offset = End;
+  }
+}
+
+LogFile memscope::merge::scanLogBuffer(
+    std::unique_ptr<llvm::MemoryBuffer> Buffer, llvm::StringRef Name) {
+  LogFile File;
+  File.Path = Name.str();
+  File.Buffer = std::move(Buffer);
+  FileScanner(File).run();
+  return File;
+}
+
+LogFile memscope::merge::scanLogFile(llvm::StringRef Path) {
+  // Not null-terminated so that large files are mmapped, not copied.
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> Buffer =
+      llvm::MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!Buffer) {
+    LogFile File;
+    File.Path = Path.str();
+    File.Diags.push_back(
+        {Severity::Warning,
+         fmt::format("{}: cannot read: {}", Path.str(),
+                     Buffer.getError().message())});
+    return File;
+  }
+  return scanLogBuffer(std::move(*Buffer), Path);
+}
+
+bool RecordCursor::next(RecordView &Record) {
+  const std::vector<Segment> &Segments = File->Segments;
+  if (!Started) {
+    Started = true;
+    if (Segments.empty())
+      return false;
+    Offset = Segments[0].Begin;
+  }
+  while (SegmentIndex < Segments.size() &&
+         Offset >= Segments[SegmentIndex].End) {
+    if (++SegmentIndex < Segments.size())
+      Offset = Segments[SegmentIndex].Begin;
+  }
+  if (SegmentIndex >= Segments.size())
+    return false;
+  const uint8_t *Data =
+      reinterpret_cast<const uint8_t *>(File->Buffer->getBufferStart());
+  log::RecordHeader Header;
+  memcpy(&Header, Data + Offset, sizeof(Header));
+  Record.Offset = Offset;
+  Record.Type = static_cast<log::RecordType>(Header.type);
+  Record.Flags = Header.flags;
+  Record.Payload = ArrayRef<uint8_t>(Data + Offset + sizeof(Header),
+                                     Header.payload_size);
+  Offset += log::alignedRecordSize(Header.payload_size);
+  return true;
+}
+
+//===-- Decoding --------------------------------------------------------===//
+
+namespace {
+
+/// Bounds-checked reads from a payload.
+class PayloadReader {
+public:
+  explicit PayloadReader(ArrayRef<uint8_t> Payload) : Payload(Payload) {}
+
+  template <typename T> bool pod(T &Value) {
+    if (Payload.size() - Position < sizeof(T))
+      return false;
+    memcpy(&Value, Payload.data() + Position, sizeof(T));
+    Position += sizeof(T);
+    return true;
+  }
+  /// u16 length + bytes; fails when the length runs past the payload.
+  bool str(std::string &Value) {
+    uint16_t Length;
+    if (!pod(Length))
+      return false;
+    if (Payload.size() - Position < Length)
+      return false;
+    Value.assign(reinterpret_cast<const char *>(Payload.data() + Position),
+                 Length);
+    Position += Length;
+    return true;
+  }
+  size_t remaining() const { return Payload.size() - Position; }
+
+private:
+  ArrayRef<uint8_t> Payload;
+  size_t Position = 0;
+};
+
+template <typename T> bool decodeFixed(ArrayRef<uint8_t> Payload, T &Out) {
+  PayloadReader Reader(Payload);
+  return Reader.pod(Out);
+}
+
+} // namespace
+
+bool memscope::merge::decodeProcessInfo(ArrayRef<uint8_t> Payload,
+                                        ProcessInfo &Out) {
+  PayloadReader Reader(Payload);
+  return Reader.pod(Out.Fixed) && Reader.str(Out.Executable);
+}
+
+bool memscope::merge::decodeModule(ArrayRef<uint8_t> Payload,
+                                   ModuleInfo &Out) {
+  PayloadReader Reader(Payload);
+  if (!Reader.pod(Out.Fixed) || !Reader.str(Out.Path))
+    return false;
+  if (Out.Fixed.build_id_size > sizeof(Out.Fixed.build_id))
+    Out.Fixed.build_id_size = sizeof(Out.Fixed.build_id);
+  return true;
+}
+
+bool memscope::merge::decodeSite(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
+  PayloadReader Reader(Payload);
+  log::SiteRecord Fixed;
+  if (!Reader.pod(Fixed) || !Reader.str(Out.File) || !Reader.str(Out.Dir) ||
+      !Reader.str(Out.Function))
+    return false;
+  Out.Id = Fixed.id;
+  Out.ModuleTextAddr = Fixed.module_text_addr;
+  Out.Kind = Fixed.kind;
+  Out.Line = Fixed.line;
+  Out.Column = Fixed.column;
+  // Each frame takes at least 14 bytes, which bounds the depth by the
+  // payload size before anything is allocated.
+  if (Fixed.inline_depth > Reader.remaining() / 14)
+    return false;
+  Out.InlinedAt.resize(Fixed.inline_depth);
+  for (InlineFrame &Frame : Out.InlinedAt)
+    if (!Reader.pod(Frame.Line) || !Reader.pod(Frame.Column) ||
+        !Reader.str(Frame.Function) || !Reader.str(Frame.File) ||
+        !Reader.str(Frame.Dir))
+      return false;
+  return true;
+}
+
+bool memscope::merge::decodeProcessEnd(ArrayRef<uint8_t> Payload,
+                                       log::ProcessEndRecord &Out) {
+  return decodeFixed(Payload, Out);
+}
+
+bool memscope::merge::decodeWarning(ArrayRef<uint8_t> Payload,
+                                    std::string &Out) {
+  // LogFormat.h does not pin the payload down; the runtime writes a single
+  // str. Fall back to the raw bytes so that no message is lost.
+  PayloadReader Reader(Payload);
+  if (Reader.str(Out) && Reader.remaining() == 0)
+    return true;
+  Out.assign(reinterpret_cast<const char *>(Payload.data()), Payload.size());
+  while (!Out.empty() && Out.back() == '\0')
+    Out.pop_back();
+  return true;
+}
+
+bool memscope::merge::decodeThreadStart(ArrayRef<uint8_t> Payload,
+                                        ThreadStartInfo &Out) {
+  PayloadReader Reader(Payload);
+  if (!Reader.pod(Out.Fixed))
+    return false;
+  // The name is optional: an older writer may end the payload here.
+  if (Reader.remaining() > 0 && !Reader.str(Out.Name))
+    return false;
+  return true;
+}
+
+bool memscope::merge::decodeThreadName(ArrayRef<uint8_t> Payload,
+                                       ThreadNameInfo &Out) {
+  // LogFormat.h does not define this payload. Accept "u64 thread_id + str"
+  // and a bare "str".
+  {
+    PayloadReader Reader(Payload);
+    ThreadNameInfo Candidate;
+    if (Reader.pod(Candidate.ThreadId) && Reader.str(Candidate.Name) &&
+        Reader.remaining() == 0) {
+      Out = std::move(Candidate);
+      return true;
+    }
+  }
+  PayloadReader Reader(Payload);
+  Out.ThreadId = 0;
+  return Reader.str(Out.Name);
+}
+
+bool memscope::merge::decodeThreadEnd(ArrayRef<uint8_t> Payload,
+                                      log::ThreadEndRecord &Out) {
+  return decodeFixed(Payload, Out);
+}
+
+bool memscope::merge::decodeAlloc(ArrayRef<uint8_t> Payload,
+                                  log::AllocRecord &Out) {
+  return decodeFixed(Payload, Out);
+}
+
+bool memscope::merge::decodeFree(ArrayRef<uint8_t> Payload,
+                                 log::FreeRecord &Out) {
+  return decodeFixed(Payload, Out);
+}
+
+bool memscope::merge::decodeStack(ArrayRef<uint8_t> Payload, StackInfo &Out) {
+  PayloadReader Reader(Payload);
+  log::StackRecordHeader Fixed;
+  if (!Reader.pod(Fixed))
+    return false;
+  if (Fixed.depth > log::kMaxStackDepth ||
+      uint64_t(Fixed.depth) * sizeof(uint64_t) > Reader.remaining())
+    return false;
+  Out.Id = Fixed.stack_id;
+  Out.Frames.resize(Fixed.depth);
+  for (uint64_t &Frame : Out.Frames)
+    Reader.pod(Frame);
+  return true;
+}

@@ -1,0 +1,159 @@
+//===- LogReader.h - Reads memscope log files -------------------*- C++ -*-===//
+//
+// Validates one log file (header, record framing, CRC32C), recovers from
+// damage, and decodes record payloads. The format itself is defined by
+// memscope/LogFormat.h.
+//
+// Reading is two-phase so that huge thread logs are never materialised:
+// scanLogFile() checks every record once and remembers the byte ranges that
+// hold valid records ("segments"); RecordCursor later streams the records of
+// those segments without checking them again.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEMSCOPE_MERGE_LOGREADER_H
+#define MEMSCOPE_MERGE_LOGREADER_H
+
+#include "Diagnostics.h"
+
+#include "memscope/LogFormat.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace memscope {
+namespace merge {
+
+/// A byte range [Begin, End) of consecutive valid records.
+struct Segment {
+  uint64_t Begin;
+  uint64_t End;
+};
+
+/// One validated log file, kept mapped for streaming.
+struct LogFile {
+  std::string Path;
+  std::unique_ptr<llvm::MemoryBuffer> Buffer;
+  log::FileHeader Header{};
+  /// False when the file was rejected (bad magic, newer version, ...).
+  bool Usable = false;
+  std::vector<Segment> Segments;
+  uint64_t RecordCount = 0;
+  uint64_t SkippedBytes = 0;
+  /// Problems found while scanning, in file order.
+  std::vector<Diagnostic> Diags;
+
+  log::FileKind kind() const {
+    return static_cast<log::FileKind>(Header.kind);
+  }
+};
+
+/// A record as stored: its offset in the file, type and payload bytes.
+struct RecordView {
+  uint64_t Offset = 0;
+  log::RecordType Type = log::RecordType::End;
+  uint8_t Flags = 0;
+  llvm::ArrayRef<uint8_t> Payload;
+};
+
+/// Maps and validates a file. Never fails hard: problems become Diags and, if
+/// nothing can be used, Usable = false.
+LogFile scanLogFile(llvm::StringRef Path);
+
+/// Validates a file already in memory (Name is used in messages).
+LogFile scanLogBuffer(std::unique_ptr<llvm::MemoryBuffer> Buffer,
+                      llvm::StringRef Name);
+
+/// Streams the records of a scanned file's valid segments, in file order.
+class RecordCursor {
+public:
+  explicit RecordCursor(const LogFile &File) : File(&File) {}
+  /// Returns false at the end of the file.
+  bool next(RecordView &Record);
+
+private:
+  const LogFile *File;
+  size_t SegmentIndex = 0;
+  uint64_t Offset = 0;
+  bool Started = false;
+};
+
+/// True for the record types this version of the format defines.
+bool isKnownRecordType(uint8_t Type);
+
+//===-- Decoded payloads -----------------------------------------------===//
+
+struct InlineFrame {
+  std::string Function;
+  std::string File;
+  std::string Dir;
+  uint32_t Line = 0;
+  uint32_t Column = 0;
+};
+
+struct ProcessInfo {
+  log::ProcessInfoRecord Fixed{};
+  std::string Executable;
+};
+
+struct ModuleInfo {
+  log::ModuleRecord Fixed{};
+  std::string Path;
+};
+
+struct SiteInfo {
+  uint64_t Id = 0;
+  uint64_t ModuleTextAddr = 0;
+  uint32_t Kind = 0;
+  uint32_t Line = 0;
+  uint32_t Column = 0;
+  std::string File;
+  std::string Dir;
+  std::string Function; // as recorded (often a mangled linkage name)
+  std::vector<InlineFrame> InlinedAt;
+};
+
+struct ThreadStartInfo {
+  log::ThreadStartRecord Fixed{};
+  std::string Name;
+};
+
+struct ThreadNameInfo {
+  uint64_t ThreadId = 0; // 0 when the payload does not carry one
+  std::string Name;
+};
+
+struct StackInfo {
+  uint64_t Id = 0;
+  std::vector<uint64_t> Frames; // return addresses, innermost first
+};
+
+// Each decoder returns false when the payload is too short or a length field
+// points outside it. Longer payloads are accepted: later minor versions may
+// append fields.
+bool decodeProcessInfo(llvm::ArrayRef<uint8_t> Payload, ProcessInfo &Out);
+bool decodeModule(llvm::ArrayRef<uint8_t> Payload, ModuleInfo &Out);
+bool decodeSite(llvm::ArrayRef<uint8_t> Payload, SiteInfo &Out);
+bool decodeProcessEnd(llvm::ArrayRef<uint8_t> Payload,
+                      log::ProcessEndRecord &Out);
+bool decodeWarning(llvm::ArrayRef<uint8_t> Payload, std::string &Out);
+bool decodeThreadStart(llvm::ArrayRef<uint8_t> Payload, ThreadStartInfo &Out);
+bool decodeThreadName(llvm::ArrayRef<uint8_t> Payload, ThreadNameInfo &Out);
+bool decodeThreadEnd(llvm::ArrayRef<uint8_t> Payload,
+                     log::ThreadEndRecord &Out);
+bool decodeAlloc(llvm::ArrayRef<uint8_t> Payload, log::AllocRecord &Out);
+bool decodeFree(llvm::ArrayRef<uint8_t> Payload, log::FreeRecord &Out);
+bool decodeStack(llvm::ArrayRef<uint8_t> Payload, StackInfo &Out);
+
+const char *recordTypeName(log::RecordType Type);
+
+} // namespace merge
+} // namespace memscope
+
+#endif // MEMSCOPE_MERGE_LOGREADER_H

@@ -1,0 +1,255 @@
+//===- Symbolization.cpp - Attributes uninstrumented allocations ----------===//
+
+#include "Symbolization.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/DebugInfo/Symbolize/Symbolize.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/xxhash.h"
+
+#include "fmt/format.h"
+
+#include <algorithm>
+
+using namespace memscope::merge;
+using llvm::StringRef;
+
+//===-- ModuleMap -------------------------------------------------------===//
+
+void ModuleMap::add(const ModuleInfo &Info) {
+  Module New;
+  New.Path = Info.Path;
+  New.LoadBias = Info.Fixed.load_bias;
+  New.TextBegin = Info.Fixed.text_begin;
+  New.TextEnd = Info.Fixed.text_end;
+  New.HasSites = Info.Fixed.flags & memscope::log::ModuleHasSites;
+  if (New.TextEnd <= New.TextBegin)
+    return;
+  auto Pos = llvm::lower_bound(Modules, New, [](const Module &A,
+                                                const Module &B) {
+    return A.TextBegin < B.TextBegin;
+  });
+  // The runtime may log a mapping more than once (e.g. on every dlopen).
+  for (auto It = Pos; It != Modules.end() && It->TextBegin == New.TextBegin;
+       ++It) {
+    if (It->Path == New.Path && It->TextEnd == New.TextEnd &&
+        It->LoadBias == New.LoadBias) {
+      It->HasSites |= New.HasSites;
+      return;
+    }
+  }
+  Modules.insert(Pos, std::move(New));
+}
+
+const ModuleMap::Module *ModuleMap::find(uint64_t Address) const {
+  auto It = llvm::upper_bound(Modules, Address,
+                              [](uint64_t Value, const Module &M) {
+                                return Value < M.TextBegin;
+                              });
+  // Mappings may be nested or stale; take the closest one that holds it.
+  while (It != Modules.begin()) {
+    --It;
+    if (Address < It->TextEnd)
+      return &*It;
+  }
+  return nullptr;
+}
+
+//===-- Symbolizer ------------------------------------------------------===//
+
+Symbolizer::Symbolizer(bool Enabled, Diagnostics &Diags)
+    : Enabled(Enabled), Diags(Diags) {
+  if (!Enabled)
+    return;
+  llvm::symbolize::LLVMSymbolizer::Options Opts;
+  Opts.Demangle = true;
+  Opts.UseSymbolTable = true;
+  Opts.RelativeAddresses = false;
+  Impl = std::make_unique<llvm::symbolize::LLVMSymbolizer>(Opts);
+}
+
+Symbolizer::~Symbolizer() = default;
+
+const std::vector<SourceFrame> &
+Symbolizer::symbolize(const ModuleMap::Module &Module,
+                      uint64_t ReturnAddress) {
+  static const std::vector<SourceFrame> None;
+  if (!Enabled)
+    return None;
+  uint64_t FileAddress = ReturnAddress - Module.LoadBias;
+  auto [It, Inserted] = Cache.try_emplace({Module.Path, FileAddress});
+  if (!Inserted || UnreadableModules.contains(Module.Path))
+    return It->second;
+  // A return address points after the call; step back into the call
+  // instruction so that the line is the call's.
+  llvm::object::SectionedAddress Address{
+      FileAddress ? FileAddress - 1 : 0,
+      llvm::object::SectionedAddress::UndefSection};
+  llvm::Expected<llvm::DIInliningInfo> Info =
+      Impl->symbolizeInlinedCode(Module.Path, Address);
+  if (!Info) {
+    std::string Message = llvm::toString(Info.takeError());
+    if (UnreadableModules.insert(Module.Path).second)
+      Diags.warning(fmt::format("cannot symbolize {}: {}; using module+offset",
+                                Module.Path, Message));
+    return It->second;
+  }
+  for (uint32_t I = 0, E = Info->getNumberOfFrames(); I != E; ++I) {
+    const llvm::DILineInfo &Line = Info->getFrame(I);
+    SourceFrame Frame;
+    if (Line.FunctionName != llvm::DILineInfo::BadString)
+      Frame.Function = Line.FunctionName;
+    if (Line.FileName != llvm::DILineInfo::BadString) {
+      Frame.File = Line.FileName;
+      Frame.Line = Line.Line;
+      Frame.Column = Line.Column;
+    }
+    It->second.push_back(std::move(Frame));
+  }
+  return It->second;
+}
+
+const std::vector<SourceFrame> &
+Symbolizer::symbolizeWithLines(const ModuleMap::Module &Module,
+                               uint64_t ReturnAddress) {
+  const std::vector<SourceFrame> &Frames = symbolize(Module, ReturnAddress);
+  bool HasLines = llvm::any_of(
+      Frames, [](const SourceFrame &Frame) { return !Frame.File.empty(); });
+  if (!HasLines && !Frames.empty() &&
+      ModulesWithoutLines.insert(Module.Path).second)
+    Diags.warning(fmt::format("{} has no debug line information; indirect "
+                              "allocations in it are shown as module+offset",
+                              Module.Path));
+  return Frames;
+}
+
+//===-- IndirectAttributor ----------------------------------------------===//
+
+uint64_t memscope::merge::indirectSiteId(StringRef File, uint32_t Line,
+                                         StringRef Function) {
+  std::string Key = "indirect";
+  Key += '\0';
+  Key += File;
+  Key += '\0';
+  Key += std::to_string(Line);
+  Key += '\0';
+  Key += Function;
+  return llvm::xxHash64(Key);
+}
+
+IndirectAttributor::IndirectAttributor(Symbolizer &Symbols,
+                                       std::vector<std::string> SystemPrefixes)
+    : Symbols(Symbols), SystemPrefixes(std::move(SystemPrefixes)) {}
+
+bool IndirectAttributor::isSystemPath(StringRef Path) const {
+  for (StringRef Prefix : SystemPrefixes) {
+    auto [Head, Tail] = Prefix.split('*');
+    if (!Path.starts_with(Head))
+      continue;
+    if (Head.size() == Prefix.size() || Path.substr(Head.size()).contains(Tail))
+      return true;
+  }
+  return false;
+}
+
+std::string
+IndirectAttributor::moduleOffsetName(const ModuleMap::Module *Module,
+                                     uint64_t Address) const {
+  if (!Module)
+    return fmt::format("0x{:x}", Address);
+  return fmt::format("{}+0x{:x}",
+                     llvm::sys::path::filename(Module->Path).str(),
+                     Address - Module->LoadBias);
+}
+
+std::optional<std::string>
+IndirectAttributor::symbolName(const ModuleMap &Modules, uint64_t Address) {
+  const ModuleMap::Module *Module = Modules.find(Address);
+  if (!Module)
+    return std::nullopt;
+  const std::vector<SourceFrame> &Frames = Symbols.symbolize(*Module, Address);
+  // The outermost frame of an inlining chain is the real (called) function.
+  if (Frames.empty() || Frames.back().Function.empty())
+    return std::nullopt;
+  return Frames.back().Function;
+}
+
+std::string IndirectAttributor::functionAt(const ModuleMap &Modules,
+                                           uint64_t Address) {
+  if (std::optional<std::string> Name = symbolName(Modules, Address))
+    return *Name;
+  return moduleOffsetName(Modules.find(Address), Address);
+}
+
+IndirectSite IndirectAttributor::attribute(const ModuleMap &Modules,
+                                           llvm::ArrayRef<uint64_t> Frames) {
+  IndirectSite Site;
+  size_t Instrumented = Frames.size();
+  const ModuleMap::Module *Module = nullptr;
+  for (size_t I = 0; I < Frames.size(); ++I) {
+    Module = Modules.find(Frames[I]);
+    if (Module && Module->HasSites) {
+      Instrumented = I;
+      break;
+    }
+  }
+
+  if (Instrumented == Frames.size()) {
+    // No instrumented caller: one bucket per outermost function.
+    Site.File = "<uninstrumented>";
+    if (Frames.empty()) {
+      Site.Function = "<no stack>";
+    } else {
+      // The outermost frame that has a name (often the thread entry).
+      size_t Outermost = Frames.size() - 1;
+      for (size_t I = Frames.size(); I-- > 0;) {
+        if (std::optional<std::string> Name = symbolName(Modules, Frames[I])) {
+          Site.Function = std::move(*Name);
+          Outermost = I;
+          break;
+        }
+      }
+      const ModuleMap::Module *Outer = Modules.find(Frames[Outermost]);
+      if (Site.Function.empty())
+        Site.Function = moduleOffsetName(Outer, Frames[Outermost]);
+      if (Outer)
+        Site.Module = Outer->Path;
+      Site.Via = functionAt(Modules, Frames.front());
+    }
+    Site.Id = indirectSiteId(Site.File, Site.Line, Site.Function);
+    return Site;
+  }
+
+  uint64_t Address = Frames[Instrumented];
+  Site.Module = Module->Path;
+  if (Instrumented > 0)
+    Site.Via = functionAt(Modules, Frames[Instrumented - 1]);
+  const std::vector<SourceFrame> &Chain =
+      Symbols.enabled() ? Symbols.symbolizeWithLines(*Module, Address)
+                        : std::vector<SourceFrame>();
+  bool HasLines = llvm::any_of(
+      Chain, [](const SourceFrame &Frame) { return !Frame.File.empty(); });
+  if (!HasLines) {
+    Site.Function = moduleOffsetName(Module, Address);
+  } else {
+    // The innermost frame in the user's own code; else the outermost.
+    size_t Chosen = Chain.size() - 1;
+    for (size_t I = 0; I < Chain.size(); ++I) {
+      if (!Chain[I].File.empty() && !isSystemPath(Chain[I].File)) {
+        Chosen = I;
+        break;
+      }
+    }
+    const SourceFrame &Frame = Chain[Chosen];
+    Site.File = Frame.File;
+    Site.Line = Frame.Line;
+    Site.Column = Frame.Column;
+    Site.Function = Frame.Function.empty() ? moduleOffsetName(Module, Address)
+                                           : Frame.Function;
+    for (size_t I = Chosen + 1; I < Chain.size(); ++I)
+      Site.InlinedAt.push_back({Chain[I].Function, Chain[I].File, "",
+                                Chain[I].Line, Chain[I].Column});
+  }
+  Site.Id = indirectSiteId(Site.File, Site.Line, Site.Function);
+  return Site;
+}

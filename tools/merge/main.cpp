@@ -1,0 +1,129 @@
+//===- main.cpp - memscope-merge command line -----------------------------===//
+//
+// memscope-merge <dir> [-o <out>] [options]
+//
+// Reads the logs a Memscope-instrumented run wrote to <dir> and writes
+// <out>/analysis.json plus a text summary on stdout.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Analysis.h"
+#include "Diagnostics.h"
+#include "Report.h"
+
+#include "memscope/abi.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace memscope::merge;
+
+static cl::OptionCategory MergeCategory("memscope-merge options");
+
+static cl::opt<std::string> InputDir(cl::Positional, cl::Required,
+                                     cl::desc("<dir>"),
+                                     cl::cat(MergeCategory));
+static cl::opt<std::string>
+    OutputDir("o", cl::desc("Output directory (default: <dir>/report)"),
+              cl::value_desc("out"), cl::cat(MergeCategory));
+static cl::list<std::string>
+    Formats("format", cl::CommaSeparated,
+            cl::desc("Comma-separated outputs: json (<out>/analysis.json), "
+                     "text (summary on stdout). Default: json,text"),
+            cl::value_desc("f1,f2"), cl::cat(MergeCategory));
+static cl::opt<bool>
+    NoSymbolize("no-symbolize",
+                cl::desc("Do not symbolize stacks; attribute uninstrumented "
+                         "allocations to module+offset"),
+                cl::cat(MergeCategory));
+static cl::opt<unsigned> Top("top",
+                             cl::desc("Sites and threads shown in the text "
+                                      "summary (default 20)"),
+                             cl::init(20), cl::cat(MergeCategory));
+static cl::opt<unsigned> OnlyPid("pid", cl::desc("Analyse only this process"),
+                                 cl::value_desc("N"), cl::cat(MergeCategory));
+static cl::list<std::string> SystemPrefixes(
+    "system-prefix",
+    cl::desc("Source path prefix of library code, skipped when attributing "
+             "uninstrumented allocations (repeatable; replaces the default "
+             "list; '*' matches any characters)"),
+    cl::value_desc("p"), cl::cat(MergeCategory));
+static cl::opt<bool> Quiet("quiet", cl::desc("Print no progress"),
+                           cl::cat(MergeCategory));
+static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
+                            cl::aliasopt(Quiet), cl::cat(MergeCategory));
+
+static int fail(const std::string &Message) {
+  errs() << "memscope-merge: error: " << Message << '\n';
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM X(argc, argv);
+  cl::HideUnrelatedOptions(MergeCategory);
+  cl::SetVersionPrinter([](raw_ostream &OS) {
+    OS << "memscope-merge " MEMSCOPE_VERSION_STRING "\n"
+       << "LLVM version " LLVM_VERSION_STRING "\n";
+  });
+  cl::ParseCommandLineOptions(argc, argv,
+                              "Memscope log merger and analyzer\n");
+
+  bool WantJson = Formats.empty(), WantText = Formats.empty();
+  for (const std::string &Format : Formats) {
+    if (Format == "json")
+      WantJson = true;
+    else if (Format == "text")
+      WantText = true;
+    else if (Format == "html" || Format == "pprof" || Format == "folded" ||
+             Format == "trace")
+      return fail("output format '" + Format + "' is not implemented yet");
+    else
+      return fail("unknown output format '" + Format +
+                  "' (supported: json, text)");
+  }
+
+  Diagnostics Diags(&errs());
+  AnalysisOptions Options;
+  Options.InputDir = InputDir;
+  Options.Symbolize = !NoSymbolize;
+  Options.SystemPrefixes = SystemPrefixes.empty()
+                               ? defaultSystemPrefixes()
+                               : std::vector<std::string>(
+                                     SystemPrefixes.begin(),
+                                     SystemPrefixes.end());
+  if (OnlyPid.getNumOccurrences())
+    Options.Pid = OnlyPid;
+  Options.Progress = !Quiet && sys::Process::StandardErrIsDisplayed();
+
+  Expected<Analysis> Result = analyze(Options, Diags);
+  if (!Result)
+    return fail(toString(Result.takeError()));
+
+  std::string ReportPath;
+  if (WantJson) {
+    std::string Out =
+        OutputDir.empty() ? (InputDir + "/report") : std::string(OutputDir);
+    if (std::error_code EC = sys::fs::create_directories(Out))
+      return fail("cannot create output directory '" + Out +
+                  "': " + EC.message());
+    if (!sys::fs::is_directory(Out))
+      return fail("output path '" + Out + "' is not a directory");
+    ReportPath = Out + "/analysis.json";
+    if (Error E = writeJsonReport(*Result, ReportPath))
+      return fail(toString(std::move(E)));
+  }
+  if (WantText) {
+    TextOptions Text;
+    Text.TopSites = Top;
+    Text.TopThreads = Top;
+    Text.ReportPath = ReportPath;
+    writeTextSummary(*Result, Text, outs());
+  }
+  return 0;
+}

@@ -1,0 +1,185 @@
+//===- CliTest.cpp - The memscope-merge executable ------------------------===//
+
+#include "TestLogWriter.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+
+#include "nlohmann/json.hpp"
+#include "gtest/gtest.h"
+
+#include <unistd.h>
+
+using namespace memscope;
+using namespace memscope::merge::test;
+
+namespace {
+
+struct Outcome {
+  int ExitCode = -1;
+  std::string Stdout, Stderr;
+};
+
+std::string slurp(const std::string &Path) {
+  auto Buffer = llvm::MemoryBuffer::getFile(Path);
+  return Buffer ? (*Buffer)->getBuffer().str() : std::string();
+}
+
+Outcome runMerge(const TempDir &Scratch, std::vector<std::string> Args) {
+  std::vector<llvm::StringRef> Argv = {MEMSCOPE_MERGE_EXE};
+  for (const std::string &Arg : Args)
+    Argv.push_back(Arg);
+  // Fresh files per run: the redirection does not truncate.
+  static int Runs = 0;
+  ++Runs;
+  std::string OutPath = Scratch.sub("stdout" + std::to_string(Runs) + ".txt");
+  std::string ErrPath = Scratch.sub("stderr" + std::to_string(Runs) + ".txt");
+  std::optional<llvm::StringRef> Redirects[] = {std::nullopt,
+                                                llvm::StringRef(OutPath),
+                                                llvm::StringRef(ErrPath)};
+  Outcome Result;
+  Result.ExitCode = llvm::sys::ExecuteAndWait(MEMSCOPE_MERGE_EXE, Argv,
+                                              std::nullopt, Redirects,
+                                              /*SecondsToWait=*/60);
+  Result.Stdout = slurp(OutPath);
+  Result.Stderr = slurp(ErrPath);
+  return Result;
+}
+
+/// A one-process run with one thread and one allocation.
+std::string writeRun(const TempDir &Dir, uint16_t Major = 1) {
+  std::string P = Dir.mkdir("run/app.77");
+  TestLogWriter Process(log::FileKind::Process, 77);
+  Process.processInfo(77, log::SamplingMode::Exact);
+  Process.site(0x42, MSC_KIND_MALLOC, "main.cpp", 3, "main");
+  Process.processEnd(TestLogWriter::StartMonotonic + 50);
+  Process.header().version_major = Major;
+  Process.writeTo(P + "/process.log");
+  TestLogWriter Thread(log::FileKind::Thread, 77);
+  Thread.threadStart(1, 77, TestLogWriter::StartMonotonic + 1, "main");
+  Thread.alloc(1, 0x42, 24, TestLogWriter::StartMonotonic + 2);
+  Thread.header().version_major = Major;
+  Thread.writeTo(P + "/t0.log");
+  return Dir.sub("run");
+}
+
+TEST(Cli, WritesJsonAndSummary) {
+  TempDir Dir;
+  std::string Run = writeRun(Dir);
+  Outcome R = runMerge(Dir, {Run, "-o", Dir.sub("out/nested"), "-q"});
+  EXPECT_EQ(R.ExitCode, 0) << R.Stderr;
+  EXPECT_EQ(R.Stderr, "");
+  EXPECT_NE(R.Stdout.find("total: 1 allocations, 24 bytes"),
+            std::string::npos)
+      << R.Stdout;
+  EXPECT_NE(R.Stdout.find("report: " + Dir.sub("out/nested") +
+                          "/analysis.json"),
+            std::string::npos);
+  nlohmann::json Json = nlohmann::json::parse(
+      slurp(Dir.sub("out/nested/analysis.json")), nullptr, false);
+  ASSERT_FALSE(Json.is_discarded());
+  EXPECT_EQ(Json["generator"], "memscope-merge 0.1.0");
+  EXPECT_EQ(Json["sites"][0]["id"], "0x0000000000000042");
+  EXPECT_EQ(Json["summary"]["total_bytes"], 24);
+}
+
+TEST(Cli, DefaultOutputAndTextOnly) {
+  TempDir Dir;
+  std::string Run = writeRun(Dir);
+  Outcome Text = runMerge(Dir, {Run, "--format=text"});
+  EXPECT_EQ(Text.ExitCode, 0);
+  EXPECT_FALSE(llvm::sys::fs::exists(Run + "/report/analysis.json"));
+  EXPECT_EQ(Text.Stdout.find("report:"), std::string::npos);
+
+  Outcome Json = runMerge(Dir, {Run, "--format=json"});
+  EXPECT_EQ(Json.ExitCode, 0);
+  EXPECT_TRUE(llvm::sys::fs::exists(Run + "/report/analysis.json"));
+  EXPECT_EQ(Json.Stdout, "");
+}
+
+TEST(Cli, VersionAndBadOptions) {
+  TempDir Dir;
+  Outcome Version = runMerge(Dir, {"--version"});
+  EXPECT_EQ(Version.ExitCode, 0);
+  EXPECT_NE(Version.Stdout.find("memscope-merge 0.1.0"), std::string::npos);
+  EXPECT_NE(Version.Stdout.find("LLVM"), std::string::npos);
+
+  Outcome Unknown = runMerge(Dir, {Dir.path(), "--no-such-option"});
+  EXPECT_NE(Unknown.ExitCode, 0);
+  Outcome BadFormat = runMerge(Dir, {Dir.path(), "--format=xml"});
+  EXPECT_EQ(BadFormat.ExitCode, 1);
+  EXPECT_NE(BadFormat.Stderr.find("memscope-merge: error: unknown output "
+                                  "format 'xml'"),
+            std::string::npos);
+}
+
+TEST(Cli, MissingAndNonDirectoryInput) {
+  TempDir Dir;
+  Outcome Missing = runMerge(Dir, {Dir.sub("absent")});
+  EXPECT_EQ(Missing.ExitCode, 1);
+  EXPECT_EQ(Missing.Stderr, "memscope-merge: error: cannot open input "
+                            "directory '" +
+                                Dir.sub("absent") +
+                                "': No such file or directory\n");
+
+  std::string File = Dir.sub("plain");
+  TestLogWriter(log::FileKind::Thread, 1).writeTo(File);
+  Outcome NotDir = runMerge(Dir, {File});
+  EXPECT_EQ(NotDir.ExitCode, 1);
+  EXPECT_EQ(NotDir.Stderr, "memscope-merge: error: input '" + File +
+                               "' is not a directory\n");
+}
+
+TEST(Cli, EmptyDirectory) {
+  TempDir Dir;
+  std::string Empty = Dir.mkdir("empty");
+  Outcome R = runMerge(Dir, {Empty});
+  EXPECT_EQ(R.ExitCode, 1);
+  EXPECT_EQ(R.Stderr,
+            "memscope-merge: error: no memscope logs found in " + Empty + "\n");
+}
+
+TEST(Cli, UnwritableOutputDirectory) {
+  // A path below a regular file cannot be created, even by root.
+  TempDir Dir;
+  std::string Run = writeRun(Dir);
+  std::string Blocker = Dir.sub("blocker");
+  TestLogWriter(log::FileKind::Thread, 1).writeTo(Blocker);
+  Outcome R = runMerge(Dir, {Run, "-o", Blocker + "/out"});
+  EXPECT_EQ(R.ExitCode, 1);
+  EXPECT_NE(R.Stderr.find("memscope-merge: error: cannot create output "
+                          "directory '" +
+                          Blocker + "/out': Not a directory"),
+            std::string::npos)
+      << R.Stderr;
+  EXPECT_EQ(R.Stdout, "");
+}
+
+TEST(Cli, NewerVersionOnlyFails) {
+  TempDir Dir;
+  std::string Run = writeRun(Dir, /*Major=*/2);
+  Outcome R = runMerge(Dir, {Run});
+  EXPECT_EQ(R.ExitCode, 1);
+  EXPECT_NE(R.Stderr.find("process.log: log format version 2.0 is newer than "
+                          "this memscope-merge supports (1.x)"),
+            std::string::npos)
+      << R.Stderr;
+  EXPECT_NE(R.Stderr.find("memscope-merge: error: no usable memscope logs"),
+            std::string::npos);
+}
+
+TEST(Cli, TruncatedLogStillProducesAReport) {
+  TempDir Dir;
+  std::string Run = writeRun(Dir);
+  std::string Thread = Run + "/app.77/t0.log";
+  ASSERT_EQ(::truncate(Thread.c_str(), slurp(Thread).size() - 30), 0);
+  Outcome R = runMerge(Dir, {Run, "-q"});
+  EXPECT_EQ(R.ExitCode, 0);
+  EXPECT_NE(R.Stderr.find("memscope-merge: warning: " + Thread +
+                          ": truncated log"),
+            std::string::npos)
+      << R.Stderr;
+  EXPECT_NE(R.Stdout.find("total: 0 allocations"), std::string::npos);
+}
+
+} // namespace

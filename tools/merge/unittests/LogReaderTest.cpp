@@ -1,0 +1,302 @@
+//===- LogReaderTest.cpp - Framing, CRC, recovery and decoding ------------===//
+
+#include "LogReader.h"
+#include "TestLogWriter.h"
+
+#include "gtest/gtest.h"
+
+#include <cstring>
+
+using namespace memscope;
+using namespace memscope::merge;
+using namespace memscope::merge::test;
+
+namespace {
+
+LogFile scanBytes(const std::vector<uint8_t> &Bytes,
+                  llvm::StringRef Name = "test.log") {
+  llvm::StringRef Data(reinterpret_cast<const char *>(Bytes.data()),
+                       Bytes.size());
+  return scanLogBuffer(llvm::MemoryBuffer::getMemBufferCopy(Data, Name), Name);
+}
+
+std::vector<RecordView> allRecords(const LogFile &File) {
+  std::vector<RecordView> Records;
+  RecordCursor Cursor(File);
+  RecordView Record;
+  while (Cursor.next(Record))
+    Records.push_back(Record);
+  return Records;
+}
+
+std::string joinDiags(const LogFile &File) {
+  std::string Text;
+  for (const Diagnostic &D : File.Diags)
+    Text += D.Message + "\n";
+  return Text;
+}
+
+/// A thread log with a ThreadStart and Count allocations.
+TestLogWriter threadLog(int Count) {
+  TestLogWriter W(log::FileKind::Thread, 42, 0);
+  W.threadStart(1, 42, TestLogWriter::StartMonotonic + 1, "main");
+  for (int I = 0; I < Count; ++I)
+    W.alloc(I + 1, 0x100, 16 * (I + 1), TestLogWriter::StartMonotonic + 10 + I);
+  return W;
+}
+
+TEST(LogReader, RoundTripsProcessRecords) {
+  TestLogWriter W(log::FileKind::Process, 42);
+  W.processInfo(42, log::SamplingMode::Bytes, "/bin/app", 524288, 0.0);
+  W.module("/bin/app", 0x400000, 0x401000, 0x402000, true);
+  W.site(0xABCDEF0123456789ull, MSC_KIND_NEW, "app.cpp", 12, "_Z6workeri",
+         {{"_Z5outerv", "outer.cpp", "/inc", 30, 4}}, 0x401234);
+  W.record(log::RecordType::Warning, Payload().str("live table full"));
+  uint64_t Zero = 0;
+  W.record(log::RecordType::Padding, &Zero, sizeof(Zero));
+  W.processEnd(TestLogWriter::StartMonotonic + 5000, 3, 4);
+
+  LogFile File = scanBytes(W.Bytes);
+  ASSERT_TRUE(File.Usable) << joinDiags(File);
+  EXPECT_TRUE(File.Diags.empty()) << joinDiags(File);
+  EXPECT_EQ(File.kind(), log::FileKind::Process);
+  EXPECT_EQ(File.Header.pid, 42u);
+  std::vector<RecordView> Records = allRecords(File);
+  ASSERT_EQ(Records.size(), 6u);
+
+  ProcessInfo Info;
+  ASSERT_EQ(Records[0].Type, log::RecordType::ProcessInfo);
+  ASSERT_TRUE(decodeProcessInfo(Records[0].Payload, Info));
+  EXPECT_EQ(Info.Fixed.pid, 42u);
+  EXPECT_EQ(Info.Fixed.sampling_mode, uint32_t(log::SamplingMode::Bytes));
+  EXPECT_EQ(Info.Fixed.sample_interval_bytes, 524288u);
+  EXPECT_EQ(Info.Executable, "/bin/app");
+
+  ModuleInfo Module;
+  ASSERT_TRUE(decodeModule(Records[1].Payload, Module));
+  EXPECT_EQ(Module.Path, "/bin/app");
+  EXPECT_EQ(Module.Fixed.load_bias, 0x400000u);
+  EXPECT_EQ(Module.Fixed.text_end, 0x402000u);
+  EXPECT_EQ(Module.Fixed.flags, uint32_t(log::ModuleHasSites));
+
+  SiteInfo Site;
+  ASSERT_TRUE(decodeSite(Records[2].Payload, Site));
+  EXPECT_EQ(Site.Id, 0xABCDEF0123456789ull);
+  EXPECT_EQ(Site.Kind, uint32_t(MSC_KIND_NEW));
+  EXPECT_EQ(Site.File, "app.cpp");
+  EXPECT_EQ(Site.Dir, "/src");
+  EXPECT_EQ(Site.Line, 12u);
+  EXPECT_EQ(Site.Function, "_Z6workeri");
+  EXPECT_EQ(Site.ModuleTextAddr, 0x401234u);
+  ASSERT_EQ(Site.InlinedAt.size(), 1u);
+  EXPECT_EQ(Site.InlinedAt[0].Function, "_Z5outerv");
+  EXPECT_EQ(Site.InlinedAt[0].File, "outer.cpp");
+  EXPECT_EQ(Site.InlinedAt[0].Dir, "/inc");
+  EXPECT_EQ(Site.InlinedAt[0].Line, 30u);
+  EXPECT_EQ(Site.InlinedAt[0].Column, 4u);
+
+  std::string Warning;
+  ASSERT_TRUE(decodeWarning(Records[3].Payload, Warning));
+  EXPECT_EQ(Warning, "live table full");
+  EXPECT_EQ(Records[4].Type, log::RecordType::Padding);
+
+  log::ProcessEndRecord End;
+  ASSERT_TRUE(decodeProcessEnd(Records[5].Payload, End));
+  EXPECT_EQ(End.dropped_records, 3u);
+  EXPECT_EQ(End.untracked_samples, 4u);
+}
+
+TEST(LogReader, RoundTripsThreadRecords) {
+  TestLogWriter W(log::FileKind::Thread, 42, 3);
+  W.threadStart(7, 4242, 100, "worker", 1, 0x55);
+  W.record(log::RecordType::ThreadName,
+           Payload().pod(uint64_t(7)).str("renamed"));
+  W.stack(0x77, {0x1000, 0x2000, 0x3000});
+  W.alloc(9, 0, 48, 200, 2.5, MSC_KIND_INDIRECT, 0x77, log::AllocUntracked);
+  W.free(9, 300);
+  W.threadEnd(7, 400, 11, 22);
+
+  LogFile File = scanBytes(W.Bytes);
+  ASSERT_TRUE(File.Usable);
+  EXPECT_EQ(File.Header.slot, 3u);
+  std::vector<RecordView> Records = allRecords(File);
+  ASSERT_EQ(Records.size(), 6u);
+
+  ThreadStartInfo Start;
+  ASSERT_TRUE(decodeThreadStart(Records[0].Payload, Start));
+  EXPECT_EQ(Start.Fixed.thread_id, 7u);
+  EXPECT_EQ(Start.Fixed.os_tid, 4242u);
+  EXPECT_EQ(Start.Fixed.parent_thread_id, 1u);
+  EXPECT_EQ(Start.Fixed.spawn_site, 0x55u);
+  EXPECT_EQ(Start.Name, "worker");
+
+  ThreadNameInfo Name;
+  ASSERT_TRUE(decodeThreadName(Records[1].Payload, Name));
+  EXPECT_EQ(Name.ThreadId, 7u);
+  EXPECT_EQ(Name.Name, "renamed");
+
+  StackInfo Stack;
+  ASSERT_TRUE(decodeStack(Records[2].Payload, Stack));
+  EXPECT_EQ(Stack.Id, 0x77u);
+  EXPECT_EQ(Stack.Frames, (std::vector<uint64_t>{0x1000, 0x2000, 0x3000}));
+
+  log::AllocRecord Alloc;
+  ASSERT_TRUE(decodeAlloc(Records[3].Payload, Alloc));
+  EXPECT_EQ(Alloc.sample_id, 9u);
+  EXPECT_EQ(Alloc.size, 48u);
+  EXPECT_EQ(Alloc.weight, 2.5);
+  EXPECT_EQ(Alloc.kind, uint32_t(MSC_KIND_INDIRECT));
+  EXPECT_EQ(Alloc.stack_id, 0x77u);
+  EXPECT_EQ(Alloc.flags, uint32_t(log::AllocUntracked));
+
+  log::FreeRecord Free;
+  ASSERT_TRUE(decodeFree(Records[4].Payload, Free));
+  EXPECT_EQ(Free.sample_id, 9u);
+  EXPECT_EQ(Free.monotonic_ns, 300u);
+
+  log::ThreadEndRecord End;
+  ASSERT_TRUE(decodeThreadEnd(Records[5].Payload, End));
+  EXPECT_EQ(End.cpu_user_ns, 11u);
+  EXPECT_EQ(End.cpu_system_ns, 22u);
+}
+
+TEST(LogReader, ZeroTailEndsTheLogSilently) {
+  TestLogWriter W = threadLog(3);
+  W.Bytes.resize(W.Bytes.size() + 4096, 0);
+  LogFile File = scanBytes(W.Bytes);
+  EXPECT_TRUE(File.Diags.empty()) << joinDiags(File);
+  EXPECT_EQ(File.RecordCount, 4u);
+}
+
+TEST(LogReader, TruncatedTailKeepsEverythingBefore) {
+  TestLogWriter W = threadLog(5);
+  size_t LastOffset = W.Offsets.back();
+  W.Bytes.resize(LastOffset + 20); // cut inside the last Alloc
+  LogFile File = scanBytes(W.Bytes, "t0.log");
+  ASSERT_TRUE(File.Usable);
+  EXPECT_EQ(File.RecordCount, 5u); // ThreadStart + 4 allocs
+  ASSERT_EQ(File.Diags.size(), 1u);
+  EXPECT_EQ(File.Diags[0].Level, Severity::Warning);
+  EXPECT_NE(File.Diags[0].Message.find("t0.log"), std::string::npos);
+  EXPECT_NE(File.Diags[0].Message.find("truncated"), std::string::npos);
+  EXPECT_NE(File.Diags[0].Message.find(
+                "offset " + std::to_string(LastOffset)),
+            std::string::npos)
+      << File.Diags[0].Message;
+}
+
+TEST(LogReader, FileShorterThanHeaderIsTruncated) {
+  TestLogWriter W = threadLog(0);
+  W.Bytes.resize(30);
+  LogFile File = scanBytes(W.Bytes);
+  EXPECT_FALSE(File.Usable);
+  ASSERT_EQ(File.Diags.size(), 1u);
+  EXPECT_NE(File.Diags[0].Message.find("truncated"), std::string::npos);
+  EXPECT_NE(File.Diags[0].Message.find("offset 30"), std::string::npos);
+}
+
+TEST(LogReader, CorruptedByteResyncsToTheNextRecord) {
+  TestLogWriter W = threadLog(6);
+  size_t Bad = W.Offsets[3]; // the third Alloc
+  W.Bytes[Bad + 20] ^= 0x40; // a payload byte
+  LogFile File = scanBytes(W.Bytes, "t1.log");
+  ASSERT_TRUE(File.Usable);
+  EXPECT_EQ(File.RecordCount, 6u); // only the damaged record is lost
+  EXPECT_EQ(File.SkippedBytes, W.Offsets[4] - Bad);
+  ASSERT_EQ(File.Diags.size(), 1u);
+  const std::string &Message = File.Diags[0].Message;
+  EXPECT_NE(Message.find("t1.log"), std::string::npos);
+  EXPECT_NE(Message.find("CRC mismatch"), std::string::npos);
+  EXPECT_NE(Message.find("offset " + std::to_string(Bad)), std::string::npos)
+      << Message;
+
+  std::vector<RecordView> Records = allRecords(File);
+  ASSERT_EQ(Records.size(), 6u);
+  log::AllocRecord Alloc;
+  ASSERT_TRUE(decodeAlloc(Records[3].Payload, Alloc));
+  EXPECT_EQ(Alloc.sample_id, 4u); // sample 3 is gone, 4..6 recovered
+  ASSERT_TRUE(decodeAlloc(Records[5].Payload, Alloc));
+  EXPECT_EQ(Alloc.sample_id, 6u);
+}
+
+TEST(LogReader, CorruptedSizeFieldResyncs) {
+  TestLogWriter W = threadLog(4);
+  size_t Bad = W.Offsets[1];
+  W.Bytes[Bad + 3] = 0xFF; // payload_size high byte: runs past the file
+  LogFile File = scanBytes(W.Bytes);
+  ASSERT_TRUE(File.Usable);
+  EXPECT_EQ(File.RecordCount, 4u);
+  ASSERT_EQ(File.Diags.size(), 1u);
+  EXPECT_NE(File.Diags[0].Message.find("corrupted"), std::string::npos);
+}
+
+TEST(LogReader, NewerMajorVersionIsRejected) {
+  TestLogWriter W = threadLog(2);
+  W.header().version_major = 2;
+  W.header().version_minor = 0;
+  LogFile File = scanBytes(W.Bytes, "t0.log");
+  EXPECT_FALSE(File.Usable);
+  ASSERT_EQ(File.Diags.size(), 1u);
+  EXPECT_EQ(File.Diags[0].Level, Severity::Error);
+  EXPECT_NE(File.Diags[0].Message.find(
+                "log format version 2.0 is newer than this memscope-merge "
+                "supports (1.x)"),
+            std::string::npos)
+      << File.Diags[0].Message;
+}
+
+TEST(LogReader, NewerMinorVersionIsAccepted) {
+  TestLogWriter W = threadLog(2);
+  W.header().version_minor = 7;
+  LogFile File = scanBytes(W.Bytes);
+  EXPECT_TRUE(File.Usable);
+  EXPECT_EQ(File.RecordCount, 3u);
+}
+
+TEST(LogReader, BadMagicIsSkipped) {
+  TestLogWriter W = threadLog(2);
+  memcpy(W.header().magic, "NOTMSCOP", 8);
+  LogFile File = scanBytes(W.Bytes);
+  EXPECT_FALSE(File.Usable);
+  ASSERT_EQ(File.Diags.size(), 1u);
+  EXPECT_EQ(File.Diags[0].Level, Severity::Warning);
+  EXPECT_NE(File.Diags[0].Message.find("bad magic"), std::string::npos);
+}
+
+TEST(LogReader, HostileLengthsAreRejected) {
+  // A stack deeper than kMaxStackDepth.
+  log::StackRecordHeader Deep{1, log::kMaxStackDepth + 1, 0};
+  Payload DeepStack;
+  DeepStack.pod(Deep);
+  for (uint32_t I = 0; I <= log::kMaxStackDepth; ++I)
+    DeepStack.pod(uint64_t(I));
+  StackInfo Stack;
+  EXPECT_FALSE(decodeStack(DeepStack.Data, Stack));
+
+  // A depth that does not fit the payload.
+  log::StackRecordHeader Short{1, 10, 0};
+  Payload ShortStack;
+  ShortStack.pod(Short).pod(uint64_t(1));
+  EXPECT_FALSE(decodeStack(ShortStack.Data, Stack));
+
+  // A string length past the end of the payload.
+  log::SiteRecord Site{};
+  Payload BadString;
+  BadString.pod(Site).pod(uint16_t(60000)).pod(uint32_t(0));
+  SiteInfo Decoded;
+  EXPECT_FALSE(decodeSite(BadString.Data, Decoded));
+
+  // An inline depth that cannot fit.
+  Site.inline_depth = 0xFFFFFFFF;
+  Payload HugeDepth;
+  HugeDepth.pod(Site).str("f").str("d").str("fn");
+  EXPECT_FALSE(decodeSite(HugeDepth.Data, Decoded));
+
+  // A fixed record shorter than its struct.
+  uint32_t Tiny = 5;
+  log::AllocRecord Alloc;
+  EXPECT_FALSE(decodeAlloc(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<uint8_t *>(&Tiny), 4), Alloc));
+}
+
+} // namespace

@@ -1,0 +1,232 @@
+//===- TestLogWriter.h - Builds memscope logs for tests ---------*- C++ -*-===//
+//
+// A tiny writer on top of memscope/LogFormat.h, so that tests produce
+// exactly the bytes the runtime would.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEMSCOPE_MERGE_TESTLOGWRITER_H
+#define MEMSCOPE_MERGE_TESTLOGWRITER_H
+
+#include "memscope/LogFormat.h"
+#include "memscope/abi.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace memscope {
+namespace merge {
+namespace test {
+
+/// Payload bytes: fixed parts and u16-length strings.
+class Payload {
+public:
+  template <typename T> Payload &pod(const T &Value) {
+    const uint8_t *Bytes = reinterpret_cast<const uint8_t *>(&Value);
+    Data.insert(Data.end(), Bytes, Bytes + sizeof(T));
+    return *this;
+  }
+  Payload &str(llvm::StringRef Text) {
+    pod(static_cast<uint16_t>(Text.size()));
+    Data.insert(Data.end(), Text.begin(), Text.end());
+    return *this;
+  }
+  std::vector<uint8_t> Data;
+};
+
+struct TestInlineFrame {
+  std::string Function, File, Dir;
+  uint32_t Line = 0, Column = 0;
+};
+
+class TestLogWriter {
+public:
+  static constexpr uint64_t StartMonotonic = 1000000;
+  static constexpr uint64_t StartRealtime = 1700000000000000000ull;
+
+  TestLogWriter(log::FileKind Kind, uint32_t Pid, uint32_t Slot = 0) {
+    log::FileHeader Header;
+    log::initFileHeader(Header, Kind, Pid, Slot, StartRealtime,
+                        StartMonotonic);
+    append(&Header, sizeof(Header));
+  }
+
+  /// Appends one framed record; returns its offset.
+  size_t record(log::RecordType Type, const void *Data, size_t Size) {
+    log::RecordHeader Header;
+    Header.type = static_cast<uint8_t>(Type);
+    Header.flags = 0;
+    Header.payload_size = static_cast<uint16_t>(Size);
+    Header.crc = log::recordCrc(Header, Data);
+    size_t Offset = Bytes.size();
+    append(&Header, sizeof(Header));
+    append(Data, Size);
+    Bytes.resize(Offset + log::alignedRecordSize(Size), 0);
+    Offsets.push_back(Offset);
+    return Offset;
+  }
+  size_t record(log::RecordType Type, const Payload &P) {
+    return record(Type, P.Data.data(), P.Data.size());
+  }
+  template <typename T> size_t fixed(log::RecordType Type, const T &Value) {
+    return record(Type, &Value, sizeof(T));
+  }
+
+  // process.log records.
+  size_t processInfo(uint32_t Pid, log::SamplingMode Mode,
+                     llvm::StringRef Exe = "/bin/app",
+                     uint64_t Interval = 0, double Rate = 0) {
+    log::ProcessInfoRecord Info{};
+    Info.pid = Pid;
+    Info.ppid = 1;
+    Info.sampling_mode = static_cast<uint32_t>(Mode);
+    Info.stack_depth = 64;
+    Info.sample_interval_bytes = Interval;
+    Info.sample_rate = Rate;
+    Info.start_realtime_ns = StartRealtime;
+    Info.start_monotonic_ns = StartMonotonic;
+    return record(log::RecordType::ProcessInfo, Payload().pod(Info).str(Exe));
+  }
+  size_t module(llvm::StringRef Path, uint64_t Bias, uint64_t Begin,
+                uint64_t End, bool HasSites) {
+    log::ModuleRecord Module{};
+    Module.load_bias = Bias;
+    Module.text_begin = Begin;
+    Module.text_end = End;
+    Module.flags = HasSites ? uint32_t(log::ModuleHasSites) : 0u;
+    return record(log::RecordType::Module, Payload().pod(Module).str(Path));
+  }
+  size_t site(uint64_t Id, uint32_t Kind, llvm::StringRef File,
+              uint32_t Line, llvm::StringRef Function,
+              const std::vector<TestInlineFrame> &Inlined = {},
+              uint64_t TextAddr = 0, llvm::StringRef Dir = "/src") {
+    log::SiteRecord Site{};
+    Site.id = Id;
+    Site.module_text_addr = TextAddr;
+    Site.kind = Kind;
+    Site.line = Line;
+    Site.column = 7;
+    Site.inline_depth = Inlined.size();
+    Payload P;
+    P.pod(Site).str(File).str(Dir).str(Function);
+    for (const TestInlineFrame &Frame : Inlined)
+      P.pod(Frame.Line)
+          .pod(Frame.Column)
+          .str(Frame.Function)
+          .str(Frame.File)
+          .str(Frame.Dir);
+    return record(log::RecordType::Site, P);
+  }
+  size_t processEnd(uint64_t Monotonic, uint64_t Dropped = 0,
+                    uint64_t Untracked = 0) {
+    log::ProcessEndRecord End{};
+    End.monotonic_ns = Monotonic;
+    End.dropped_records = Dropped;
+    End.untracked_samples = Untracked;
+    return fixed(log::RecordType::ProcessEnd, End);
+  }
+
+  // t<N>.log records.
+  size_t threadStart(uint64_t ThreadId, uint64_t Tid, uint64_t Monotonic,
+                     llvm::StringRef Name = "", uint64_t Parent = 0,
+                     uint64_t SpawnSite = 0) {
+    log::ThreadStartRecord Start{};
+    Start.thread_id = ThreadId;
+    Start.os_tid = Tid;
+    Start.parent_thread_id = Parent;
+    Start.spawn_site = SpawnSite;
+    Start.monotonic_ns = Monotonic;
+    return record(log::RecordType::ThreadStart,
+                  Payload().pod(Start).str(Name));
+  }
+  size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic,
+                   uint64_t CpuUser = 0, uint64_t CpuSystem = 0) {
+    log::ThreadEndRecord End{ThreadId, Monotonic, CpuUser, CpuSystem};
+    return fixed(log::RecordType::ThreadEnd, End);
+  }
+  size_t alloc(uint64_t SampleId, uint64_t SiteId, uint64_t Size,
+               uint64_t Monotonic, double Weight = 1.0,
+               uint32_t Kind = MSC_KIND_MALLOC, uint64_t StackId = 0,
+               uint32_t Flags = 0) {
+    log::AllocRecord Alloc{};
+    Alloc.sample_id = SampleId;
+    Alloc.site_id = SiteId;
+    Alloc.address = 0x10000 + SampleId * 16;
+    Alloc.size = Size;
+    Alloc.monotonic_ns = Monotonic;
+    Alloc.stack_id = StackId;
+    Alloc.weight = Weight;
+    Alloc.kind = Kind;
+    Alloc.flags = Flags;
+    return fixed(log::RecordType::Alloc, Alloc);
+  }
+  size_t free(uint64_t SampleId, uint64_t Monotonic) {
+    log::FreeRecord Free{SampleId, 0, Monotonic};
+    return fixed(log::RecordType::Free, Free);
+  }
+  size_t stack(uint64_t StackId, llvm::ArrayRef<uint64_t> Frames) {
+    log::StackRecordHeader Header{};
+    Header.stack_id = StackId;
+    Header.depth = Frames.size();
+    Payload P;
+    P.pod(Header);
+    for (uint64_t Frame : Frames)
+      P.pod(Frame);
+    return record(log::RecordType::Stack, P);
+  }
+
+  log::FileHeader &header() {
+    return *reinterpret_cast<log::FileHeader *>(Bytes.data());
+  }
+  std::vector<uint8_t> Bytes;
+  std::vector<size_t> Offsets; // of each record, in order
+
+  void writeTo(const std::string &Path) const {
+    std::error_code EC;
+    llvm::raw_fd_ostream OS(Path, EC);
+    OS.write(reinterpret_cast<const char *>(Bytes.data()), Bytes.size());
+  }
+
+private:
+  void append(const void *Data, size_t Size) {
+    const uint8_t *P = static_cast<const uint8_t *>(Data);
+    Bytes.insert(Bytes.end(), P, P + Size);
+  }
+};
+
+/// A temporary directory removed at the end of the test.
+class TempDir {
+public:
+  TempDir() {
+    llvm::sys::fs::createUniqueDirectory("memscope-merge-test", Path);
+  }
+  ~TempDir() { llvm::sys::fs::remove_directories(Path); }
+  std::string path() const { return std::string(Path); }
+  std::string sub(llvm::StringRef Name) const {
+    llvm::SmallString<256> Result(Path);
+    llvm::sys::path::append(Result, Name);
+    return std::string(Result);
+  }
+  /// Creates <dir>/<Name> and returns its path.
+  std::string mkdir(llvm::StringRef Name) const {
+    std::string Result = sub(Name);
+    llvm::sys::fs::create_directories(Result);
+    return Result;
+  }
+
+private:
+  llvm::SmallString<256> Path;
+};
+
+} // namespace test
+} // namespace merge
+} // namespace memscope
+
+#endif // MEMSCOPE_MERGE_TESTLOGWRITER_H
