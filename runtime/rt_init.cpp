@@ -334,6 +334,22 @@ void *mapZeroed(size_t bytes) {
   return memory == MAP_FAILED ? nullptr : memory;
 }
 
+void prefaultWritable(void *address, size_t bytes) {
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 // Linux 5.14
+#endif
+  uintptr_t page = 4096;
+  uintptr_t begin = reinterpret_cast<uintptr_t>(address) & ~(page - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(address) + bytes + page - 1) &
+                  ~(page - 1);
+  if (madvise(reinterpret_cast<void *>(begin), end - begin,
+              MADV_POPULATE_WRITE) == 0)
+    return;
+  // Older kernels: touch every page with a write.
+  for (uintptr_t at = begin; at < end; at += page)
+    __atomic_fetch_add(reinterpret_cast<char *>(at), 0, __ATOMIC_RELAXED);
+}
+
 const char *processDirectory() { return g_process_dir; }
 
 void appendProcessRecord(log::RecordType type, const void *payload,
@@ -370,6 +386,8 @@ int startRecording(const char *out_dir, const char *options) {
     writeModuleMap();
   g_state.store(error ? State::Disabled : State::Recording,
                 std::memory_order_release);
+  if (!error)
+    wakeIdleThreads();
   return error;
 }
 

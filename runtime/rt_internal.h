@@ -69,6 +69,12 @@ MSC_HIDDEN void warnOnce(std::atomic<bool> &once_flag, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 /// mmap-backed allocation for runtime structures; never freed.
 MSC_HIDDEN void *mapZeroed(size_t bytes);
+/// Makes [address, address+bytes) resident and writable now. A page that is
+/// first read (mapping the shared zero page) and then written costs a
+/// write-protect fault and a TLB shootdown IPI to every other CPU running the
+/// program; prefaulting the runtime's hot structures keeps that off the
+/// recording path.
+MSC_HIDDEN void prefaultWritable(void *address, size_t bytes);
 
 //===-- Process state (rt_init.cpp) ----------------------------------------===//
 enum class State : int { Uninitialized, Initializing, Recording, Disabled };
@@ -125,7 +131,9 @@ struct ThreadState {
   uint64_t next_sample_seq;
   uint64_t rng;
   uint64_t pending_spawn_site;
+  uint64_t rate_skip; // rate mode: eligible allocations left to skip
   uint32_t session;
+  int32_t idle_index; // 1 + position in the idle list, 0 when not in it
   LogWriter *log;
 };
 MSC_HIDDEN extern __thread ThreadState t_state
@@ -137,6 +145,12 @@ MSC_HIDDEN void initThreads();
 /// Writes ThreadEnd for the calling thread (process exit path).
 MSC_HIDDEN void finishCurrentThread();
 MSC_HIDDEN void resetThreadsAfterFork();
+/// A thread that allocates while nothing records parks its countdown at
+/// idleCountdown() and joins the idle list; startRecording() then restarts
+/// every parked countdown so that the next allocation of every thread is
+/// seen (exact mode stays exact after trace_all).
+MSC_HIDDEN void parkIdleThread();
+MSC_HIDDEN void wakeIdleThreads();
 MSC_HIDDEN uint64_t threadsStarted();
 
 class RecursionGuard {

@@ -21,20 +21,23 @@ using namespace memscope::rt;
 
 namespace {
 
-inline __attribute__((always_inline)) void
-countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
+/// Counts an allocation made by uninstrumented code down the thread's
+/// countdown; returns true when it must be sampled. Allocations made by an
+/// instrumented site were counted there already (in_instrumented_call).
+/// Branch-free apart from the one rarely taken branch, so that the common
+/// case ends in a tail call to glibc.
+inline __attribute__((always_inline)) bool mustSample(size_t size) {
   msc_thread_fast &fast = __memscope_tls;
-  if (fast.in_instrumented_call)
-    return;
-  int64_t remaining = fast.bytes_until_sample - static_cast<int64_t>(size);
-  fast.bytes_until_sample = remaining;
-  if (MSC_UNLIKELY(remaining < 0))
-    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
+  int64_t before = fast.bytes_until_sample;
+  int64_t remaining = before - static_cast<int64_t>(size);
+  bool counted = !fast.in_instrumented_call;
+  fast.bytes_until_sample = counted ? remaining : before;
+  return MSC_UNLIKELY(counted & (remaining < 0));
 }
 
-inline __attribute__((always_inline)) void freeIfSampled(void *ptr) {
-  if (ptr && MSC_UNLIKELY(maybeLive(ptr)))
-    freeSampled(0, ptr);
+void countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
+  if (mustSample(size) && ptr)
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
 }
 
 inline bool isPowerOfTwo(size_t value) {
@@ -50,21 +53,26 @@ extern "C" {
 #define MSC_INTERPOSER __attribute__((visibility("default"), used))
 
 MSC_INTERPOSER void *malloc(size_t size) {
+  if (MSC_LIKELY(!mustSample(size)))
+    return __libc_malloc(size);
   void *ptr = __libc_malloc(size);
-  if (MSC_LIKELY(ptr))
-    countUninstrumented(ptr, size, MSC_CALLER_PC);
+  if (ptr)
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, MSC_CALLER_PC);
   return ptr;
 }
 
 MSC_INTERPOSER void free(void *ptr) {
-  freeIfSampled(ptr);
-  __libc_free(ptr);
+  if (MSC_UNLIKELY(ptr && maybeLive(ptr)))
+    freeSampled(0, ptr);
+  return __libc_free(ptr);
 }
 
 MSC_INTERPOSER void *calloc(size_t count, size_t size) {
+  if (MSC_LIKELY(!mustSample(count * size)))
+    return __libc_calloc(count, size);
   void *ptr = __libc_calloc(count, size);
-  if (MSC_LIKELY(ptr))
-    countUninstrumented(ptr, count * size, MSC_CALLER_PC);
+  if (ptr)
+    allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT, MSC_CALLER_PC);
   return ptr;
 }
 

@@ -43,6 +43,9 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset) {
              processDirectory(), strerror(errno));
     return false;
   }
+  // One call maps the whole window writable, instead of a fault per page on
+  // the recording path.
+  prefaultWritable(window, writer.window_size);
   writer.window = static_cast<uint8_t *>(window);
   writer.window_offset = offset;
   writer.position = 0;

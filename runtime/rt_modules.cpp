@@ -128,13 +128,6 @@ int writeModule(struct dl_phdr_info *info, size_t, void *) {
   }
   if (!strncmp(path, "linux-vdso", 10) || !strncmp(path, "linux-gate", 10))
     return 0;
-  uint64_t key = moduleKey(info->dlpi_addr, path);
-  for (uint32_t i = 0; i < g_written_count; ++i)
-    if (g_written_modules[i] == key)
-      return 0;
-  if (g_written_count < kMaxWrittenModules)
-    g_written_modules[g_written_count++] = key;
-
   log::ModuleRecord record;
   memset(&record, 0, sizeof(record));
   record.load_bias = info->dlpi_addr;
@@ -153,6 +146,14 @@ int writeModule(struct dl_phdr_info *info, size_t, void *) {
     record.text_begin = 0;
   if (record.text_end && inInstrumentedModule(record.text_begin))
     record.flags |= log::ModuleHasSites;
+  // A module is written again when it registers sites after its first
+  // record (the runtime's own constructor runs before the program's).
+  uint64_t key = moduleKey(info->dlpi_addr, path) ^ record.flags;
+  for (uint32_t i = 0; i < g_written_count; ++i)
+    if (g_written_modules[i] == key)
+      return 0;
+  if (g_written_count < kMaxWrittenModules)
+    g_written_modules[g_written_count++] = key;
   readBuildId(info, record);
   uint8_t buffer[sizeof(record) + 2 + PATH_MAX];
   log::PayloadBuilder payload(buffer, sizeof(buffer));

@@ -130,6 +130,17 @@ int64_t drawByteCountdown() {
   return bytes >= 9.0e18 ? INT64_MAX : static_cast<int64_t>(bytes) + 1;
 }
 
+/// Rate mode: the number of eligible allocations before the next sampled
+/// one is geometric, so skipping them one by one and sampling the next is a
+/// Bernoulli(rate) trial per allocation, at the cost of a decrement.
+uint64_t drawRateSkip() {
+  double rate = g_flags.sample_rate;
+  if (rate >= 1.0)
+    return 0;
+  double skip = ::log(uniformOpen01()) / ::log1p(-rate);
+  return skip >= 9.0e18 ? UINT64_MAX : static_cast<uint64_t>(skip);
+}
+
 /// Decides whether the allocation that reached the slow path is sampled and
 /// with which weight, and re-arms the thread's countdown.
 bool decide(uint64_t size, double &weight) {
@@ -142,10 +153,15 @@ bool decide(uint64_t size, double &weight) {
     return size >= g_flags.min_allocation_size;
   }
   if (g_flags.sample_rate > 0) {
+    // allocSampled skipped the allocations before this one cheaply; this
+    // one is sampled unless the thread just started its Bernoulli sequence.
     __memscope_tls.bytes_until_sample = -1;
     weight = 1.0 / g_flags.sample_rate;
-    return size >= g_flags.min_allocation_size &&
-           uniformOpen01() <= g_flags.sample_rate;
+    if (size < g_flags.min_allocation_size)
+      return false;
+    bool sampled = !fresh || uniformOpen01() <= g_flags.sample_rate;
+    t_state.rate_skip = drawRateSkip();
+    return sampled;
   }
   if (MSC_UNLIKELY(fresh)) {
     // First decision of this thread, or the first after an idle phase: start
@@ -178,9 +194,15 @@ void initSampling() {
     return;
   g_live_bits = g_flags.live_table_bits
                     ? g_flags.live_table_bits
-                    : (g_flags.exact || g_flags.sample_rate > 0 ? 22 : 18);
+                    : (g_flags.exact ? 22 : 16);
   g_live_bytes = sizeof(LiveSlot) << g_live_bits;
   g_live = static_cast<LiveSlot *>(mapZeroed(g_live_bytes));
+  // Slots and filter counters are read before they are written; prefault
+  // them so that neither write costs a fault and a TLB shootdown. Exact mode's
+  // large table is left to fault in as it fills.
+  if (g_live && g_live_bits <= 18)
+    prefaultWritable(g_live, g_live_bytes);
+  prefaultWritable(__memscope_live_filter, sizeof(__memscope_live_filter));
 }
 
 void resetSamplingAfterFork() {
@@ -238,12 +260,21 @@ void freeSampled(uint64_t site_id, void *ptr) {
 
 void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
                   msc_site_kind kind, uintptr_t caller_pc) {
+  if (MSC_UNLIKELY(g_flags.sample_rate > 0 && !g_flags.exact && t_state.rng)) {
+    // Rate mode reaches here on every allocation: skip cheaply.
+    if (size < g_flags.min_allocation_size)
+      return;
+    if (t_state.rate_skip) {
+      --t_state.rate_skip;
+      return;
+    }
+  }
   RecursionGuard guard;
   if (!guard.entered())
     return;
   if (MSC_UNLIKELY(!ensureInitialized())) {
-    __memscope_tls.bytes_until_sample = idleCountdown();
     t_state.rng = 0; // restart the Poisson process when recording starts
+    parkIdleThread();
     return;
   }
   double weight = 1.0;

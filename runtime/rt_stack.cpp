@@ -65,6 +65,7 @@ bool seenBefore(LogWriter &log, uint64_t id) {
     log.stacks = static_cast<StackCache *>(mapZeroed(sizeof(StackCache)));
     if (!log.stacks)
       return false;
+    prefaultWritable(log.stacks, sizeof(StackCache));
   }
   StackCache &cache = *log.stacks;
   uint32_t mask = StackCache::kEntries - 1;

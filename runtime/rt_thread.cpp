@@ -42,6 +42,27 @@ pthread_key_t g_exit_key;
 bool g_exit_key_created = false;
 std::atomic<bool> g_slot_warning{false};
 
+msc_thread_fast **g_idle = nullptr; // parked threads' countdowns
+uint32_t g_idle_used = 0;           // high-water mark of g_idle
+std::atomic<bool> g_idle_lock{false};
+
+class IdleLock {
+public:
+  IdleLock() {
+    while (g_idle_lock.exchange(true, std::memory_order_acquire))
+      sched_yield();
+  }
+  ~IdleLock() { g_idle_lock.store(false, std::memory_order_release); }
+};
+
+void leaveIdleList() {
+  if (!t_state.idle_index)
+    return;
+  IdleLock lock;
+  g_idle[t_state.idle_index - 1] = nullptr;
+  t_state.idle_index = 0;
+}
+
 class SlotLock {
 public:
   SlotLock() {
@@ -107,6 +128,7 @@ void writeThreadEnd() {
 
 void onThreadExit(void *) {
   RecursionGuard guard;
+  leaveIdleList(); // before this thread's TLS goes away
   if (t_state.session == currentSession() && isRecording())
     writeThreadEnd();
   if (t_state.session == currentSession())
@@ -123,6 +145,9 @@ void initThreads() {
   if (!g_slots)
     g_slots = static_cast<LogWriter **>(
         mapZeroed(sizeof(LogWriter *) * kMaxSlots));
+  if (!g_idle)
+    g_idle = static_cast<msc_thread_fast **>(
+        mapZeroed(sizeof(msc_thread_fast *) * kMaxSlots));
   if (!g_exit_key_created)
     g_exit_key_created = pthread_key_create(&g_exit_key, onThreadExit) == 0;
 }
@@ -176,6 +201,7 @@ void finishCurrentThread() {
 
 void resetThreadsAfterFork() {
   g_slots_lock.store(false, std::memory_order_relaxed);
+  g_idle_lock.store(false, std::memory_order_relaxed);
   uint32_t count = g_slot_count.load(std::memory_order_relaxed);
   for (uint32_t i = 0; i < count; ++i)
     if (g_slots[i])
@@ -185,6 +211,40 @@ void resetThreadsAfterFork() {
   t_state.registered = false;
   t_state.log = nullptr;
   t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+}
+
+void parkIdleThread() {
+  __memscope_tls.bytes_until_sample = idleCountdown();
+  if (t_state.idle_index || t_state.exited || !g_idle)
+    return;
+  {
+    IdleLock lock;
+    uint32_t index = 0;
+    while (index < g_idle_used && g_idle[index])
+      ++index;
+    if (index >= kMaxSlots)
+      return;
+    g_idle[index] = &__memscope_tls;
+    if (index == g_idle_used)
+      ++g_idle_used;
+    t_state.idle_index = static_cast<int32_t>(index + 1);
+  }
+  if (g_exit_key_created)
+    pthread_setspecific(g_exit_key, &t_state);
+}
+
+void wakeIdleThreads() {
+  if (!g_idle)
+    return;
+  IdleLock lock;
+  for (uint32_t i = 0; i < g_idle_used; ++i)
+    if (g_idle[i]) {
+      // A racing allocation in that thread may overwrite this store; it then
+      // wakes at its idle countdown as before.
+      __atomic_store_n(&g_idle[i]->bytes_until_sample, -1, __ATOMIC_RELAXED);
+      g_idle[i] = nullptr;
+    }
+  g_idle_used = 0;
 }
 
 uint64_t threadsStarted() {

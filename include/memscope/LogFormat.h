@@ -191,11 +191,48 @@ struct Crc32cTable {
 };
 inline constexpr Crc32cTable kCrc32cTable{};
 
-inline uint32_t crc32cUpdate(uint32_t crc, const void *data, size_t size) {
+inline uint32_t crc32cSoftware(uint32_t crc, const void *data, size_t size) {
   const uint8_t *bytes = static_cast<const uint8_t *>(data);
   for (size_t i = 0; i < size; ++i)
     crc = kCrc32cTable.entries[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
   return crc;
+}
+
+#if defined(__x86_64__)
+/// The SSE4.2 crc32 instruction computes the same CRC32C, 8 bytes a step.
+__attribute__((target("sse4.2"))) inline uint32_t
+crc32cHardware(uint32_t crc, const void *data, size_t size) {
+  const uint8_t *bytes = static_cast<const uint8_t *>(data);
+  uint64_t wide = crc;
+  for (; size >= 8; size -= 8, bytes += 8) {
+    uint64_t word;
+    memcpy(&word, bytes, 8);
+    wide = __builtin_ia32_crc32di(wide, word);
+  }
+  uint32_t narrow = static_cast<uint32_t>(wide);
+  for (; size; --size, ++bytes)
+    narrow = __builtin_ia32_crc32qi(narrow, *bytes);
+  return narrow;
+}
+
+inline bool hasHardwareCrc32c() {
+  // Constant-initialised, so no guard variable (the runtime has no
+  // libstdc++); a benign race at worst computes the answer twice.
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+  }
+  return cached == 1;
+}
+#endif
+
+inline uint32_t crc32cUpdate(uint32_t crc, const void *data, size_t size) {
+#if defined(__x86_64__)
+  if (hasHardwareCrc32c())
+    return crc32cHardware(crc, data, size);
+#endif
+  return crc32cSoftware(crc, data, size);
 }
 
 /// CRC of a record: its first four header bytes, then its payload.

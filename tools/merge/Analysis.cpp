@@ -199,13 +199,16 @@ void decodeProcessLog(ProcessData &P) {
     Malformed += !Ok;
   }
   if (Malformed)
-    P.warn(fmt::format("{}: ignored {} malformed records", File.Path,
-                       Malformed));
+    P.warn(
+        fmt::format("{}: ignored {} malformed records", File.Path, Malformed));
   if (Misplaced)
     P.warn(fmt::format("{}: ignored {} thread records in a process log",
                        File.Path, Misplaced));
   if (!P.Info)
     P.warn(fmt::format("{}: no ProcessInfo record", File.Path));
+  // A module that defines sites is instrumented, whatever its flags say.
+  for (const auto &[Id, Site] : P.Sites)
+    P.Modules.markHasSites(Site.ModuleTextAddr);
 }
 
 /// Streams the thread logs of one process in time order.
@@ -502,8 +505,8 @@ void ProcessStreamer::finish() {
                        "Alloc record; ignored",
                        P.Pid, P.UnmatchedFrees));
   if (DuplicateSamples)
-    P.warn(fmt::format("pid {}: {} Alloc records reuse a live sample id",
-                       P.Pid, DuplicateSamples));
+    P.warn(fmt::format("pid {}: {} Alloc records reuse a live sample id", P.Pid,
+                       DuplicateSamples));
   if (BadWeights)
     P.warn(fmt::format("pid {}: {} Alloc records have an invalid weight; "
                        "counted as 1",
@@ -540,7 +543,8 @@ std::optional<uint32_t> folderPid(llvm::StringRef Path) {
   llvm::StringRef Name = llvm::sys::path::filename(Path);
   size_t Dot = Name.rfind('.');
   uint32_t Pid;
-  if (Dot == llvm::StringRef::npos || Name.substr(Dot + 1).getAsInteger(10, Pid))
+  if (Dot == llvm::StringRef::npos ||
+      Name.substr(Dot + 1).getAsInteger(10, Pid))
     return std::nullopt;
   return Pid;
 }
@@ -675,8 +679,7 @@ void SiteMerger::addProcess(ProcessData &P, size_t ProcessIndex) {
 void SiteMerger::finish() {
   for (size_t I = 0; I < Result.Sites.size(); ++I)
     Result.Sites[I].ThreadCount = Threads[I].size();
-  llvm::stable_sort(Result.Sites, [](const SiteReport &A,
-                                     const SiteReport &B) {
+  llvm::stable_sort(Result.Sites, [](const SiteReport &A, const SiteReport &B) {
     if (A.Stats.Bytes != B.Stats.Bytes)
       return A.Stats.Bytes > B.Stats.Bytes;
     return A.Id < B.Id;
@@ -712,8 +715,8 @@ ProcessReport reportProcess(const ProcessData &P) {
 
 } // namespace
 
-llvm::Expected<Analysis> memscope::merge::analyze(const AnalysisOptions &Options,
-                                                  Diagnostics &Diags) {
+llvm::Expected<Analysis>
+memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   llvm::Expected<std::vector<ProcessFolder>> Folders =
       discoverInput(Options.InputDir);
   if (!Folders)
@@ -747,8 +750,7 @@ llvm::Expected<Analysis> memscope::merge::analyze(const AnalysisOptions &Options
       FileSlots.push_back({I, int64_t(T)});
   }
   Progress Progress(Options.Progress && TotalBytes > (32u << 20));
-  Progress.note("reading {} files ({} MB)", FileSlots.size(),
-                TotalBytes >> 20);
+  Progress.note("reading {} files ({} MB)", FileSlots.size(), TotalBytes >> 20);
 
   // Stage 1: validate every file in parallel.
   std::vector<LogFile> ProcessLogs(Processes.size());
@@ -758,8 +760,7 @@ llvm::Expected<Analysis> memscope::merge::analyze(const AnalysisOptions &Options
     if (Slot.Thread < 0)
       ProcessLogs[Slot.Process] = scanLogFile(P.Folder.ProcessLog);
     else
-      P.ThreadLogs[Slot.Thread] =
-          scanLogFile(P.Folder.ThreadLogs[Slot.Thread]);
+      P.ThreadLogs[Slot.Thread] = scanLogFile(P.Folder.ThreadLogs[Slot.Thread]);
   });
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
@@ -775,9 +776,8 @@ llvm::Expected<Analysis> memscope::merge::analyze(const AnalysisOptions &Options
   llvm::erase_if(Processes, [&](ProcessData &P) {
     if (!P.usable())
       return true;
-    const LogFile *First = P.ProcessLog && P.ProcessLog->Usable
-                               ? &*P.ProcessLog
-                               : nullptr;
+    const LogFile *First =
+        P.ProcessLog && P.ProcessLog->Usable ? &*P.ProcessLog : nullptr;
     for (const LogFile &File : P.ThreadLogs)
       if (!First && File.Usable)
         First = &File;
@@ -838,8 +838,7 @@ llvm::Expected<Analysis> memscope::merge::analyze(const AnalysisOptions &Options
       Totals.PeakLiveTimeNs = Report.PeakLiveTimeNs;
     }
     EarliestStart = std::min(EarliestStart, Report.StartRealtimeNs);
-    LatestEnd =
-        std::max(LatestEnd, Report.StartRealtimeNs + Report.DurationNs);
+    LatestEnd = std::max(LatestEnd, Report.StartRealtimeNs + Report.DurationNs);
     if (!P.Info) {
       Totals.Exact = false;
     } else if (!HaveSampling) {
@@ -865,7 +864,7 @@ llvm::Expected<Analysis> memscope::merge::analyze(const AnalysisOptions &Options
   Totals.ProcessCount = Result.Processes.size();
   Totals.DurationNs = LatestEnd > EarliestStart ? LatestEnd - EarliestStart : 0;
   for (const Diagnostic &D : Diags.all())
-    Totals.Warnings.push_back(
-        (D.Level == Severity::Error ? "error: " : "") + D.Message);
+    Totals.Warnings.push_back((D.Level == Severity::Error ? "error: " : "") +
+                              D.Message);
   return Result;
 }

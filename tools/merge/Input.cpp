@@ -67,8 +67,7 @@ memscope::merge::discoverInput(llvm::StringRef Dir) {
     return makeError(fmt::format("cannot open input directory '{}': {}",
                                  Dir.str(), EC.message()));
   if (!fs::is_directory(Status))
-    return makeError(
-        fmt::format("input '{}' is not a directory", Dir.str()));
+    return makeError(fmt::format("input '{}' is not a directory", Dir.str()));
 
   std::vector<ProcessFolder> Folders;
   ProcessFolder Self;
@@ -83,8 +82,7 @@ memscope::merge::discoverInput(llvm::StringRef Dir) {
   for (fs::directory_iterator It(Dir, EC), End; It != End && !EC;
        It.increment(EC)) {
     fs::file_status EntryStatus;
-    if (!fs::status(It->path(), EntryStatus) &&
-        fs::is_directory(EntryStatus))
+    if (!fs::status(It->path(), EntryStatus) && fs::is_directory(EntryStatus))
       Subdirs.push_back(It->path());
   }
   if (EC)

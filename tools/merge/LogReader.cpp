@@ -91,9 +91,9 @@ private:
     return Header;
   }
   /// A complete, known, CRC-correct record starts at Offset.
-  bool isValidRecordAt(uint64_t Offset) const;
+  bool isValidRecordAt(uint64_t Offset);
   /// The next offset >= From (8-aligned) holding a valid record.
-  std::optional<uint64_t> resync(uint64_t From) const;
+  std::optional<uint64_t> resync(uint64_t From);
   bool allZeroFrom(uint64_t Offset) const;
   void acceptRecord(uint64_t Offset, uint64_t End);
   /// Handles damage at Offset; returns where to continue, or nullopt to stop.
@@ -102,11 +102,15 @@ private:
   LogFile &File;
   const uint8_t *Data;
   uint64_t Size;
+  // Every resync candidate costs a CRC over up to 64 KiB; bound the total so
+  // that a hostile file cannot make the scan quadratic.
+  uint64_t ResyncBudget = 16 * Size + (uint64_t(1) << 24);
+  bool GaveUp = false;
 };
 
 } // namespace
 
-bool FileScanner::isValidRecordAt(uint64_t Offset) const {
+bool FileScanner::isValidRecordAt(uint64_t Offset) {
   if (Offset + sizeof(log::RecordHeader) > Size)
     return false;
   log::RecordHeader Header = headerAt(Offset);
@@ -114,15 +118,20 @@ bool FileScanner::isValidRecordAt(uint64_t Offset) const {
     return false;
   if (Offset + sizeof(Header) + Header.payload_size > Size)
     return false;
+  ResyncBudget -= std::min<uint64_t>(ResyncBudget, Header.payload_size);
   return log::recordCrc(Header, Data + Offset + sizeof(Header)) == Header.crc;
 }
 
-std::optional<uint64_t> FileScanner::resync(uint64_t From) const {
+std::optional<uint64_t> FileScanner::resync(uint64_t From) {
   uint64_t Offset = (From + log::kRecordAlign - 1) & ~uint64_t(7);
-  for (; Offset + sizeof(log::RecordHeader) <= Size;
+  for (; Offset + sizeof(log::RecordHeader) <= Size && ResyncBudget > 0;
        Offset += log::kRecordAlign)
     if (isValidRecordAt(Offset))
       return Offset;
+  if (ResyncBudget == 0 && !GaveUp) {
+    GaveUp = true;
+    warn("too much damage to resynchronise; ignoring the rest of the file");
+  }
   return std::nullopt;
 }
 
@@ -188,8 +197,7 @@ bool FileScanner::readHeader() {
     warn(fmt::format("unknown file kind {}; skipped", Header.kind));
     return false;
   }
-  if (Header.header_size < log::kFileHeaderSize ||
-      Header.header_size > Size) {
+  if (Header.header_size < log::kFileHeaderSize || Header.header_size > Size) {
     warn(fmt::format("invalid header size {}; skipped", Header.header_size));
     return false;
   }
@@ -201,8 +209,9 @@ void FileScanner::run() {
     return;
   File.Usable = true;
   // A later minor version may grow the header; records start after it.
-  uint64_t Offset = (uint64_t(File.Header.header_size) + log::kRecordAlign -
-                     1) & ~uint64_t(log::kRecordAlign - 1);
+  uint64_t Offset =
+      (uint64_t(File.Header.header_size) + log::kRecordAlign - 1) &
+      ~uint64_t(log::kRecordAlign - 1);
   while (Offset < Size) {
     if (Size - Offset < sizeof(log::RecordHeader)) {
       if (!allZeroFrom(Offset))
@@ -225,9 +234,9 @@ void FileScanner::run() {
       continue;
     }
     if (!isKnownRecordType(Header.type)) {
-      std::optional<uint64_t> Next = recover(
-          Offset, fmt::format("corrupted record (unknown type {})",
-                              unsigned(Header.type)));
+      std::optional<uint64_t> Next =
+          recover(Offset, fmt::format("corrupted record (unknown type {})",
+                                      unsigned(Header.type)));
       if (!Next)
         return;
       Offset = *Next;
@@ -246,10 +255,11 @@ void FileScanner::run() {
         continue;
       }
       File.SkippedBytes += Size - Offset;
-      warn(fmt::format("truncated log: file ends inside a {} record at offset "
-                       "{} ({} of {} bytes present)",
-                       recordTypeName(log::RecordType(Header.type)), Offset,
-                       Size - Offset, sizeof(Header) + Header.payload_size));
+      warn(
+          fmt::format("truncated log: file ends inside a record ({}) at offset "
+                      "{} ({} of {} bytes present)",
+                      recordTypeName(log::RecordType(Header.type)), Offset,
+                      Size - Offset, sizeof(Header) + Header.payload_size));
       return;
     }
     if (log::recordCrc(Header, Data + Offset + sizeof(Header)) != Header.crc) {
@@ -266,8 +276,9 @@ void FileScanner::run() {
   }
 }
 
-LogFile memscope::merge::scanLogBuffer(
-    std::unique_ptr<llvm::MemoryBuffer> Buffer, llvm::StringRef Name) {
+LogFile
+memscope::merge::scanLogBuffer(std::unique_ptr<llvm::MemoryBuffer> Buffer,
+                               llvm::StringRef Name) {
   LogFile File;
   File.Path = Name.str();
   File.Buffer = std::move(Buffer);
@@ -284,9 +295,8 @@ LogFile memscope::merge::scanLogFile(llvm::StringRef Path) {
     LogFile File;
     File.Path = Path.str();
     File.Diags.push_back(
-        {Severity::Warning,
-         fmt::format("{}: cannot read: {}", Path.str(),
-                     Buffer.getError().message())});
+        {Severity::Warning, fmt::format("{}: cannot read: {}", Path.str(),
+                                        Buffer.getError().message())});
     return File;
   }
   return scanLogBuffer(std::move(*Buffer), Path);
@@ -314,8 +324,8 @@ bool RecordCursor::next(RecordView &Record) {
   Record.Offset = Offset;
   Record.Type = static_cast<log::RecordType>(Header.type);
   Record.Flags = Header.flags;
-  Record.Payload = ArrayRef<uint8_t>(Data + Offset + sizeof(Header),
-                                     Header.payload_size);
+  Record.Payload =
+      ArrayRef<uint8_t>(Data + Offset + sizeof(Header), Header.payload_size);
   Offset += log::alignedRecordSize(Header.payload_size);
   return true;
 }
@@ -368,8 +378,7 @@ bool memscope::merge::decodeProcessInfo(ArrayRef<uint8_t> Payload,
   return Reader.pod(Out.Fixed) && Reader.str(Out.Executable);
 }
 
-bool memscope::merge::decodeModule(ArrayRef<uint8_t> Payload,
-                                   ModuleInfo &Out) {
+bool memscope::merge::decodeModule(ArrayRef<uint8_t> Payload, ModuleInfo &Out) {
   PayloadReader Reader(Payload);
   if (!Reader.pod(Out.Fixed) || !Reader.str(Out.Path))
     return false;

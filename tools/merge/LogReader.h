@@ -49,9 +49,7 @@ struct LogFile {
   /// Problems found while scanning, in file order.
   std::vector<Diagnostic> Diags;
 
-  log::FileKind kind() const {
-    return static_cast<log::FileKind>(Header.kind);
-  }
+  log::FileKind kind() const { return static_cast<log::FileKind>(Header.kind); }
 };
 
 /// A record as stored: its offset in the file, type and payload bytes.

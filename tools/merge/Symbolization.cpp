@@ -25,10 +25,10 @@ void ModuleMap::add(const ModuleInfo &Info) {
   New.HasSites = Info.Fixed.flags & memscope::log::ModuleHasSites;
   if (New.TextEnd <= New.TextBegin)
     return;
-  auto Pos = llvm::lower_bound(Modules, New, [](const Module &A,
-                                                const Module &B) {
-    return A.TextBegin < B.TextBegin;
-  });
+  auto Pos =
+      llvm::lower_bound(Modules, New, [](const Module &A, const Module &B) {
+        return A.TextBegin < B.TextBegin;
+      });
   // The runtime may log a mapping more than once (e.g. on every dlopen).
   for (auto It = Pos; It != Modules.end() && It->TextBegin == New.TextBegin;
        ++It) {
@@ -42,10 +42,10 @@ void ModuleMap::add(const ModuleInfo &Info) {
 }
 
 const ModuleMap::Module *ModuleMap::find(uint64_t Address) const {
-  auto It = llvm::upper_bound(Modules, Address,
-                              [](uint64_t Value, const Module &M) {
-                                return Value < M.TextBegin;
-                              });
+  auto It =
+      llvm::upper_bound(Modules, Address, [](uint64_t Value, const Module &M) {
+        return Value < M.TextBegin;
+      });
   // Mappings may be nested or stale; take the closest one that holds it.
   while (It != Modules.begin()) {
     --It;
@@ -53,6 +53,11 @@ const ModuleMap::Module *ModuleMap::find(uint64_t Address) const {
       return &*It;
   }
   return nullptr;
+}
+
+void ModuleMap::markHasSites(uint64_t Address) {
+  if (const Module *Found = find(Address))
+    Modules[Found - Modules.data()].HasSites = true;
 }
 
 //===-- Symbolizer ------------------------------------------------------===//
@@ -71,8 +76,7 @@ Symbolizer::Symbolizer(bool Enabled, Diagnostics &Diags)
 Symbolizer::~Symbolizer() = default;
 
 const std::vector<SourceFrame> &
-Symbolizer::symbolize(const ModuleMap::Module &Module,
-                      uint64_t ReturnAddress) {
+Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
   static const std::vector<SourceFrame> None;
   if (!Enabled)
     return None;
@@ -99,7 +103,9 @@ Symbolizer::symbolize(const ModuleMap::Module &Module,
     SourceFrame Frame;
     if (Line.FunctionName != llvm::DILineInfo::BadString)
       Frame.Function = Line.FunctionName;
-    if (Line.FileName != llvm::DILineInfo::BadString) {
+    // Without line tables LLVM may still name the file from an STT_FILE
+    // symbol, with line 0; that is no source location.
+    if (Line.FileName != llvm::DILineInfo::BadString && Line.Line != 0) {
       Frame.File = Line.FileName;
       Frame.Line = Line.Line;
       Frame.Column = Line.Column;
@@ -157,8 +163,7 @@ IndirectAttributor::moduleOffsetName(const ModuleMap::Module *Module,
                                      uint64_t Address) const {
   if (!Module)
     return fmt::format("0x{:x}", Address);
-  return fmt::format("{}+0x{:x}",
-                     llvm::sys::path::filename(Module->Path).str(),
+  return fmt::format("{}+0x{:x}", llvm::sys::path::filename(Module->Path).str(),
                      Address - Module->LoadBias);
 }
 

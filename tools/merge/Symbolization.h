@@ -45,6 +45,9 @@ public:
 
   /// Adds a Module record; repeated records of one mapping are ignored.
   void add(const ModuleInfo &Info);
+  /// Marks the module holding Address as instrumented (a Site record names
+  /// it), in case its Module record lacks the ModuleHasSites flag.
+  void markHasSites(uint64_t Address);
   /// The module whose text holds Address, or null.
   const Module *find(uint64_t Address) const;
   const std::vector<Module> &modules() const { return Modules; }

@@ -52,13 +52,12 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                     plural(Totals.ProcessCount, "process", "processes"),
                     plural(Totals.ThreadCount, "thread", "threads"),
                     samplingText(Totals.Sampling));
-  OS << fmt::format("total: {} allocations, {} bytes; peak live {} bytes; "
-                    "live at exit {} bytes in {} allocations\n",
-                    std::llround(Totals.Stats.Allocations),
-                    std::llround(Totals.Stats.Bytes),
-                    std::llround(Totals.PeakLiveBytes),
-                    std::llround(Totals.Stats.LiveBytes),
-                    std::llround(Totals.Stats.LiveAllocations));
+  OS << fmt::format(
+      "total: {} allocations, {} bytes; peak live {} bytes; "
+      "live at exit {} bytes in {} allocations\n",
+      std::llround(Totals.Stats.Allocations), std::llround(Totals.Stats.Bytes),
+      std::llround(Totals.PeakLiveBytes), std::llround(Totals.Stats.LiveBytes),
+      std::llround(Totals.Stats.LiveAllocations));
 
   size_t Shown = std::min(Options.TopSites, Result.Sites.size());
   if (Shown == 0) {
@@ -68,8 +67,8 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
     size_t LocationWidth = 8;
     for (size_t I = 0; I < Shown; ++I)
       LocationWidth = std::max(LocationWidth, location(Result.Sites[I]).size());
-    OS << fmt::format("  {:>12}  {:>10}  {:>12}  {:<14}  {:<{}}  {}\n",
-                      "bytes", "allocs", "live-at-exit", "kind", "location",
+    OS << fmt::format("  {:>12}  {:>10}  {:>12}  {:<14}  {:<{}}  {}\n", "bytes",
+                      "allocs", "live-at-exit", "kind", "location",
                       LocationWidth, "function");
     for (size_t I = 0; I < Shown; ++I) {
       const SiteReport &Site = Result.Sites[I];

@@ -27,8 +27,7 @@ using namespace memscope::merge;
 static cl::OptionCategory MergeCategory("memscope-merge options");
 
 static cl::opt<std::string> InputDir(cl::Positional, cl::Required,
-                                     cl::desc("<dir>"),
-                                     cl::cat(MergeCategory));
+                                     cl::desc("<dir>"), cl::cat(MergeCategory));
 static cl::opt<std::string>
     OutputDir("o", cl::desc("Output directory (default: <dir>/report)"),
               cl::value_desc("out"), cl::cat(MergeCategory));
@@ -45,7 +44,8 @@ static cl::opt<bool>
 static cl::opt<unsigned> Top("top",
                              cl::desc("Sites and threads shown in the text "
                                       "summary (default 20)"),
-                             cl::init(20), cl::cat(MergeCategory));
+                             cl::value_desc("N"), cl::init(20),
+                             cl::cat(MergeCategory));
 static cl::opt<unsigned> OnlyPid("pid", cl::desc("Analyse only this process"),
                                  cl::value_desc("N"), cl::cat(MergeCategory));
 static cl::list<std::string> SystemPrefixes(
@@ -71,8 +71,7 @@ int main(int argc, char **argv) {
     OS << "memscope-merge " MEMSCOPE_VERSION_STRING "\n"
        << "LLVM version " LLVM_VERSION_STRING "\n";
   });
-  cl::ParseCommandLineOptions(argc, argv,
-                              "Memscope log merger and analyzer\n");
+  cl::ParseCommandLineOptions(argc, argv, "Memscope log merger and analyzer\n");
 
   bool WantJson = Formats.empty(), WantText = Formats.empty();
   for (const std::string &Format : Formats) {
@@ -92,11 +91,10 @@ int main(int argc, char **argv) {
   AnalysisOptions Options;
   Options.InputDir = InputDir;
   Options.Symbolize = !NoSymbolize;
-  Options.SystemPrefixes = SystemPrefixes.empty()
-                               ? defaultSystemPrefixes()
-                               : std::vector<std::string>(
-                                     SystemPrefixes.begin(),
-                                     SystemPrefixes.end());
+  Options.SystemPrefixes =
+      SystemPrefixes.empty() ? defaultSystemPrefixes()
+                             : std::vector<std::string>(SystemPrefixes.begin(),
+                                                        SystemPrefixes.end());
   if (OnlyPid.getNumOccurrences())
     Options.Pid = OnlyPid;
   Options.Progress = !Quiet && sys::Process::StandardErrIsDisplayed();

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <link.h>
+#include <new>
 
 using namespace memscope;
 using namespace memscope::merge;
@@ -26,9 +27,8 @@ constexpr uint64_t SiteB = 0x2222222222222222ull;
 TestLogWriter processLog(uint32_t Pid, bool Ended = true,
                          log::SamplingMode Mode = log::SamplingMode::Exact) {
   TestLogWriter W(log::FileKind::Process, Pid);
-  W.processInfo(Pid, Mode, "/bin/app", Mode == log::SamplingMode::Bytes
-                                           ? 4096
-                                           : 0);
+  W.processInfo(Pid, Mode, "/bin/app",
+                Mode == log::SamplingMode::Bytes ? 4096 : 0);
   W.module("/nonexistent/app", 0x0, 0x1000, 0x9000, true);
   W.module("/nonexistent/libfoo.so", 0x7f0000000000, 0x7f0000001000,
            0x7f0000009000, false);
@@ -41,12 +41,11 @@ TestLogWriter processLog(uint32_t Pid, bool Ended = true,
 
 struct Run {
   Diagnostics Diags;
-  llvm::Expected<Analysis> Result = llvm::createStringError(
-      std::errc::invalid_argument, "not run");
+  llvm::Expected<Analysis> Result =
+      llvm::createStringError(std::errc::invalid_argument, "not run");
 };
 
-std::unique_ptr<Run> analyzeDir(const std::string &Dir,
-                                bool Symbolize = false,
+std::unique_ptr<Run> analyzeDir(const std::string &Dir, bool Symbolize = false,
                                 std::optional<uint32_t> Pid = std::nullopt) {
   auto R = std::make_unique<Run>();
   AnalysisOptions Options;
@@ -263,9 +262,9 @@ TEST(Analysis, CorruptedRecordLosesOnlyThatRecord) {
   EXPECT_EQ(R->Result->Totals.Stats.Allocations, 7);
   std::string Text = diagText(R->Diags);
   EXPECT_NE(Text.find("memscope-merge: warning: "), std::string::npos);
-  EXPECT_NE(Text.find("(CRC mismatch) at offset " +
-                      std::to_string(T.Offsets[2])),
-            std::string::npos)
+  EXPECT_NE(
+      Text.find("(CRC mismatch) at offset " + std::to_string(T.Offsets[2])),
+      std::string::npos)
       << Text;
   ASSERT_EQ(R->Result->Totals.Warnings.size(), 1u);
 }
@@ -383,46 +382,64 @@ __attribute__((noinline)) uint64_t returnAddressOfCaller() {
   return reinterpret_cast<uint64_t>(__builtin_return_address(0));
 }
 
-struct SelfModule {
-  uint64_t Bias = 0, Begin = UINT64_MAX, End = 0;
-};
-
-int findSelf(dl_phdr_info *Info, size_t, void *Data) {
-  auto *Self = static_cast<SelfModule *>(Data);
-  Self->Bias = Info->dlpi_addr;
+/// The loaded modules of this process, as the runtime would log them.
+int collectModules(dl_phdr_info *Info, size_t, void *Data) {
+  auto *Modules = static_cast<std::vector<ModuleInfo> *>(Data);
+  ModuleInfo Module;
+  Module.Fixed.load_bias = Info->dlpi_addr;
+  Module.Fixed.text_begin = UINT64_MAX;
   for (int I = 0; I < Info->dlpi_phnum; ++I) {
     const ElfW(Phdr) &Phdr = Info->dlpi_phdr[I];
-    if (Phdr.p_type == PT_LOAD && (Phdr.p_flags & PF_X)) {
-      Self->Begin = std::min<uint64_t>(Self->Begin, Info->dlpi_addr + Phdr.p_vaddr);
-      Self->End = std::max<uint64_t>(Self->End,
-                                     Info->dlpi_addr + Phdr.p_vaddr + Phdr.p_memsz);
-    }
+    if (Phdr.p_type != PT_LOAD || !(Phdr.p_flags & PF_X))
+      continue;
+    uint64_t Begin = Info->dlpi_addr + Phdr.p_vaddr;
+    Module.Fixed.text_begin = std::min(Module.Fixed.text_begin, Begin);
+    Module.Fixed.text_end =
+        std::max<uint64_t>(Module.Fixed.text_end, Begin + Phdr.p_memsz);
   }
-  return 1; // the first entry is the executable
+  if (Modules->empty()) {
+    llvm::SmallString<256> Exe;
+    llvm::sys::fs::real_path("/proc/self/exe", Exe);
+    Module.Path = std::string(Exe);
+    Module.Fixed.flags = log::ModuleHasSites; // the test plays the app
+  } else {
+    Module.Path = Info->dlpi_name;
+  }
+  if (!Module.Path.empty() && Module.Fixed.text_end)
+    Modules->push_back(Module);
+  return 0;
 }
 
 TEST(Symbolization, AttributesToTheInstrumentedCallerLine) {
-  SelfModule Self;
-  dl_iterate_phdr(findSelf, &Self);
-  llvm::SmallString<256> ExePath;
-  ASSERT_FALSE(llvm::sys::fs::real_path("/proc/self/exe", ExePath));
-  uint64_t Address = returnAddressOfCaller(); int CallLine = __LINE__;
-
-  ModuleInfo Module;
-  Module.Path = std::string(ExePath);
-  Module.Fixed.load_bias = Self.Bias;
-  Module.Fixed.text_begin = Self.Begin;
-  Module.Fixed.text_end = Self.End;
-  Module.Fixed.flags = log::ModuleHasSites;
+  std::vector<ModuleInfo> Loaded;
+  dl_iterate_phdr(collectModules, &Loaded);
   ModuleMap Modules;
-  Modules.add(Module);
-  Modules.add(Module); // duplicates are ignored
-  ASSERT_EQ(Modules.modules().size(), 1u);
+  for (const ModuleInfo &Module : Loaded) {
+    Modules.add(Module);
+    Modules.add(Module); // repeated records are ignored
+  }
+  ASSERT_EQ(Modules.modules().size(), Loaded.size());
+  int CallLine = __LINE__ + 1;
+  uint64_t Address = returnAddressOfCaller();
+  // A return address inside libstdc++, which has no Memscope sites.
+  uint64_t Library = reinterpret_cast<uint64_t>(&std::__throw_bad_alloc) + 1;
+  ASSERT_NE(Modules.find(Library), nullptr);
+  ASSERT_FALSE(Modules.find(Library)->HasSites);
 
   Diagnostics Diags;
   Symbolizer Symbols(true, Diags);
   IndirectAttributor Attributor(Symbols, defaultSystemPrefixes());
-  IndirectSite Site = Attributor.attribute(Modules, {Address});
+  IndirectSite Site = Attributor.attribute(Modules, {Library, Address});
+  EXPECT_EQ(Site.Via, "std::__throw_bad_alloc()");
+  if (Site.File.empty()) {
+    // Built without -g: module+offset and one warning instead.
+    EXPECT_EQ(Site.Function.find("memscope-merge-tests+0x"), 0u)
+        << Site.Function;
+    ASSERT_EQ(Diags.all().size(), 1u);
+    EXPECT_NE(Diags.all()[0].Message.find("no debug line information"),
+              std::string::npos);
+    GTEST_SKIP() << "the test binary has no debug info";
+  }
   EXPECT_TRUE(llvm::StringRef(Site.File).ends_with("AnalysisTest.cpp"))
       << Site.File << " " << Site.Function;
   EXPECT_EQ(Site.Line, uint32_t(CallLine));

@@ -34,9 +34,8 @@ Outcome runMerge(const TempDir &Scratch, std::vector<std::string> Args) {
   ++Runs;
   std::string OutPath = Scratch.sub("stdout" + std::to_string(Runs) + ".txt");
   std::string ErrPath = Scratch.sub("stderr" + std::to_string(Runs) + ".txt");
-  std::optional<llvm::StringRef> Redirects[] = {std::nullopt,
-                                                llvm::StringRef(OutPath),
-                                                llvm::StringRef(ErrPath)};
+  std::optional<llvm::StringRef> Redirects[] = {
+      std::nullopt, llvm::StringRef(OutPath), llvm::StringRef(ErrPath)};
   Outcome Result;
   Result.ExitCode = llvm::sys::ExecuteAndWait(MEMSCOPE_MERGE_EXE, Argv,
                                               std::nullopt, Redirects,
@@ -69,12 +68,11 @@ TEST(Cli, WritesJsonAndSummary) {
   Outcome R = runMerge(Dir, {Run, "-o", Dir.sub("out/nested"), "-q"});
   EXPECT_EQ(R.ExitCode, 0) << R.Stderr;
   EXPECT_EQ(R.Stderr, "");
-  EXPECT_NE(R.Stdout.find("total: 1 allocations, 24 bytes"),
-            std::string::npos)
+  EXPECT_NE(R.Stdout.find("total: 1 allocations, 24 bytes"), std::string::npos)
       << R.Stdout;
-  EXPECT_NE(R.Stdout.find("report: " + Dir.sub("out/nested") +
-                          "/analysis.json"),
-            std::string::npos);
+  EXPECT_NE(
+      R.Stdout.find("report: " + Dir.sub("out/nested") + "/analysis.json"),
+      std::string::npos);
   nlohmann::json Json = nlohmann::json::parse(
       slurp(Dir.sub("out/nested/analysis.json")), nullptr, false);
   ASSERT_FALSE(Json.is_discarded());
@@ -126,8 +124,8 @@ TEST(Cli, MissingAndNonDirectoryInput) {
   TestLogWriter(log::FileKind::Thread, 1).writeTo(File);
   Outcome NotDir = runMerge(Dir, {File});
   EXPECT_EQ(NotDir.ExitCode, 1);
-  EXPECT_EQ(NotDir.Stderr, "memscope-merge: error: input '" + File +
-                               "' is not a directory\n");
+  EXPECT_EQ(NotDir.Stderr,
+            "memscope-merge: error: input '" + File + "' is not a directory\n");
 }
 
 TEST(Cli, EmptyDirectory) {
@@ -175,9 +173,9 @@ TEST(Cli, TruncatedLogStillProducesAReport) {
   ASSERT_EQ(::truncate(Thread.c_str(), slurp(Thread).size() - 30), 0);
   Outcome R = runMerge(Dir, {Run, "-q"});
   EXPECT_EQ(R.ExitCode, 0);
-  EXPECT_NE(R.Stderr.find("memscope-merge: warning: " + Thread +
-                          ": truncated log"),
-            std::string::npos)
+  EXPECT_NE(
+      R.Stderr.find("memscope-merge: warning: " + Thread + ": truncated log"),
+      std::string::npos)
       << R.Stderr;
   EXPECT_NE(R.Stdout.find("total: 0 allocations"), std::string::npos);
 }

@@ -53,8 +53,7 @@ public:
 
   TestLogWriter(log::FileKind Kind, uint32_t Pid, uint32_t Slot = 0) {
     log::FileHeader Header;
-    log::initFileHeader(Header, Kind, Pid, Slot, StartRealtime,
-                        StartMonotonic);
+    log::initFileHeader(Header, Kind, Pid, Slot, StartRealtime, StartMonotonic);
     append(&Header, sizeof(Header));
   }
 
@@ -81,8 +80,8 @@ public:
 
   // process.log records.
   size_t processInfo(uint32_t Pid, log::SamplingMode Mode,
-                     llvm::StringRef Exe = "/bin/app",
-                     uint64_t Interval = 0, double Rate = 0) {
+                     llvm::StringRef Exe = "/bin/app", uint64_t Interval = 0,
+                     double Rate = 0) {
     log::ProcessInfoRecord Info{};
     Info.pid = Pid;
     Info.ppid = 1;
@@ -103,8 +102,8 @@ public:
     Module.flags = HasSites ? uint32_t(log::ModuleHasSites) : 0u;
     return record(log::RecordType::Module, Payload().pod(Module).str(Path));
   }
-  size_t site(uint64_t Id, uint32_t Kind, llvm::StringRef File,
-              uint32_t Line, llvm::StringRef Function,
+  size_t site(uint64_t Id, uint32_t Kind, llvm::StringRef File, uint32_t Line,
+              llvm::StringRef Function,
               const std::vector<TestInlineFrame> &Inlined = {},
               uint64_t TextAddr = 0, llvm::StringRef Dir = "/src") {
     log::SiteRecord Site{};
@@ -143,11 +142,10 @@ public:
     Start.parent_thread_id = Parent;
     Start.spawn_site = SpawnSite;
     Start.monotonic_ns = Monotonic;
-    return record(log::RecordType::ThreadStart,
-                  Payload().pod(Start).str(Name));
+    return record(log::RecordType::ThreadStart, Payload().pod(Start).str(Name));
   }
-  size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic,
-                   uint64_t CpuUser = 0, uint64_t CpuSystem = 0) {
+  size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic, uint64_t CpuUser = 0,
+                   uint64_t CpuSystem = 0) {
     log::ThreadEndRecord End{ThreadId, Monotonic, CpuUser, CpuSystem};
     return fixed(log::RecordType::ThreadEnd, End);
   }

@@ -1,0 +1,293 @@
+//===-- RuntimeTest.cpp - Units for libmemscope_rt ------------------------===//
+//
+// The runtime is one process-wide state, so the tests share one recording
+// session (a temporary folder) and adjust g_flags between tests. Logs are
+// read back with a reader written here from docs/log-format.md, independent
+// of memscope-merge's.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace memscope;
+using namespace memscope::rt;
+
+namespace {
+
+struct Record {
+  log::RecordType type;
+  std::vector<uint8_t> payload;
+};
+
+/// Reads every record of a log file, checking framing and CRCs.
+std::vector<Record> readLog(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
+                            std::istreambuf_iterator<char>());
+  std::vector<Record> records;
+  EXPECT_GE(data.size(), log::kFileHeaderSize) << path;
+  if (data.size() < log::kFileHeaderSize)
+    return records;
+  EXPECT_EQ(0, memcmp(data.data(), log::kMagic, sizeof(log::kMagic)));
+  size_t offset = log::kFileHeaderSize;
+  while (offset + sizeof(log::RecordHeader) <= data.size()) {
+    log::RecordHeader header;
+    memcpy(&header, data.data() + offset, sizeof(header));
+    if (header.type == 0 && header.payload_size == 0 && header.crc == 0)
+      break;
+    size_t end = offset + sizeof(header) + header.payload_size;
+    EXPECT_LE(end, data.size()) << "record at " << offset << " overruns";
+    if (end > data.size())
+      break;
+    const uint8_t *payload = data.data() + offset + sizeof(header);
+    EXPECT_EQ(header.crc, log::recordCrc(header, payload))
+        << "bad CRC at offset " << offset;
+    records.push_back({static_cast<log::RecordType>(header.type),
+                       std::vector<uint8_t>(payload,
+                                            payload + header.payload_size)});
+    offset += log::alignedRecordSize(header.payload_size);
+  }
+  return records;
+}
+
+template <typename T> T payloadAs(const Record &record) {
+  T value;
+  memcpy(&value, record.payload.data(), sizeof(T));
+  return value;
+}
+
+std::string threadLogPath() {
+  return std::string(processDirectory()) + "/t" +
+         std::to_string(t_state.log->slot) + ".log";
+}
+
+/// Alloc records of this thread's log with the given size, after \p skip.
+std::vector<log::AllocRecord> allocsOfSize(uint64_t size, size_t skip = 0) {
+  std::vector<log::AllocRecord> result;
+  std::vector<Record> records = readLog(threadLogPath());
+  for (size_t i = skip; i < records.size(); ++i)
+    if (records[i].type == log::RecordType::Alloc) {
+      auto alloc = payloadAs<log::AllocRecord>(records[i]);
+      if (alloc.size == size)
+        result.push_back(alloc);
+    }
+  return result;
+}
+
+class RuntimeTest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    char pattern[] = "/tmp/memscope-rt-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    Folder = pattern;
+    ASSERT_EQ(0, startRecording(Folder.c_str(), "exact=1:buffer_size=4096"));
+    ASSERT_TRUE(isRecording());
+  }
+  static void TearDownTestSuite() {
+    stopRecording();
+    std::string command = "rm -rf '" + Folder + "'";
+    ASSERT_EQ(0, system(command.c_str()));
+  }
+  void SetUp() override {
+    Saved = g_flags;
+    // Make sure this thread has a log.
+    void *volatile warmup = malloc(1);
+    free(warmup);
+    ASSERT_NE(t_state.log, nullptr);
+  }
+  void TearDown() override { g_flags = Saved; }
+
+  static std::string Folder;
+  Flags Saved;
+};
+std::string RuntimeTest::Folder;
+
+} // namespace
+
+TEST(FlagsTest, ParsesValuesSuffixesAndKeepsDefaultsOnErrors) {
+  Flags saved = g_flags;
+  parseFlags("exact=1:sample_interval=4k:min_allocation_size=1M:stack_depth=7");
+  EXPECT_TRUE(g_flags.exact);
+  EXPECT_EQ(g_flags.sample_interval, 4096u);
+  EXPECT_EQ(g_flags.min_allocation_size, 1024u * 1024);
+  EXPECT_EQ(g_flags.stack_depth, 7u);
+
+  // Each bad entry is reported and leaves that flag at its default.
+  testing::internal::CaptureStderr();
+  parseFlags("sample_rate=1.5:stack_depth=0:nonsense=3:buffer_size=5000:exact");
+  std::string errors = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(g_flags.sample_rate, 0.0);
+  EXPECT_EQ(g_flags.stack_depth, 32u);
+  EXPECT_EQ(g_flags.buffer_size, 64u * 1024);
+  EXPECT_FALSE(g_flags.exact);
+  EXPECT_NE(errors.find("sample_rate must be in (0, 1]"), std::string::npos);
+  EXPECT_NE(errors.find("unknown option 'nonsense'"), std::string::npos);
+  EXPECT_NE(errors.find("'exact' in MEMSCOPE_OPTIONS has no '=value'"),
+            std::string::npos);
+  EXPECT_EQ(std::count(errors.begin(), errors.end(), '\n'), 5);
+  g_flags = saved;
+}
+
+TEST_F(RuntimeTest, RecordsCrossWindowBoundariesIntact) {
+  LogWriter *writer = createLogWriter("windows.log", log::FileKind::Thread, 77);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_FALSE(writer->failed);
+  EXPECT_EQ(writer->window_size, 4096u);
+  std::vector<uint8_t> payload(3000);
+  size_t written = 0;
+  for (uint32_t i = 0; i < 500; ++i) {
+    size_t size = (i * 37) % 3000 + 1; // many sizes, many crossings
+    for (size_t b = 0; b < size; ++b)
+      payload[b] = static_cast<uint8_t>(i + b);
+    ASSERT_TRUE(appendRecord(*writer, log::RecordType::Padding, payload.data(),
+                             size));
+    ++written;
+  }
+  std::vector<Record> records =
+      readLog(std::string(processDirectory()) + "/windows.log");
+  ASSERT_EQ(records.size(), written);
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    size_t size = (i * 37) % 3000 + 1;
+    ASSERT_EQ(records[i].payload.size(), size) << "record " << i;
+    for (size_t b = 0; b < size; ++b)
+      ASSERT_EQ(records[i].payload[b], static_cast<uint8_t>(i + b))
+          << "record " << i << " byte " << b;
+  }
+}
+
+TEST_F(RuntimeTest, ExactModeMatchesFreesToAllocations) {
+  size_t before = readLog(threadLogPath()).size();
+  std::vector<void *> blocks;
+  for (int i = 0; i < 50; ++i)
+    blocks.push_back(malloc(1234));
+  for (void *block : blocks)
+    free(block);
+  std::vector<Record> records = readLog(threadLogPath());
+  std::vector<uint64_t> allocated, freed;
+  for (size_t i = before; i < records.size(); ++i) {
+    if (records[i].type == log::RecordType::Alloc) {
+      auto alloc = payloadAs<log::AllocRecord>(records[i]);
+      if (alloc.size == 1234) {
+        allocated.push_back(alloc.sample_id);
+        EXPECT_EQ(alloc.weight, 1.0);
+        EXPECT_EQ(alloc.kind, static_cast<uint32_t>(MSC_KIND_INDIRECT));
+        EXPECT_NE(alloc.stack_id, 0u) << "uninstrumented samples carry a stack";
+      }
+    } else if (records[i].type == log::RecordType::Free) {
+      freed.push_back(payloadAs<log::FreeRecord>(records[i]).sample_id);
+    }
+  }
+  ASSERT_EQ(allocated.size(), 50u);
+  for (uint64_t id : allocated)
+    EXPECT_NE(std::find(freed.begin(), freed.end(), id), freed.end())
+        << "no free for sample " << id;
+}
+
+TEST_F(RuntimeTest, FreeFromAnotherThreadIsMatched) {
+  void *block = malloc(4321);
+  uint64_t sample = 0;
+  for (const log::AllocRecord &alloc : allocsOfSize(4321))
+    if (alloc.address == reinterpret_cast<uintptr_t>(block))
+      sample = alloc.sample_id;
+  ASSERT_NE(sample, 0u);
+  LogWriter *other_log = nullptr;
+  std::thread([&] {
+    free(block);
+    other_log = t_state.log;
+  }).join();
+  ASSERT_NE(other_log, nullptr);
+  bool found = false;
+  for (const Record &record : readLog(std::string(processDirectory()) + "/t" +
+                                      std::to_string(other_log->slot) + ".log"))
+    if (record.type == log::RecordType::Free &&
+        payloadAs<log::FreeRecord>(record).sample_id == sample)
+      found = true;
+  EXPECT_TRUE(found);
+}
+
+TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
+  g_flags.exact = false;
+  g_flags.sample_interval = 16 * 1024;
+  __memscope_tls.bytes_until_sample = 0;
+  t_state.rng = 0; // restart the Poisson process with the new interval
+  size_t before = readLog(threadLogPath()).size();
+  constexpr int kBlocks = 200000;
+  constexpr size_t kSize = 333;
+  for (int i = 0; i < kBlocks; ++i) {
+    void *volatile block = malloc(kSize);
+    free(block);
+  }
+  double count = 0, bytes = 0;
+  std::vector<log::AllocRecord> samples = allocsOfSize(kSize, before);
+  for (const log::AllocRecord &sample : samples) {
+    count += sample.weight;
+    bytes += sample.weight * sample.size;
+    EXPECT_NEAR(sample.weight, 1.0 / -std::expm1(-333.0 / 16384.0), 1e-9);
+  }
+  // About 4,000 samples: a 5% bound is more than 3 standard errors.
+  EXPECT_GT(samples.size(), 3000u);
+  EXPECT_NEAR(count, kBlocks, 0.05 * kBlocks);
+  EXPECT_NEAR(bytes, double(kBlocks) * kSize, 0.05 * kBlocks * kSize);
+}
+
+TEST_F(RuntimeTest, RateModeWeightsEstimateCounts) {
+  g_flags.exact = false;
+  g_flags.sample_rate = 0.05;
+  __memscope_tls.bytes_until_sample = -1;
+  t_state.rng = 0;
+  size_t before = readLog(threadLogPath()).size();
+  constexpr int kBlocks = 100000;
+  for (int i = 0; i < kBlocks; ++i) {
+    void *volatile block = malloc(77);
+    free(block);
+  }
+  double count = 0;
+  std::vector<log::AllocRecord> samples = allocsOfSize(77, before);
+  for (const log::AllocRecord &sample : samples) {
+    EXPECT_DOUBLE_EQ(sample.weight, 20.0);
+    count += sample.weight;
+  }
+  EXPECT_NEAR(count, kBlocks, 0.05 * kBlocks); // ~5,000 samples
+}
+
+TEST_F(RuntimeTest, MinimumSizeIsNeverSampled) {
+  g_flags.min_allocation_size = 1000;
+  size_t before = readLog(threadLogPath()).size();
+  for (int i = 0; i < 100; ++i) {
+    void *volatile small = malloc(999);
+    void *volatile large = malloc(1000);
+    free(small);
+    free(large);
+  }
+  EXPECT_EQ(allocsOfSize(999, before).size(), 0u);
+  EXPECT_EQ(allocsOfSize(1000, before).size(), 100u);
+}
+
+TEST_F(RuntimeTest, ReallocFailureKeepsTheBlockTracked) {
+  char *block = static_cast<char *>(malloc(64));
+  uint64_t sample = 0;
+  for (const log::AllocRecord &alloc : allocsOfSize(64))
+    if (alloc.address == reinterpret_cast<uintptr_t>(block))
+      sample = alloc.sample_id; // the last one: addresses are reused
+  ASSERT_NE(sample, 0u);
+  // An impossible size fails and leaves the old block valid and tracked.
+  void *volatile huge = realloc(block, SIZE_MAX / 2);
+  EXPECT_EQ(huge, nullptr);
+  EXPECT_TRUE(maybeLive(block));
+  EXPECT_EQ(liveRemove(block), sample);
+  liveReinsert(block, sample);
+  free(block);
+  EXPECT_EQ(liveRemove(block), 0u);
+}
