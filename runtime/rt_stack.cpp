@@ -4,8 +4,8 @@
 // allocation made inside them is unwound with the .eh_frame unwinder
 // (_Unwind_Backtrace, which glibc >= 2.35 serves from _dl_find_object
 // without locks or malloc). This runs only for sampled allocations. The walk
-// stops at the first frame in an instrumented module: that frame is the
-// "nearest instrumented caller" the merge attributes the allocation to.
+// stops a few frames after the first frame in an instrumented module: the
+// merge attributes the allocation to the nearest of them in user code.
 // Stacks are deduplicated per log file by their hash.
 //
 //===----------------------------------------------------------------------===//
@@ -24,11 +24,16 @@ struct StackCache {
 
 namespace {
 
+/// Frames kept beyond the first instrumented one: enough to get from an
+/// out-of-line std:: template instantiated in the program to its caller.
+constexpr uint32_t kFramesAfterInstrumented = 6;
+
 struct UnwindState {
   uintptr_t caller_pc;
   bool started;
   uint32_t depth;
   uint32_t max_depth;
+  uint32_t instrumented_at; // depth of the first instrumented frame, or 0
   uint64_t frames[log::kMaxStackDepth];
 };
 
@@ -44,7 +49,11 @@ _Unwind_Reason_Code collectFrame(struct _Unwind_Context *context, void *arg) {
     state.started = true;
   }
   state.frames[state.depth++] = pc;
-  if (state.depth >= state.max_depth || inInstrumentedModule(pc))
+  if (!state.instrumented_at && inInstrumentedModule(pc))
+    state.instrumented_at = state.depth;
+  if (state.depth >= state.max_depth ||
+      (state.instrumented_at &&
+       state.depth >= state.instrumented_at + kFramesAfterInstrumented))
     return _URC_END_OF_STACK;
   return _URC_NO_REASON;
 }
@@ -100,6 +109,7 @@ uint64_t captureStack(LogWriter &log, uintptr_t caller_pc) {
   state.started = false;
   state.depth = 0;
   state.max_depth = g_flags.stack_depth;
+  state.instrumented_at = 0;
   _Unwind_Backtrace(collectFrame, &state);
   if (!state.started) {
     // The unwinder could not reach the caller (no unwind info): keep at

@@ -624,6 +624,13 @@ void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
     Demangled.Function = llvm::demangle(Frame.Function);
     Site.InlinedAt.push_back(std::move(Demangled));
   }
+  Site.User = {Site.Function, Site.File, Site.Dir, Site.Line, Site.Column};
+  if (Attributor.isSystemPath(Site.File))
+    for (const InlineFrame &Frame : Site.InlinedAt)
+      if (!Frame.File.empty() && !Attributor.isSystemPath(Frame.File)) {
+        Site.User = Frame;
+        break;
+      }
 }
 
 void SiteMerger::addProcess(ProcessData &P, size_t ProcessIndex) {
@@ -655,6 +662,7 @@ void SiteMerger::addProcess(ProcessData &P, size_t ProcessIndex) {
         Site.Module = std::move(Indirect.Module);
         Site.Via = std::move(Indirect.Via);
         Site.InlinedAt = std::move(Indirect.InlinedAt);
+        Site.User = {Site.Function, Site.File, "", Site.Line, Site.Column};
       }
       Result.Totals.IndirectAllocations += S.Stats.Allocations;
       Result.Totals.IndirectBytes += S.Stats.Bytes;

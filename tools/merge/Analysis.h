@@ -73,6 +73,10 @@ struct SiteReport {
   std::string Module;   // path of the module holding the site, if known
   std::vector<InlineFrame> InlinedAt;
   std::string Via; // indirect sites: the uninstrumented allocating function
+  /// The first frame in user code: the site itself, or for a site inlined
+  /// from a system header (std::vector's allocator, say) the first caller in
+  /// its inlined-at chain outside the system prefixes.
+  InlineFrame User;
   AllocationStats Stats;
   uint64_t ThreadCount = 0; // distinct allocating threads
   std::vector<uint32_t> Pids;

@@ -103,6 +103,12 @@ static ordered_json siteJson(const SiteReport &Site) {
     Inlined.push_back(std::move(FrameJson));
   }
   Json["inlined_at"] = std::move(Inlined);
+  ordered_json User;
+  User["function"] = Site.User.Function;
+  User["file"] = Site.User.File;
+  User["line"] = Site.User.Line;
+  User["column"] = Site.User.Column;
+  Json["user_frame"] = std::move(User);
   Json["allocations"] = rounded(Site.Stats.Allocations);
   Json["bytes"] = rounded(Site.Stats.Bytes);
   Json["frees"] = rounded(Site.Stats.Frees);

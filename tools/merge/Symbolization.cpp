@@ -225,35 +225,54 @@ IndirectSite IndirectAttributor::attribute(const ModuleMap &Modules,
     return Site;
   }
 
-  uint64_t Address = Frames[Instrumented];
-  Site.Module = Module->Path;
   if (Instrumented > 0)
     Site.Via = functionAt(Modules, Frames[Instrumented - 1]);
-  const std::vector<SourceFrame> &Chain =
-      Symbols.enabled() ? Symbols.symbolizeWithLines(*Module, Address)
-                        : std::vector<SourceFrame>();
-  bool HasLines = llvm::any_of(
-      Chain, [](const SourceFrame &Frame) { return !Frame.File.empty(); });
-  if (!HasLines) {
+  // The innermost frame in the user's own code, searching the instrumented
+  // frames outwards: an out-of-line std:: template instantiated in the
+  // program (std::vector::_M_realloc_insert, say) is instrumented code that
+  // lives in a system header, and its caller is the line the user wants.
+  uint64_t Address = Frames[Instrumented];
+  const std::vector<SourceFrame> *Chain = nullptr;
+  size_t Chosen = 0;
+  for (size_t I = Instrumented; I < Frames.size() && Symbols.enabled(); ++I) {
+    const ModuleMap::Module *Candidate = Modules.find(Frames[I]);
+    if (!Candidate || !Candidate->HasSites)
+      continue;
+    const std::vector<SourceFrame> &Lines =
+        Symbols.symbolizeWithLines(*Candidate, Frames[I]);
+    if (!Chain && llvm::any_of(Lines, [](const SourceFrame &Frame) {
+          return !Frame.File.empty();
+        })) {
+      // Fallback: the outermost inlined frame of the nearest caller.
+      Chain = &Lines;
+      Chosen = Lines.size() - 1;
+      Address = Frames[I];
+      Module = Candidate;
+    }
+    auto User = llvm::find_if(Lines, [&](const SourceFrame &Frame) {
+      return !Frame.File.empty() && !isSystemPath(Frame.File);
+    });
+    if (User != Lines.end()) {
+      Chain = &Lines;
+      Chosen = User - Lines.begin();
+      Address = Frames[I];
+      Module = Candidate;
+      break;
+    }
+  }
+  Site.Module = Module->Path;
+  if (!Chain) {
     Site.Function = moduleOffsetName(Module, Address);
   } else {
-    // The innermost frame in the user's own code; else the outermost.
-    size_t Chosen = Chain.size() - 1;
-    for (size_t I = 0; I < Chain.size(); ++I) {
-      if (!Chain[I].File.empty() && !isSystemPath(Chain[I].File)) {
-        Chosen = I;
-        break;
-      }
-    }
-    const SourceFrame &Frame = Chain[Chosen];
+    const SourceFrame &Frame = (*Chain)[Chosen];
     Site.File = Frame.File;
     Site.Line = Frame.Line;
     Site.Column = Frame.Column;
     Site.Function = Frame.Function.empty() ? moduleOffsetName(Module, Address)
                                            : Frame.Function;
-    for (size_t I = Chosen + 1; I < Chain.size(); ++I)
-      Site.InlinedAt.push_back({Chain[I].Function, Chain[I].File, "",
-                                Chain[I].Line, Chain[I].Column});
+    for (size_t I = Chosen + 1; I < Chain->size(); ++I)
+      Site.InlinedAt.push_back({(*Chain)[I].Function, (*Chain)[I].File, "",
+                                (*Chain)[I].Line, (*Chain)[I].Column});
   }
   Site.Id = indirectSiteId(Site.File, Site.Line, Site.Function);
   return Site;

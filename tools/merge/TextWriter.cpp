@@ -29,18 +29,24 @@ static std::string samplingText(const SamplingInfo &Sampling) {
   return Sampling.Mode;
 }
 
+/// Sites are shown at their first frame in user code; what sits between
+/// that frame and the allocation (an inlined std:: allocator, or the
+/// uninstrumented library function) is named in [via ...].
 static std::string location(const SiteReport &Site) {
-  if (Site.File.empty())
+  const InlineFrame &User = Site.User;
+  if (User.File.empty())
     return "-";
-  if (Site.Line == 0)
-    return Site.File;
-  return fmt::format("{}:{}", Site.File, Site.Line);
+  if (User.Line == 0)
+    return User.File;
+  return fmt::format("{}:{}", User.File, User.Line);
 }
 
 static std::string functionText(const SiteReport &Site) {
-  std::string Text = Site.Function.empty() ? "-" : Site.Function;
+  std::string Text = Site.User.Function.empty() ? "-" : Site.User.Function;
   if (Site.isIndirect() && !Site.Via.empty())
     Text += " [via " + Site.Via + "]";
+  else if (Site.User.File != Site.File || Site.User.Line != Site.Line)
+    Text += " [via " + Site.Function + "]";
   return Text;
 }
 
