@@ -234,6 +234,15 @@ void FileScanner::run() {
       continue;
     }
     if (!isKnownRecordType(Header.type)) {
+      // A record type from a newer minor version: framed and checksummed
+      // like any other, so it is skipped, not treated as damage.
+      uint64_t End = Offset + sizeof(Header) + Header.payload_size;
+      if (Header.type != 0 && End <= Size &&
+          log::recordCrc(Header, Data + Offset + sizeof(Header)) ==
+              Header.crc) {
+        Offset += log::alignedRecordSize(Header.payload_size);
+        continue;
+      }
       std::optional<uint64_t> Next =
           recover(Offset, fmt::format("corrupted record (unknown type {})",
                                       unsigned(Header.type)));

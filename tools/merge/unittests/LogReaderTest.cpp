@@ -168,6 +168,18 @@ TEST(LogReader, ZeroTailEndsTheLogSilently) {
   EXPECT_EQ(File.RecordCount, 4u);
 }
 
+TEST(LogReader, UnknownRecordTypeWithValidCrcIsSkippedSilently) {
+  // A newer minor version may add record types; they are framed and
+  // checksummed, so a reader skips them without calling them damage.
+  TestLogWriter W = threadLog(2);
+  uint8_t Future[12] = {1, 2, 3};
+  W.record(static_cast<log::RecordType>(200), Future, sizeof(Future));
+  LogFile Baseline = scanBytes(threadLog(2).Bytes);
+  LogFile File = scanBytes(W.Bytes);
+  EXPECT_TRUE(File.Diags.empty()) << joinDiags(File);
+  EXPECT_EQ(File.RecordCount, Baseline.RecordCount);
+}
+
 TEST(LogReader, TruncatedTailKeepsEverythingBefore) {
   TestLogWriter W = threadLog(5);
   size_t LastOffset = W.Offsets.back();

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Memscope needs on Debian 12 (bookworm), as root.
+# Idempotent: re-running only checks that everything is there.
+set -euo pipefail
+packages=(
+  cmake ninja-build ccache g++ python3 file
+  clang-19 llvm-19-dev llvm-19-tools
+  libtbb-dev libfmt-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
+  heaptrack
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup-debian: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup-debian: all packages present"
