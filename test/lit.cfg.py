@@ -10,7 +10,7 @@ import lit.util
 config.name = "Memscope"
 config.test_format = lit.formats.ShTest(not lit.util.which("bash"))
 config.suffixes = [".ll", ".c", ".cpp", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "cmake", "install", "unit"]
 
 site = lit_config.params.get("memscope_site")
 if not site:

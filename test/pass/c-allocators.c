@@ -1,6 +1,7 @@
-// Every C allocator entry point gets a site with its kind, at -O0 and -O2.
+// Every C allocator entry point gets a site with its kind, at -O0, -O2 and -O3.
 // RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s
 // RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | FileCheck %s
+// RUN: %clang_memscope -O3 -S -emit-llvm %s -o - | FileCheck %s
 // RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=SAMPLED
 // RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=SAMPLED
 // RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=TABLE
@@ -50,15 +51,15 @@ void every_allocator(size_t n, const char *text) {
 // SAMPLED-NOT: call void @__memscope_alloc_sampled(
 
 // The site table lists every kind with this file and its line numbers.
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 1, i32 16, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 2, i32 17, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 3, i32 18, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 4, i32 19, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 5, i32 20, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 6, i32 21, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 7, i32 23, i32 7,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 8, i32 25, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 9, i32 26, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 10, i32 27, i32 10,
-// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 32, i32 28, i32 3,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 1, i32 17, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 2, i32 18, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 3, i32 19, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 4, i32 20, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 5, i32 21, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 6, i32 22, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 7, i32 24, i32 7,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 8, i32 26, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 9, i32 27, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 10, i32 28, i32 10,
+// TABLE-DAG: { i64 {{-?[0-9]+}}, i32 32, i32 29, i32 3,
 // TABLE-DAG: @memscope.module_sites = private constant {{.*}} { i32 1, i32 11, {{.*}} section "memscope_sites"
