@@ -78,8 +78,12 @@ def machine_info(build):
 
 def overhead(build, workloads, rounds, scratch):
     heaptrack = shutil.which("heaptrack")
+    # (name, MEMSCOPE_OPTIONS or None for the plain build, tool). The two
+    # "not recording" variants split the default's cost into its parts.
     variants = [
         ("plain", None, None),
+        ("runtime linked, not instrumented", None, "rtonly"),
+        ("instrumented, not recording", None, "off"),
         ("memscope default", "", None),
         ("memscope rate=0.01,min=1024", "sample_rate=0.01:min_allocation_size=1024", None),
         ("memscope exact", "exact=1", None),
@@ -94,7 +98,11 @@ def overhead(build, workloads, rounds, scratch):
                 env = dict(os.environ)
                 env.pop("MEMSCOPE_OUT", None)
                 env.pop("MEMSCOPE_OPTIONS", None)
-                if tool:
+                if tool == "rtonly":
+                    command = [plain.replace("-plain", "-rtonly")] + args
+                elif tool == "off":
+                    command = [instrumented] + args
+                elif tool:
                     out = os.path.join(scratch, f"ht-{round_index}")
                     command = [tool, "-o", out, plain] + args
                 elif options is None:
@@ -223,6 +231,12 @@ def render(info, command, over, acc):
         "tree. The instruction counters are not available on this virtual machine "
         "(`perf stat -e instructions` reports `<not supported>`), so CPU time stands in for them.")
     add("")
+    add("Variants: *plain* is the uninstrumented build; *runtime linked, not instrumented* is the "
+        "plain build linked with libmemscope_rt (the malloc interposers, not recording); "
+        "*instrumented, not recording* is the memscope build without `MEMSCOPE_OUT` (inline "
+        "checks and interposers); *memscope default* records with the defaults; the next two "
+        "record with the design page's `SamplingConfig{0.01, 1024}` and in exact mode.")
+    add("")
     for name, data in over.items():
         runs = len(data["rows"][0]["runs"]["wall"])
         add(f"### {name} (`{' '.join(data['args'])}`, {runs} rounds)")
@@ -277,8 +291,8 @@ def main():
 
     build = os.path.abspath(args.build)
     b = lambda name: os.path.join(build, "bin", name)
-    for program in ("churn-plain", "churn-memscope", "web-server", "web-server-plain",
-                    "memscope-merge"):
+    for program in ("churn-plain", "churn-rtonly", "churn-memscope", "web-server",
+                    "web-server-plain", "web-server-rtonly", "memscope-merge"):
         if not os.path.exists(b(program)):
             sys.exit(f"run_bench: {b(program)} is missing; build first: cmake --build {build}")
 
@@ -287,7 +301,7 @@ def main():
         churn_args, web_args, acc_args = ["4", "300000"], ["20", "200", "0"], ["2", "500000"]
     else:
         rounds, acc_runs = args.rounds, args.accuracy_runs
-        churn_args, web_args, acc_args = ["4", "2000000"], ["20", "1000", "0"], ["2", "4000000"]
+        churn_args, web_args, acc_args = ["4", "2000000"], ["20", "20000", "0"], ["2", "4000000"]
 
     workloads = {
         "churn": (b("churn-plain"), b("churn-memscope"), churn_args),

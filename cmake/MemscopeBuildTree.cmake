@@ -3,12 +3,14 @@
 # gets. The project's own compiler may be gcc; these always use the clang the
 # plugin was built for.
 #
-#   memscope_add_program(<name> SOURCES <src>... [PLAIN] [FLAGS <flag>...])
+#   memscope_add_program(<name> SOURCES <src>... [PLAIN [LINK_RUNTIME]]
+#                        [FLAGS <flag>...])
 #
 # PLAIN builds the same sources with that clang and no instrumentation, as a
-# baseline. Outputs go to ${CMAKE_BINARY_DIR}/bin.
+# baseline; LINK_RUNTIME links that baseline with libmemscope_rt anyway.
+# Outputs go to ${CMAKE_BINARY_DIR}/bin.
 function(memscope_add_program name)
-  cmake_parse_arguments(ARG "PLAIN" "" "SOURCES;FLAGS" ${ARGN})
+  cmake_parse_arguments(ARG "PLAIN;LINK_RUNTIME" "" "SOURCES;FLAGS" ${ARGN})
   set(output ${CMAKE_BINARY_DIR}/bin/${name})
   set(sources)
   foreach(src ${ARG_SOURCES})
@@ -17,6 +19,11 @@ function(memscope_add_program name)
   if(ARG_PLAIN)
     set(compiler ${MEMSCOPE_CLANG}++ -g -fno-omit-frame-pointer)
     set(deps)
+    if(ARG_LINK_RUNTIME)
+      list(APPEND ARG_FLAGS -L${CMAKE_BINARY_DIR}/lib -Wl,-rpath,${CMAKE_BINARY_DIR}/lib
+           -Wl,--no-as-needed -lmemscope_rt)
+      set(deps memscope_rt)
+    endif()
   else()
     set(compiler ${CMAKE_BINARY_DIR}/bin/memscope-clang++)
     set(deps MemscopePass memscope_rt ${CMAKE_BINARY_DIR}/bin/memscope-clang++)

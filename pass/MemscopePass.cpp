@@ -23,9 +23,9 @@
 //   module so that it never instruments it twice (LTO pre-link included).
 //
 // USAGE:
-//   clang -O2 -g -fpass-plugin=<prefix>/lib/MemscopePass.so app.c \
+//   clang -O2 -g -fpass-plugin=<prefix>/lib/MemscopePass.so app.c
 //         -L<prefix>/lib -Wl,-rpath,<prefix>/lib -lmemscope_rt
-//   opt -load-pass-plugin=<prefix>/lib/MemscopePass.so -passes=memscope \
+//   opt -load-pass-plugin=<prefix>/lib/MemscopePass.so -passes=memscope
 //       -S in.ll -o out.ll
 //   opt ... -passes='memscope<ignorelist=skip.txt>' ...
 //
@@ -78,6 +78,7 @@ constexpr char kLiveFilterName[] = MEMSCOPE_LIVE_FILTER_NAME;
 constexpr char kAllocSampledName[] = "__memscope_alloc_sampled";
 constexpr char kFreeSampledName[] = "__memscope_free_sampled";
 constexpr char kRegisterSitesName[] = "__memscope_register_sites";
+constexpr char kNoteSpawnName[] = "__memscope_note_spawn";
 constexpr char kAbiMarkerName[] = MEMSCOPE_ABI_MARKER_NAME;
 constexpr char kSitesSection[] = MEMSCOPE_SITES_SECTION;
 constexpr char kModuleCtorName[] = "memscope.module_ctor";
@@ -97,6 +98,8 @@ struct PassOptions {
 struct AllocatorCall {
   msc_site_kind Kind = MSC_KIND_UNKNOWN;
   bool IsFree = false;
+  bool IsSpawn = false;   // creates a thread
+  unsigned SpawnArgs = 0; // arity that identifies the spawn function
   int SizeArg = -1;       // the byte count, or the element count for calloc
   int SizeFactorArg = -1; // the element size for calloc and reallocarray
   int StringArg = -1;     // strdup/strndup: size comes from strlen/strnlen
@@ -171,6 +174,24 @@ std::optional<AllocatorCall> classifyCxxName(StringRef Name) {
   return std::nullopt;
 }
 
+/// Classifies thread creation: pthread_create, C11 thrd_create, and
+/// libstdc++'s std::thread::_M_start_thread, which std::thread, std::jthread
+/// and std::async(std::launch::async) call from user code.
+std::optional<AllocatorCall> classifySpawnName(StringRef Name) {
+  AllocatorCall C;
+  C.Kind = MSC_KIND_THREAD_SPAWN;
+  C.IsSpawn = true;
+  if (Name == "pthread_create")
+    C.SpawnArgs = 4;
+  else if (Name == "thrd_create")
+    C.SpawnArgs = 3;
+  else if (memscope::compat::startsWith(Name, "_ZNSt6thread15_M_start_thread"))
+    C.SpawnArgs = 0; // member function; any overload
+  else
+    return std::nullopt;
+  return C;
+}
+
 /// Recognises allocator calls. TargetLibraryInfo validates the prototype of
 /// every function it knows; names it does not know in this LLVM version are
 /// checked for arity so that an unrelated function of the same name is left
@@ -181,6 +202,11 @@ std::optional<AllocatorCall> classifyCall(const CallBase &Call,
   if (!Callee || Callee->isIntrinsic() || !Callee->isDeclaration())
     return std::nullopt;
   StringRef Name = Callee->getName();
+  if (std::optional<AllocatorCall> Spawn = classifySpawnName(Name)) {
+    if (Spawn->SpawnArgs && Call.arg_size() != Spawn->SpawnArgs)
+      return std::nullopt;
+    return Spawn;
+  }
   std::optional<AllocatorCall> Result = classifyCName(Name);
   if (!Result)
     Result = classifyCxxName(Name);
@@ -251,6 +277,7 @@ private:
   void instrumentAllocation(CallBase &Call, const AllocatorCall &Info,
                             const TargetLibraryInfo &TLI);
   void instrumentFree(CallBase &Call, const AllocatorCall &Info);
+  void instrumentSpawn(CallBase &Call, const AllocatorCall &Info);
   Value *requestSize(IRBuilder<> &B, CallBase &Call, const AllocatorCall &Info,
                      const TargetLibraryInfo &TLI);
   Instruction *firstInsertionPointAfter(CallBase &Call);
@@ -278,6 +305,7 @@ private:
   FunctionCallee AllocSampled;
   FunctionCallee FreeSampled;
   FunctionCallee RegisterSites;
+  FunctionCallee NoteSpawn;
 
   std::vector<SiteInfo> Sites;
   DenseMap<uint64_t, size_t> SiteIndexById;
@@ -330,6 +358,8 @@ void ModuleInstrumenter::initializeCallbacks() {
                                       Type::getVoidTy(Ctx), Int64Ty, PtrTy);
   RegisterSites = M.getOrInsertFunction(kRegisterSitesName, NoUnwind,
                                         Type::getVoidTy(Ctx), PtrTy, PtrTy);
+  NoteSpawn = M.getOrInsertFunction(kNoteSpawnName, NoUnwind,
+                                    Type::getVoidTy(Ctx), Int64Ty);
 }
 
 bool ModuleInstrumenter::shouldInstrument(const Function &F) const {
@@ -368,7 +398,9 @@ bool ModuleInstrumenter::run() {
   }
   for (auto &[Call, Info] : Work) {
     Function &F = *Call->getFunction();
-    if (Info.IsFree)
+    if (Info.IsSpawn)
+      instrumentSpawn(*Call, Info);
+    else if (Info.IsFree)
       instrumentFree(*Call, Info);
     else
       instrumentAllocation(*Call, Info, FAM.getResult<TargetLibraryAnalysis>(F));
@@ -526,6 +558,15 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call,
       MDBuilder(Ctx).createUnlikelyBranchWeights());
   IRBuilder<> TB(Then);
   TB.CreateCall(FreeSampled, {ConstantInt::get(Int64Ty, SiteId), Ptr});
+}
+
+/// A thread spawn announces its site to the runtime, whose pthread_create
+/// interposer hands it to the new thread. Spawning is rare: a call is fine.
+void ModuleInstrumenter::instrumentSpawn(CallBase &Call,
+                                         const AllocatorCall &Info) {
+  uint64_t SiteId = siteFor(Call, Info.Kind);
+  IRBuilder<> B(&Call);
+  B.CreateCall(NoteSpawn, {ConstantInt::get(Int64Ty, SiteId)});
 }
 
 Constant *ModuleInstrumenter::stringConstant(StringRef Text) {

@@ -198,6 +198,7 @@ void onExit() {
     return;
   RecursionGuard guard;
   finishCurrentThread();
+  writeRunningThreads();
   writeModuleMap();
   writeProcessEnd(0);
 }
@@ -398,6 +399,7 @@ void stopRecording() {
     return;
   RecursionGuard guard;
   finishCurrentThread();
+  writeRunningThreads();
   writeModuleMap();
   writeProcessEnd(0);
   g_state.store(State::Disabled, std::memory_order_release);
@@ -440,6 +442,7 @@ __memscope_register_sites(const msc_module_sites *begin,
 
 // Initialise before user constructors so that their allocations are seen.
 __attribute__((constructor(101))) static void memscopeConstructor() {
+  memscope::rt::ensureThreadId(); // the main thread is thread 1
   memscope::rt::ensureInitialized();
   if (memscope::rt::isRecording()) {
     RecursionGuard guard;

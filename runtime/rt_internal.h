@@ -102,15 +102,18 @@ MSC_HIDDEN uint32_t currentSession();
 //===-- Log writers (rt_log.cpp) -------------------------------------------===//
 struct StackCache;
 struct LogWriter {
-  int fd = -1;
+  char name[32]; // file name inside the process folder
   uint32_t slot = 0;
   bool failed = false;
   uint8_t *window = nullptr; // current mapped window of the file
   uint64_t window_offset = 0; // file offset of window[0]
   uint64_t position = 0;      // next write offset within the window
-  uint64_t window_size = 0;
+  uint64_t window_size = 0;   // grows from 16 KiB to buffer_size
   StackCache *stacks = nullptr;
   LogWriter *next_free = nullptr;
+  // The thread that owns the slot now (0 when free), for the exit snapshot.
+  std::atomic<uint64_t> owner_thread_id{0};
+  std::atomic<uint64_t> owner_os_tid{0};
 };
 /// Creates <dir>/<name> and maps its first window; nullptr on failure.
 MSC_HIDDEN LogWriter *createLogWriter(const char *name, log::FileKind kind,
@@ -130,7 +133,14 @@ struct ThreadState {
   uint64_t os_tid;
   uint64_t next_sample_seq;
   uint64_t rng;
+  // Set by an instrumented spawn site just before it creates a thread;
+  // consumed by the pthread_create/thrd_create interposer.
   uint64_t pending_spawn_site;
+  // How this thread was created (from its spawn record).
+  uint64_t parent_thread_id;
+  uint64_t spawn_site;
+  uint64_t spawn_stack_id;
+  uint64_t creator_pc;
   uint64_t rate_skip; // rate mode: eligible allocations left to skip
   uint32_t session;
   int32_t idle_index; // 1 + position in the idle list, 0 when not in it
@@ -142,8 +152,13 @@ MSC_HIDDEN extern __thread ThreadState t_state
 /// nullptr when the thread cannot record.
 MSC_HIDDEN LogWriter *threadLog();
 MSC_HIDDEN void initThreads();
+/// Gives the calling thread its process-unique id (1 for the first, the
+/// main thread) without registering a log.
+MSC_HIDDEN uint64_t ensureThreadId();
 /// Writes ThreadEnd for the calling thread (process exit path).
 MSC_HIDDEN void finishCurrentThread();
+/// Writes a ThreadRunning record for every other thread that holds a slot.
+MSC_HIDDEN void writeRunningThreads();
 MSC_HIDDEN void resetThreadsAfterFork();
 /// A thread that allocates while nothing records parks its countdown at
 /// idleCountdown() and joins the idle list; startRecording() then restarts

@@ -4,13 +4,15 @@
 // writes records into it with plain stores, so the kernel holds the data even
 // if the process is killed: a SIGKILL loses at most the record being written.
 // Space is reserved with fallocate before a window is mapped, so a full disk
-// is an error we see (ENOSPC), not a SIGBUS in the program.
+// is an error we see (ENOSPC), not a SIGBUS in the program. A writer keeps
+// no file descriptor open between windows.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <new>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -22,33 +24,76 @@ namespace rt {
 namespace {
 
 std::atomic<bool> g_write_warning{false};
+constexpr uint64_t kFirstWindow = 16 * 1024;
 
-bool reserveAndMap(LogWriter &writer, uint64_t offset) {
-  int rc = fallocate(writer.fd, 0, static_cast<off_t>(offset),
-                     static_cast<off_t>(writer.window_size));
+/// Maps the window at \p offset. The file is opened only for this: a
+/// mapping outlives its descriptor, so a thousand recording threads hold no
+/// open files.
+bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
+  char path[4096];
+  int length = snprintf(path, sizeof(path), "%s/%s", processDirectory(),
+                        writer.name);
+  if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
+    return false;
+  int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    warnOnce(g_write_warning, "cannot open %s: %s; recording stops for this "
+             "thread, the program continues", path, strerror(errno));
+    return false;
+  }
+  int rc = fallocate(fd, 0, static_cast<off_t>(offset),
+                     static_cast<off_t>(size));
   if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
-    rc = ftruncate(writer.fd, static_cast<off_t>(offset + writer.window_size));
+    rc = ftruncate(fd, static_cast<off_t>(offset + size));
   if (rc != 0) {
     warnOnce(g_write_warning,
              "cannot extend log in %s: %s; recording stops for this thread, "
              "the program continues",
              processDirectory(), strerror(errno));
+    close(fd);
     return false;
   }
-  void *window = mmap(nullptr, writer.window_size, PROT_READ | PROT_WRITE,
-                      MAP_SHARED, writer.fd, static_cast<off_t>(offset));
+  void *window = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                      static_cast<off_t>(offset));
+  int map_error = errno;
+  close(fd);
   if (window == MAP_FAILED) {
     warnOnce(g_write_warning, "cannot map log in %s: %s; recording stops for "
              "this thread, the program continues",
-             processDirectory(), strerror(errno));
+             processDirectory(), strerror(map_error));
     return false;
   }
   // One call maps the whole window writable, instead of a fault per page on
   // the recording path.
-  prefaultWritable(window, writer.window_size);
+  prefaultWritable(window, size);
   writer.window = static_cast<uint8_t *>(window);
   writer.window_offset = offset;
+  writer.window_size = size;
   writer.position = 0;
+  return true;
+}
+
+/// Windows double from 16 KiB up to buffer_size: a thread that writes little
+/// costs little memory, a busy one remaps rarely.
+uint64_t nextWindowSize(const LogWriter &writer) {
+  uint64_t next = writer.window_size * 2;
+  return next > g_flags.buffer_size ? g_flags.buffer_size : next;
+}
+
+/// Moves to the window after the current one; the old stays mapped until
+/// the caller unmaps it.
+bool advanceWindow(LogWriter &writer, uint8_t *&old_window,
+                   uint64_t &old_size) {
+  old_window = writer.window;
+  old_size = writer.window_size;
+  if (!reserveAndMap(writer, writer.window_offset + writer.window_size,
+                     nextWindowSize(writer))) {
+    writer.failed = true;
+    writer.window = old_window; // keep the old mapping valid for the reader
+    writer.window_size = old_size;
+    g_dropped_records.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   return true;
 }
 
@@ -74,17 +119,16 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind,
              path, strerror(errno));
     return nullptr;
   }
+  close(fd);
   auto *writer = static_cast<LogWriter *>(mapZeroed(sizeof(LogWriter)));
-  if (!writer) {
-    close(fd);
+  if (!writer)
     return nullptr;
-  }
-  writer->fd = fd;
+  new (writer) LogWriter();
+  snprintf(writer->name, sizeof(writer->name), "%s", name);
   writer->slot = slot;
-  writer->window_size = g_flags.buffer_size;
-  if (!reserveAndMap(*writer, 0)) {
-    close(fd);
-    writer->fd = -1;
+  uint64_t first = kFirstWindow < g_flags.buffer_size ? kFirstWindow
+                                                       : g_flags.buffer_size;
+  if (!reserveAndMap(*writer, 0, first)) {
     writer->failed = true;
     return writer;
   }
@@ -111,14 +155,11 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
 
   if (MSC_UNLIKELY(writer.position == writer.window_size)) {
     // The last record ended exactly at the window's end.
-    uint8_t *old_window = writer.window;
-    if (!reserveAndMap(writer, writer.window_offset + writer.window_size)) {
-      writer.failed = true;
-      writer.window = old_window;
-      g_dropped_records.fetch_add(1, std::memory_order_relaxed);
+    uint8_t *old_window;
+    uint64_t old_size;
+    if (!advanceWindow(writer, old_window, old_size))
       return false;
-    }
-    munmap(old_window, writer.window_size);
+    munmap(old_window, old_size);
   }
   if (MSC_LIKELY(writer.position + total <= writer.window_size)) {
     uint8_t *at = writer.window + writer.position;
@@ -130,17 +171,12 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
 
   // The record crosses into the next window. Map it first, write the tail
   // there and the head here, and publish the header last.
-  uint8_t *old_window = writer.window;
   uint64_t old_position = writer.position;
-  uint64_t old_offset = writer.window_offset;
   uint64_t head_room = writer.window_size - old_position;
-  uint64_t next_offset = old_offset + writer.window_size;
-  if (!reserveAndMap(writer, next_offset)) {
-    writer.failed = true;
-    writer.window = old_window; // keep the old mapping valid for the reader
-    g_dropped_records.fetch_add(1, std::memory_order_relaxed);
+  uint8_t *old_window;
+  uint64_t old_size;
+  if (!advanceWindow(writer, old_window, old_size))
     return false;
-  }
   const uint8_t *bytes = static_cast<const uint8_t *>(payload);
   // Bytes of the payload that fit after the header in the old window.
   uint64_t payload_head = head_room > sizeof(header)
@@ -151,7 +187,7 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
   memcpy(writer.window, bytes + payload_head, size - payload_head);
   memcpy(old_window + old_position + sizeof(header), bytes, payload_head);
   publishHeader(old_window + old_position, header);
-  munmap(old_window, writer.window_size);
+  munmap(old_window, old_size);
   writer.position = total - head_room;
   return true;
 }
@@ -159,10 +195,7 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
 void abandonLogWriter(LogWriter &writer) {
   if (writer.window)
     munmap(writer.window, writer.window_size);
-  if (writer.fd >= 0)
-    close(writer.fd);
   writer.window = nullptr;
-  writer.fd = -1;
   writer.failed = true;
 }
 

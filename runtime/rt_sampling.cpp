@@ -319,9 +319,4 @@ __memscope_free_sampled(uint64_t site_id, void *ptr) {
   freeSampled(site_id, ptr);
 }
 
-__attribute__((visibility("default"))) void
-__memscope_note_spawn(uint64_t site_id) {
-  t_state.pending_spawn_site = site_id;
-}
-
 } // extern "C"

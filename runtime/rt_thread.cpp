@@ -9,7 +9,9 @@
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,7 +99,11 @@ LogWriter *acquireSlot() {
 }
 
 void releaseSlot(LogWriter *writer) {
-  if (!writer || writer->failed)
+  if (!writer)
+    return;
+  writer->owner_thread_id.store(0, std::memory_order_relaxed);
+  writer->owner_os_tid.store(0, std::memory_order_relaxed);
+  if (writer->failed)
     return;
   SlotLock lock;
   writer->next_free = g_free_slots;
@@ -152,6 +158,15 @@ void initThreads() {
     g_exit_key_created = pthread_key_create(&g_exit_key, onThreadExit) == 0;
 }
 
+uint64_t ensureThreadId() {
+  if (MSC_UNLIKELY(!t_state.thread_id)) {
+    t_state.thread_id = g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
+    t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+    g_threads_started.fetch_add(1, std::memory_order_relaxed);
+  }
+  return t_state.thread_id;
+}
+
 LogWriter *threadLog() {
   if (MSC_LIKELY(t_state.registered &&
                  t_state.session == currentSession()))
@@ -160,14 +175,13 @@ LogWriter *threadLog() {
     return nullptr;
   t_state.registered = true;
   t_state.session = currentSession();
-  if (!t_state.thread_id) {
-    t_state.thread_id = g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
-    t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
-    g_threads_started.fetch_add(1, std::memory_order_relaxed);
-  }
+  ensureThreadId();
   t_state.log = acquireSlot();
   if (!t_state.log)
     return nullptr;
+  t_state.log->owner_thread_id.store(t_state.thread_id,
+                                     std::memory_order_relaxed);
+  t_state.log->owner_os_tid.store(t_state.os_tid, std::memory_order_relaxed);
   if (g_exit_key_created)
     pthread_setspecific(g_exit_key, &t_state);
 
@@ -176,9 +190,12 @@ LogWriter *threadLog() {
   log::ThreadStartRecord start;
   start.thread_id = t_state.thread_id;
   start.os_tid = t_state.os_tid;
-  start.parent_thread_id = 0;
-  start.spawn_site = t_state.pending_spawn_site;
+  start.parent_thread_id = t_state.parent_thread_id;
+  start.spawn_site = t_state.spawn_site;
   start.monotonic_ns = monotonicNs();
+  start.pthread_handle = static_cast<uint64_t>(pthread_self());
+  start.spawn_stack_id = t_state.spawn_stack_id;
+  start.creator_pc = t_state.creator_pc;
   payload.pod(start);
   char name[17] = {0};
   prctl(PR_GET_NAME, name, 0, 0, 0);
@@ -245,6 +262,69 @@ void wakeIdleThreads() {
       g_idle[i] = nullptr;
     }
   g_idle_used = 0;
+}
+
+namespace {
+
+/// utime and stime of a thread from /proc, without allocating.
+bool readThreadCpu(uint64_t os_tid, uint64_t &user_ns, uint64_t &system_ns) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%llu/stat",
+           static_cast<unsigned long long>(os_tid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  char text[1024];
+  ssize_t length = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (length <= 0)
+    return false;
+  text[length] = '\0';
+  // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+  const char *cursor = strrchr(text, ')');
+  if (!cursor)
+    return false;
+  unsigned long long fields[13] = {0};
+  int field = 0;
+  for (++cursor; *cursor && field < 13; ++field) {
+    while (*cursor == ' ')
+      ++cursor;
+    fields[field] = strtoull(cursor, const_cast<char **>(&cursor), 10);
+    if (field == 0) // the state letter does not parse as a number
+      while (*cursor && *cursor != ' ')
+        ++cursor;
+  }
+  if (field < 13)
+    return false;
+  long ticks = sysconf(_SC_CLK_TCK);
+  if (ticks <= 0)
+    return false;
+  user_ns = fields[11] * (1000000000ull / ticks);
+  system_ns = fields[12] * (1000000000ull / ticks);
+  return true;
+}
+
+} // namespace
+
+void writeRunningThreads() {
+  uint32_t count = g_slot_count.load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < count; ++i) {
+    LogWriter *writer = g_slots[i];
+    if (!writer)
+      continue;
+    uint64_t thread_id = writer->owner_thread_id.load(std::memory_order_relaxed);
+    uint64_t os_tid = writer->owner_os_tid.load(std::memory_order_relaxed);
+    if (!thread_id || thread_id == t_state.thread_id)
+      continue;
+    log::ThreadRunningRecord running;
+    running.thread_id = thread_id;
+    running.os_tid = os_tid;
+    running.monotonic_ns = monotonicNs();
+    if (!readThreadCpu(os_tid, running.cpu_user_ns, running.cpu_system_ns))
+      running.cpu_user_ns = running.cpu_system_ns = 0;
+    appendProcessRecord(log::RecordType::ThreadRunning, &running,
+                        sizeof(running));
+  }
 }
 
 uint64_t threadsStarted() {

@@ -61,6 +61,7 @@ enum class RecordType : uint8_t {
   ProcessEnd = 4,
   Warning = 5,
   Padding = 6, // filler with a valid CRC; readers skip it
+  ThreadRunning = 7,
   // t<N>.log
   ThreadStart = 16,
   ThreadName = 17,
@@ -130,12 +131,35 @@ struct ProcessEndRecord {
 };
 
 struct ThreadStartRecord {
-  uint64_t thread_id; // process-unique, never reused (1 = first thread)
+  uint64_t thread_id; // process-unique, never reused (1 = the main thread)
   uint64_t os_tid;
   uint64_t parent_thread_id; // 0 when unknown
   uint64_t spawn_site;       // 0 when spawned by uninstrumented code
   uint64_t monotonic_ns;
+  uint64_t pthread_handle; // pthread_self(): ThreadName records name it
+  uint64_t spawn_stack_id; // Stack of the creating call, in the parent's log
+  uint64_t creator_pc;     // return address of the pthread_create call
   // Followed by: u16 length + thread name bytes (may be empty).
+};
+
+/// A thread's name changed (pthread_setname_np). Written in the log of the
+/// thread that renamed; thread_id is 0 when it renamed another thread, which
+/// pthread_handle then identifies among the threads alive at that time.
+struct ThreadNameRecord {
+  uint64_t thread_id;
+  uint64_t pthread_handle;
+  uint64_t monotonic_ns;
+  // Followed by: u16 length + name bytes.
+};
+
+/// process.log, at exit: a thread that was still running, with its CPU
+/// time so far (from /proc/self/task/<tid>/stat).
+struct ThreadRunningRecord {
+  uint64_t thread_id;
+  uint64_t os_tid;
+  uint64_t monotonic_ns;
+  uint64_t cpu_user_ns;
+  uint64_t cpu_system_ns;
 };
 
 struct ThreadEndRecord {

@@ -1,0 +1,206 @@
+//===-- rt_spawn.cpp - Who created each thread ----------------------------===//
+//
+// The runtime interposes pthread_create (which std::thread, std::jthread and
+// std::async reach through libstdc++) and thrd_create (glibc's does not go
+// through pthread_create's PLT entry), and runs every new thread through a
+// trampoline that carries its parent, its spawn site and the stack of the
+// creating call. Threads created by uninstrumented code go through the same
+// path, so they appear too, with an unknown spawn site and the module that
+// created them. pthread_setname_np is interposed to record renames.
+//
+// The spawn records come from an mmap'd free list, never from malloc.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <threads.h>
+
+using namespace memscope;
+using namespace memscope::rt;
+
+namespace {
+
+struct SpawnRecord {
+  void *(*pthread_start)(void *);
+  int (*c11_start)(void *);
+  void *arg;
+  uint64_t parent_thread_id;
+  uint64_t spawn_site;
+  uint64_t spawn_stack_id;
+  uint64_t creator_pc;
+  SpawnRecord *next_free;
+};
+
+SpawnRecord *g_free_spawns = nullptr;
+std::atomic<bool> g_spawn_lock{false};
+
+class SpawnLock {
+public:
+  SpawnLock() {
+    while (g_spawn_lock.exchange(true, std::memory_order_acquire))
+      sched_yield();
+  }
+  ~SpawnLock() { g_spawn_lock.store(false, std::memory_order_release); }
+};
+
+SpawnRecord *takeSpawnRecord() {
+  SpawnLock lock;
+  if (!g_free_spawns) {
+    constexpr size_t kChunk = 64 * 1024;
+    auto *chunk = static_cast<SpawnRecord *>(mapZeroed(kChunk));
+    if (!chunk)
+      return nullptr;
+    for (size_t i = 0; i < kChunk / sizeof(SpawnRecord); ++i) {
+      chunk[i].next_free = g_free_spawns;
+      g_free_spawns = &chunk[i];
+    }
+  }
+  SpawnRecord *record = g_free_spawns;
+  g_free_spawns = record->next_free;
+  return record;
+}
+
+void returnSpawnRecord(SpawnRecord *record) {
+  SpawnLock lock;
+  record->next_free = g_free_spawns;
+  g_free_spawns = record;
+}
+
+/// Fills in what the parent knows: its id, the instrumented spawn site it
+/// announced (if any) and, when recording, the stack of the creating call.
+SpawnRecord *prepareSpawn(uintptr_t caller_pc) {
+  SpawnRecord *record = takeSpawnRecord();
+  if (!record)
+    return nullptr;
+  RecursionGuard guard;
+  record->parent_thread_id = ensureThreadId();
+  record->spawn_site = t_state.pending_spawn_site;
+  t_state.pending_spawn_site = 0;
+  record->creator_pc = caller_pc;
+  record->spawn_stack_id = 0;
+  if (guard.entered() && isRecording())
+    if (LogWriter *log = threadLog())
+      record->spawn_stack_id = captureStack(*log, caller_pc);
+  return record;
+}
+
+/// Runs in the new thread before its start routine.
+void adoptSpawn(const SpawnRecord &record) {
+  t_state.parent_thread_id = record.parent_thread_id;
+  t_state.spawn_site = record.spawn_site;
+  t_state.spawn_stack_id = record.spawn_stack_id;
+  t_state.creator_pc = record.creator_pc;
+  ensureThreadId();
+  // Register now, so that a thread appears even if it never allocates.
+  if (isRecording()) {
+    RecursionGuard guard;
+    threadLog();
+  }
+}
+
+void *pthreadTrampoline(void *raw) {
+  SpawnRecord record = *static_cast<SpawnRecord *>(raw);
+  returnSpawnRecord(static_cast<SpawnRecord *>(raw));
+  adoptSpawn(record);
+  return record.pthread_start(record.arg);
+}
+
+int c11Trampoline(void *raw) {
+  SpawnRecord record = *static_cast<SpawnRecord *>(raw);
+  returnSpawnRecord(static_cast<SpawnRecord *>(raw));
+  adoptSpawn(record);
+  return record.c11_start(record.arg);
+}
+
+template <typename Function> Function nextSymbol(const char *name) {
+  RecursionGuard guard; // dlsym may allocate
+  return reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+}
+
+using PthreadCreate = int (*)(pthread_t *, const pthread_attr_t *,
+                              void *(*)(void *), void *);
+using ThrdCreate = int (*)(thrd_t *, thrd_start_t, void *);
+using PthreadSetname = int (*)(pthread_t, const char *);
+
+} // namespace
+
+extern "C" {
+
+__attribute__((visibility("default"))) void
+__memscope_note_spawn(uint64_t site_id) {
+  t_state.pending_spawn_site = site_id;
+}
+
+__attribute__((visibility("default"))) int
+pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+               void *(*start)(void *), void *arg) {
+  static PthreadCreate real = nullptr;
+  if (!real)
+    real = nextSymbol<PthreadCreate>("pthread_create");
+  if (!real)
+    return EAGAIN;
+  SpawnRecord *record =
+      prepareSpawn(reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+  if (!record)
+    return real(thread, attr, start, arg);
+  record->pthread_start = start;
+  record->arg = arg;
+  int result = real(thread, attr, pthreadTrampoline, record);
+  if (result != 0)
+    returnSpawnRecord(record);
+  return result;
+}
+
+__attribute__((visibility("default"))) int
+thrd_create(thrd_t *thread, thrd_start_t start, void *arg) {
+  static ThrdCreate real = nullptr;
+  if (!real)
+    real = nextSymbol<ThrdCreate>("thrd_create");
+  if (!real)
+    return thrd_error;
+  SpawnRecord *record =
+      prepareSpawn(reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+  if (!record)
+    return real(thread, start, arg);
+  record->c11_start = start;
+  record->arg = arg;
+  int result = real(thread, c11Trampoline, record);
+  if (result != thrd_success)
+    returnSpawnRecord(record);
+  return result;
+}
+
+__attribute__((visibility("default"))) int
+pthread_setname_np(pthread_t thread, const char *name) {
+  static PthreadSetname real = nullptr;
+  if (!real)
+    real = nextSymbol<PthreadSetname>("pthread_setname_np");
+  if (!real)
+    return ENOSYS;
+  int result = real(thread, name);
+  if (result != 0 || !isRecording())
+    return result;
+  RecursionGuard guard;
+  if (!guard.entered())
+    return result;
+  if (LogWriter *log = threadLog()) {
+    uint8_t buffer[sizeof(log::ThreadNameRecord) + 2 + 64];
+    log::PayloadBuilder payload(buffer, sizeof(buffer));
+    log::ThreadNameRecord record;
+    bool self = pthread_equal(thread, pthread_self());
+    record.thread_id = self ? t_state.thread_id : 0;
+    record.pthread_handle = static_cast<uint64_t>(thread);
+    record.monotonic_ns = monotonicNs();
+    payload.pod(record);
+    payload.str(name);
+    appendRecord(*log, log::RecordType::ThreadName, buffer, payload.size());
+  }
+  return result;
+}
+
+} // extern "C"
