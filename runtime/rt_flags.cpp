@@ -86,9 +86,10 @@ const char *checkRanges() {
     return "sample_rate must be in (0, 1]";
   if (g_flags.stack_depth < 1 || g_flags.stack_depth > log::kMaxStackDepth)
     return "stack_depth must be in 1..256";
-  if (g_flags.buffer_size < 4096 || g_flags.buffer_size > (64u << 20) ||
-      g_flags.buffer_size % 4096)
-    return "buffer_size must be a multiple of 4096 in 4096..64MiB";
+  if (g_flags.buffer_size &&
+      (g_flags.buffer_size < 4096 || g_flags.buffer_size > (64u << 20) ||
+       g_flags.buffer_size % 4096))
+    return "buffer_size must be 0 or a multiple of 4096 in 4096..64MiB";
   if (g_flags.live_table_bits &&
       (g_flags.live_table_bits < 10 || g_flags.live_table_bits > 26))
     return "live_table_bits must be 0 or in 10..26";
@@ -122,8 +123,7 @@ void applyOne(const char *key, const char *value) {
 
 } // namespace
 
-void parseFlags(const char *options) {
-  setDefaults();
+static void parseFlagList(const char *options) {
   if (!options)
     return;
   char buffer[1024];
@@ -151,6 +151,18 @@ void parseFlags(const char *options) {
     }
     cursor = next;
   }
+}
+
+/// Defaults that depend on other flags.
+static void resolveAutomaticFlags() {
+  if (!g_flags.buffer_size)
+    g_flags.buffer_size = g_flags.exact ? 1024 * 1024 : 64 * 1024;
+}
+
+void parseFlags(const char *options) {
+  setDefaults();
+  parseFlagList(options);
+  resolveAutomaticFlags();
 }
 
 void printFlagHelp() {

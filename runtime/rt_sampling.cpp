@@ -198,10 +198,13 @@ void initSampling() {
   g_live_bytes = sizeof(LiveSlot) << g_live_bits;
   g_live = static_cast<LiveSlot *>(mapZeroed(g_live_bytes));
   // Slots and filter counters are read before they are written; prefault
-  // them so that neither write costs a fault and a TLB shootdown. Exact mode's
-  // large table is left to fault in as it fills.
+  // them so that neither write costs a fault and a TLB shootdown. Exact
+  // mode's large table fills as it goes, in transparent huge pages where the
+  // kernel allows, so that it takes one such fault per 2 MiB, not per 4 KiB.
   if (g_live && g_live_bits <= 18)
     prefaultWritable(g_live, g_live_bytes);
+  else if (g_live)
+    madvise(g_live, g_live_bytes, MADV_HUGEPAGE);
   prefaultWritable(__memscope_live_filter, sizeof(__memscope_live_filter));
 }
 

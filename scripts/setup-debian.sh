@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   cmake ninja-build ccache g++ python3 file
-  clang-19 llvm-19-dev llvm-19-tools
+  clang-19 llvm-19-dev llvm-19-tools libc++-19-dev libc++abi-19-dev
   libtbb-dev libfmt-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
   heaptrack
 )

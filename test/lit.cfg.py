@@ -41,6 +41,12 @@ config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
 config.substitutions.append(("%link_rt", f"-L{config.memscope_lib_dir} -Wl,-rpath,{config.memscope_lib_dir} -lmemscope_rt"))
 
+# libc++ (Debian's libc++-N-dev) for the libc++ std::thread test.
+libcxx_headers = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(config.clang))),
+                              "include", "c++", "v1")
+if os.path.isdir(libcxx_headers):
+    config.available_features.add("libcxx")
+
 if config.heaptrack and config.heaptrack_print:
     config.available_features.add("heaptrack")
     config.substitutions.append(("%heaptrack_print", config.heaptrack_print))
