@@ -37,6 +37,7 @@ std::atomic<uint64_t> g_untracked_samples{0};
 namespace {
 
 char g_process_dir[PATH_MAX];
+char g_last_error[512];
 char g_exe_path[PATH_MAX];
 LogWriter *g_process_log = nullptr;
 std::atomic<bool> g_process_log_lock{false};
@@ -207,13 +208,16 @@ void onExit() {
 /// Called with g_state == Initializing.
 int beginSession(const char *out_dir) {
   if (getauxval(AT_SECURE)) {
-    report("MEMSCOPE_OUT is ignored in a setuid/setgid program");
+    snprintf(g_last_error, sizeof(g_last_error),
+             "MEMSCOPE_OUT is ignored in a setuid/setgid program");
+    report("%s", g_last_error);
     return EPERM;
   }
   if (int error = makeDirectories(out_dir)) {
-    report("cannot create output folder '%s': %s; not recording, the "
-           "program continues",
-           out_dir, strerror(error));
+    snprintf(g_last_error, sizeof(g_last_error),
+             "cannot create output folder '%s': %s", out_dir,
+             strerror(error));
+    report("%s; not recording, the program continues", g_last_error);
     return error;
   }
   ssize_t length = readlink("/proc/self/exe", g_exe_path, sizeof(g_exe_path) - 1);
@@ -232,14 +236,19 @@ int beginSession(const char *out_dir) {
     if (mkdir(g_process_dir, 0700) == 0)
       break;
     if (errno != EEXIST || attempt == 99) {
-      report("cannot create '%s': %s; not recording, the program continues",
-             g_process_dir, strerror(errno));
-      return errno;
+      int error = errno;
+      snprintf(g_last_error, sizeof(g_last_error), "cannot create '%s': %s",
+               g_process_dir, strerror(error));
+      report("%s; not recording, the program continues", g_last_error);
+      return error;
     }
   }
   g_process_log = createLogWriter("process.log", log::FileKind::Process, 0);
-  if (!g_process_log || g_process_log->failed)
+  if (!g_process_log || g_process_log->failed) {
+    snprintf(g_last_error, sizeof(g_last_error), "cannot write logs in '%s'",
+             g_process_dir);
     return EIO;
+  }
   g_session.fetch_add(1, std::memory_order_relaxed);
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
@@ -353,6 +362,8 @@ void prefaultWritable(void *address, size_t bytes) {
 
 const char *processDirectory() { return g_process_dir; }
 
+const char *lastError() { return g_last_error; }
+
 void appendProcessRecord(log::RecordType type, const void *payload,
                          size_t size) {
   SpinLock lock(g_process_log_lock);
@@ -377,6 +388,7 @@ bool ensureInitialized() {
 
 int startRecording(const char *out_dir, const char *options) {
   ensureInitialized();
+  g_last_error[0] = '\0';
   State expected = State::Disabled;
   if (!g_state.compare_exchange_strong(expected, State::Initializing,
                                        std::memory_order_acq_rel))
@@ -392,17 +404,18 @@ int startRecording(const char *out_dir, const char *options) {
   return error;
 }
 
-void stopRecording() {
+bool stopRecording() {
   State expected = State::Recording;
   if (!g_state.compare_exchange_strong(expected, State::Initializing,
                                        std::memory_order_acq_rel))
-    return;
+    return false;
   RecursionGuard guard;
   finishCurrentThread();
   writeRunningThreads();
   writeModuleMap();
   writeProcessEnd(0);
   g_state.store(State::Disabled, std::memory_order_release);
+  return true;
 }
 
 uint32_t currentSession() { return g_session.load(std::memory_order_relaxed); }

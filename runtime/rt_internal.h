@@ -90,8 +90,10 @@ inline bool isRecording() {
 /// Starts recording into \p out_dir with \p options (API and env var path).
 /// Returns 0 or an errno value.
 MSC_HIDDEN int startRecording(const char *out_dir, const char *options);
-/// Stops recording; threads write nothing more.
-MSC_HIDDEN void stopRecording();
+/// Stops recording; threads write nothing more. False if not recording.
+MSC_HIDDEN bool stopRecording();
+/// Why the last startRecording() failed, or "".
+MSC_HIDDEN const char *lastError();
 /// Appends to process.log under its lock.
 MSC_HIDDEN void appendProcessRecord(log::RecordType type, const void *payload,
                                     size_t size);

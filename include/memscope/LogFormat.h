@@ -62,6 +62,7 @@ enum class RecordType : uint8_t {
   Warning = 5,
   Padding = 6, // filler with a valid CRC; readers skip it
   ThreadRunning = 7,
+  ResourceSample = 8,
   // t<N>.log
   ThreadStart = 16,
   ThreadName = 17,
@@ -127,6 +128,22 @@ struct ProcessEndRecord {
   uint64_t untracked_samples; // sampled blocks the live table could not hold
   uint64_t threads_started;
   int32_t exit_kind; // 0 = normal exit
+  uint32_t reserved;
+};
+
+/// process.log: one sample of the process's resource use, taken by
+/// PlatformResourceCollector (memscope/lockfree.hpp) from /proc. Counters
+/// are cumulative since the process started.
+struct ResourceSampleRecord {
+  uint64_t monotonic_ns;
+  uint64_t cpu_user_ns;   // /proc/self/stat utime
+  uint64_t cpu_system_ns; // /proc/self/stat stime
+  uint64_t rss_bytes;     // /proc/self/statm resident pages
+  uint64_t read_bytes;    // /proc/self/io rchar
+  uint64_t write_bytes;   // /proc/self/io wchar
+  uint64_t read_calls;    // /proc/self/io syscr
+  uint64_t write_calls;   // /proc/self/io syscw
+  uint32_t threads;       // /proc/self/stat num_threads
   uint32_t reserved;
 };
 

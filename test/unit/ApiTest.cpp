@@ -1,0 +1,170 @@
+//===-- ApiTest.cpp - Units for memscope::lockfree ------------------------===//
+//
+// Each check could fail: the figures come from /proc after real work (CPU
+// burnt, memory touched, system calls made) by this test process.
+//
+//===----------------------------------------------------------------------===//
+#include "memscope/lockfree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+using namespace memscope::lockfree;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string errorOf(const std::function<void()> &action) {
+  try {
+    action();
+  } catch (const Error &error) {
+    return error.what();
+  }
+  return "";
+}
+
+char *volatile escape;
+
+std::filesystem::path temporaryFolder() {
+  char pattern[] = "/tmp/memscope-api-test-XXXXXX";
+  EXPECT_NE(mkdtemp(pattern), nullptr);
+  return pattern;
+}
+
+} // namespace
+
+TEST(SamplingConfigTest, RejectsBadValuesNamingThem) {
+  EXPECT_NE(errorOf([] { SamplingConfig{0.0, 0, 4096}.validate(); })
+                .find("sample_rate is 0.000000, but must be in (0, 1]"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] { SamplingConfig{1.5, 0, 4096}.validate(); })
+                .find("sample_rate is 1.500000"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] { SamplingConfig{0.5, 0, 1000}.validate(); })
+                .find("buffer_size is 1000 bytes, below the minimum of 4096"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] { SamplingConfig{0.5, 0, 5000}.validate(); })
+                .find("not a multiple of 4096"),
+            std::string::npos);
+  SamplingConfig zero_interval = SamplingConfig::balanced();
+  zero_interval.sample_interval_bytes = 0;
+  EXPECT_NE(errorOf([&] { zero_interval.validate(); })
+                .find("sample_interval_bytes is 0"),
+            std::string::npos);
+  // The design page's two configurations are valid.
+  EXPECT_EQ(errorOf([] { SamplingConfig{0.01, 1024, 1024 * 1024}.validate(); }),
+            "");
+  EXPECT_EQ(
+      errorOf([] { SamplingConfig{0.05, 512, 2 * 1024 * 1024}.validate(); }),
+      "");
+}
+
+TEST(SamplingConfigTest, MapsToRuntimeOptions) {
+  EXPECT_EQ((SamplingConfig{0.01, 1024, 1024 * 1024}.to_options()),
+            "sample_rate=0.01:min_allocation_size=1024:buffer_size=1048576");
+  EXPECT_EQ(SamplingConfig::exact().to_options(),
+            "exact=1:min_allocation_size=0:buffer_size=1048576");
+  EXPECT_EQ(SamplingConfig::balanced().to_options(),
+            "sample_interval=524288:min_allocation_size=0:buffer_size=65536");
+}
+
+TEST(ResourceCollectorTest, BusyThreadShowsInPeakCpu) {
+  PlatformResourceCollector collector(20ms);
+  collector.start_monitoring();
+  std::atomic<bool> stop{false};
+  std::thread burner([&] {
+    volatile uint64_t sink = 0;
+    while (!stop.load(std::memory_order_relaxed))
+      sink = sink + 1;
+  });
+  std::this_thread::sleep_for(1s);
+  stop = true;
+  burner.join();
+  ResourceMetrics metrics = collector.stop_monitoring();
+  EXPECT_GE(metrics.cpu_metrics.peak_usage_percent, 80.0);
+  EXPECT_GE(metrics.cpu_metrics.total_cpu_seconds, 0.8);
+  EXPECT_GE(metrics.duration_seconds, 1.0);
+  EXPECT_GT(metrics.samples, 10u);
+}
+
+TEST(ResourceCollectorTest, TouchedMemoryRaisesPeak) {
+  PlatformResourceCollector collector;
+  collector.start_monitoring();
+  ResourceMetrics before = collector.stop_monitoring();
+  collector.start_monitoring();
+  constexpr size_t kBytes = 200u << 20;
+  char *block = static_cast<char *>(malloc(kBytes));
+  ASSERT_NE(block, nullptr);
+  memset(block, 1, kBytes);
+  escape = block; // keep the optimiser from eliding the touched block
+  free(escape);
+  ResourceMetrics after = collector.stop_monitoring();
+  EXPECT_GE(after.memory_metrics.peak_usage_gb -
+                before.memory_metrics.peak_usage_gb,
+            0.19);
+}
+
+TEST(ResourceCollectorTest, WritesCountAsIoOperations) {
+  std::filesystem::path folder = temporaryFolder();
+  PlatformResourceCollector collector;
+  collector.start_monitoring();
+  int fd = open((folder / "records").c_str(), O_WRONLY | O_CREAT, 0600);
+  ASSERT_GE(fd, 0);
+  constexpr int kRecords = 1000;
+  for (int i = 0; i < kRecords; ++i)
+    ASSERT_EQ(write(fd, "record\n", 7), 7);
+  close(fd);
+  ResourceMetrics metrics = collector.stop_monitoring();
+  EXPECT_GE(metrics.io_metrics.write_operations, uint64_t(kRecords));
+  EXPECT_GE(metrics.io_metrics.total_operations, uint64_t(kRecords));
+  EXPECT_GE(metrics.io_metrics.bytes_written, uint64_t(7 * kRecords));
+  std::filesystem::remove_all(folder);
+}
+
+TEST(ResourceCollectorTest, MisuseIsAnError) {
+  PlatformResourceCollector collector;
+  EXPECT_NE(errorOf([&] { collector.stop_monitoring(); }).find("not monitoring"),
+            std::string::npos);
+  collector.start_monitoring();
+  EXPECT_NE(errorOf([&] { collector.start_monitoring(); })
+                .find("already monitoring"),
+            std::string::npos);
+  collector.stop_monitoring();
+  EXPECT_NE(errorOf([] { PlatformResourceCollector bad(0ms); })
+                .find("interval must be positive"),
+            std::string::npos);
+}
+
+TEST(TracingTest, ErrorsAreSpecific) {
+  // A folder under a regular file cannot be created.
+  std::filesystem::path folder = temporaryFolder();
+  std::ofstream(folder / "file") << "x";
+  std::string error = errorOf([&] { trace_all(folder / "file" / "logs"); });
+  EXPECT_NE(error.find("cannot create output folder"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("Not a directory"), std::string::npos) << error;
+
+  EXPECT_NE(errorOf([] { stop_tracing(); }).find("tracing is not on"),
+            std::string::npos);
+  trace_all(folder / "logs");
+  EXPECT_NE(errorOf([&] { trace_all(folder / "other"); })
+                .find("tracing is already on"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { export_comprehensive_analysis(folder / "logs", "x"); })
+                .find("tracing is still on"),
+            std::string::npos);
+  stop_tracing();
+  EXPECT_NE(errorOf([&] {
+              export_comprehensive_analysis(folder / "logs", "a/b");
+            }).find("bad report name"),
+            std::string::npos);
+  std::filesystem::remove_all(folder);
+}
