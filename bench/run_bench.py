@@ -204,11 +204,17 @@ def accuracy(build, runs, args, scratch):
     }
 
 
+def collector_cost(build):
+    result = subprocess.run([os.path.join(build, "bin", "collector-cost"), "2"],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
 def percent(x):
     return f"{x * 100:.1f}%"
 
 
-def render(info, command, over, acc):
+def render(info, command, over, acc, collector):
     lines = []
     add = lines.append
     add("# Memscope performance")
@@ -275,6 +281,14 @@ def render(info, command, over, acc):
         "site with B bytes at interval T gets about B/T samples and a relative standard error "
         "of about 1/sqrt(B/T). Longer runs are more accurate at the same overhead.")
     add("")
+    add("## Resource collector")
+    add("")
+    add(f"`bench/collector-cost.cpp` idles for 2 s while `PlatformResourceCollector` samples every "
+        f"millisecond: {collector['samples']} samples used {collector['cpu_seconds'] * 1000:.1f} ms "
+        f"of CPU, **{collector['cpu_us_per_sample']:.1f} µs per sample** (reading /proc/self/stat, "
+        f"statm and io, and getrusage). At the default 50 ms interval that is "
+        f"{collector['cpu_us_per_sample'] / 50000 * 100:.2f}% of one core.")
+    add("")
     return "\n".join(lines)
 
 
@@ -292,7 +306,8 @@ def main():
     build = os.path.abspath(args.build)
     b = lambda name: os.path.join(build, "bin", name)
     for program in ("churn-plain", "churn-rtonly", "churn-memscope", "web-server",
-                    "web-server-plain", "web-server-rtonly", "memscope-merge"):
+                    "web-server-plain", "web-server-rtonly", "memscope-merge",
+                    "collector-cost"):
         if not os.path.exists(b(program)):
             sys.exit(f"run_bench: {b(program)} is missing; build first: cmake --build {build}")
 
@@ -312,12 +327,14 @@ def main():
         info = machine_info(build)
         over = overhead(build, workloads, rounds, scratch)
         acc = accuracy(build, acc_runs, acc_args, scratch)
-    page = render(info, command, over, acc)
+        collector = collector_cost(build)
+    page = render(info, command, over, acc, collector)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(page)
     with open(args.json, "w") as f:
-        json.dump({"machine": info, "overhead": over, "accuracy": acc}, f, indent=1)
+        json.dump({"machine": info, "overhead": over, "accuracy": acc,
+                   "collector": collector}, f, indent=1)
     print(page)
 
 

@@ -33,6 +33,7 @@ namespace rt {
 std::atomic<State> g_state{State::Uninitialized};
 std::atomic<uint64_t> g_dropped_records{0};
 std::atomic<uint64_t> g_untracked_samples{0};
+std::atomic<bool> g_process_ended{false};
 
 namespace {
 
@@ -42,7 +43,6 @@ char g_exe_path[PATH_MAX];
 LogWriter *g_process_log = nullptr;
 std::atomic<bool> g_process_log_lock{false};
 std::atomic<uint32_t> g_session{0};
-bool g_exit_handler_installed = false;
 
 /// Site tables registered by module constructors, kept so that recording
 /// started later (trace_all, fork) can still write them.
@@ -202,6 +202,8 @@ void onExit() {
   writeRunningThreads();
   writeModuleMap();
   writeProcessEnd(0);
+  // Whatever libc frees after this is not the program's; the logs end here.
+  g_process_ended.store(true, std::memory_order_release);
 }
 
 /// Creates the per-process folder and process.log and starts recording.
@@ -254,10 +256,6 @@ int beginSession(const char *out_dir) {
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < tables; ++i)
     writeSiteTable(g_site_tables[i]);
-  if (!g_exit_handler_installed) {
-    g_exit_handler_installed = true;
-    atexit(onExit);
-  }
   if (g_flags.verbose)
     report("recording into %s", g_process_dir);
   return 0;
@@ -420,6 +418,8 @@ bool stopRecording() {
 
 uint32_t currentSession() { return g_session.load(std::memory_order_relaxed); }
 
+void onExitHook() { onExit(); }
+
 } // namespace rt
 } // namespace memscope
 
@@ -452,6 +452,14 @@ __memscope_register_sites(const msc_module_sites *begin,
 }
 
 } // extern "C"
+
+// Finish after every atexit handler and static destructor (they run in
+// exit() before the .fini_array entries of _dl_fini), so that their
+// allocations and frees are in the logs and the exiting thread's ThreadEnd
+// is its last record.
+__attribute__((destructor(101))) static void memscopeDestructor() {
+  onExitHook();
+}
 
 // Initialise before user constructors so that their allocations are seen.
 __attribute__((constructor(101))) static void memscopeConstructor() {

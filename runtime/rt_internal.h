@@ -81,6 +81,8 @@ enum class State : int { Uninitialized, Initializing, Recording, Disabled };
 MSC_HIDDEN extern std::atomic<State> g_state;
 MSC_HIDDEN extern std::atomic<uint64_t> g_dropped_records;
 MSC_HIDDEN extern std::atomic<uint64_t> g_untracked_samples;
+/// Set once the process's last records are written, at exit.
+MSC_HIDDEN extern std::atomic<bool> g_process_ended;
 /// Initialises from MEMSCOPE_OUT/MEMSCOPE_OPTIONS once; returns whether the
 /// runtime is recording. Safe to call from any thread, at any time.
 MSC_HIDDEN bool ensureInitialized();
@@ -98,6 +100,8 @@ MSC_HIDDEN const char *lastError();
 MSC_HIDDEN void appendProcessRecord(log::RecordType type, const void *payload,
                                     size_t size);
 MSC_HIDDEN const char *processDirectory();
+/// Writes the exit records (ThreadEnd, ThreadRunning, modules, ProcessEnd).
+MSC_HIDDEN void onExitHook();
 /// Increments each time recording (re)starts; threads re-register on change.
 MSC_HIDDEN uint32_t currentSession();
 
@@ -145,6 +149,7 @@ struct ThreadState {
   uint64_t creator_pc;
   uint64_t rate_skip; // rate mode: eligible allocations left to skip
   uint32_t session;
+  char start_name[16]; // the name in ThreadStart, to notice a change
   int32_t idle_index; // 1 + position in the idle list, 0 when not in it
   LogWriter *log;
 };

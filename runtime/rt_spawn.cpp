@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <threads.h>
 
@@ -199,6 +200,8 @@ pthread_setname_np(pthread_t thread, const char *name) {
     payload.pod(record);
     payload.str(name);
     appendRecord(*log, log::RecordType::ThreadName, buffer, payload.size());
+    if (self) // ThreadEnd need not repeat it
+      snprintf(t_state.start_name, sizeof(t_state.start_name), "%s", name);
   }
   return result;
 }

@@ -125,6 +125,21 @@ void cpuTimes(uint64_t &user_ns, uint64_t &system_ns) {
 void writeThreadEnd() {
   if (!t_state.registered || !t_state.log)
     return;
+  // A name set without pthread_setname_np (prctl) shows up here.
+  char name[17] = {0};
+  prctl(PR_GET_NAME, name, 0, 0, 0);
+  if (strncmp(name, t_state.start_name, sizeof(t_state.start_name)) != 0) {
+    uint8_t buffer[sizeof(log::ThreadNameRecord) + 2 + 16];
+    log::PayloadBuilder payload(buffer, sizeof(buffer));
+    log::ThreadNameRecord rename;
+    rename.thread_id = t_state.thread_id;
+    rename.pthread_handle = static_cast<uint64_t>(pthread_self());
+    rename.monotonic_ns = monotonicNs();
+    payload.pod(rename);
+    payload.str(name);
+    appendRecord(*t_state.log, log::RecordType::ThreadName, buffer,
+                 payload.size());
+  }
   log::ThreadEndRecord end;
   end.thread_id = t_state.thread_id;
   end.monotonic_ns = monotonicNs();
@@ -171,7 +186,7 @@ LogWriter *threadLog() {
   if (MSC_LIKELY(t_state.registered &&
                  t_state.session == currentSession()))
     return t_state.log;
-  if (t_state.exited)
+  if (t_state.exited || g_process_ended.load(std::memory_order_acquire))
     return nullptr;
   t_state.registered = true;
   t_state.session = currentSession();
@@ -199,6 +214,7 @@ LogWriter *threadLog() {
   payload.pod(start);
   char name[17] = {0};
   prctl(PR_GET_NAME, name, 0, 0, 0);
+  memcpy(t_state.start_name, name, sizeof(t_state.start_name));
   payload.str(name);
   appendRecord(*t_state.log, log::RecordType::ThreadStart, buffer,
                payload.size());

@@ -20,5 +20,7 @@ void task(int index) {
 int main() { pool_run(task); }
 
 // CHECK: site kind=malloc at=uninstrumented-pool.cpp:17 function=task(int) allocations=10 bytes=1000 live_allocations=10 live_bytes=1000 threads=4
-// CHECK-COUNT-4: thread id={{[2-5]}} name={{.*}} parent=1 spawned_at=unknown
+// Their spawn site is unknown (libpool.so is not instrumented), but the
+// creating stack leads back to the instrumented call of pool_run.
+// CHECK-COUNT-4: thread id={{[2-5]}} name={{.*}} parent=1 spawned_at=uninstrumented-pool.cpp:20
 // CHECK: spawn_site at=unknown threads=4 running=0 allocations=10 bytes=1000 creator=libpool.so

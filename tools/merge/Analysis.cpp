@@ -6,8 +6,10 @@
 //     logs in monotonic time order (a k-way merge) to compute per-site and
 //     per-thread estimates, frees and the live-bytes peak. Memory is bounded
 //     by sites, stacks and live samples, never by the number of events;
-//  3. serially: attribute indirect samples through their stacks (the
-//     symbolizer is not thread-safe) and merge processes into one model.
+//  3. serially: attribute indirect samples and thread spawns through their
+//     stacks (the symbolizer is not thread-safe) and merge processes into
+//     one model: sites, threads, the thread tree, spawn sites and
+//     cross-thread frees.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +30,8 @@
 #include "tbb/parallel_for.h"
 
 #include <cmath>
+#include <map>
+#include <numeric>
 #include <queue>
 #include <set>
 #include <tuple>
@@ -96,6 +100,12 @@ void AllocationStats::add(const AllocationStats &Other) {
 
 namespace {
 
+/// One thread's share of a slot.
+struct SlotThreadStats {
+  double Allocations = 0;
+  double Bytes = 0;
+};
+
 /// Allocations of one process from one site (instrumented) or one stack
 /// (indirect, attributed later).
 struct Slot {
@@ -103,7 +113,27 @@ struct Slot {
   uint64_t Key = 0; // site id or stack id
   uint32_t Kind = 0;
   AllocationStats Stats;
-  llvm::DenseSet<uint32_t> Threads; // indices into ProcessData::Threads
+  /// By index into ProcessData::Threads.
+  llvm::DenseMap<uint32_t, SlotThreadStats> PerThread;
+};
+
+/// A ThreadStart ... ThreadEnd interval, relative to the process start.
+struct Span {
+  uint64_t Start = 0;
+  std::optional<uint64_t> End;
+};
+
+/// What the streamer knows about a thread beyond its ThreadReport.
+struct ThreadState {
+  std::vector<Span> Spans;
+  uint64_t InitialNameNs = UINT64_MAX; // start of the span that named it
+  bool Renamed = false;
+  uint64_t RenamedNs = 0;
+};
+
+struct CrossStat {
+  double Frees = 0;
+  double Bytes = 0;
 };
 
 struct ProcessData {
@@ -116,6 +146,8 @@ struct ProcessData {
   ModuleMap Modules;
   std::unordered_map<uint64_t, SiteInfo> Sites;
   std::optional<log::ProcessEndRecord> End;
+  /// ThreadRunning records by thread id.
+  std::unordered_map<uint64_t, log::ThreadRunningRecord> Running;
   uint32_t Pid = 0;
   uint64_t StartMonotonicNs = 0;
   uint64_t StartRealtimeNs = 0;
@@ -123,7 +155,13 @@ struct ProcessData {
   // From the thread logs.
   std::vector<Slot> Slots;
   std::vector<ThreadReport> Threads;
+  std::vector<ThreadState> ThreadStates; // parallel to Threads
+  std::vector<ThreadNameInfo> Renames;
   std::unordered_map<uint64_t, std::vector<uint64_t>> Stacks;
+  /// Frees in another thread than the allocation's, by (allocating slot,
+  /// freeing site) and by (allocating thread, freeing thread).
+  std::map<std::pair<uint32_t, uint64_t>, CrossStat> CrossBySlot;
+  std::map<std::pair<uint32_t, uint32_t>, CrossStat> CrossByThread;
   AllocationStats Stats;
   double PeakLiveBytes = 0;
   uint64_t PeakLiveTimeNs = 0;
@@ -137,6 +175,10 @@ struct ProcessData {
   }
   uint64_t relative(uint64_t MonotonicNs) const {
     return MonotonicNs > StartMonotonicNs ? MonotonicNs - StartMonotonicNs : 0;
+  }
+  /// ProcessEnd, or the last event when the process did not exit cleanly.
+  uint64_t endNs() const {
+    return End ? relative(End->monotonic_ns) : LastEventNs;
   }
   bool usable() const {
     if (ProcessLog && ProcessLog->Usable)
@@ -190,7 +232,17 @@ void decodeProcessLog(ProcessData &P) {
       P.warn(fmt::format("{}: runtime warning: {}", File.Path, Message));
       break;
     }
+    case log::RecordType::ThreadRunning: {
+      log::ThreadRunningRecord Running;
+      if ((Ok = decodeThreadRunning(Record.Payload, Running))) {
+        auto [It, Inserted] = P.Running.try_emplace(Running.thread_id, Running);
+        if (!Inserted && Running.monotonic_ns >= It->second.monotonic_ns)
+          It->second = Running;
+      }
+      break;
+    }
     case log::RecordType::Padding:
+    case log::RecordType::ResourceSample: // not analysed yet
       break;
     default:
       ++Misplaced;
@@ -228,6 +280,7 @@ private:
     const LogFile *File;
     RecordCursor Cursor;
     int64_t CurrentThread = -1;
+    int64_t CurrentSpan = -1; // in ThreadStates[CurrentThread].Spans
     Event Head;
     uint64_t Malformed = 0;
     uint64_t Misplaced = 0;
@@ -238,17 +291,26 @@ private:
     double Weight;
     uint64_t Size;
   };
+  /// A Free seen before its Alloc (equal timestamps on two threads).
+  struct PendingFree {
+    uint32_t Thread;
+    uint64_t Site;
+  };
 
   /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
   bool advance(FileState &State);
+  uint32_t newThread();
   void onThreadStart(FileState &State, const ThreadStartInfo &Start);
-  ThreadReport *threadFor(FileState &State, uint64_t ThreadId);
+  void onThreadEnd(FileState &State, const log::ThreadEndRecord &End);
   uint32_t currentThread(FileState &State);
   uint32_t slotFor(const log::AllocRecord &Alloc);
   void onAlloc(FileState &State, const log::AllocRecord &Alloc);
-  void onFree(const log::FreeRecord &Free);
-  void release(const LiveSample &Sample);
+  void onFree(FileState &State, const log::FreeRecord &Free);
+  void release(const LiveSample &Sample, uint32_t FreeThread,
+               uint64_t FreeSite);
   void finish();
+  void finishThreads();
+  void applyRenames();
 
   ProcessData &P;
   std::vector<FileState> Files;
@@ -256,35 +318,95 @@ private:
   std::unordered_map<uint64_t, uint32_t> IndirectSlots;
   std::unordered_map<uint64_t, uint32_t> ThreadById;
   std::unordered_map<uint64_t, LiveSample> Live;
-  /// Frees seen before their Alloc (equal timestamps on two threads).
-  std::unordered_set<uint64_t> PendingFrees;
+  std::unordered_map<uint64_t, PendingFree> PendingFrees;
   double LiveBytes = 0;
   uint64_t DuplicateSamples = 0;
   uint64_t BadWeights = 0;
+  uint64_t StrayThreadEnds = 0;
 };
+
+uint32_t ProcessStreamer::newThread() {
+  ThreadReport Thread;
+  Thread.Pid = P.Pid;
+  P.Threads.push_back(std::move(Thread));
+  P.ThreadStates.emplace_back();
+  return P.Threads.size() - 1;
+}
 
 void ProcessStreamer::onThreadStart(FileState &State,
                                     const ThreadStartInfo &Start) {
-  ThreadReport Thread;
-  Thread.Pid = P.Pid;
-  Thread.ThreadId = Start.Fixed.thread_id;
-  Thread.Tid = Start.Fixed.os_tid;
-  Thread.Name = Start.Name;
-  Thread.ParentThreadId = Start.Fixed.parent_thread_id;
-  Thread.SpawnSite = Start.Fixed.spawn_site;
-  Thread.StartNs = P.relative(Start.Fixed.monotonic_ns);
-  P.LastEventNs = std::max(P.LastEventNs, Thread.StartNs);
-  State.CurrentThread = P.Threads.size();
-  ThreadById[Thread.ThreadId] = P.Threads.size();
-  P.Threads.push_back(std::move(Thread));
+  const log::ThreadStartRecord &Fixed = Start.Fixed;
+  uint64_t StartNs = P.relative(Fixed.monotonic_ns);
+  P.LastEventNs = std::max(P.LastEventNs, StartNs);
+  // A thread that records again after its ThreadEnd (static destructors at
+  // exit) starts another span of the same thread.
+  auto Known =
+      Fixed.thread_id ? ThreadById.find(Fixed.thread_id) : ThreadById.end();
+  uint32_t Index;
+  if (Known != ThreadById.end()) {
+    Index = Known->second;
+  } else {
+    Index = newThread();
+    P.Threads[Index].ThreadId = Fixed.thread_id;
+    if (Fixed.thread_id)
+      ThreadById[Fixed.thread_id] = Index;
+  }
+  ThreadReport &Thread = P.Threads[Index];
+  ThreadState &TS = P.ThreadStates[Index];
+  if (Fixed.os_tid)
+    Thread.Tid = Fixed.os_tid;
+  auto Fill = [](uint64_t &Field, uint64_t Value) {
+    if (!Field)
+      Field = Value;
+  };
+  Fill(Thread.ParentThreadId, Fixed.parent_thread_id);
+  Fill(Thread.SpawnSite, Fixed.spawn_site);
+  Fill(Thread.SpawnStackId, Fixed.spawn_stack_id);
+  Fill(Thread.CreatorPc, Fixed.creator_pc);
+  Fill(Thread.PthreadHandle, Fixed.pthread_handle);
+  // Spans of one thread may be read out of time order (different files).
+  if (StartNs < TS.InitialNameNs) {
+    TS.InitialNameNs = StartNs;
+    Thread.Name = Start.Name;
+  }
+  TS.Spans.push_back({StartNs, std::nullopt});
+  State.CurrentThread = Index;
+  State.CurrentSpan = TS.Spans.size() - 1;
 }
 
-ThreadReport *ProcessStreamer::threadFor(FileState &State, uint64_t ThreadId) {
-  if (State.CurrentThread >= 0 &&
-      (ThreadId == 0 || P.Threads[State.CurrentThread].ThreadId == ThreadId))
-    return &P.Threads[State.CurrentThread];
-  auto It = ThreadById.find(ThreadId);
-  return It == ThreadById.end() ? nullptr : &P.Threads[It->second];
+void ProcessStreamer::onThreadEnd(FileState &State,
+                                  const log::ThreadEndRecord &End) {
+  int64_t Index = -1, SpanIndex = -1;
+  if (State.CurrentThread >= 0) {
+    uint64_t Current = P.Threads[State.CurrentThread].ThreadId;
+    if (End.thread_id == 0 || End.thread_id == Current ||
+        (Current == 0 && !ThreadById.count(End.thread_id))) {
+      Index = State.CurrentThread;
+      SpanIndex = State.CurrentSpan;
+    }
+  }
+  if (Index < 0) {
+    auto It = ThreadById.find(End.thread_id);
+    if (It == ThreadById.end()) {
+      ++StrayThreadEnds;
+      return;
+    }
+    Index = It->second;
+    // The latest open span of that thread.
+    const std::vector<Span> &Spans = P.ThreadStates[Index].Spans;
+    for (size_t I = Spans.size(); I-- > 0 && SpanIndex < 0;)
+      if (!Spans[I].End)
+        SpanIndex = I;
+  }
+  uint64_t EndNs = P.relative(End.monotonic_ns);
+  std::vector<Span> &Spans = P.ThreadStates[Index].Spans;
+  if (SpanIndex >= 0 && size_t(SpanIndex) < Spans.size())
+    Spans[SpanIndex].End = std::max(EndNs, Spans[SpanIndex].Start);
+  // CPU times are cumulative per OS thread: the latest is the largest.
+  ThreadReport &Thread = P.Threads[Index];
+  Thread.CpuUserNs = std::max(Thread.CpuUserNs, End.cpu_user_ns);
+  Thread.CpuSystemNs = std::max(Thread.CpuSystemNs, End.cpu_system_ns);
+  P.LastEventNs = std::max(P.LastEventNs, EndNs);
 }
 
 uint32_t ProcessStreamer::currentThread(FileState &State) {
@@ -293,12 +415,13 @@ uint32_t ProcessStreamer::currentThread(FileState &State) {
     P.warn(fmt::format("{}: records before the first ThreadStart are "
                        "attributed to an unknown thread",
                        State.File->Path));
-    ThreadReport Thread;
-    Thread.Pid = P.Pid;
-    Thread.Name = fmt::format("<unknown thread in {}>",
-                              llvm::sys::path::filename(State.File->Path));
-    State.CurrentThread = P.Threads.size();
-    P.Threads.push_back(std::move(Thread));
+    uint32_t Index = newThread();
+    P.Threads[Index].Name = fmt::format(
+        "<unknown thread in {}>", llvm::sys::path::filename(State.File->Path));
+    P.ThreadStates[Index].Spans.push_back(
+        {P.relative(State.Head.Time), std::nullopt});
+    State.CurrentThread = Index;
+    State.CurrentSpan = 0;
   }
   return State.CurrentThread;
 }
@@ -315,23 +438,16 @@ bool ProcessStreamer::advance(FileState &State) {
       break;
     }
     case log::RecordType::ThreadName: {
+      // Resolved once every thread's spans are known.
       ThreadNameInfo Name;
       if ((Ok = decodeThreadName(Record.Payload, Name)))
-        if (ThreadReport *Thread = threadFor(State, Name.ThreadId))
-          Thread->Name = Name.Name;
+        P.Renames.push_back(std::move(Name));
       break;
     }
     case log::RecordType::ThreadEnd: {
       log::ThreadEndRecord End;
-      if ((Ok = decodeThreadEnd(Record.Payload, End))) {
-        if (ThreadReport *Thread = threadFor(State, End.thread_id)) {
-          Thread->EndNs = P.relative(End.monotonic_ns);
-          Thread->RunningAtExit = false;
-          Thread->CpuUserNs = End.cpu_user_ns;
-          Thread->CpuSystemNs = End.cpu_system_ns;
-          P.LastEventNs = std::max(P.LastEventNs, *Thread->EndNs);
-        }
-      }
+      if ((Ok = decodeThreadEnd(Record.Payload, End)))
+        onThreadEnd(State, End);
       break;
     }
     case log::RecordType::Stack: {
@@ -393,7 +509,9 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   S.Stats.Allocations += Weight;
   S.Stats.Bytes += Bytes;
   ++S.Stats.Samples;
-  S.Threads.insert(ThreadIndex);
+  SlotThreadStats &PerThread = S.PerThread[ThreadIndex];
+  PerThread.Allocations += Weight;
+  PerThread.Bytes += Bytes;
   ThreadReport &Thread = P.Threads[ThreadIndex];
   Thread.Allocations += Weight;
   Thread.Bytes += Bytes;
@@ -406,9 +524,11 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   if (Alloc.flags & log::AllocUntracked)
     return;
   LiveSample Sample{SlotIndex, ThreadIndex, Weight, Alloc.size};
-  if (PendingFrees.erase(Alloc.sample_id)) {
+  auto Pending = PendingFrees.find(Alloc.sample_id);
+  if (Pending != PendingFrees.end()) {
     LiveBytes += Bytes;
-    release(Sample);
+    release(Sample, Pending->second.Thread, Pending->second.Site);
+    PendingFrees.erase(Pending);
     return;
   }
   auto [It, Inserted] = Live.try_emplace(Alloc.sample_id, Sample);
@@ -425,7 +545,8 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   }
 }
 
-void ProcessStreamer::release(const LiveSample &Sample) {
+void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
+                              uint64_t FreeSite) {
   double Bytes = Sample.Weight * double(Sample.Size);
   AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
   Stats.Frees += Sample.Weight;
@@ -433,15 +554,24 @@ void ProcessStreamer::release(const LiveSample &Sample) {
   P.Stats.Frees += Sample.Weight;
   P.Stats.FreedBytes += Bytes;
   LiveBytes -= Bytes;
+  if (FreeThread != Sample.Thread) {
+    CrossStat &BySlot = P.CrossBySlot[{Sample.Slot, FreeSite}];
+    BySlot.Frees += Sample.Weight;
+    BySlot.Bytes += Bytes;
+    CrossStat &ByThread = P.CrossByThread[{Sample.Thread, FreeThread}];
+    ByThread.Frees += Sample.Weight;
+    ByThread.Bytes += Bytes;
+  }
 }
 
-void ProcessStreamer::onFree(const log::FreeRecord &Free) {
+void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
+  uint32_t FreeThread = currentThread(State);
   auto It = Live.find(Free.sample_id);
   if (It == Live.end()) {
-    PendingFrees.insert(Free.sample_id);
+    PendingFrees[Free.sample_id] = {FreeThread, Free.site_id};
     return;
   }
-  release(It->second);
+  release(It->second, FreeThread, Free.site_id);
   Live.erase(It);
 }
 
@@ -449,7 +579,8 @@ void ProcessStreamer::run() {
   Files.reserve(P.ThreadLogs.size());
   for (const LogFile &File : P.ThreadLogs)
     if (File.Usable)
-      Files.push_back(FileState{&File, RecordCursor(File), -1, Event(), 0, 0});
+      Files.push_back(
+          FileState{&File, RecordCursor(File), -1, -1, Event(), 0, 0});
 
   // Min-heap on (time, free after alloc, file order): deterministic, and an
   // alloc and its free stamped in the same nanosecond stay in order.
@@ -472,13 +603,125 @@ void ProcessStreamer::run() {
     FileState &State = Files[Index];
     P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head.Time));
     if (State.Head.IsFree)
-      onFree(State.Head.Free);
+      onFree(State, State.Head.Free);
     else
       onAlloc(State, State.Head.Alloc);
     if (advance(State))
       Queue.push(Index);
   }
   finish();
+}
+
+/// Renames name a thread by id (itself) or by pthread_t (another thread).
+/// A pthread_t is reused once its thread has ended, so it names the thread
+/// whose span holds the rename's time; if several do (a lost ThreadEnd), the
+/// latest started. A rename just after pthread_create may precede the new
+/// thread's ThreadStart: with no span holding the time, the first thread
+/// that starts later with that handle is meant.
+void ProcessStreamer::applyRenames() {
+  if (P.Renames.empty())
+    return;
+  struct HandleSpan {
+    uint64_t Start;
+    std::optional<uint64_t> End;
+    uint32_t Thread;
+  };
+  std::unordered_map<uint64_t, std::vector<HandleSpan>> ByHandle;
+  for (uint32_t I = 0; I < P.Threads.size(); ++I)
+    if (P.Threads[I].PthreadHandle)
+      for (const Span &S : P.ThreadStates[I].Spans)
+        ByHandle[P.Threads[I].PthreadHandle].push_back({S.Start, S.End, I});
+  for (auto &[Handle, Spans] : ByHandle)
+    llvm::sort(Spans, [](const HandleSpan &A, const HandleSpan &B) {
+      return std::tie(A.Start, A.Thread) < std::tie(B.Start, B.Thread);
+    });
+
+  uint64_t Unresolved = 0;
+  for (const ThreadNameInfo &Rename : P.Renames) {
+    uint64_t Time = P.relative(Rename.MonotonicNs);
+    std::optional<uint32_t> Target;
+    if (Rename.ThreadId) {
+      auto It = ThreadById.find(Rename.ThreadId);
+      if (It != ThreadById.end())
+        Target = It->second;
+    } else {
+      auto It = ByHandle.find(Rename.PthreadHandle);
+      if (It != ByHandle.end()) {
+        const std::vector<HandleSpan> &Spans = It->second;
+        auto After =
+            llvm::upper_bound(Spans, Time, [](uint64_t T, const HandleSpan &S) {
+              return T < S.Start;
+            });
+        for (auto I = After; I != Spans.begin() && !Target;) {
+          --I;
+          if (!I->End || *I->End >= Time)
+            Target = I->Thread;
+        }
+        if (!Target && After != Spans.end())
+          Target = After->Thread;
+      }
+    }
+    if (!Target) {
+      ++Unresolved;
+      continue;
+    }
+    ThreadState &TS = P.ThreadStates[*Target];
+    if (!TS.Renamed || Time >= TS.RenamedNs) {
+      TS.Renamed = true;
+      TS.RenamedNs = Time;
+      P.Threads[*Target].Name = Rename.Name;
+    }
+  }
+  if (Unresolved)
+    P.warn(fmt::format("pid {}: {} ThreadName records name no known thread; "
+                       "ignored",
+                       P.Pid, Unresolved));
+}
+
+void ProcessStreamer::finishThreads() {
+  uint64_t ProcessEndNs = P.endNs();
+  for (size_t I = 0; I < P.Threads.size(); ++I) {
+    ThreadReport &Thread = P.Threads[I];
+    std::vector<Span> &Spans = P.ThreadStates[I].Spans;
+    llvm::sort(Spans, [](const Span &A, const Span &B) {
+      return std::tie(A.Start, A.End) < std::tie(B.Start, B.End);
+    });
+    Thread.SpanCount = Spans.size();
+    if (!Spans.empty()) {
+      Thread.StartNs = Spans.front().Start;
+      Thread.EndNs = Spans.back().End;
+    }
+    Thread.RunningAtExit = !Thread.EndNs.has_value();
+  }
+  uint64_t UnknownRunning = 0;
+  for (const auto &[ThreadId, Running] : P.Running) {
+    auto It = ThreadById.find(ThreadId);
+    if (It == ThreadById.end()) {
+      ++UnknownRunning;
+      continue;
+    }
+    ThreadReport &Thread = P.Threads[It->second];
+    Thread.RunningAtExit = true;
+    Thread.CpuUserNs = std::max(Thread.CpuUserNs, Running.cpu_user_ns);
+    Thread.CpuSystemNs = std::max(Thread.CpuSystemNs, Running.cpu_system_ns);
+    if (!Thread.Tid)
+      Thread.Tid = Running.os_tid;
+  }
+  for (ThreadReport &Thread : P.Threads) {
+    uint64_t EndNs = Thread.RunningAtExit || !Thread.EndNs
+                         ? std::max(ProcessEndNs, Thread.EndNs.value_or(0))
+                         : *Thread.EndNs;
+    Thread.LifetimeNs = EndNs > Thread.StartNs ? EndNs - Thread.StartNs : 0;
+  }
+  applyRenames();
+  if (UnknownRunning)
+    P.warn(fmt::format("pid {}: {} ThreadRunning records name threads that "
+                       "have no ThreadStart record; ignored",
+                       P.Pid, UnknownRunning));
+  if (StrayThreadEnds)
+    P.warn(fmt::format("pid {}: {} ThreadEnd records name threads that have "
+                       "no ThreadStart record; ignored",
+                       P.Pid, StrayThreadEnds));
 }
 
 void ProcessStreamer::finish() {
@@ -489,6 +732,7 @@ void ProcessStreamer::finish() {
     Stats.LiveBytes += Bytes;
     P.Stats.LiveAllocations += Sample.Weight;
     P.Stats.LiveBytes += Bytes;
+    P.Threads[Sample.Thread].LiveAllocationsAtExit += Sample.Weight;
     P.Threads[Sample.Thread].LiveBytesAtExit += Bytes;
   }
   for (const FileState &State : Files) {
@@ -511,6 +755,7 @@ void ProcessStreamer::finish() {
     P.warn(fmt::format("pid {}: {} Alloc records have an invalid weight; "
                        "counted as 1",
                        P.Pid, BadWeights));
+  finishThreads();
 }
 
 SamplingInfo samplingOf(const ProcessInfo &Info) {
@@ -570,13 +815,37 @@ llvm::Error fatal(std::string Message) {
                                  Message.c_str());
 }
 
+/// Where a slot's allocations are reported: its site entry.
+struct SlotTarget {
+  uint64_t SiteId = 0;
+  InlineFrame Location; // the entry's first frame in user code
+};
+
+/// The first frame in user code of an instrumented site: the site itself,
+/// or for a site inlined from a system header (std::vector's allocator, say)
+/// the first caller in its inlined-at chain outside the system prefixes.
+InlineFrame userFrameOf(const SiteInfo &Info,
+                        const IndirectAttributor &Attributor) {
+  InlineFrame User{llvm::demangle(Info.Function), Info.File, Info.Dir,
+                   Info.Line, Info.Column};
+  if (Attributor.isSystemPath(Info.File))
+    for (const InlineFrame &Frame : Info.InlinedAt)
+      if (!Frame.File.empty() && !Attributor.isSystemPath(Frame.File)) {
+        User = Frame;
+        User.Function = llvm::demangle(Frame.Function);
+        break;
+      }
+  return User;
+}
+
 /// Merges per-process slots into site entries, attributing indirect slots.
 class SiteMerger {
 public:
   SiteMerger(IndirectAttributor &Attributor, Analysis &Result)
       : Attributor(Attributor), Result(Result) {}
 
-  void addProcess(ProcessData &P, size_t ProcessIndex);
+  /// Returns where each of P.Slots went.
+  std::vector<SlotTarget> addProcess(ProcessData &P, size_t ProcessIndex);
   void finish();
 
 private:
@@ -608,6 +877,7 @@ void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
     ++MissingSites;
     Site.Kind = siteKindName(S.Kind);
     Site.File = "<unknown site>";
+    Site.User.File = Site.File;
     return;
   }
   const SiteInfo &Info = It->second;
@@ -624,18 +894,14 @@ void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
     Demangled.Function = llvm::demangle(Frame.Function);
     Site.InlinedAt.push_back(std::move(Demangled));
   }
-  Site.User = {Site.Function, Site.File, Site.Dir, Site.Line, Site.Column};
-  if (Attributor.isSystemPath(Site.File))
-    for (const InlineFrame &Frame : Site.InlinedAt)
-      if (!Frame.File.empty() && !Attributor.isSystemPath(Frame.File)) {
-        Site.User = Frame;
-        break;
-      }
+  Site.User = userFrameOf(Info, Attributor);
 }
 
-void SiteMerger::addProcess(ProcessData &P, size_t ProcessIndex) {
+std::vector<SlotTarget> SiteMerger::addProcess(ProcessData &P,
+                                               size_t ProcessIndex) {
   uint64_t MissingSites = 0, MissingStacks = 0;
-  std::vector<Diagnostic> Ignored;
+  std::vector<SlotTarget> Targets;
+  Targets.reserve(P.Slots.size());
   for (const Slot &S : P.Slots) {
     bool Created = false;
     size_t Entry;
@@ -671,8 +937,9 @@ void SiteMerger::addProcess(ProcessData &P, size_t ProcessIndex) {
     Site.Stats.add(S.Stats);
     if (!llvm::is_contained(Site.Pids, P.Pid))
       Site.Pids.push_back(P.Pid);
-    for (uint32_t Thread : S.Threads)
+    for (const auto &[Thread, Stats] : S.PerThread)
       Threads[Entry].insert({ProcessIndex, Thread});
+    Targets.push_back({Site.Id, Site.User});
   }
   if (MissingSites)
     P.warn(fmt::format("pid {}: {} allocation sites have no Site record in "
@@ -682,16 +949,386 @@ void SiteMerger::addProcess(ProcessData &P, size_t ProcessIndex) {
     P.warn(fmt::format("pid {}: {} indirect stacks have no Stack record; "
                        "attributed to <uninstrumented>",
                        P.Pid, MissingStacks));
+  return Targets;
 }
 
 void SiteMerger::finish() {
   for (size_t I = 0; I < Result.Sites.size(); ++I)
     Result.Sites[I].ThreadCount = Threads[I].size();
-  llvm::stable_sort(Result.Sites, [](const SiteReport &A, const SiteReport &B) {
+  // Ids are unique, so this order is total: no stable sort needed.
+  llvm::sort(Result.Sites, [](const SiteReport &A, const SiteReport &B) {
     if (A.Stats.Bytes != B.Stats.Bytes)
       return A.Stats.Bytes > B.Stats.Bytes;
     return A.Id < B.Id;
   });
+}
+
+/// Merges per-process threads: their order, top sites and spawn locations,
+/// the thread tree, spawn sites and cross-thread frees.
+class ThreadMerger {
+public:
+  ThreadMerger(IndirectAttributor &Attributor, Analysis &Result)
+      : Attributor(Attributor), Result(Result) {}
+
+  /// Moves P.Threads into Result.Threads.
+  void addProcess(ProcessData &P, size_t ProcessIndex,
+                  const std::vector<SlotTarget> &Targets);
+  void finish();
+
+private:
+  std::optional<InlineFrame> spawnLocation(const ProcessData &P,
+                                           size_t ProcessIndex,
+                                           uint64_t SpawnSite,
+                                           uint64_t SpawnStack);
+  void addTopSites(ProcessData &P, const std::vector<SlotTarget> &Targets);
+  void addCrossFrees(const ProcessData &P,
+                     const std::vector<SlotTarget> &Targets,
+                     const std::vector<size_t> &Global);
+  void addToSpawnSite(const ProcessData &P, const ThreadReport &Thread);
+  void buildTree(size_t Begin, size_t End);
+
+  IndirectAttributor &Attributor;
+  Analysis &Result;
+  std::map<std::tuple<size_t, uint64_t, uint64_t>, std::optional<InlineFrame>>
+      SpawnCache;
+  /// Instrumented spawn sites by user frame (or by id without one), and
+  /// unknown ones by creator module.
+  std::map<std::tuple<std::string, uint32_t, std::string, uint64_t>, size_t>
+      SpawnByLocation;
+  std::map<std::string, size_t> SpawnByModule;
+  /// Parallel to Result.SpawnSites.
+  struct SpawnEntryState {
+    bool Described = false;   // from a Site record
+    bool UserIsFinal = false; // User is a frame in user code
+  };
+  std::vector<SpawnEntryState> SpawnStates;
+  std::map<std::pair<uint64_t, uint64_t>, CrossFreeSitePair> SitePairs;
+};
+
+std::optional<InlineFrame> ThreadMerger::spawnLocation(const ProcessData &P,
+                                                       size_t ProcessIndex,
+                                                       uint64_t SpawnSite,
+                                                       uint64_t SpawnStack) {
+  if (!SpawnSite && !SpawnStack)
+    return std::nullopt;
+  auto [Cached, Inserted] =
+      SpawnCache.try_emplace({ProcessIndex, SpawnSite, SpawnStack});
+  if (!Inserted)
+    return Cached->second;
+  std::optional<InlineFrame> &Location = Cached->second;
+  if (SpawnSite) {
+    auto It = P.Sites.find(SpawnSite);
+    if (It != P.Sites.end()) {
+      InlineFrame User = userFrameOf(It->second, Attributor);
+      if (!User.File.empty() && !Attributor.isSystemPath(User.File))
+        Location = std::move(User);
+    }
+  }
+  // Spawned from a system header's out-of-line code (std::async in
+  // <future>), or by uninstrumented code: the stack of the creating call
+  // leads to the user's line, like an indirect allocation's.
+  if (!Location && SpawnStack) {
+    auto Stack = P.Stacks.find(SpawnStack);
+    if (Stack != P.Stacks.end()) {
+      IndirectSite Site = Attributor.attribute(P.Modules, Stack->second);
+      if (!Site.File.empty() && Site.File != "<uninstrumented>" &&
+          !Attributor.isSystemPath(Site.File))
+        Location =
+            InlineFrame{Site.Function, Site.File, "", Site.Line, Site.Column};
+    }
+  }
+  return Location;
+}
+
+void ThreadMerger::addTopSites(ProcessData &P,
+                               const std::vector<SlotTarget> &Targets) {
+  constexpr size_t MaxTopSites = 5;
+  std::vector<std::unordered_map<uint64_t, ThreadSiteReport>> PerThread(
+      P.Threads.size());
+  for (size_t SlotIndex = 0; SlotIndex < P.Slots.size(); ++SlotIndex) {
+    const SlotTarget &Target = Targets[SlotIndex];
+    for (const auto &[Thread, Stats] : P.Slots[SlotIndex].PerThread) {
+      auto [It, Inserted] = PerThread[Thread].try_emplace(Target.SiteId);
+      ThreadSiteReport &Site = It->second;
+      if (Inserted) {
+        Site.SiteId = Target.SiteId;
+        Site.Location = Target.Location;
+      }
+      Site.Allocations += Stats.Allocations;
+      Site.Bytes += Stats.Bytes;
+    }
+  }
+  for (size_t I = 0; I < P.Threads.size(); ++I) {
+    std::vector<ThreadSiteReport> &Top = P.Threads[I].TopSites;
+    Top.clear();
+    for (auto &[Id, Site] : PerThread[I])
+      Top.push_back(std::move(Site));
+    auto ByBytes = [](const ThreadSiteReport &A, const ThreadSiteReport &B) {
+      if (A.Bytes != B.Bytes)
+        return A.Bytes > B.Bytes;
+      return A.SiteId < B.SiteId;
+    };
+    size_t Keep = std::min(MaxTopSites, Top.size());
+    std::partial_sort(Top.begin(), Top.begin() + Keep, Top.end(), ByBytes);
+    Top.resize(Keep);
+  }
+}
+
+void ThreadMerger::addCrossFrees(const ProcessData &P,
+                                 const std::vector<SlotTarget> &Targets,
+                                 const std::vector<size_t> &Global) {
+  CrossThreadFrees &Cross = Result.CrossFrees;
+  for (const auto &[Key, Stat] : P.CrossBySlot) {
+    const SlotTarget &Alloc = Targets[Key.first];
+    uint64_t FreeSite = Key.second;
+    auto [It, Inserted] = SitePairs.try_emplace({Alloc.SiteId, FreeSite});
+    CrossFreeSitePair &Pair = It->second;
+    if (Inserted) {
+      Pair.AllocSite = Alloc.SiteId;
+      Pair.AllocLocation = Alloc.Location;
+      Pair.FreeSite = FreeSite;
+    }
+    if (FreeSite && !Pair.FreeLocation) {
+      auto Site = P.Sites.find(FreeSite);
+      if (Site != P.Sites.end())
+        Pair.FreeLocation = userFrameOf(Site->second, Attributor);
+    }
+    Pair.Frees += Stat.Frees;
+    Pair.Bytes += Stat.Bytes;
+    Cross.Frees += Stat.Frees;
+    Cross.Bytes += Stat.Bytes;
+  }
+  for (const auto &[Key, Stat] : P.CrossByThread)
+    Cross.ByThreadPair.push_back(
+        {P.Pid, Global[Key.first], Global[Key.second], Stat.Frees, Stat.Bytes});
+}
+
+void ThreadMerger::addToSpawnSite(const ProcessData &P,
+                                  const ThreadReport &Thread) {
+  // The main thread was not spawned; an unknown thread lost its ThreadStart.
+  if (Thread.ThreadId <= 1)
+    return;
+  size_t Entry;
+  if (Thread.SpawnSite) {
+    // One entry per line of user code: a site inside system code (a
+    // std::thread constructed in std::vector's emplace_back fast path and in
+    // its out-of-line _M_realloc_insert) reaches the user's line from
+    // several site ids.
+    std::tuple<std::string, uint32_t, std::string, uint64_t> Key;
+    if (Thread.SpawnLocation)
+      Key = {Thread.SpawnLocation->File, Thread.SpawnLocation->Line,
+             Thread.SpawnLocation->Function, 0};
+    else
+      Key = {"", 0, "", Thread.SpawnSite};
+    auto [It, Inserted] =
+        SpawnByLocation.try_emplace(std::move(Key), Result.SpawnSites.size());
+    if (Inserted) {
+      Result.SpawnSites.emplace_back();
+      Result.SpawnSites.back().Id = Thread.SpawnSite;
+      Result.SpawnSites.back().File = "<unknown site>";
+      SpawnStates.emplace_back();
+    }
+    Entry = It->second;
+    SpawnSiteReport &Site = Result.SpawnSites[Entry];
+    if (!llvm::is_contained(Site.SiteIds, Thread.SpawnSite)) {
+      Site.SiteIds.insert(llvm::upper_bound(Site.SiteIds, Thread.SpawnSite),
+                          Thread.SpawnSite);
+      Site.Id = Site.SiteIds.front();
+    }
+  } else {
+    auto [It, Inserted] = SpawnByModule.try_emplace(Thread.CreatorModule,
+                                                    Result.SpawnSites.size());
+    if (Inserted) {
+      Result.SpawnSites.emplace_back();
+      Result.SpawnSites.back().File = "<unknown spawn site>";
+      Result.SpawnSites.back().CreatorModule = Thread.CreatorModule;
+      SpawnStates.emplace_back();
+      SpawnStates.back().Described = SpawnStates.back().UserIsFinal = true;
+    }
+    Entry = It->second;
+  }
+  SpawnSiteReport &Site = Result.SpawnSites[Entry];
+  SpawnEntryState &State = SpawnStates[Entry];
+  if (!State.Described) {
+    auto It = P.Sites.find(Thread.SpawnSite);
+    if (It != P.Sites.end()) {
+      const SiteInfo &Info = It->second;
+      State.Described = true;
+      Site.File = Info.File;
+      Site.Dir = Info.Dir;
+      Site.Line = Info.Line;
+      Site.Column = Info.Column;
+      Site.Function = llvm::demangle(Info.Function);
+      if (const ModuleMap::Module *Module = P.Modules.find(Info.ModuleTextAddr))
+        Site.Module = Module->Path;
+      if (!State.UserIsFinal) {
+        InlineFrame User = userFrameOf(Info, Attributor);
+        State.UserIsFinal =
+            !User.File.empty() && !Attributor.isSystemPath(User.File);
+        Site.User = std::move(User);
+      }
+    }
+  }
+  // A site in a system header: show where the user's code reached it.
+  if (!State.UserIsFinal && Thread.SpawnLocation) {
+    Site.User = Thread.SpawnLocation;
+    State.UserIsFinal = true;
+  }
+  ++Site.ThreadsCreated;
+  Site.ThreadsRunningAtExit += Thread.RunningAtExit;
+  Site.Allocations += Thread.Allocations;
+  Site.Bytes += Thread.Bytes;
+  Site.LiveBytesAtExit += Thread.LiveBytesAtExit;
+  Site.CpuUserNs += Thread.CpuUserNs;
+  Site.CpuSystemNs += Thread.CpuSystemNs;
+  if (!llvm::is_contained(Site.Pids, P.Pid))
+    Site.Pids.push_back(P.Pid);
+}
+
+/// Links the threads [Begin, End) of one process to their parents without
+/// recursion (a chain of 10,000 threads is a tree 10,000 deep).
+void ThreadMerger::buildTree(size_t Begin, size_t End) {
+  ThreadTree &Tree = Result.Tree;
+  Tree.Children.resize(End);
+  std::unordered_map<uint64_t, size_t> ById;
+  for (size_t I = Begin; I < End; ++I)
+    if (Result.Threads[I].ThreadId)
+      ById.try_emplace(Result.Threads[I].ThreadId, I);
+  std::vector<size_t> Parent(End - Begin, SIZE_MAX);
+  std::vector<size_t> Roots;
+  for (size_t I = Begin; I < End; ++I) {
+    uint64_t ParentId = Result.Threads[I].ParentThreadId;
+    auto It = ParentId ? ById.find(ParentId) : ById.end();
+    if (It == ById.end() || It->second == I) {
+      Roots.push_back(I);
+      continue;
+    }
+    Tree.Children[It->second].push_back(I);
+    Parent[I - Begin] = It->second;
+  }
+  // Damaged logs could make parents form a cycle, which no root reaches:
+  // such a thread is cut from its parent and becomes a root.
+  std::vector<char> Seen(End - Begin, 0);
+  std::vector<size_t> Work;
+  auto Visit = [&](size_t Root) {
+    Work.push_back(Root);
+    Seen[Root - Begin] = 1;
+    while (!Work.empty()) {
+      size_t Node = Work.back();
+      Work.pop_back();
+      for (size_t Child : Tree.Children[Node])
+        if (!Seen[Child - Begin]) {
+          Seen[Child - Begin] = 1;
+          Work.push_back(Child);
+        }
+    }
+  };
+  for (size_t Root : Roots)
+    Visit(Root);
+  for (size_t I = Begin; I < End; ++I) {
+    if (Seen[I - Begin])
+      continue;
+    llvm::erase(Tree.Children[Parent[I - Begin]], I);
+    Roots.push_back(I);
+    Visit(I);
+  }
+  llvm::sort(Roots);
+  Tree.Roots.insert(Tree.Roots.end(), Roots.begin(), Roots.end());
+}
+
+void ThreadMerger::addProcess(ProcessData &P, size_t ProcessIndex,
+                              const std::vector<SlotTarget> &Targets) {
+  addTopSites(P, Targets);
+  for (ThreadReport &Thread : P.Threads) {
+    Thread.SpawnLocation =
+        spawnLocation(P, ProcessIndex, Thread.SpawnSite, Thread.SpawnStackId);
+    if (!Thread.SpawnSite && Thread.CreatorPc)
+      if (const ModuleMap::Module *Module = P.Modules.find(Thread.CreatorPc))
+        Thread.CreatorModule = Module->Path;
+  }
+
+  // By thread id; spans of one id are one thread, so only threads that lost
+  // their ThreadStart (id 0) tie, and they keep their order of appearance.
+  std::vector<uint32_t> Order(P.Threads.size());
+  std::iota(Order.begin(), Order.end(), 0);
+  llvm::sort(Order, [&](uint32_t A, uint32_t B) {
+    const ThreadReport &TA = P.Threads[A], &TB = P.Threads[B];
+    return std::tie(TA.ThreadId, TA.StartNs, A) <
+           std::tie(TB.ThreadId, TB.StartNs, B);
+  });
+  size_t Begin = Result.Threads.size();
+  std::vector<size_t> Global(P.Threads.size());
+  for (size_t K = 0; K < Order.size(); ++K)
+    Global[Order[K]] = Begin + K;
+  addCrossFrees(P, Targets, Global);
+  for (uint32_t Index : Order)
+    Result.Threads.push_back(std::move(P.Threads[Index]));
+  size_t End = Result.Threads.size();
+  for (size_t I = Begin; I < End; ++I)
+    addToSpawnSite(P, Result.Threads[I]);
+  buildTree(Begin, End);
+}
+
+void ThreadMerger::finish() {
+  Result.Tree.Children.resize(Result.Threads.size());
+
+  std::vector<SpawnSiteReport> &Spawns = Result.SpawnSites;
+  llvm::sort(Spawns, [](const SpawnSiteReport &A, const SpawnSiteReport &B) {
+    if (A.ThreadsCreated != B.ThreadsCreated)
+      return A.ThreadsCreated > B.ThreadsCreated;
+    if (A.Bytes != B.Bytes)
+      return A.Bytes > B.Bytes;
+    // Instrumented sites first, by id and user frame; then unknown ones by
+    // module.
+    if (A.Id != B.Id)
+      return !B.Id || (A.Id && *A.Id < *B.Id);
+    if (!A.Id)
+      return A.CreatorModule < B.CreatorModule;
+    auto Frame = [](const SpawnSiteReport &Site) {
+      static const InlineFrame None;
+      const InlineFrame &User = Site.User ? *Site.User : None;
+      return std::tie(User.File, User.Line, User.Function);
+    };
+    return Frame(A) < Frame(B);
+  });
+  Result.Totals.SpawnSiteCount = Spawns.size();
+
+  CrossThreadFrees &Cross = Result.CrossFrees;
+  for (auto &[Key, Pair] : SitePairs)
+    Cross.BySitePair.push_back(std::move(Pair));
+  SitePairs.clear();
+  llvm::sort(Cross.BySitePair,
+             [](const CrossFreeSitePair &A, const CrossFreeSitePair &B) {
+               if (A.Bytes != B.Bytes)
+                 return A.Bytes > B.Bytes;
+               return std::tie(A.AllocSite, A.FreeSite) <
+                      std::tie(B.AllocSite, B.FreeSite);
+             });
+  Cross.SitePairCount = Cross.BySitePair.size();
+  if (Cross.BySitePair.size() > CrossThreadFrees::MaxPairs)
+    Cross.BySitePair.resize(CrossThreadFrees::MaxPairs);
+  llvm::sort(Cross.ByThreadPair,
+             [](const CrossFreeThreadPair &A, const CrossFreeThreadPair &B) {
+               if (A.Bytes != B.Bytes)
+                 return A.Bytes > B.Bytes;
+               return std::tie(A.AllocThread, A.FreeThread) <
+                      std::tie(B.AllocThread, B.FreeThread);
+             });
+  Cross.ThreadPairCount = Cross.ByThreadPair.size();
+  if (Cross.ByThreadPair.size() > CrossThreadFrees::MaxPairs)
+    Cross.ByThreadPair.resize(CrossThreadFrees::MaxPairs);
+
+  for (size_t I = 0; I < Result.Threads.size(); ++I)
+    if (Result.Threads[I].RunningAtExit)
+      Result.AliveAtExit.push_back(I);
+  llvm::sort(Result.AliveAtExit, [&](size_t A, size_t B) {
+    double BytesA = Result.Threads[A].LiveBytesAtExit;
+    double BytesB = Result.Threads[B].LiveBytesAtExit;
+    if (BytesA != BytesB)
+      return BytesA > BytesB;
+    return A < B;
+  });
+  Result.Totals.ThreadsRunningAtExit = Result.AliveAtExit.size();
 }
 
 ProcessReport reportProcess(const ProcessData &P) {
@@ -814,10 +1451,10 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     }
     ProcessStreamer(P).run();
   });
-  llvm::stable_sort(Processes, [](const ProcessData &A, const ProcessData &B) {
-    if (A.StartRealtimeNs != B.StartRealtimeNs)
-      return A.StartRealtimeNs < B.StartRealtimeNs;
-    return A.Pid < B.Pid;
+  // Folders are distinct, so this order is total.
+  llvm::sort(Processes, [](const ProcessData &A, const ProcessData &B) {
+    return std::tie(A.StartRealtimeNs, A.Pid, A.Folder.Path) <
+           std::tie(B.StartRealtimeNs, B.Pid, B.Folder.Path);
   });
 
   // Stage 3: attribute and merge.
@@ -826,6 +1463,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   Symbolizer Symbols(Options.Symbolize, Diags);
   IndirectAttributor Attributor(Symbols, Options.SystemPrefixes);
   SiteMerger Merger(Attributor, Result);
+  ThreadMerger Threads(Attributor, Result);
   Summary &Totals = Result.Totals;
   Totals.Exact = true;
   bool HaveSampling = false, MixedSampling = false;
@@ -833,10 +1471,11 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
     Progress.note("attributing pid {} ({} stacks)", P.Pid, P.Stacks.size());
-    Merger.addProcess(P, I);
+    ProcessReport Report = reportProcess(P);
+    std::vector<SlotTarget> Targets = Merger.addProcess(P, I);
+    Threads.addProcess(P, I, Targets);
     Diags.append(P.Diags);
 
-    ProcessReport Report = reportProcess(P);
     Totals.Stats.add(Report.Stats);
     Totals.ThreadCount += Report.ThreadCount;
     Totals.DroppedRecords += Report.DroppedRecords;
@@ -857,15 +1496,10 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     }
     if (Report.Sampling.Mode != "exact")
       Totals.Exact = false;
-    llvm::stable_sort(P.Threads, [](const ThreadReport &A,
-                                    const ThreadReport &B) {
-      return std::tie(A.ThreadId, A.StartNs) < std::tie(B.ThreadId, B.StartNs);
-    });
-    for (ThreadReport &Thread : P.Threads)
-      Result.Threads.push_back(std::move(Thread));
     Result.Processes.push_back(std::move(Report));
   }
   Merger.finish();
+  Threads.finish();
   if (MixedSampling)
     Diags.warning("the processes were sampled with different settings; the "
                   "summary shows the first process's");

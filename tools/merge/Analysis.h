@@ -84,21 +84,103 @@ struct SiteReport {
   bool isIndirect() const { return Kind == "indirect"; }
 };
 
+/// One site's share of one thread's allocations.
+struct ThreadSiteReport {
+  uint64_t SiteId = 0;  // as in Analysis::Sites (indirect: the attributed id)
+  InlineFrame Location; // the site's first frame in user code
+  double Allocations = 0;
+  double Bytes = 0;
+};
+
+/// One thread: all spans (ThreadStart ... ThreadEnd) of one (pid, thread_id).
 struct ThreadReport {
   uint32_t Pid = 0;
   uint64_t ThreadId = 0; // process-unique; 0 = unknown (ThreadStart lost)
   uint64_t Tid = 0;      // OS thread id
-  std::string Name;
+  std::string Name;      // the latest name
   uint64_t ParentThreadId = 0;
-  uint64_t SpawnSite = 0;
-  uint64_t StartNs = 0; // relative to the process start
-  std::optional<uint64_t> EndNs;
+  uint64_t SpawnSite = 0;    // instrumented spawn site, 0 = unknown
+  uint64_t SpawnStackId = 0; // Stack record of the creating call, 0 = none
+  uint64_t CreatorPc = 0;    // return address of pthread_create, 0 = unknown
+  uint64_t PthreadHandle = 0;
+  /// The first frame in user code of the creating call (see
+  /// docs/analysis-schema.md, "Thread spawns"); unset when unknown.
+  std::optional<InlineFrame> SpawnLocation;
+  /// Path of the module holding CreatorPc, when SpawnSite is 0.
+  std::string CreatorModule;
+  uint64_t StartNs = 0;          // of the first span, relative to the process
+  std::optional<uint64_t> EndNs; // ThreadEnd of the last span
+  uint64_t LifetimeNs = 0;
+  uint32_t SpanCount = 0;
   bool RunningAtExit = true;
   uint64_t CpuUserNs = 0;
   uint64_t CpuSystemNs = 0;
   double Allocations = 0;
   double Bytes = 0;
+  double LiveAllocationsAtExit = 0;
   double LiveBytesAtExit = 0;
+  /// Up to 5 sites by bytes, descending.
+  std::vector<ThreadSiteReport> TopSites;
+};
+
+/// The threads one spawn site created. Instrumented sites are aggregated
+/// over processes by their first frame in user code (by id when there is
+/// none); threads created by uninstrumented code are grouped by the module
+/// that called pthread_create.
+struct SpawnSiteReport {
+  std::optional<uint64_t> Id;    // the smallest of SiteIds; unset: unknown
+  std::vector<uint64_t> SiteIds; // ascending
+  std::string File;              // of the Site record; "<unknown spawn site>"
+  std::string Dir;
+  uint32_t Line = 0;
+  uint32_t Column = 0;
+  std::string Function; // demangled
+  std::string Module;   // module holding the site
+  /// The first frame in user code; unset for unknown spawn sites.
+  std::optional<InlineFrame> User;
+  std::string CreatorModule; // unknown spawn sites; empty when unknown too
+  std::vector<uint32_t> Pids;
+  uint64_t ThreadsCreated = 0;
+  uint64_t ThreadsRunningAtExit = 0;
+  double Allocations = 0; // of the threads it created
+  double Bytes = 0;
+  double LiveBytesAtExit = 0;
+  uint64_t CpuUserNs = 0;
+  uint64_t CpuSystemNs = 0;
+};
+
+/// Blocks allocated at one site and freed at another, in another thread.
+struct CrossFreeSitePair {
+  uint64_t AllocSite = 0;
+  InlineFrame AllocLocation;
+  uint64_t FreeSite = 0; // 0: freed by uninstrumented code
+  std::optional<InlineFrame> FreeLocation;
+  double Frees = 0; // estimated: the sum of the allocations' weights
+  double Bytes = 0;
+};
+
+struct CrossFreeThreadPair {
+  uint32_t Pid = 0;
+  size_t AllocThread = 0; // indices into Analysis::Threads
+  size_t FreeThread = 0;
+  double Frees = 0;
+  double Bytes = 0;
+};
+
+struct CrossThreadFrees {
+  static constexpr size_t MaxPairs = 50;
+  double Frees = 0;
+  double Bytes = 0;
+  std::vector<CrossFreeSitePair> BySitePair; // top MaxPairs by bytes
+  uint64_t SitePairCount = 0;                // before the cut
+  std::vector<CrossFreeThreadPair> ByThreadPair;
+  uint64_t ThreadPairCount = 0;
+};
+
+/// Who created whom, as indices into Analysis::Threads.
+struct ThreadTree {
+  std::vector<size_t> Roots; // parent 0 or not found; in thread order
+  std::vector<std::vector<size_t>> Children; // parallel to Threads
 };
 
 struct ProcessReport {
@@ -133,6 +215,8 @@ struct Summary {
   SamplingInfo Sampling;
   uint64_t DroppedRecords = 0;
   uint64_t UntrackedSamples = 0;
+  uint64_t ThreadsRunningAtExit = 0;
+  uint64_t SpawnSiteCount = 0; // entries of Analysis::SpawnSites
   std::vector<std::string> Warnings;
 };
 
@@ -142,6 +226,12 @@ struct Analysis {
   std::vector<ProcessReport> Processes; // by start time, then pid
   std::vector<SiteReport> Sites;        // by bytes, descending
   std::vector<ThreadReport> Threads;    // by process, then thread id
+  ThreadTree Tree;
+  /// By threads created, then bytes, descending.
+  std::vector<SpawnSiteReport> SpawnSites;
+  CrossThreadFrees CrossFrees;
+  /// Threads running at exit (indices into Threads), by live bytes.
+  std::vector<size_t> AliveAtExit;
 };
 
 /// Reads and analyses a run. Problems in the data become diagnostics in

@@ -31,7 +31,8 @@ static ordered_json samplingJson(const SamplingInfo &Sampling) {
   return Json;
 }
 
-static ordered_json summaryJson(const Summary &Totals) {
+static ordered_json summaryJson(const Summary &Totals,
+                                const CrossThreadFrees &CrossFrees) {
   ordered_json Json;
   Json["process_count"] = Totals.ProcessCount;
   Json["thread_count"] = Totals.ThreadCount;
@@ -51,6 +52,10 @@ static ordered_json summaryJson(const Summary &Totals) {
   Json["sampling"] = samplingJson(Totals.Sampling);
   Json["dropped_records"] = Totals.DroppedRecords;
   Json["untracked_samples"] = Totals.UntrackedSamples;
+  Json["threads_running_at_exit"] = Totals.ThreadsRunningAtExit;
+  Json["spawn_site_count"] = Totals.SpawnSiteCount;
+  Json["cross_thread_frees"] = rounded(CrossFrees.Frees);
+  Json["cross_thread_free_bytes"] = rounded(CrossFrees.Bytes);
   Json["warnings"] = Totals.Warnings;
   return Json;
 }
@@ -127,6 +132,29 @@ static ordered_json siteJson(const SiteReport &Site) {
   return Json;
 }
 
+/// {"file", "line", "function"}, or null.
+static ordered_json locationJson(const std::optional<InlineFrame> &Frame) {
+  if (!Frame)
+    return nullptr;
+  ordered_json Json;
+  Json["file"] = Frame->File;
+  Json["line"] = Frame->Line;
+  Json["function"] = Frame->Function;
+  return Json;
+}
+
+static ordered_json idOrNull(uint64_t Id) {
+  if (!Id)
+    return nullptr;
+  return hexId(Id);
+}
+
+static ordered_json stringOrNull(const std::string &Text) {
+  if (Text.empty())
+    return nullptr;
+  return Text;
+}
+
 static ordered_json threadJson(const ThreadReport &Thread) {
   ordered_json Json;
   Json["pid"] = Thread.Pid;
@@ -134,21 +162,153 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["tid"] = Thread.Tid;
   Json["name"] = Thread.Name;
   Json["parent_thread_id"] = Thread.ParentThreadId;
-  if (Thread.SpawnSite)
-    Json["spawn_site"] = hexId(Thread.SpawnSite);
-  else
-    Json["spawn_site"] = nullptr;
+  Json["spawn_site"] = idOrNull(Thread.SpawnSite);
+  Json["spawn_location"] = locationJson(Thread.SpawnLocation);
+  Json["creator_module"] = stringOrNull(Thread.CreatorModule);
   Json["start_ns"] = Thread.StartNs;
   if (Thread.EndNs)
     Json["end_ns"] = *Thread.EndNs;
   else
     Json["end_ns"] = nullptr;
+  Json["lifetime_ns"] = Thread.LifetimeNs;
+  Json["span_count"] = Thread.SpanCount;
   Json["running_at_exit"] = Thread.RunningAtExit;
   Json["cpu_user_ns"] = Thread.CpuUserNs;
   Json["cpu_system_ns"] = Thread.CpuSystemNs;
   Json["allocations"] = rounded(Thread.Allocations);
   Json["bytes"] = rounded(Thread.Bytes);
+  Json["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
   Json["live_bytes_at_exit"] = rounded(Thread.LiveBytesAtExit);
+  ordered_json Top = ordered_json::array();
+  for (const ThreadSiteReport &Site : Thread.TopSites) {
+    ordered_json SiteJson;
+    SiteJson["id"] = hexId(Site.SiteId);
+    SiteJson["file"] = Site.Location.File;
+    SiteJson["line"] = Site.Location.Line;
+    SiteJson["function"] = Site.Location.Function;
+    SiteJson["allocations"] = rounded(Site.Allocations);
+    SiteJson["bytes"] = rounded(Site.Bytes);
+    Top.push_back(std::move(SiteJson));
+  }
+  Json["top_sites"] = std::move(Top);
+  return Json;
+}
+
+/// Nested nodes, built bottom-up without recursion.
+static ordered_json threadTreeJson(const Analysis &Result) {
+  const ThreadTree &Tree = Result.Tree;
+  // Pre-order: a node before all its descendants; built in reverse.
+  std::vector<size_t> Order;
+  std::vector<size_t> Work(Tree.Roots.rbegin(), Tree.Roots.rend());
+  while (!Work.empty()) {
+    size_t Node = Work.back();
+    Work.pop_back();
+    Order.push_back(Node);
+    if (Node < Tree.Children.size())
+      Work.insert(Work.end(), Tree.Children[Node].rbegin(),
+                  Tree.Children[Node].rend());
+  }
+  std::vector<ordered_json> Built(Result.Threads.size());
+  for (size_t I = Order.size(); I-- > 0;) {
+    size_t Node = Order[I];
+    const ThreadReport &Thread = Result.Threads[Node];
+    ordered_json Json;
+    Json["thread_id"] = Thread.ThreadId;
+    Json["pid"] = Thread.Pid;
+    Json["name"] = Thread.Name;
+    Json["spawn_site"] = idOrNull(Thread.SpawnSite);
+    Json["spawn_location"] = locationJson(Thread.SpawnLocation);
+    ordered_json Children = ordered_json::array();
+    if (Node < Tree.Children.size())
+      for (size_t Child : Tree.Children[Node])
+        Children.push_back(std::move(Built[Child]));
+    Json["children"] = std::move(Children);
+    Built[Node] = std::move(Json);
+  }
+  ordered_json Roots = ordered_json::array();
+  for (size_t Root : Tree.Roots)
+    Roots.push_back(std::move(Built[Root]));
+  return Roots;
+}
+
+static ordered_json spawnSiteJson(const SpawnSiteReport &Site) {
+  ordered_json Json;
+  Json["id"] = Site.Id ? ordered_json(hexId(*Site.Id)) : ordered_json();
+  ordered_json Ids = ordered_json::array();
+  for (uint64_t Id : Site.SiteIds)
+    Ids.push_back(hexId(Id));
+  Json["site_ids"] = std::move(Ids);
+  Json["kind"] = "thread_spawn";
+  Json["file"] = Site.File;
+  Json["line"] = Site.Line;
+  Json["function"] = Site.Function;
+  Json["module"] = Site.Module;
+  Json["user_frame"] = locationJson(Site.User);
+  Json["creator_module"] =
+      Site.Id ? ordered_json() : stringOrNull(Site.CreatorModule);
+  Json["pids"] = Site.Pids;
+  Json["threads_created"] = Site.ThreadsCreated;
+  Json["threads_running_at_exit"] = Site.ThreadsRunningAtExit;
+  Json["allocations"] = rounded(Site.Allocations);
+  Json["bytes"] = rounded(Site.Bytes);
+  Json["live_bytes_at_exit"] = rounded(Site.LiveBytesAtExit);
+  Json["cpu_user_ns"] = Site.CpuUserNs;
+  Json["cpu_system_ns"] = Site.CpuSystemNs;
+  return Json;
+}
+
+static ordered_json crossFreesJson(const Analysis &Result) {
+  const CrossThreadFrees &Cross = Result.CrossFrees;
+  ordered_json Json;
+  Json["frees"] = rounded(Cross.Frees);
+  Json["bytes"] = rounded(Cross.Bytes);
+  Json["site_pairs"] = Cross.SitePairCount;
+  Json["thread_pairs"] = Cross.ThreadPairCount;
+  ordered_json Sites = ordered_json::array();
+  for (const CrossFreeSitePair &Pair : Cross.BySitePair) {
+    ordered_json PairJson;
+    PairJson["alloc_site"] = hexId(Pair.AllocSite);
+    PairJson["alloc_location"] = locationJson(Pair.AllocLocation);
+    PairJson["free_site"] = idOrNull(Pair.FreeSite);
+    PairJson["free_location"] = locationJson(Pair.FreeLocation);
+    PairJson["frees"] = rounded(Pair.Frees);
+    PairJson["bytes"] = rounded(Pair.Bytes);
+    Sites.push_back(std::move(PairJson));
+  }
+  Json["by_site_pair"] = std::move(Sites);
+  ordered_json Threads = ordered_json::array();
+  for (const CrossFreeThreadPair &Pair : Cross.ByThreadPair) {
+    const ThreadReport &Alloc = Result.Threads[Pair.AllocThread];
+    const ThreadReport &Free = Result.Threads[Pair.FreeThread];
+    ordered_json PairJson;
+    PairJson["alloc_thread_id"] = Alloc.ThreadId;
+    PairJson["alloc_thread_name"] = Alloc.Name;
+    PairJson["free_thread_id"] = Free.ThreadId;
+    PairJson["free_thread_name"] = Free.Name;
+    PairJson["pid"] = Pair.Pid;
+    PairJson["frees"] = rounded(Pair.Frees);
+    PairJson["bytes"] = rounded(Pair.Bytes);
+    Threads.push_back(std::move(PairJson));
+  }
+  Json["by_thread_pair"] = std::move(Threads);
+  return Json;
+}
+
+static ordered_json aliveJson(const Analysis &Result) {
+  ordered_json Json = ordered_json::array();
+  for (size_t Index : Result.AliveAtExit) {
+    const ThreadReport &Thread = Result.Threads[Index];
+    ordered_json Entry;
+    Entry["pid"] = Thread.Pid;
+    Entry["thread_id"] = Thread.ThreadId;
+    Entry["tid"] = Thread.Tid;
+    Entry["name"] = Thread.Name;
+    Entry["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
+    Entry["live_bytes_at_exit"] = rounded(Thread.LiveBytesAtExit);
+    Entry["cpu_user_ns"] = Thread.CpuUserNs;
+    Entry["cpu_system_ns"] = Thread.CpuSystemNs;
+    Json.push_back(std::move(Entry));
+  }
   return Json;
 }
 
@@ -157,7 +317,7 @@ ordered_json memscope::merge::toJson(const Analysis &Result) {
   Json["schema_version"] = 1;
   Json["generator"] = "memscope-merge " MEMSCOPE_VERSION_STRING;
   Json["input"] = Result.Input;
-  Json["summary"] = summaryJson(Result.Totals);
+  Json["summary"] = summaryJson(Result.Totals, Result.CrossFrees);
   Json["processes"] = ordered_json::array();
   for (const ProcessReport &P : Result.Processes)
     Json["processes"].push_back(processJson(P));
@@ -167,6 +327,12 @@ ordered_json memscope::merge::toJson(const Analysis &Result) {
   Json["threads"] = ordered_json::array();
   for (const ThreadReport &Thread : Result.Threads)
     Json["threads"].push_back(threadJson(Thread));
+  Json["thread_tree"] = threadTreeJson(Result);
+  Json["spawn_sites"] = ordered_json::array();
+  for (const SpawnSiteReport &Site : Result.SpawnSites)
+    Json["spawn_sites"].push_back(spawnSiteJson(Site));
+  Json["cross_thread_frees"] = crossFreesJson(Result);
+  Json["threads_alive_at_exit"] = aliveJson(Result);
   return Json;
 }
 

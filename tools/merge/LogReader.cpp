@@ -18,6 +18,8 @@ bool memscope::merge::isKnownRecordType(uint8_t Type) {
   case log::RecordType::ProcessEnd:
   case log::RecordType::Warning:
   case log::RecordType::Padding:
+  case log::RecordType::ThreadRunning:
+  case log::RecordType::ResourceSample:
   case log::RecordType::ThreadStart:
   case log::RecordType::ThreadName:
   case log::RecordType::ThreadEnd:
@@ -47,6 +49,10 @@ const char *memscope::merge::recordTypeName(log::RecordType Type) {
     return "Warning";
   case log::RecordType::Padding:
     return "Padding";
+  case log::RecordType::ThreadRunning:
+    return "ThreadRunning";
+  case log::RecordType::ResourceSample:
+    return "ResourceSample";
   case log::RecordType::ThreadStart:
     return "ThreadStart";
   case log::RecordType::ThreadName:
@@ -443,7 +449,7 @@ bool memscope::merge::decodeThreadStart(ArrayRef<uint8_t> Payload,
   PayloadReader Reader(Payload);
   if (!Reader.pod(Out.Fixed))
     return false;
-  // The name is optional: an older writer may end the payload here.
+  // The name is optional: an empty name may be left out entirely.
   if (Reader.remaining() > 0 && !Reader.str(Out.Name))
     return false;
   return true;
@@ -451,20 +457,19 @@ bool memscope::merge::decodeThreadStart(ArrayRef<uint8_t> Payload,
 
 bool memscope::merge::decodeThreadName(ArrayRef<uint8_t> Payload,
                                        ThreadNameInfo &Out) {
-  // LogFormat.h does not define this payload. Accept "u64 thread_id + str"
-  // and a bare "str".
-  {
-    PayloadReader Reader(Payload);
-    ThreadNameInfo Candidate;
-    if (Reader.pod(Candidate.ThreadId) && Reader.str(Candidate.Name) &&
-        Reader.remaining() == 0) {
-      Out = std::move(Candidate);
-      return true;
-    }
-  }
   PayloadReader Reader(Payload);
-  Out.ThreadId = 0;
-  return Reader.str(Out.Name);
+  log::ThreadNameRecord Fixed;
+  if (!Reader.pod(Fixed) || !Reader.str(Out.Name))
+    return false;
+  Out.ThreadId = Fixed.thread_id;
+  Out.PthreadHandle = Fixed.pthread_handle;
+  Out.MonotonicNs = Fixed.monotonic_ns;
+  return true;
+}
+
+bool memscope::merge::decodeThreadRunning(ArrayRef<uint8_t> Payload,
+                                          log::ThreadRunningRecord &Out) {
+  return decodeFixed(Payload, Out);
 }
 
 bool memscope::merge::decodeThreadEnd(ArrayRef<uint8_t> Payload,

@@ -123,7 +123,9 @@ struct ThreadStartInfo {
 };
 
 struct ThreadNameInfo {
-  uint64_t ThreadId = 0; // 0 when the payload does not carry one
+  uint64_t ThreadId = 0;      // 0: another thread, named by PthreadHandle
+  uint64_t PthreadHandle = 0; // pthread_t of the renamed thread
+  uint64_t MonotonicNs = 0;
   std::string Name;
 };
 
@@ -143,6 +145,8 @@ bool decodeProcessEnd(llvm::ArrayRef<uint8_t> Payload,
 bool decodeWarning(llvm::ArrayRef<uint8_t> Payload, std::string &Out);
 bool decodeThreadStart(llvm::ArrayRef<uint8_t> Payload, ThreadStartInfo &Out);
 bool decodeThreadName(llvm::ArrayRef<uint8_t> Payload, ThreadNameInfo &Out);
+bool decodeThreadRunning(llvm::ArrayRef<uint8_t> Payload,
+                         log::ThreadRunningRecord &Out);
 bool decodeThreadEnd(llvm::ArrayRef<uint8_t> Payload,
                      log::ThreadEndRecord &Out);
 bool decodeAlloc(llvm::ArrayRef<uint8_t> Payload, log::AllocRecord &Out);

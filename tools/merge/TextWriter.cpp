@@ -50,6 +50,133 @@ static std::string functionText(const SiteReport &Site) {
   return Text;
 }
 
+/// "file:line" of a frame in user code ("file" when the line is unknown).
+static std::string frameLocation(const InlineFrame &Frame) {
+  if (Frame.File.empty())
+    return "-";
+  if (Frame.Line == 0)
+    return Frame.File;
+  return fmt::format("{}:{}", Frame.File, Frame.Line);
+}
+
+/// "file:line function"; just the function when there is no file
+/// (module+offset without symbols).
+static std::string frameText(const InlineFrame &Frame) {
+  if (Frame.File.empty())
+    return Frame.Function.empty() ? "-" : Frame.Function;
+  std::string Text = frameLocation(Frame);
+  if (!Frame.Function.empty())
+    Text += " " + Frame.Function;
+  return Text;
+}
+
+static std::string spawnLocation(const SpawnSiteReport &Site) {
+  if (!Site.Id)
+    return "<unknown spawn site>";
+  if (Site.User)
+    return frameLocation(*Site.User);
+  return Site.File;
+}
+
+static std::string spawnFunction(const SpawnSiteReport &Site) {
+  if (!Site.Id)
+    return "created in " + (Site.CreatorModule.empty() ? "<unknown module>"
+                                                       : Site.CreatorModule);
+  if (Site.User && !Site.User->Function.empty())
+    return Site.User->Function;
+  return "-";
+}
+
+static void writeSpawnSites(const Analysis &Result, size_t Top,
+                            llvm::raw_ostream &OS) {
+  const std::vector<SpawnSiteReport> &Sites = Result.SpawnSites;
+  size_t Shown = std::min(Top, Sites.size());
+  if (Shown == 0) {
+    OS << "spawn sites: none\n";
+    return;
+  }
+  OS << "spawn sites:\n";
+  size_t Width = 8;
+  for (size_t I = 0; I < Shown; ++I)
+    Width = std::max(Width, spawnLocation(Sites[I]).size());
+  OS << fmt::format("{:>10}{:>10}{:>13}{:>13}  {:<{}}  {}\n", "threads",
+                    "running", "allocations", "bytes", "location", Width,
+                    "function");
+  for (size_t I = 0; I < Shown; ++I) {
+    const SpawnSiteReport &Site = Sites[I];
+    OS << fmt::format("{:>10}{:>10}{:>13}{:>13}  {:<{}}  {}\n",
+                      Site.ThreadsCreated, Site.ThreadsRunningAtExit,
+                      std::llround(Site.Allocations), std::llround(Site.Bytes),
+                      spawnLocation(Site), Width, spawnFunction(Site));
+  }
+  if (Sites.size() > Shown)
+    OS << fmt::format("  ... {} more spawn sites\n", Sites.size() - Shown);
+}
+
+static std::string threadLabel(const ThreadReport &Thread) {
+  return fmt::format("thread {} \"{}\"", Thread.ThreadId, Thread.Name);
+}
+
+static std::string freedAt(const CrossFreeSitePair &Pair) {
+  if (!Pair.FreeSite)
+    return "<uninstrumented>";
+  if (!Pair.FreeLocation)
+    return "<unknown site " + hexId(Pair.FreeSite) + ">";
+  return frameText(*Pair.FreeLocation);
+}
+
+static void writeCrossFrees(const Analysis &Result, size_t Top,
+                            llvm::raw_ostream &OS) {
+  const CrossThreadFrees &Cross = Result.CrossFrees;
+  OS << fmt::format("cross-thread frees: {} blocks, {} bytes\n",
+                    std::llround(Cross.Frees), std::llround(Cross.Bytes));
+  size_t Shown = std::min(Top, Cross.BySitePair.size());
+  if (Shown > 0) {
+    OS << fmt::format("{:>8}{:>13}  {}\n", "frees", "bytes",
+                      "allocated at -> freed at");
+    for (size_t I = 0; I < Shown; ++I) {
+      const CrossFreeSitePair &Pair = Cross.BySitePair[I];
+      OS << fmt::format("{:>8}{:>13}  {} -> {}\n", std::llround(Pair.Frees),
+                        std::llround(Pair.Bytes), frameText(Pair.AllocLocation),
+                        freedAt(Pair));
+    }
+    if (Cross.SitePairCount > Shown)
+      OS << fmt::format("  ... {} more site pairs\n",
+                        Cross.SitePairCount - Shown);
+  }
+  Shown = std::min(Top, Cross.ByThreadPair.size());
+  if (Shown > 0) {
+    OS << "  thread pairs:\n";
+    for (size_t I = 0; I < Shown; ++I) {
+      const CrossFreeThreadPair &Pair = Cross.ByThreadPair[I];
+      OS << fmt::format("{:>8}{:>13}  {} -> {} (pid {})\n",
+                        std::llround(Pair.Frees), std::llround(Pair.Bytes),
+                        threadLabel(Result.Threads[Pair.AllocThread]),
+                        threadLabel(Result.Threads[Pair.FreeThread]), Pair.Pid);
+    }
+    if (Cross.ThreadPairCount > Shown)
+      OS << fmt::format("    ... {} more thread pairs\n",
+                        Cross.ThreadPairCount - Shown);
+  }
+}
+
+static void writeAliveAtExit(const Analysis &Result, size_t Top,
+                             llvm::raw_ostream &OS) {
+  OS << fmt::format("threads running at exit: {}\n", Result.AliveAtExit.size());
+  size_t Shown = std::min(Top, Result.AliveAtExit.size());
+  for (size_t I = 0; I < Shown; ++I) {
+    const ThreadReport &Thread = Result.Threads[Result.AliveAtExit[I]];
+    OS << fmt::format("  pid {} thread {} tid {} \"{}\": {} bytes live in {} "
+                      "allocations\n",
+                      Thread.Pid, Thread.ThreadId, Thread.Tid, Thread.Name,
+                      std::llround(Thread.LiveBytesAtExit),
+                      std::llround(Thread.LiveAllocationsAtExit));
+  }
+  if (Result.AliveAtExit.size() > Shown)
+    OS << fmt::format("  ... {} more threads\n",
+                      Result.AliveAtExit.size() - Shown);
+}
+
 void memscope::merge::writeTextSummary(const Analysis &Result,
                                        const TextOptions &Options,
                                        llvm::raw_ostream &OS) {
@@ -92,10 +219,15 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
   size_t ThreadsShown = std::min(Options.TopThreads, Result.Threads.size());
   for (size_t I = 0; I < ThreadsShown; ++I) {
     const ThreadReport &Thread = Result.Threads[I];
-    OS << fmt::format("  pid {} thread {} tid {} \"{}\": {} allocations, {} "
+    std::string Origin;
+    if (Thread.ParentThreadId)
+      Origin += fmt::format(" parent {}", Thread.ParentThreadId);
+    if (Thread.SpawnLocation)
+      Origin += " spawned at " + frameLocation(*Thread.SpawnLocation);
+    OS << fmt::format("  pid {} thread {} tid {} \"{}\"{}: {} allocations, {} "
                       "bytes, {} bytes live at exit, {}\n",
                       Thread.Pid, Thread.ThreadId, Thread.Tid, Thread.Name,
-                      std::llround(Thread.Allocations),
+                      Origin, std::llround(Thread.Allocations),
                       std::llround(Thread.Bytes),
                       std::llround(Thread.LiveBytesAtExit),
                       Thread.RunningAtExit ? "running at exit" : "exited");
@@ -103,6 +235,9 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
   if (Result.Threads.size() > ThreadsShown)
     OS << fmt::format("  ... {} more threads\n",
                       Result.Threads.size() - ThreadsShown);
+  writeSpawnSites(Result, Options.TopThreads, OS);
+  writeCrossFrees(Result, Options.TopSites, OS);
+  writeAliveAtExit(Result, Options.TopThreads, OS);
   if (!Totals.Warnings.empty())
     OS << fmt::format("warnings: {}\n", Totals.Warnings.size());
   if (!Options.ReportPath.empty())

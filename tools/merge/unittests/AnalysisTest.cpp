@@ -498,6 +498,9 @@ TEST(Analysis, TextSummaryFormat) {
       "threads:\n"
       "  pid 100 thread 1 tid 4242 \"main\": 2 allocations, 150 bytes, 100 "
       "bytes live at exit, exited\n"
+      "spawn sites: none\n"
+      "cross-thread frees: 0 blocks, 0 bytes\n"
+      "threads running at exit: 0\n"
       "report: out/analysis.json\n";
   EXPECT_EQ(Text, Expected);
 }

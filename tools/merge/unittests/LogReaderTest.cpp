@@ -55,6 +55,7 @@ TEST(LogReader, RoundTripsProcessRecords) {
   uint64_t Zero = 0;
   W.record(log::RecordType::Padding, &Zero, sizeof(Zero));
   W.processEnd(TestLogWriter::StartMonotonic + 5000, 3, 4);
+  W.threadRunning(5, 4245, TestLogWriter::StartMonotonic + 4999, 700, 800);
 
   LogFile File = scanBytes(W.Bytes);
   ASSERT_TRUE(File.Usable) << joinDiags(File);
@@ -62,7 +63,7 @@ TEST(LogReader, RoundTripsProcessRecords) {
   EXPECT_EQ(File.kind(), log::FileKind::Process);
   EXPECT_EQ(File.Header.pid, 42u);
   std::vector<RecordView> Records = allRecords(File);
-  ASSERT_EQ(Records.size(), 6u);
+  ASSERT_EQ(Records.size(), 7u);
 
   ProcessInfo Info;
   ASSERT_EQ(Records[0].Type, log::RecordType::ProcessInfo);
@@ -104,13 +105,22 @@ TEST(LogReader, RoundTripsProcessRecords) {
   ASSERT_TRUE(decodeProcessEnd(Records[5].Payload, End));
   EXPECT_EQ(End.dropped_records, 3u);
   EXPECT_EQ(End.untracked_samples, 4u);
+
+  log::ThreadRunningRecord Running;
+  ASSERT_EQ(Records[6].Type, log::RecordType::ThreadRunning);
+  ASSERT_TRUE(decodeThreadRunning(Records[6].Payload, Running));
+  EXPECT_EQ(Running.thread_id, 5u);
+  EXPECT_EQ(Running.os_tid, 4245u);
+  EXPECT_EQ(Running.monotonic_ns, TestLogWriter::StartMonotonic + 4999);
+  EXPECT_EQ(Running.cpu_user_ns, 700u);
+  EXPECT_EQ(Running.cpu_system_ns, 800u);
+  EXPECT_FALSE(decodeThreadRunning(Records[6].Payload.drop_back(1), Running));
 }
 
 TEST(LogReader, RoundTripsThreadRecords) {
   TestLogWriter W(log::FileKind::Thread, 42, 3);
-  W.threadStart(7, 4242, 100, "worker", 1, 0x55);
-  W.record(log::RecordType::ThreadName,
-           Payload().pod(uint64_t(7)).str("renamed"));
+  W.threadStart(7, 4242, 100, "worker", 1, 0x55, 0x66, 0x401020, 0xBEEF000);
+  W.threadName(0, 0xCAFE000, 150, "renamed");
   W.stack(0x77, {0x1000, 0x2000, 0x3000});
   W.alloc(9, 0, 48, 200, 2.5, MSC_KIND_INDIRECT, 0x77, log::AllocUntracked);
   W.free(9, 300);
@@ -128,12 +138,21 @@ TEST(LogReader, RoundTripsThreadRecords) {
   EXPECT_EQ(Start.Fixed.os_tid, 4242u);
   EXPECT_EQ(Start.Fixed.parent_thread_id, 1u);
   EXPECT_EQ(Start.Fixed.spawn_site, 0x55u);
+  EXPECT_EQ(Start.Fixed.monotonic_ns, 100u);
+  EXPECT_EQ(Start.Fixed.pthread_handle, 0xBEEF000u);
+  EXPECT_EQ(Start.Fixed.spawn_stack_id, 0x66u);
+  EXPECT_EQ(Start.Fixed.creator_pc, 0x401020u);
   EXPECT_EQ(Start.Name, "worker");
 
   ThreadNameInfo Name;
   ASSERT_TRUE(decodeThreadName(Records[1].Payload, Name));
-  EXPECT_EQ(Name.ThreadId, 7u);
+  EXPECT_EQ(Name.ThreadId, 0u);
+  EXPECT_EQ(Name.PthreadHandle, 0xCAFE000u);
+  EXPECT_EQ(Name.MonotonicNs, 150u);
   EXPECT_EQ(Name.Name, "renamed");
+  // The fixed part is required; a name running past the payload is damage.
+  EXPECT_FALSE(decodeThreadName(Records[1].Payload.take_front(20), Name));
+  EXPECT_FALSE(decodeThreadName(Records[1].Payload.drop_back(1), Name));
 
   StackInfo Stack;
   ASSERT_TRUE(decodeStack(Records[2].Payload, Stack));

@@ -133,16 +133,37 @@ public:
   }
 
   // t<N>.log records.
+  /// A stand-in pthread_t for a thread id, unless one is given.
+  static uint64_t handleOf(uint64_t ThreadId) {
+    return 0x7f0000a00000ull + ThreadId * 0x1000;
+  }
   size_t threadStart(uint64_t ThreadId, uint64_t Tid, uint64_t Monotonic,
                      llvm::StringRef Name = "", uint64_t Parent = 0,
-                     uint64_t SpawnSite = 0) {
+                     uint64_t SpawnSite = 0, uint64_t SpawnStack = 0,
+                     uint64_t CreatorPc = 0, uint64_t Handle = 0) {
     log::ThreadStartRecord Start{};
     Start.thread_id = ThreadId;
     Start.os_tid = Tid;
     Start.parent_thread_id = Parent;
     Start.spawn_site = SpawnSite;
     Start.monotonic_ns = Monotonic;
+    Start.pthread_handle = Handle ? Handle : handleOf(ThreadId);
+    Start.spawn_stack_id = SpawnStack;
+    Start.creator_pc = CreatorPc;
     return record(log::RecordType::ThreadStart, Payload().pod(Start).str(Name));
+  }
+  /// ThreadId 0: the writer renamed another thread, named by Handle.
+  size_t threadName(uint64_t ThreadId, uint64_t Handle, uint64_t Monotonic,
+                    llvm::StringRef Name) {
+    log::ThreadNameRecord Rename{ThreadId, Handle, Monotonic};
+    return record(log::RecordType::ThreadName, Payload().pod(Rename).str(Name));
+  }
+  /// process.log: a thread still running at exit.
+  size_t threadRunning(uint64_t ThreadId, uint64_t Tid, uint64_t Monotonic,
+                       uint64_t CpuUser, uint64_t CpuSystem) {
+    log::ThreadRunningRecord Running{ThreadId, Tid, Monotonic, CpuUser,
+                                     CpuSystem};
+    return fixed(log::RecordType::ThreadRunning, Running);
   }
   size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic, uint64_t CpuUser = 0,
                    uint64_t CpuSystem = 0) {
@@ -165,8 +186,8 @@ public:
     Alloc.flags = Flags;
     return fixed(log::RecordType::Alloc, Alloc);
   }
-  size_t free(uint64_t SampleId, uint64_t Monotonic) {
-    log::FreeRecord Free{SampleId, 0, Monotonic};
+  size_t free(uint64_t SampleId, uint64_t Monotonic, uint64_t SiteId = 0) {
+    log::FreeRecord Free{SampleId, SiteId, Monotonic};
     return fixed(log::RecordType::Free, Free);
   }
   size_t stack(uint64_t StackId, llvm::ArrayRef<uint64_t> Frames) {
