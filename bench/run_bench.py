@@ -204,6 +204,28 @@ def accuracy(build, runs, args, scratch):
     }
 
 
+def fastpath(build, scratch):
+    """ns per operation of the fast paths, plain and instrumented (recording)."""
+    results = {}
+    for variant in ("plain", "memscope"):
+        env = dict(os.environ)
+        env.pop("MEMSCOPE_OPTIONS", None)
+        log_dir = os.path.join(scratch, "fastpath-logs")
+        shutil.rmtree(log_dir, ignore_errors=True)
+        if variant == "memscope":
+            env["MEMSCOPE_OUT"] = log_dir
+        else:
+            env.pop("MEMSCOPE_OUT", None)
+        out = subprocess.run([os.path.join(build, "bin", f"fastpath-{variant}"),
+                              "--benchmark_format=json", "--benchmark_repetitions=5",
+                              "--benchmark_report_aggregates_only=true"],
+                             env=env, capture_output=True, text=True, check=True)
+        for bench in json.loads(out.stdout)["benchmarks"]:
+            if bench.get("aggregate_name") == "median":
+                results.setdefault(bench["run_name"], {})[variant] = bench["real_time"]
+    return results
+
+
 def collector_cost(build):
     result = subprocess.run([os.path.join(build, "bin", "collector-cost"), "2"],
                             capture_output=True, text=True, check=True)
@@ -214,7 +236,7 @@ def percent(x):
     return f"{x * 100:.1f}%"
 
 
-def render(info, command, over, acc, collector):
+def render(info, command, over, acc, collector, fast):
     lines = []
     add = lines.append
     add("# Memscope performance")
@@ -253,6 +275,21 @@ def render(info, command, over, acc, collector):
             add(f"| {row['variant']} | {row['wall']:.3f} | {row['wall_ratio']:.3f} | "
                 f"{row['cpu']:.3f} | {row['cpu_ratio']:.3f} |")
         add("")
+    add("### Fast paths (Google Benchmark, `bench/fastpath.cpp`)")
+    add("")
+    add("Median of 5 repetitions, nanoseconds per operation, recording on at the default setting "
+        "(a block of 32 or 512 bytes is sampled once per 16,384 or 1,024 allocations on average).")
+    add("")
+    add("| benchmark | plain (ns) | memscope (ns) | added (ns) |")
+    add("|---|---:|---:|---:|")
+    for name, times in fast.items():
+        add(f"| {name} | {times['plain']:.2f} | {times['memscope']:.2f} | "
+            f"{times['memscope'] - times['plain']:.2f} |")
+    add("")
+    add("`BM_Free` frees blocks allocated outside the timed loop: the cost of a free of a "
+        "non-sampled pointer (the inline live-filter check, the interposer's check and its jump "
+        "to glibc).")
+    add("")
     add("## Accuracy of the default setting")
     add("")
     add(f"`churn {' '.join(acc['args'])}` allocates {acc['total_allocations']:,} blocks, "
@@ -307,7 +344,7 @@ def main():
     b = lambda name: os.path.join(build, "bin", name)
     for program in ("churn-plain", "churn-rtonly", "churn-memscope", "web-server",
                     "web-server-plain", "web-server-rtonly", "memscope-merge",
-                    "collector-cost"):
+                    "collector-cost", "fastpath-plain", "fastpath-memscope"):
         if not os.path.exists(b(program)):
             sys.exit(f"run_bench: {b(program)} is missing; build first: cmake --build {build}")
 
@@ -328,13 +365,14 @@ def main():
         over = overhead(build, workloads, rounds, scratch)
         acc = accuracy(build, acc_runs, acc_args, scratch)
         collector = collector_cost(build)
-    page = render(info, command, over, acc, collector)
+        fast = fastpath(build, scratch)
+    page = render(info, command, over, acc, collector, fast)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(page)
     with open(args.json, "w") as f:
         json.dump({"machine": info, "overhead": over, "accuracy": acc,
-                   "collector": collector}, f, indent=1)
+                   "collector": collector, "fastpath": fast}, f, indent=1)
     print(page)
 
 

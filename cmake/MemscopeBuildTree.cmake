@@ -4,13 +4,13 @@
 # plugin was built for.
 #
 #   memscope_add_program(<name> SOURCES <src>... [PLAIN [LINK_RUNTIME]]
-#                        [FLAGS <flag>...] [DEPENDS <target>...])
+#                        [FLAGS <flag>...] [LIBS <lib>...] [DEPENDS <target>...])
 #
 # PLAIN builds the same sources with that clang and no instrumentation, as a
 # baseline; LINK_RUNTIME links that baseline with libmemscope_rt anyway.
 # Outputs go to ${CMAKE_BINARY_DIR}/bin.
 function(memscope_add_program name)
-  cmake_parse_arguments(ARG "PLAIN;LINK_RUNTIME" "" "SOURCES;FLAGS;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "PLAIN;LINK_RUNTIME" "" "SOURCES;FLAGS;LIBS;DEPENDS" ${ARGN})
   set(output ${CMAKE_BINARY_DIR}/bin/${name})
   set(sources)
   foreach(src ${ARG_SOURCES})
@@ -26,11 +26,12 @@ function(memscope_add_program name)
     endif()
   else()
     set(compiler ${CMAKE_BINARY_DIR}/bin/memscope-clang++)
-    set(deps MemscopePass memscope_rt ${CMAKE_BINARY_DIR}/bin/memscope-clang++)
+    set(deps MemscopePass memscope_rt memscope_lockfree
+        ${CMAKE_BINARY_DIR}/bin/memscope-clang++)
   endif()
   add_custom_command(OUTPUT ${output}
     COMMAND ${compiler} -O2 -std=c++17 -pthread -I${PROJECT_SOURCE_DIR}/include
-            ${ARG_FLAGS} ${sources} -o ${output}
+            ${ARG_FLAGS} ${sources} ${ARG_LIBS} -o ${output}
     DEPENDS ${sources} ${deps} ${ARG_DEPENDS}
     COMMENT "Building ${name}"
     VERBATIM)

@@ -28,11 +28,11 @@ namespace {
 /// case ends in a tail call to glibc.
 inline __attribute__((always_inline)) bool mustSample(size_t size) {
   msc_thread_fast &fast = __memscope_tls;
-  int64_t before = fast.bytes_until_sample;
-  int64_t remaining = before - static_cast<int64_t>(size);
-  bool counted = !fast.in_instrumented_call;
-  fast.bytes_until_sample = counted ? remaining : before;
-  return MSC_UNLIKELY(counted & (remaining < 0));
+  if (fast.in_instrumented_call)
+    return false;
+  int64_t remaining = fast.bytes_until_sample - static_cast<int64_t>(size);
+  fast.bytes_until_sample = remaining;
+  return MSC_UNLIKELY(remaining < 0);
 }
 
 void countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
