@@ -10,6 +10,8 @@ trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 for file in bin/memscope-merge bin/memscope-clang bin/memscope-clang++ \
             lib/MemscopePass.so lib/libmemscope_rt.so lib/libmemscope_rt.a \
+            lib/libmemscope_lockfree.so include/memscope/lockfree.hpp \
+            include/memscope/memscope.h \
             include/memscope/abi.h include/memscope/LogFormat.h; do
   [ -e "$work/prefix/$file" ] || { echo "missing $file in the install prefix"; exit 1; }
 done
