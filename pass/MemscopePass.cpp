@@ -76,6 +76,7 @@ constexpr char kPassName[] = "memscope";
 constexpr char kTlsName[] = MEMSCOPE_TLS_NAME;
 constexpr char kLiveFilterName[] = MEMSCOPE_LIVE_FILTER_NAME;
 constexpr char kAllocSampledName[] = "__memscope_alloc_sampled";
+constexpr char kAllocSampledStackName[] = "__memscope_alloc_sampled_stack";
 constexpr char kFreeSampledName[] = "__memscope_free_sampled";
 constexpr char kRegisterSitesName[] = "__memscope_register_sites";
 constexpr char kNoteSpawnName[] = "__memscope_note_spawn";
@@ -244,6 +245,31 @@ struct SiteInfo {
   std::vector<SourceFrame> InlinedAt; // innermost caller first
 };
 
+/// Library headers: a site whose whole inlined-at chain lies in them (an
+/// out-of-line std::vector<T>::_M_realloc_insert instantiated in the
+/// program, say) has no line of user code of its own, so its samples carry a
+/// stack for the merge to find one.
+bool isLibraryPath(const SourceFrame &Frame) {
+  SmallString<256> Path;
+  if (!Frame.Dir.empty() && !memscope::compat::startsWith(Frame.File, "/"))
+    Path = Frame.Dir + "/";
+  Path += Frame.File;
+  StringRef P = Path;
+  using memscope::compat::startsWith;
+  return startsWith(P, "/usr/include/") || startsWith(P, "/usr/lib/") ||
+         startsWith(P, "/usr/local/include/") || startsWith(P, "/lib/") ||
+         (startsWith(P, "/usr/") && P.contains("/c++/"));
+}
+
+bool hasUserFrame(const SiteInfo &Site) {
+  if (Site.Where.File.empty() || !isLibraryPath(Site.Where))
+    return true;
+  for (const SourceFrame &Frame : Site.InlinedAt)
+    if (!isLibraryPath(Frame))
+      return true;
+  return false;
+}
+
 SourceFrame frameOf(const DILocation *Loc) {
   SourceFrame Frame;
   Frame.Line = Loc->getLine();
@@ -282,6 +308,9 @@ private:
                      const TargetLibraryInfo &TLI);
   Instruction *firstInsertionPointAfter(CallBase &Call);
   uint64_t siteFor(const CallBase &Call, msc_site_kind Kind);
+  const SiteInfo &site(uint64_t Id) const {
+    return Sites[SiteIndexById.find(Id)->second];
+  }
   void emitSiteTable();
   Constant *stringConstant(StringRef Text);
   Constant *framesConstant(const std::vector<SourceFrame> &Frames);
@@ -303,6 +332,7 @@ private:
   GlobalVariable *ThreadFast = nullptr;
   GlobalVariable *LiveFilter = nullptr;
   FunctionCallee AllocSampled;
+  FunctionCallee AllocSampledStack;
   FunctionCallee FreeSampled;
   FunctionCallee RegisterSites;
   FunctionCallee NoteSpawn;
@@ -354,6 +384,9 @@ void ModuleInstrumenter::initializeCallbacks() {
   AllocSampled = M.getOrInsertFunction(kAllocSampledName, NoUnwind,
                                        Type::getVoidTy(Ctx), Int64Ty, PtrTy,
                                        Int64Ty);
+  AllocSampledStack = M.getOrInsertFunction(kAllocSampledStackName, NoUnwind,
+                                            Type::getVoidTy(Ctx), Int64Ty,
+                                            PtrTy, Int64Ty);
   FreeSampled = M.getOrInsertFunction(kFreeSampledName, NoUnwind,
                                       Type::getVoidTy(Ctx), Int64Ty, PtrTy);
   RegisterSites = M.getOrInsertFunction(kRegisterSitesName, NoUnwind,
@@ -535,8 +568,9 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
     Ptr = TB.CreateLoad(PtrTy, TB.CreatePointerCast(
                                    Call.getArgOperand(Info.OutPtrArg),
                                    PointerType::getUnqual(PtrTy)));
-  TB.CreateCall(AllocSampled, {ConstantInt::get(Int64Ty, SiteId),
-                               TB.CreatePointerCast(Ptr, PtrTy), Size});
+  TB.CreateCall(hasUserFrame(site(SiteId)) ? AllocSampled : AllocSampledStack,
+                {ConstantInt::get(Int64Ty, SiteId),
+                 TB.CreatePointerCast(Ptr, PtrTy), Size});
 }
 
 void ModuleInstrumenter::instrumentFree(CallBase &Call,

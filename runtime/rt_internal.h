@@ -192,7 +192,8 @@ private:
 };
 
 //===-- Sampling (rt_sampling.cpp) -----------------------------------------===//
-/// The slow path shared by instrumented sites and the interposers.
+/// The slow path shared by instrumented sites and the interposers. A
+/// non-zero \p caller_pc asks for the stack from that return address.
 MSC_HIDDEN void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
                              msc_site_kind kind, uintptr_t caller_pc);
 /// Removes \p ptr from the live table and records its free; the caller has

@@ -301,7 +301,7 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
     record.flags |= log::AllocUntracked;
   }
-  record.stack_id = site_id ? 0 : captureStack(*log, caller_pc);
+  record.stack_id = caller_pc ? captureStack(*log, caller_pc) : 0;
   appendRecord(*log, log::RecordType::Alloc, &record, sizeof(record));
 }
 
@@ -315,6 +315,12 @@ extern "C" {
 __attribute__((visibility("default"))) void
 __memscope_alloc_sampled(uint64_t site_id, void *ptr, uint64_t size) {
   allocSampled(site_id, ptr, size, MSC_KIND_UNKNOWN, 0);
+}
+
+__attribute__((visibility("default"))) void
+__memscope_alloc_sampled_stack(uint64_t site_id, void *ptr, uint64_t size) {
+  allocSampled(site_id, ptr, size, MSC_KIND_UNKNOWN,
+               reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
 }
 
 __attribute__((visibility("default"))) void
