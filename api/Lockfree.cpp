@@ -90,8 +90,7 @@ void runMerge(const std::vector<std::string> &args, const std::string &what) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     while (!errors.empty() && errors.back() == '\n')
       errors.pop_back();
-    throw Error(what + ": " +
-                (errors.empty() ? merge + " failed" : errors));
+    throw Error(what + ": " + (errors.empty() ? merge + " failed" : errors));
   }
 }
 
@@ -117,12 +116,12 @@ AnalysisResult readAnalysis(const std::filesystem::path &json_path) {
   result.peak_memory_mb =
       summary.value("peak_live_bytes", 0.0) / (1024.0 * 1024.0);
   // Threads of the program: Memscope's own sampler is left out.
-  for (const nlohmann::json &thread : analysis.value("threads",
-                                                     nlohmann::json::array()))
+  for (const nlohmann::json &thread :
+       analysis.value("threads", nlohmann::json::array()))
     if (thread.value("name", "") != kSamplerThreadName)
       ++result.thread_count;
-  for (const nlohmann::json &rule : analysis.value("bottlenecks",
-                                                   nlohmann::json::array())) {
+  for (const nlohmann::json &rule :
+       analysis.value("bottlenecks", nlohmann::json::array())) {
     Bottleneck bottleneck;
     bottleneck.kind = rule.value("kind", "");
     bottleneck.file = rule.value("file", "");
@@ -263,8 +262,8 @@ comprehensive_profile_execution(const std::filesystem::path &dir,
     options = environment;
   }
   char error[512] = "";
-  if (int code = memscope_start(dir.c_str(), options.c_str(), error,
-                                sizeof(error)))
+  if (int code =
+          memscope_start(dir.c_str(), options.c_str(), error, sizeof(error)))
     throw Error("comprehensive_profile_execution(" + describeDir(dir) +
                     "): " + error,
                 code);

@@ -273,8 +273,8 @@ ResourceMetrics PlatformResourceCollector::stop_monitoring() {
       S->Samples ? S->RssSum / S->Samples / kGiB : 0;
   metrics.io_metrics.read_operations = last.read_calls - first.read_calls;
   metrics.io_metrics.write_operations = last.write_calls - first.write_calls;
-  metrics.io_metrics.total_operations = metrics.io_metrics.read_operations +
-                                        metrics.io_metrics.write_operations;
+  metrics.io_metrics.total_operations =
+      metrics.io_metrics.read_operations + metrics.io_metrics.write_operations;
   metrics.io_metrics.bytes_read = last.read_bytes - first.read_bytes;
   metrics.io_metrics.bytes_written = last.write_bytes - first.write_bytes;
   double mean_threads = S->Samples ? S->ThreadSum / S->Samples : 0;

@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
           std::vector<size_t> data(10000, size_t(thread_id)); // heavy memory
           sums[thread_id] += std::accumulate(data.begin(), data.end(),
                                              size_t(0)); // CPU work
-          if (sleeps && iteration % 100 == 0) // I/O simulation
+          if (sleeps && iteration % 100 == 0)            // I/O simulation
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
       });

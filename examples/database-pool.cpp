@@ -55,8 +55,9 @@ static void client(ConnectionPool &pool, int thread_id, int queries,
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::string query =
         "SELECT * FROM table WHERE id = " + std::to_string(query_id);
-    std::vector<std::string> result_set(
-        100, "Row-" + std::to_string(thread_id) + "-" + std::to_string(query_id));
+    std::vector<std::string> result_set(100,
+                                        "Row-" + std::to_string(thread_id) +
+                                            "-" + std::to_string(query_id));
     std::vector<std::string> processed;
     for (const std::string &row : result_set)
       processed.push_back("Processed: " + row);

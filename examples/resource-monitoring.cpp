@@ -40,9 +40,9 @@ int main(int argc, char **argv) {
                 metrics.cpu_metrics.peak_usage_percent);
     std::printf("   - Peak memory usage: %.2f GB\n",
                 metrics.memory_metrics.peak_usage_gb);
-    std::printf("   - Total I/O operations: %llu\n",
-                static_cast<unsigned long long>(
-                    metrics.io_metrics.total_operations));
+    std::printf(
+        "   - Total I/O operations: %llu\n",
+        static_cast<unsigned long long>(metrics.io_metrics.total_operations));
     std::printf("   - Thread efficiency: %.2f%%\n",
                 metrics.thread_metrics.efficiency_percent);
   } catch (const memscope::lockfree::Error &error) {

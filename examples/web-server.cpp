@@ -6,7 +6,8 @@
 // Built with -DMEMSCOPE_API it drives Memscope itself, as on the design page
 // (trace_all, stop_tracing, export_comprehensive_analysis):
 //   memscope-clang++ -O2 -DMEMSCOPE_API web-server.cpp -o web-server
-//   ./web-server                 # writes ./WebServerAnalysis/web_server_performance.json
+//   ./web-server                 # writes
+//   ./WebServerAnalysis/web_server_performance.json
 // Built without it, it is a plain program to run under MEMSCOPE_OUT (or a
 // baseline for the benchmarks):
 //   MEMSCOPE_OUT=./logs ./web-server && memscope-merge ./logs
@@ -32,10 +33,10 @@ static void serve(int worker, int requests, int sleep_ms) {
         "Request-" + std::to_string(worker) + "-" + std::to_string(request);
     std::vector<unsigned char> response_buffer(4096); // 4 KiB response
     std::vector<std::string> query_result(10, request_data);
-    std::string json_response = "{\"worker\":" + std::to_string(worker) +
-                                ",\"request\":" + std::to_string(request) +
-                                ",\"data\":" +
-                                std::to_string(query_result.size()) + "}";
+    std::string json_response =
+        "{\"worker\":" + std::to_string(worker) +
+        ",\"request\":" + std::to_string(request) +
+        ",\"data\":" + std::to_string(query_result.size()) + "}";
     g_response_bytes += json_response.size() + response_buffer.size();
     g_requests.fetch_add(1, std::memory_order_relaxed);
     if (sleep_ms > 0)

@@ -7,8 +7,8 @@
 #ifndef MEMSCOPE_PASS_COMPAT_H
 #define MEMSCOPE_PASS_COMPAT_H
 
-#include "llvm/Config/llvm-config.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/IR/BasicBlock.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/LLVMContext.h"

@@ -164,9 +164,11 @@ std::optional<AllocatorCall> classifyCName(StringRef Name) {
 /// (sized, aligned, nothrow, hot/cold hints) takes the size or the pointer as
 /// its first argument.
 std::optional<AllocatorCall> classifyCxxName(StringRef Name) {
-  if (memscope::compat::startsWith(Name, "_Znwm") || memscope::compat::startsWith(Name, "_Znwj"))
+  if (memscope::compat::startsWith(Name, "_Znwm") ||
+      memscope::compat::startsWith(Name, "_Znwj"))
     return allocCall(MSC_KIND_NEW, 0);
-  if (memscope::compat::startsWith(Name, "_Znam") || memscope::compat::startsWith(Name, "_Znaj"))
+  if (memscope::compat::startsWith(Name, "_Znam") ||
+      memscope::compat::startsWith(Name, "_Znaj"))
     return allocCall(MSC_KIND_NEW_ARRAY, 0);
   if (memscope::compat::startsWith(Name, "_ZdlPv"))
     return freeCall(MSC_KIND_DELETE);
@@ -218,9 +220,9 @@ std::optional<AllocatorCall> classifyCall(const CallBase &Call,
     if (!TLI.getLibFunc(*Callee, Func))
       return std::nullopt; // wrong prototype: not the allocator
   }
-  int MaxArg = std::max({Result->SizeArg, Result->SizeFactorArg,
-                         Result->StringArg, Result->MaxLengthArg,
-                         Result->OutPtrArg, Result->FreedPtrArg});
+  int MaxArg =
+      std::max({Result->SizeArg, Result->SizeFactorArg, Result->StringArg,
+                Result->MaxLengthArg, Result->OutPtrArg, Result->FreedPtrArg});
   if (static_cast<int>(Call.arg_size()) <= MaxArg)
     return std::nullopt;
   if (!Result->IsFree && Result->OutPtrArg < 0 &&
@@ -288,10 +290,8 @@ class ModuleInstrumenter {
 public:
   ModuleInstrumenter(Module &M, ModuleAnalysisManager &MAM,
                      const PassOptions &Options)
-      : M(M), Ctx(M.getContext()), FAM(MAM.getResult<
-                                           FunctionAnalysisManagerModuleProxy>(
-                                              M)
-                                           .getManager()) {
+      : M(M), Ctx(M.getContext()),
+        FAM(MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager()) {
     loadIgnoreList(Options.IgnoreListPath);
   }
 
@@ -348,8 +348,8 @@ void ModuleInstrumenter::loadIgnoreList(const std::string &Path) {
   if (Path.empty())
     return;
   std::string Error;
-  IgnoreList = SpecialCaseList::create({Path}, *vfs::getRealFileSystem(),
-                                       Error);
+  IgnoreList =
+      SpecialCaseList::create({Path}, *vfs::getRealFileSystem(), Error);
   if (!IgnoreList)
     report_fatal_error(Twine("memscope: cannot read ignore list: ") + Error,
                        /*gen_crash_diag=*/false);
@@ -367,8 +367,8 @@ void ModuleInstrumenter::initializeCallbacks() {
                                PtrTy, PtrTy, PtrTy, PtrTy);
   ModuleSitesTy = StructType::get(Int32Ty, Int32Ty, PtrTy, PtrTy, PtrTy);
 
-  ThreadFast = cast<GlobalVariable>(
-      M.getOrInsertGlobal(kTlsName, ThreadFastTy, [&] {
+  ThreadFast =
+      cast<GlobalVariable>(M.getOrInsertGlobal(kTlsName, ThreadFastTy, [&] {
         auto *GV = new GlobalVariable(
             M, ThreadFastTy, /*isConstant=*/false, GlobalValue::ExternalLinkage,
             nullptr, kTlsName, nullptr, GlobalValue::InitialExecTLSModel);
@@ -376,17 +376,17 @@ void ModuleInstrumenter::initializeCallbacks() {
       }));
   ArrayType *FilterTy =
       ArrayType::get(Int16Ty, 1ull << MEMSCOPE_LIVE_FILTER_BITS);
-  LiveFilter = cast<GlobalVariable>(M.getOrInsertGlobal(kLiveFilterName,
-                                                        FilterTy));
+  LiveFilter =
+      cast<GlobalVariable>(M.getOrInsertGlobal(kLiveFilterName, FilterTy));
 
-  AttributeList NoUnwind = AttributeList().addFnAttribute(Ctx,
-                                                          Attribute::NoUnwind);
-  AllocSampled = M.getOrInsertFunction(kAllocSampledName, NoUnwind,
-                                       Type::getVoidTy(Ctx), Int64Ty, PtrTy,
-                                       Int64Ty);
-  AllocSampledStack = M.getOrInsertFunction(kAllocSampledStackName, NoUnwind,
-                                            Type::getVoidTy(Ctx), Int64Ty,
-                                            PtrTy, Int64Ty);
+  AttributeList NoUnwind =
+      AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind);
+  AllocSampled =
+      M.getOrInsertFunction(kAllocSampledName, NoUnwind, Type::getVoidTy(Ctx),
+                            Int64Ty, PtrTy, Int64Ty);
+  AllocSampledStack =
+      M.getOrInsertFunction(kAllocSampledStackName, NoUnwind,
+                            Type::getVoidTy(Ctx), Int64Ty, PtrTy, Int64Ty);
   FreeSampled = M.getOrInsertFunction(kFreeSampledName, NoUnwind,
                                       Type::getVoidTy(Ctx), Int64Ty, PtrTy);
   RegisterSites = M.getOrInsertFunction(kRegisterSitesName, NoUnwind,
@@ -396,7 +396,8 @@ void ModuleInstrumenter::initializeCallbacks() {
 }
 
 bool ModuleInstrumenter::shouldInstrument(const Function &F) const {
-  if (F.isDeclaration() || memscope::compat::startsWith(F.getName(), kRuntimePrefix) ||
+  if (F.isDeclaration() ||
+      memscope::compat::startsWith(F.getName(), kRuntimePrefix) ||
       F.hasFnAttribute(Attribute::DisableSanitizerInstrumentation))
     return false;
   // An allocator's own body (a replaced operator new calling malloc, say)
@@ -436,7 +437,8 @@ bool ModuleInstrumenter::run() {
     else if (Info.IsFree)
       instrumentFree(*Call, Info);
     else
-      instrumentAllocation(*Call, Info, FAM.getResult<TargetLibraryAnalysis>(F));
+      instrumentAllocation(*Call, Info,
+                           FAM.getResult<TargetLibraryAnalysis>(F));
     FAM.invalidate(F, PreservedAnalyses::none());
   }
   if (!Sites.empty())
@@ -493,15 +495,14 @@ Value *ModuleInstrumenter::requestSize(IRBuilder<> &B, CallBase &Call,
     if (Info.MaxLengthArg >= 0) {
       FunctionCallee StrNLen =
           M.getOrInsertFunction("strnlen", Int64Ty, PtrTy, Int64Ty);
-      Length = B.CreateCall(StrNLen, {B.CreatePointerCast(Str, PtrTy),
-                                      AsInt64(Call.getArgOperand(
-                                          Info.MaxLengthArg))});
+      Length = B.CreateCall(StrNLen,
+                            {B.CreatePointerCast(Str, PtrTy),
+                             AsInt64(Call.getArgOperand(Info.MaxLengthArg))});
     } else {
       Length = emitStrLen(Str, B, DL, &TLI);
       if (!Length) // strlen unavailable (-fno-builtin): call it by name
-        Length = B.CreateCall(
-            M.getOrInsertFunction("strlen", Int64Ty, PtrTy),
-            {B.CreatePointerCast(Str, PtrTy)});
+        Length = B.CreateCall(M.getOrInsertFunction("strlen", Int64Ty, PtrTy),
+                              {B.CreatePointerCast(Str, PtrTy)});
     }
     return B.CreateAdd(AsInt64(Length), ConstantInt::get(Int64Ty, 1));
   }
@@ -532,8 +533,8 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   Value *Countdown =
       B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsCountdownField);
   Value *InCall = B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField);
-  Value *Remaining = B.CreateSub(B.CreateLoad(Int64Ty, Countdown), Size,
-                                 "memscope.remaining");
+  Value *Remaining =
+      B.CreateSub(B.CreateLoad(Int64Ty, Countdown), Size, "memscope.remaining");
   B.CreateStore(Remaining, Countdown);
   B.CreateStore(ConstantInt::get(Int32Ty, 1), InCall);
 
@@ -543,9 +544,9 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
     if (HandledLandingPads.insert(Unwind).second &&
         isa<LandingPadInst>(memscope::compat::firstNonPHI(*Unwind))) {
       IRBuilder<> UB(&*Unwind->getFirstInsertionPt());
-      UB.CreateStore(ConstantInt::get(Int32Ty, 0),
-                     UB.CreateStructGEP(ThreadFastTy, ThreadFast,
-                                        kTlsInCallField));
+      UB.CreateStore(
+          ConstantInt::get(Int32Ty, 0),
+          UB.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
     }
   }
 
@@ -559,15 +560,15 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   if (Info.OutPtrArg >= 0) // posix_memalign: only a zero result allocated
     Sampled = B.CreateAnd(
         Sampled, B.CreateICmpEQ(&Call, ConstantInt::get(Call.getType(), 0)));
-  Instruction *Then = SplitBlockAndInsertIfThen(
-      Sampled, After, /*Unreachable=*/false,
-      MDBuilder(Ctx).createUnlikelyBranchWeights());
+  Instruction *Then =
+      SplitBlockAndInsertIfThen(Sampled, After, /*Unreachable=*/false,
+                                MDBuilder(Ctx).createUnlikelyBranchWeights());
   IRBuilder<> TB(Then);
   Value *Ptr = &Call;
   if (Info.OutPtrArg >= 0)
-    Ptr = TB.CreateLoad(PtrTy, TB.CreatePointerCast(
-                                   Call.getArgOperand(Info.OutPtrArg),
-                                   PointerType::getUnqual(PtrTy)));
+    Ptr = TB.CreateLoad(PtrTy,
+                        TB.CreatePointerCast(Call.getArgOperand(Info.OutPtrArg),
+                                             PointerType::getUnqual(PtrTy)));
   TB.CreateCall(hasUserFrame(site(SiteId)) ? AllocSampled : AllocSampledStack,
                 {ConstantInt::get(Int64Ty, SiteId),
                  TB.CreatePointerCast(Ptr, PtrTy), Size});
@@ -584,12 +585,12 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call,
   Value *Index = B.CreateLShr(Hash, 64 - MEMSCOPE_LIVE_FILTER_BITS);
   Value *Slot = B.CreateInBoundsGEP(LiveFilter->getValueType(), LiveFilter,
                                     {ConstantInt::get(Int64Ty, 0), Index});
-  Value *MaybeSampled = B.CreateICmpNE(B.CreateLoad(Int16Ty, Slot),
-                                       ConstantInt::get(Int16Ty, 0),
-                                       "memscope.maybe_sampled");
-  Instruction *Then = SplitBlockAndInsertIfThen(
-      MaybeSampled, &Call, /*Unreachable=*/false,
-      MDBuilder(Ctx).createUnlikelyBranchWeights());
+  Value *MaybeSampled =
+      B.CreateICmpNE(B.CreateLoad(Int16Ty, Slot), ConstantInt::get(Int16Ty, 0),
+                     "memscope.maybe_sampled");
+  Instruction *Then =
+      SplitBlockAndInsertIfThen(MaybeSampled, &Call, /*Unreachable=*/false,
+                                MDBuilder(Ctx).createUnlikelyBranchWeights());
   IRBuilder<> TB(Then);
   TB.CreateCall(FreeSampled, {ConstantInt::get(Int64Ty, SiteId), Ptr});
 }
@@ -608,9 +609,9 @@ Constant *ModuleInstrumenter::stringConstant(StringRef Text) {
   if (It != Strings.end())
     return It->second;
   Constant *Data = ConstantDataArray::getString(Ctx, Text);
-  auto *GV = new GlobalVariable(M, Data->getType(), /*isConstant=*/true,
-                                GlobalValue::PrivateLinkage, Data,
-                                "memscope.str");
+  auto *GV =
+      new GlobalVariable(M, Data->getType(), /*isConstant=*/true,
+                         GlobalValue::PrivateLinkage, Data, "memscope.str");
   GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
   GV->setAlignment(Align(1));
   Constant *Ptr = ConstantExpr::getPointerCast(GV, PtrTy);
@@ -630,10 +631,9 @@ ModuleInstrumenter::framesConstant(const std::vector<SourceFrame> &Frames) {
          stringConstant(F.Dir), ConstantInt::get(Int32Ty, F.Line),
          ConstantInt::get(Int32Ty, F.Column)}));
   ArrayType *Ty = ArrayType::get(InlineFrameTy, Elements.size());
-  auto *GV = new GlobalVariable(M, Ty, /*isConstant=*/true,
-                                GlobalValue::PrivateLinkage,
-                                ConstantArray::get(Ty, Elements),
-                                "memscope.inlined_at");
+  auto *GV = new GlobalVariable(
+      M, Ty, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+      ConstantArray::get(Ty, Elements), "memscope.inlined_at");
   return ConstantExpr::getPointerCast(GV, PtrTy);
 }
 
@@ -653,20 +653,18 @@ void ModuleInstrumenter::emitSiteTable() {
          stringConstant(Site.Where.File), stringConstant(Site.Where.Dir),
          stringConstant(Site.Where.Function), framesConstant(Site.InlinedAt)}));
   ArrayType *TableTy = ArrayType::get(SiteDescTy, Descs.size());
-  auto *Table = new GlobalVariable(M, TableTy, /*isConstant=*/true,
-                                   GlobalValue::PrivateLinkage,
-                                   ConstantArray::get(TableTy, Descs),
-                                   "memscope.sites");
+  auto *Table = new GlobalVariable(
+      M, TableTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+      ConstantArray::get(TableTy, Descs), "memscope.sites");
 
   auto *ModuleSites = new GlobalVariable(
       M, ModuleSitesTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,
-      ConstantStruct::get(
-          ModuleSitesTy,
-          {ConstantInt::get(Int32Ty, MEMSCOPE_ABI_VERSION),
-           ConstantInt::get(Int32Ty, Descs.size()),
-           ConstantExpr::getPointerCast(Table, PtrTy),
-           stringConstant(M.getSourceFileName()),
-           stringConstant(MEMSCOPE_VERSION_STRING)}),
+      ConstantStruct::get(ModuleSitesTy,
+                          {ConstantInt::get(Int32Ty, MEMSCOPE_ABI_VERSION),
+                           ConstantInt::get(Int32Ty, Descs.size()),
+                           ConstantExpr::getPointerCast(Table, PtrTy),
+                           stringConstant(M.getSourceFileName()),
+                           stringConstant(MEMSCOPE_VERSION_STRING)}),
       "memscope.module_sites");
   ModuleSites->setSection(kSitesSection);
   ModuleSites->setAlignment(Align(8));

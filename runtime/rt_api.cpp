@@ -66,8 +66,7 @@ memscope_record_resource_sample(const struct memscope_resource_sample *sample) {
   record.read_calls = sample->read_calls;
   record.write_calls = sample->write_calls;
   record.threads = sample->threads;
-  appendProcessRecord(log::RecordType::ResourceSample, &record,
-                      sizeof(record));
+  appendProcessRecord(log::RecordType::ResourceSample, &record, sizeof(record));
   return 0;
 }
 

@@ -70,8 +70,7 @@ bool parseValue(const char *text, bool &out) {
 }
 
 void setDefaults() {
-#define MEMSCOPE_FLAG(Type, Name, Default, Description)                        \
-  g_flags.Name = Default;
+#define MEMSCOPE_FLAG(Type, Name, Default, Description) g_flags.Name = Default;
 #include "rt_flags.inc"
 #undef MEMSCOPE_FLAG
 }

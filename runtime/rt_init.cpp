@@ -117,8 +117,7 @@ void writeSiteTable(const SiteTableRange &range) {
              "with the matching plugin.",
              table->module_id ? table->module_id : "a module",
              table->memscope_version ? table->memscope_version : "?",
-             table->abi_version, MEMSCOPE_VERSION_STRING,
-             MEMSCOPE_ABI_VERSION);
+             table->abi_version, MEMSCOPE_VERSION_STRING, MEMSCOPE_ABI_VERSION);
       continue;
     }
     for (uint32_t i = 0; i < table->site_count; ++i) {
@@ -169,7 +168,7 @@ void writeProcessInfo() {
   info.pid = static_cast<uint32_t>(getpid());
   info.ppid = static_cast<uint32_t>(getppid());
   info.sampling_mode = static_cast<uint32_t>(
-      g_flags.exact ? log::SamplingMode::Exact
+      g_flags.exact             ? log::SamplingMode::Exact
       : g_flags.sample_rate > 0 ? log::SamplingMode::Rate
                                 : log::SamplingMode::Bytes);
   info.stack_depth = g_flags.stack_depth;
@@ -217,22 +216,21 @@ int beginSession(const char *out_dir) {
   }
   if (int error = makeDirectories(out_dir)) {
     snprintf(g_last_error, sizeof(g_last_error),
-             "cannot create output folder '%s': %s", out_dir,
-             strerror(error));
+             "cannot create output folder '%s': %s", out_dir, strerror(error));
     report("%s; not recording, the program continues", g_last_error);
     return error;
   }
-  ssize_t length = readlink("/proc/self/exe", g_exe_path, sizeof(g_exe_path) - 1);
+  ssize_t length =
+      readlink("/proc/self/exe", g_exe_path, sizeof(g_exe_path) - 1);
   g_exe_path[length > 0 ? length : 0] = '\0';
   const char *exe = length > 0 ? baseName(g_exe_path) : "process";
   int pid = getpid();
   for (int attempt = 0; attempt < 100; ++attempt) {
-    int written =
-        attempt == 0
-            ? snprintf(g_process_dir, sizeof(g_process_dir), "%s/%s.%d",
-                       out_dir, exe, pid)
-            : snprintf(g_process_dir, sizeof(g_process_dir), "%s/%s.%d.%d",
-                       out_dir, exe, pid, attempt);
+    int written = attempt == 0
+                      ? snprintf(g_process_dir, sizeof(g_process_dir),
+                                 "%s/%s.%d", out_dir, exe, pid)
+                      : snprintf(g_process_dir, sizeof(g_process_dir),
+                                 "%s/%s.%d.%d", out_dir, exe, pid, attempt);
     if (written < 0 || static_cast<size_t>(written) >= sizeof(g_process_dir))
       return ENAMETOOLONG;
     if (mkdir(g_process_dir, 0700) == 0)
@@ -348,8 +346,8 @@ void prefaultWritable(void *address, size_t bytes) {
 #endif
   uintptr_t page = 4096;
   uintptr_t begin = reinterpret_cast<uintptr_t>(address) & ~(page - 1);
-  uintptr_t end = (reinterpret_cast<uintptr_t>(address) + bytes + page - 1) &
-                  ~(page - 1);
+  uintptr_t end =
+      (reinterpret_cast<uintptr_t>(address) + bytes + page - 1) & ~(page - 1);
   if (madvise(reinterpret_cast<void *>(begin), end - begin,
               MADV_POPULATE_WRITE) == 0)
     return;

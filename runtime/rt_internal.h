@@ -59,7 +59,8 @@ MSC_HIDDEN extern Flags g_flags;
 MSC_HIDDEN void parseFlags(const char *options);
 MSC_HIDDEN void printFlagHelp();
 
-//===-- Small utilities (rt_init.cpp) --------------------------------------===//
+//===-- Small utilities (rt_init.cpp)
+//--------------------------------------===//
 MSC_HIDDEN uint64_t monotonicNs();
 MSC_HIDDEN uint64_t realtimeNs();
 MSC_HIDDEN void report(const char *format, ...)
@@ -76,7 +77,8 @@ MSC_HIDDEN void *mapZeroed(size_t bytes);
 /// recording path.
 MSC_HIDDEN void prefaultWritable(void *address, size_t bytes);
 
-//===-- Process state (rt_init.cpp) ----------------------------------------===//
+//===-- Process state (rt_init.cpp)
+//----------------------------------------===//
 enum class State : int { Uninitialized, Initializing, Recording, Disabled };
 MSC_HIDDEN extern std::atomic<State> g_state;
 MSC_HIDDEN extern std::atomic<uint64_t> g_dropped_records;
@@ -105,13 +107,14 @@ MSC_HIDDEN void onExitHook();
 /// Increments each time recording (re)starts; threads re-register on change.
 MSC_HIDDEN uint32_t currentSession();
 
-//===-- Log writers (rt_log.cpp) -------------------------------------------===//
+//===-- Log writers (rt_log.cpp)
+//-------------------------------------------===//
 struct StackCache;
 struct LogWriter {
   char name[32]; // file name inside the process folder
   uint32_t slot = 0;
   bool failed = false;
-  uint8_t *window = nullptr; // current mapped window of the file
+  uint8_t *window = nullptr;  // current mapped window of the file
   uint64_t window_offset = 0; // file offset of window[0]
   uint64_t position = 0;      // next write offset within the window
   uint64_t window_size = 0;   // grows from 16 KiB to buffer_size
@@ -130,7 +133,8 @@ MSC_HIDDEN bool appendRecord(LogWriter &writer, log::RecordType type,
 /// Unmaps and closes (used after fork, for the parent's writers).
 MSC_HIDDEN void abandonLogWriter(LogWriter &writer);
 
-//===-- Threads (rt_thread.cpp) --------------------------------------------===//
+//===-- Threads (rt_thread.cpp)
+//--------------------------------------------===//
 struct ThreadState {
   bool registered;
   bool exited;
@@ -150,7 +154,7 @@ struct ThreadState {
   uint64_t rate_skip; // rate mode: eligible allocations left to skip
   uint32_t session;
   char start_name[16]; // the name in ThreadStart, to notice a change
-  int32_t idle_index; // 1 + position in the idle list, 0 when not in it
+  int32_t idle_index;  // 1 + position in the idle list, 0 when not in it
   LogWriter *log;
 };
 MSC_HIDDEN extern __thread ThreadState t_state
@@ -191,7 +195,8 @@ private:
   bool Entered;
 };
 
-//===-- Sampling (rt_sampling.cpp) -----------------------------------------===//
+//===-- Sampling (rt_sampling.cpp)
+//-----------------------------------------===//
 /// The slow path shared by instrumented sites and the interposers. A
 /// non-zero \p caller_pc asks for the stack from that return address.
 MSC_HIDDEN void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
@@ -218,7 +223,8 @@ inline bool maybeLive(const void *ptr) {
                          __ATOMIC_RELAXED) != 0;
 }
 
-//===-- Stacks (rt_stack.cpp) ----------------------------------------------===//
+//===-- Stacks (rt_stack.cpp)
+//----------------------------------------------===//
 /// Captures return addresses from \p caller_pc (the interposer's return
 /// address) outwards, up to stack_depth frames, stopping after the first
 /// frame in an instrumented module. Returns the stack id (0 if nothing was
@@ -226,7 +232,8 @@ inline bool maybeLive(const void *ptr) {
 /// sees that stack.
 MSC_HIDDEN uint64_t captureStack(LogWriter &log, uintptr_t caller_pc);
 
-//===-- Modules (rt_modules.cpp) -------------------------------------------===//
+//===-- Modules (rt_modules.cpp)
+//-------------------------------------------===//
 MSC_HIDDEN void noteInstrumentedModule(const void *address_in_module);
 MSC_HIDDEN bool inInstrumentedModule(uintptr_t pc);
 /// Writes a Module record for every loaded module not yet written.

@@ -80,7 +80,8 @@ static void *reallocImpl(void *ptr, size_t size, uintptr_t caller_pc) {
   // Take the old block out of the live table first, so that a racing
   // allocation that reuses its address cannot be confused with it, and put
   // it back if realloc fails (the old block then stays valid).
-  uint64_t old_sample = ptr && MSC_UNLIKELY(maybeLive(ptr)) ? liveRemove(ptr) : 0;
+  uint64_t old_sample =
+      ptr && MSC_UNLIKELY(maybeLive(ptr)) ? liveRemove(ptr) : 0;
   void *result = __libc_realloc(ptr, size);
   if (old_sample) {
     if (!result && size)

@@ -31,18 +31,20 @@ constexpr uint64_t kFirstWindow = 16 * 1024;
 /// open files.
 bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
   char path[4096];
-  int length = snprintf(path, sizeof(path), "%s/%s", processDirectory(),
-                        writer.name);
+  int length =
+      snprintf(path, sizeof(path), "%s/%s", processDirectory(), writer.name);
   if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
     return false;
   int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    warnOnce(g_write_warning, "cannot open %s: %s; recording stops for this "
-             "thread, the program continues", path, strerror(errno));
+    warnOnce(g_write_warning,
+             "cannot open %s: %s; recording stops for this "
+             "thread, the program continues",
+             path, strerror(errno));
     return false;
   }
-  int rc = fallocate(fd, 0, static_cast<off_t>(offset),
-                     static_cast<off_t>(size));
+  int rc =
+      fallocate(fd, 0, static_cast<off_t>(offset), static_cast<off_t>(size));
   if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
     rc = ftruncate(fd, static_cast<off_t>(offset + size));
   if (rc != 0) {
@@ -58,7 +60,8 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
   int map_error = errno;
   close(fd);
   if (window == MAP_FAILED) {
-    warnOnce(g_write_warning, "cannot map log in %s: %s; recording stops for "
+    warnOnce(g_write_warning,
+             "cannot map log in %s: %s; recording stops for "
              "this thread, the program continues",
              processDirectory(), strerror(map_error));
     return false;
@@ -126,8 +129,8 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind,
   new (writer) LogWriter();
   snprintf(writer->name, sizeof(writer->name), "%s", name);
   writer->slot = slot;
-  uint64_t first = kFirstWindow < g_flags.buffer_size ? kFirstWindow
-                                                       : g_flags.buffer_size;
+  uint64_t first =
+      kFirstWindow < g_flags.buffer_size ? kFirstWindow : g_flags.buffer_size;
   if (!reserveAndMap(*writer, 0, first)) {
     writer->failed = true;
     return writer;

@@ -111,12 +111,10 @@ double uniformOpen01() {
 }
 
 void seedThread() {
-  uint64_t seed = g_flags.seed ? g_flags.seed * 0x9E3779B97F4A7C15ull +
-                                     t_state.thread_id
-                               : monotonicNs() ^
-                                     (static_cast<uint64_t>(
-                                          syscall(SYS_gettid))
-                                      << 32);
+  uint64_t seed =
+      g_flags.seed
+          ? g_flags.seed * 0x9E3779B97F4A7C15ull + t_state.thread_id
+          : monotonicNs() ^ (static_cast<uint64_t>(syscall(SYS_gettid)) << 32);
   // splitmix64 finaliser so that nearby seeds give unrelated streams.
   seed += 0x9E3779B97F4A7C15ull;
   seed = (seed ^ (seed >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -126,7 +124,8 @@ void seedThread() {
 }
 
 int64_t drawByteCountdown() {
-  double bytes = -::log(uniformOpen01()) * static_cast<double>(g_flags.sample_interval);
+  double bytes =
+      -::log(uniformOpen01()) * static_cast<double>(g_flags.sample_interval);
   return bytes >= 9.0e18 ? INT64_MAX : static_cast<int64_t>(bytes) + 1;
 }
 
@@ -192,9 +191,8 @@ int64_t idleCountdown() {
 void initSampling() {
   if (g_live)
     return;
-  g_live_bits = g_flags.live_table_bits
-                    ? g_flags.live_table_bits
-                    : (g_flags.exact ? 22 : 16);
+  g_live_bits = g_flags.live_table_bits ? g_flags.live_table_bits
+                                        : (g_flags.exact ? 22 : 16);
   g_live_bytes = sizeof(LiveSlot) << g_live_bits;
   g_live = static_cast<LiveSlot *>(mapZeroed(g_live_bytes));
   // Slots and filter counters are read before they are written; prefault

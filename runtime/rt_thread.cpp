@@ -11,9 +11,9 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -21,8 +21,7 @@
 #include <unistd.h>
 
 extern "C" {
-__attribute__((visibility("default")))
-__thread msc_thread_fast __memscope_tls
+__attribute__((visibility("default"))) __thread msc_thread_fast __memscope_tls
     __attribute__((tls_model("initial-exec")));
 }
 
@@ -85,8 +84,10 @@ LogWriter *acquireSlot() {
     }
     slot = g_slot_count.load(std::memory_order_relaxed);
     if (!g_slots || slot >= kMaxSlots) {
-      warnOnce(g_slot_warning, "more than %u threads recording at once; "
-               "further threads are not recorded", kMaxSlots);
+      warnOnce(g_slot_warning,
+               "more than %u threads recording at once; "
+               "further threads are not recorded",
+               kMaxSlots);
       return nullptr;
     }
     g_slot_count.store(slot + 1, std::memory_order_relaxed);
@@ -116,10 +117,10 @@ void cpuTimes(uint64_t &user_ns, uint64_t &system_ns) {
     user_ns = system_ns = 0;
     return;
   }
-  user_ns = usage.ru_utime.tv_sec * 1000000000ull +
-            usage.ru_utime.tv_usec * 1000ull;
-  system_ns = usage.ru_stime.tv_sec * 1000000000ull +
-              usage.ru_stime.tv_usec * 1000ull;
+  user_ns =
+      usage.ru_utime.tv_sec * 1000000000ull + usage.ru_utime.tv_usec * 1000ull;
+  system_ns =
+      usage.ru_stime.tv_sec * 1000000000ull + usage.ru_stime.tv_usec * 1000ull;
 }
 
 void writeThreadEnd() {
@@ -164,8 +165,8 @@ void onThreadExit(void *) {
 
 void initThreads() {
   if (!g_slots)
-    g_slots = static_cast<LogWriter **>(
-        mapZeroed(sizeof(LogWriter *) * kMaxSlots));
+    g_slots =
+        static_cast<LogWriter **>(mapZeroed(sizeof(LogWriter *) * kMaxSlots));
   if (!g_idle)
     g_idle = static_cast<msc_thread_fast **>(
         mapZeroed(sizeof(msc_thread_fast *) * kMaxSlots));
@@ -175,7 +176,8 @@ void initThreads() {
 
 uint64_t ensureThreadId() {
   if (MSC_UNLIKELY(!t_state.thread_id)) {
-    t_state.thread_id = g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
+    t_state.thread_id =
+        g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
     t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
     g_threads_started.fetch_add(1, std::memory_order_relaxed);
   }
@@ -183,8 +185,7 @@ uint64_t ensureThreadId() {
 }
 
 LogWriter *threadLog() {
-  if (MSC_LIKELY(t_state.registered &&
-                 t_state.session == currentSession()))
+  if (MSC_LIKELY(t_state.registered && t_state.session == currentSession()))
     return t_state.log;
   if (t_state.exited || g_process_ended.load(std::memory_order_acquire))
     return nullptr;
@@ -328,7 +329,8 @@ void writeRunningThreads() {
     LogWriter *writer = g_slots[i];
     if (!writer)
       continue;
-    uint64_t thread_id = writer->owner_thread_id.load(std::memory_order_relaxed);
+    uint64_t thread_id =
+        writer->owner_thread_id.load(std::memory_order_relaxed);
     uint64_t os_tid = writer->owner_os_tid.load(std::memory_order_relaxed);
     if (!thread_id || thread_id == t_state.thread_id)
       continue;

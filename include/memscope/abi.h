@@ -104,8 +104,7 @@ struct msc_thread_fast {
 void __memscope_alloc_sampled(uint64_t site_id, void *ptr, uint64_t size);
 /* The same, for a site with no frame in user code (all of it inlined from
  * library headers): the runtime also records the stack. */
-void __memscope_alloc_sampled_stack(uint64_t site_id, void *ptr,
-                                    uint64_t size);
+void __memscope_alloc_sampled_stack(uint64_t site_id, void *ptr, uint64_t size);
 /* Called by instrumented code before a free/delete whose pointer hits the
  * live filter. */
 void __memscope_free_sampled(uint64_t site_id, void *ptr);

@@ -128,8 +128,8 @@ public:
       std::chrono::milliseconds interval = std::chrono::milliseconds(50));
   ~PlatformResourceCollector();
   PlatformResourceCollector(const PlatformResourceCollector &) = delete;
-  PlatformResourceCollector &operator=(const PlatformResourceCollector &) =
-      delete;
+  PlatformResourceCollector &
+  operator=(const PlatformResourceCollector &) = delete;
 
   /// Throws if already monitoring or /proc cannot be read.
   void start_monitoring();
@@ -143,13 +143,13 @@ private:
 
 /// A rule that fired on the data (docs/api.md lists the rules).
 struct Bottleneck {
-  std::string kind;       // hot_site_bytes, hot_site_count, temporaries, ...
-  std::string file;       // where, as file:line in user code
+  std::string kind; // hot_site_bytes, hot_site_count, temporaries, ...
+  std::string file; // where, as file:line in user code
   unsigned line = 0;
   std::string function;
-  double value = 0;       // the measured figure
-  std::string unit;       // what value counts
-  double threshold = 0;   // the rule's threshold, in the same unit
+  double value = 0;     // the measured figure
+  std::string unit;     // what value counts
+  double threshold = 0; // the rule's threshold, in the same unit
   std::string description;
   std::string suggestion;
 };
@@ -188,10 +188,9 @@ private:
 
 /// Starts recording into \p dir with \p config (the runtime's defaults
 /// without one) and monitoring resources.
-ProfilingSession
-comprehensive_profile_execution(const std::filesystem::path &dir,
-                                std::optional<SamplingConfig> config =
-                                    std::nullopt);
+ProfilingSession comprehensive_profile_execution(
+    const std::filesystem::path &dir,
+    std::optional<SamplingConfig> config = std::nullopt);
 
 } // namespace lockfree
 } // namespace memscope

@@ -42,29 +42,37 @@ std::filesystem::path temporaryFolder() {
 } // namespace
 
 TEST(SamplingConfigTest, RejectsBadValuesNamingThem) {
-  EXPECT_NE(errorOf([] { SamplingConfig{0.0, 0, 4096}.validate(); })
-                .find("sample_rate is 0.000000, but must be in (0, 1]"),
+  EXPECT_NE(errorOf([] {
+              SamplingConfig{0.0, 0, 4096}.validate();
+            }).find("sample_rate is 0.000000, but must be in (0, 1]"),
             std::string::npos);
-  EXPECT_NE(errorOf([] { SamplingConfig{1.5, 0, 4096}.validate(); })
-                .find("sample_rate is 1.500000"),
+  EXPECT_NE(errorOf([] {
+              SamplingConfig{1.5, 0, 4096}.validate();
+            }).find("sample_rate is 1.500000"),
             std::string::npos);
-  EXPECT_NE(errorOf([] { SamplingConfig{0.5, 0, 1000}.validate(); })
-                .find("buffer_size is 1000 bytes, below the minimum of 4096"),
+  EXPECT_NE(errorOf([] {
+              SamplingConfig{0.5, 0, 1000}.validate();
+            }).find("buffer_size is 1000 bytes, below the minimum of 4096"),
             std::string::npos);
-  EXPECT_NE(errorOf([] { SamplingConfig{0.5, 0, 5000}.validate(); })
-                .find("not a multiple of 4096"),
+  EXPECT_NE(errorOf([] {
+              SamplingConfig{0.5, 0, 5000}.validate();
+            }).find("not a multiple of 4096"),
             std::string::npos);
   SamplingConfig zero_interval = SamplingConfig::balanced();
   zero_interval.sample_interval_bytes = 0;
-  EXPECT_NE(errorOf([&] { zero_interval.validate(); })
-                .find("sample_interval_bytes is 0"),
+  EXPECT_NE(errorOf([&] {
+              zero_interval.validate();
+            }).find("sample_interval_bytes is 0"),
             std::string::npos);
   // The design page's two configurations are valid.
-  EXPECT_EQ(errorOf([] { SamplingConfig{0.01, 1024, 1024 * 1024}.validate(); }),
+  EXPECT_EQ(errorOf([] {
+              SamplingConfig{0.01, 1024, 1024 * 1024}.validate();
+            }),
             "");
-  EXPECT_EQ(
-      errorOf([] { SamplingConfig{0.05, 512, 2 * 1024 * 1024}.validate(); }),
-      "");
+  EXPECT_EQ(errorOf([] {
+              SamplingConfig{0.05, 512, 2 * 1024 * 1024}.validate();
+            }),
+            "");
 }
 
 TEST(SamplingConfigTest, MapsToRuntimeOptions) {
@@ -131,15 +139,17 @@ TEST(ResourceCollectorTest, WritesCountAsIoOperations) {
 
 TEST(ResourceCollectorTest, MisuseIsAnError) {
   PlatformResourceCollector collector;
-  EXPECT_NE(errorOf([&] { collector.stop_monitoring(); }).find("not monitoring"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf([&] { collector.stop_monitoring(); }).find("not monitoring"),
+      std::string::npos);
   collector.start_monitoring();
-  EXPECT_NE(errorOf([&] { collector.start_monitoring(); })
-                .find("already monitoring"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf([&] { collector.start_monitoring(); }).find("already monitoring"),
+      std::string::npos);
   collector.stop_monitoring();
-  EXPECT_NE(errorOf([] { PlatformResourceCollector bad(0ms); })
-                .find("interval must be positive"),
+  EXPECT_NE(errorOf([] {
+              PlatformResourceCollector bad(0ms);
+            }).find("interval must be positive"),
             std::string::npos);
 }
 
@@ -155,11 +165,13 @@ TEST(TracingTest, ErrorsAreSpecific) {
   EXPECT_NE(errorOf([] { stop_tracing(); }).find("tracing is not on"),
             std::string::npos);
   trace_all(folder / "logs");
-  EXPECT_NE(errorOf([&] { trace_all(folder / "other"); })
-                .find("tracing is already on"),
+  EXPECT_NE(errorOf([&] {
+              trace_all(folder / "other");
+            }).find("tracing is already on"),
             std::string::npos);
-  EXPECT_NE(errorOf([&] { export_comprehensive_analysis(folder / "logs", "x"); })
-                .find("tracing is still on"),
+  EXPECT_NE(errorOf([&] {
+              export_comprehensive_analysis(folder / "logs", "x");
+            }).find("tracing is still on"),
             std::string::npos);
   stop_tracing();
   EXPECT_NE(errorOf([&] {

@@ -54,9 +54,9 @@ std::vector<Record> readLog(const std::string &path) {
     const uint8_t *payload = data.data() + offset + sizeof(header);
     EXPECT_EQ(header.crc, log::recordCrc(header, payload))
         << "bad CRC at offset " << offset;
-    records.push_back({static_cast<log::RecordType>(header.type),
-                       std::vector<uint8_t>(payload,
-                                            payload + header.payload_size)});
+    records.push_back(
+        {static_cast<log::RecordType>(header.type),
+         std::vector<uint8_t>(payload, payload + header.payload_size)});
     offset += log::alignedRecordSize(header.payload_size);
   }
   return records;
@@ -151,8 +151,8 @@ TEST_F(RuntimeTest, RecordsCrossWindowBoundariesIntact) {
     size_t size = (i * 37) % 3000 + 1; // many sizes, many crossings
     for (size_t b = 0; b < size; ++b)
       payload[b] = static_cast<uint8_t>(i + b);
-    ASSERT_TRUE(appendRecord(*writer, log::RecordType::Padding, payload.data(),
-                             size));
+    ASSERT_TRUE(
+        appendRecord(*writer, log::RecordType::Padding, payload.data(), size));
     ++written;
   }
   std::vector<Record> records =
