@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Analysis.h"
+#include "Bottlenecks.h"
 #include "Input.h"
 #include "Symbolization.h"
 
@@ -96,6 +97,72 @@ void AllocationStats::add(const AllocationStats &Other) {
   LiveAllocations += Other.LiveAllocations;
   LiveBytes += Other.LiveBytes;
   Samples += Other.Samples;
+  LifetimeNs += Other.LifetimeNs;
+  FreedSamples += Other.FreedSamples;
+}
+
+std::optional<double> AllocationStats::averageLifetimeNs() const {
+  if (!FreedSamples || !(Frees > 0))
+    return std::nullopt;
+  return LifetimeNs / Frees;
+}
+
+bool memscope::merge::isToolThreadName(llvm::StringRef Name) {
+  return Name == "memscope-sampler";
+}
+
+std::optional<ResourceReport>
+memscope::merge::resourceReport(std::vector<log::ResourceSampleRecord> Records,
+                                uint64_t StartMonotonicNs) {
+  if (Records.empty())
+    return std::nullopt;
+  llvm::sort(Records, [](const log::ResourceSampleRecord &A,
+                         const log::ResourceSampleRecord &B) {
+    return std::tie(A.monotonic_ns, A.cpu_user_ns, A.cpu_system_ns) <
+           std::tie(B.monotonic_ns, B.cpu_user_ns, B.cpu_system_ns);
+  });
+  auto Cpu = [](const log::ResourceSampleRecord &R) {
+    return R.cpu_user_ns + R.cpu_system_ns;
+  };
+  // Counters are cumulative, so differences are never negative; clamp in
+  // case a damaged record says otherwise.
+  auto Delta = [](uint64_t Later, uint64_t Earlier) {
+    return Later > Earlier ? Later - Earlier : 0;
+  };
+  ResourceReport Report;
+  for (size_t I = 0; I < Records.size(); ++I) {
+    const log::ResourceSampleRecord &R = Records[I];
+    ResourceSample Sample;
+    Sample.TimeNs = Delta(R.monotonic_ns, StartMonotonicNs);
+    if (I > 0) {
+      const log::ResourceSampleRecord &Previous = Records[I - 1];
+      uint64_t Wall = Delta(R.monotonic_ns, Previous.monotonic_ns);
+      if (Wall > 0)
+        Sample.CpuPercent =
+            double(Delta(Cpu(R), Cpu(Previous))) * 100.0 / double(Wall);
+    }
+    Sample.RssBytes = R.rss_bytes;
+    Sample.ReadBytes = R.read_bytes;
+    Sample.WriteBytes = R.write_bytes;
+    Sample.ReadCalls = R.read_calls;
+    Sample.WriteCalls = R.write_calls;
+    Sample.Threads = R.threads;
+    if (Sample.CpuPercent &&
+        (!Report.PeakCpuPercent || *Sample.CpuPercent > *Report.PeakCpuPercent))
+      Report.PeakCpuPercent = Sample.CpuPercent;
+    Report.PeakRssBytes = std::max(Report.PeakRssBytes, R.rss_bytes);
+    Report.Samples.push_back(Sample);
+  }
+  const log::ResourceSampleRecord &First = Records.front();
+  const log::ResourceSampleRecord &Last = Records.back();
+  if (uint64_t Wall = Delta(Last.monotonic_ns, First.monotonic_ns))
+    Report.AverageCpuPercent =
+        double(Delta(Cpu(Last), Cpu(First))) * 100.0 / double(Wall);
+  Report.IoOperations = Delta(Last.read_calls + Last.write_calls,
+                              First.read_calls + First.write_calls);
+  Report.BytesRead = Delta(Last.read_bytes, First.read_bytes);
+  Report.BytesWritten = Delta(Last.write_bytes, First.write_bytes);
+  return Report;
 }
 
 namespace {
@@ -148,6 +215,7 @@ struct ProcessData {
   std::optional<log::ProcessEndRecord> End;
   /// ThreadRunning records by thread id.
   std::unordered_map<uint64_t, log::ThreadRunningRecord> Running;
+  std::vector<log::ResourceSampleRecord> ResourceSamples;
   uint32_t Pid = 0;
   uint64_t StartMonotonicNs = 0;
   uint64_t StartRealtimeNs = 0;
@@ -241,8 +309,13 @@ void decodeProcessLog(ProcessData &P) {
       }
       break;
     }
+    case log::RecordType::ResourceSample: {
+      log::ResourceSampleRecord Sample;
+      if ((Ok = decodeResourceSample(Record.Payload, Sample)))
+        P.ResourceSamples.push_back(Sample);
+      break;
+    }
     case log::RecordType::Padding:
-    case log::RecordType::ResourceSample: // not analysed yet
       break;
     default:
       ++Misplaced;
@@ -290,11 +363,13 @@ private:
     uint32_t Thread;
     double Weight;
     uint64_t Size;
+    uint64_t Time; // of the Alloc, monotonic
   };
   /// A Free seen before its Alloc (equal timestamps on two threads).
   struct PendingFree {
     uint32_t Thread;
     uint64_t Site;
+    uint64_t Time;
   };
 
   /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
@@ -306,8 +381,8 @@ private:
   uint32_t slotFor(const log::AllocRecord &Alloc);
   void onAlloc(FileState &State, const log::AllocRecord &Alloc);
   void onFree(FileState &State, const log::FreeRecord &Free);
-  void release(const LiveSample &Sample, uint32_t FreeThread,
-               uint64_t FreeSite);
+  void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
+               uint64_t FreeTime);
   void finish();
   void finishThreads();
   void applyRenames();
@@ -515,6 +590,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   ThreadReport &Thread = P.Threads[ThreadIndex];
   Thread.Allocations += Weight;
   Thread.Bytes += Bytes;
+  ++Thread.Samples;
   P.Stats.Allocations += Weight;
   P.Stats.Bytes += Bytes;
   ++P.Stats.Samples;
@@ -523,11 +599,13 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   // it must count neither as live at exit nor towards the peak.
   if (Alloc.flags & log::AllocUntracked)
     return;
-  LiveSample Sample{SlotIndex, ThreadIndex, Weight, Alloc.size};
+  LiveSample Sample{SlotIndex, ThreadIndex, Weight, Alloc.size,
+                    Alloc.monotonic_ns};
   auto Pending = PendingFrees.find(Alloc.sample_id);
   if (Pending != PendingFrees.end()) {
     LiveBytes += Bytes;
-    release(Sample, Pending->second.Thread, Pending->second.Site);
+    release(Sample, Pending->second.Thread, Pending->second.Site,
+            Pending->second.Time);
     PendingFrees.erase(Pending);
     return;
   }
@@ -546,11 +624,15 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
 }
 
 void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
-                              uint64_t FreeSite) {
+                              uint64_t FreeSite, uint64_t FreeTime) {
   double Bytes = Sample.Weight * double(Sample.Size);
   AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
   Stats.Frees += Sample.Weight;
   Stats.FreedBytes += Bytes;
+  // A Free read before its Alloc has the same timestamp: a lifetime of 0.
+  uint64_t Lifetime = FreeTime > Sample.Time ? FreeTime - Sample.Time : 0;
+  Stats.LifetimeNs += Sample.Weight * double(Lifetime);
+  ++Stats.FreedSamples;
   P.Stats.Frees += Sample.Weight;
   P.Stats.FreedBytes += Bytes;
   LiveBytes -= Bytes;
@@ -568,10 +650,11 @@ void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
   uint32_t FreeThread = currentThread(State);
   auto It = Live.find(Free.sample_id);
   if (It == Live.end()) {
-    PendingFrees[Free.sample_id] = {FreeThread, Free.site_id};
+    PendingFrees[Free.sample_id] = {FreeThread, Free.site_id,
+                                    Free.monotonic_ns};
     return;
   }
-  release(It->second, FreeThread, Free.site_id);
+  release(It->second, FreeThread, Free.site_id, Free.monotonic_ns);
   Live.erase(It);
 }
 
@@ -714,6 +797,8 @@ void ProcessStreamer::finishThreads() {
     Thread.LifetimeNs = EndNs > Thread.StartNs ? EndNs - Thread.StartNs : 0;
   }
   applyRenames();
+  for (ThreadReport &Thread : P.Threads)
+    Thread.ToolThread = isToolThreadName(Thread.Name);
   if (UnknownRunning)
     P.warn(fmt::format("pid {}: {} ThreadRunning records name threads that "
                        "have no ThreadStart record; ignored",
@@ -984,7 +1069,7 @@ private:
   void addCrossFrees(const ProcessData &P,
                      const std::vector<SlotTarget> &Targets,
                      const std::vector<size_t> &Global);
-  void addToSpawnSite(const ProcessData &P, const ThreadReport &Thread);
+  void addToSpawnSite(const ProcessData &P, size_t ThreadIndex);
   void buildTree(size_t Begin, size_t End);
 
   IndirectAttributor &Attributor;
@@ -1103,8 +1188,8 @@ void ThreadMerger::addCrossFrees(const ProcessData &P,
         {P.Pid, Global[Key.first], Global[Key.second], Stat.Frees, Stat.Bytes});
 }
 
-void ThreadMerger::addToSpawnSite(const ProcessData &P,
-                                  const ThreadReport &Thread) {
+void ThreadMerger::addToSpawnSite(const ProcessData &P, size_t ThreadIndex) {
+  const ThreadReport &Thread = Result.Threads[ThreadIndex];
   // The main thread was not spawned; an unknown thread lost its ThreadStart.
   if (Thread.ThreadId <= 1)
     return;
@@ -1175,6 +1260,7 @@ void ThreadMerger::addToSpawnSite(const ProcessData &P,
     State.UserIsFinal = true;
   }
   ++Site.ThreadsCreated;
+  Site.Threads.push_back(ThreadIndex);
   Site.ThreadsRunningAtExit += Thread.RunningAtExit;
   Site.Allocations += Thread.Allocations;
   Site.Bytes += Thread.Bytes;
@@ -1265,7 +1351,7 @@ void ThreadMerger::addProcess(ProcessData &P, size_t ProcessIndex,
     Result.Threads.push_back(std::move(P.Threads[Index]));
   size_t End = Result.Threads.size();
   for (size_t I = Begin; I < End; ++I)
-    addToSpawnSite(P, Result.Threads[I]);
+    addToSpawnSite(P, I);
   buildTree(Begin, End);
 }
 
@@ -1297,6 +1383,16 @@ void ThreadMerger::finish() {
   for (auto &[Key, Pair] : SitePairs)
     Cross.BySitePair.push_back(std::move(Pair));
   SitePairs.clear();
+  for (const CrossFreeSitePair &Pair : Cross.BySitePair)
+    if (!Cross.BusiestPair ||
+        std::tie(Pair.Frees, Pair.Bytes) >
+            std::tie(Cross.BusiestPair->Frees, Cross.BusiestPair->Bytes) ||
+        (std::tie(Pair.Frees, Pair.Bytes) ==
+             std::tie(Cross.BusiestPair->Frees, Cross.BusiestPair->Bytes) &&
+         std::tie(Pair.AllocSite, Pair.FreeSite) <
+             std::tie(Cross.BusiestPair->AllocSite,
+                      Cross.BusiestPair->FreeSite)))
+      Cross.BusiestPair = Pair;
   llvm::sort(Cross.BySitePair,
              [](const CrossFreeSitePair &A, const CrossFreeSitePair &B) {
                if (A.Bytes != B.Bytes)
@@ -1355,6 +1451,7 @@ ProcessReport reportProcess(const ProcessData &P) {
   Report.PeakLiveBytes = P.PeakLiveBytes;
   Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
   Report.UnmatchedFrees = P.UnmatchedFrees;
+  Report.Resources = resourceReport(P.ResourceSamples, P.StartMonotonicNs);
   return Report;
 }
 
@@ -1505,6 +1602,9 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
                   "summary shows the first process's");
   Totals.ProcessCount = Result.Processes.size();
   Totals.DurationNs = LatestEnd > EarliestStart ? LatestEnd - EarliestStart : 0;
+  if (Result.Processes.size() == 1)
+    Result.Resources = Result.Processes.front().Resources;
+  Result.Bottlenecks = findBottlenecks(Result);
   for (const Diagnostic &D : Diags.all())
     Totals.Warnings.push_back((D.Level == Severity::Error ? "error: " : "") +
                               D.Message);

@@ -50,8 +50,13 @@ struct AllocationStats {
   double LiveAllocations = 0;
   double LiveBytes = 0;
   uint64_t Samples = 0;
+  /// Freed samples: Σ weight × (free time − alloc time), and their count.
+  double LifetimeNs = 0;
+  uint64_t FreedSamples = 0;
 
   void add(const AllocationStats &Other);
+  /// Weight-averaged lifetime of the freed blocks; unset without frees.
+  std::optional<double> averageLifetimeNs() const;
 };
 
 struct SamplingInfo {
@@ -115,7 +120,10 @@ struct ThreadReport {
   bool RunningAtExit = true;
   uint64_t CpuUserNs = 0;
   uint64_t CpuSystemNs = 0;
+  /// Memscope's own thread (the resource sampler, see isToolThreadName()).
+  bool ToolThread = false;
   double Allocations = 0;
+  uint64_t Samples = 0; // Alloc records behind Allocations and Bytes
   double Bytes = 0;
   double LiveAllocationsAtExit = 0;
   double LiveBytesAtExit = 0;
@@ -147,6 +155,8 @@ struct SpawnSiteReport {
   double LiveBytesAtExit = 0;
   uint64_t CpuUserNs = 0;
   uint64_t CpuSystemNs = 0;
+  /// The threads it created, as indices into Analysis::Threads.
+  std::vector<size_t> Threads;
 };
 
 /// Blocks allocated at one site and freed at another, in another thread.
@@ -173,6 +183,8 @@ struct CrossThreadFrees {
   double Bytes = 0;
   std::vector<CrossFreeSitePair> BySitePair; // top MaxPairs by bytes
   uint64_t SitePairCount = 0;                // before the cut
+  /// The pair with the most frees (ties: bytes, then ids), before the cut.
+  std::optional<CrossFreeSitePair> BusiestPair;
   std::vector<CrossFreeThreadPair> ByThreadPair;
   uint64_t ThreadPairCount = 0;
 };
@@ -182,6 +194,37 @@ struct ThreadTree {
   std::vector<size_t> Roots; // parent 0 or not found; in thread order
   std::vector<std::vector<size_t>> Children; // parallel to Threads
 };
+
+/// One ResourceSample record, relative to the previous one.
+struct ResourceSample {
+  uint64_t TimeNs = 0; // relative to the process start
+  /// Δ(user + system CPU) / Δwall × 100 since the previous sample; unset for
+  /// the first sample (or when no wall time passed).
+  std::optional<double> CpuPercent;
+  uint64_t RssBytes = 0;
+  uint64_t ReadBytes = 0; // cumulative since the process started
+  uint64_t WriteBytes = 0;
+  uint64_t ReadCalls = 0;
+  uint64_t WriteCalls = 0;
+  uint32_t Threads = 0;
+};
+
+/// A process's resource use, from the samples PlatformResourceCollector
+/// wrote (docs/analysis-schema.md, "resources").
+struct ResourceReport {
+  std::vector<ResourceSample> Samples; // by time
+  std::optional<double> PeakCpuPercent;
+  std::optional<double> AverageCpuPercent; // first to last sample
+  uint64_t PeakRssBytes = 0;
+  uint64_t IoOperations = 0; // Δ(read_calls + write_calls), first to last
+  uint64_t BytesRead = 0;    // Δread_bytes, first to last
+  uint64_t BytesWritten = 0; // Δwrite_bytes, first to last
+};
+
+/// Builds the report of a process's ResourceSample records (any order).
+std::optional<ResourceReport>
+resourceReport(std::vector<log::ResourceSampleRecord> Records,
+               uint64_t StartMonotonicNs);
 
 struct ProcessReport {
   uint32_t Pid = 0;
@@ -200,6 +243,8 @@ struct ProcessReport {
   uint64_t UntrackedSamples = 0;
   uint64_t UnmatchedFrees = 0;
   SamplingInfo Sampling;
+  /// Unset when the process wrote no ResourceSample record.
+  std::optional<ResourceReport> Resources;
 };
 
 struct Summary {
@@ -220,6 +265,20 @@ struct Summary {
   std::vector<std::string> Warnings;
 };
 
+/// A rule of docs/api.md's "Bottleneck rules" that fired (Bottlenecks.h).
+struct Bottleneck {
+  std::string Kind;
+  std::optional<uint64_t> SiteId; // the allocation or spawn site, if known
+  std::string File;               // the site's first frame in user code
+  uint32_t Line = 0;
+  std::string Function;
+  double Value = 0;
+  std::string Unit;
+  double Threshold = 0;
+  std::string Description;
+  std::string Suggestion;
+};
+
 struct Analysis {
   std::string Input;
   Summary Totals;
@@ -232,12 +291,20 @@ struct Analysis {
   CrossThreadFrees CrossFrees;
   /// Threads running at exit (indices into Threads), by live bytes.
   std::vector<size_t> AliveAtExit;
+  /// The first process's resources when there is exactly one process.
+  std::optional<ResourceReport> Resources;
+  /// By kind, then value descending (findBottlenecks()).
+  std::vector<Bottleneck> Bottlenecks;
 };
 
 /// Reads and analyses a run. Problems in the data become diagnostics in
 /// Diags; an Error is returned only when no analysis can be produced.
 llvm::Expected<Analysis> analyze(const AnalysisOptions &Options,
                                  Diagnostics &Diags);
+
+/// Threads Memscope itself runs in the profiled process (the resource
+/// sampler of memscope/lockfree.hpp).
+bool isToolThreadName(llvm::StringRef Name);
 
 /// Name of an msc_site_kind ("malloc", "new[]", "indirect", ...).
 const char *siteKindName(uint32_t Kind);

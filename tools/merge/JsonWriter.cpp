@@ -60,6 +60,40 @@ static ordered_json summaryJson(const Summary &Totals,
   return Json;
 }
 
+/// Percentages to 2 decimals.
+static ordered_json percentOrNull(const std::optional<double> &Value) {
+  if (!Value)
+    return nullptr;
+  return std::round(*Value * 100) / 100;
+}
+
+static ordered_json resourcesJson(const std::optional<ResourceReport> &R) {
+  if (!R)
+    return nullptr;
+  ordered_json Json;
+  ordered_json Samples = ordered_json::array();
+  for (const ResourceSample &Sample : R->Samples) {
+    ordered_json SampleJson;
+    SampleJson["t_ns"] = Sample.TimeNs;
+    SampleJson["cpu_percent"] = percentOrNull(Sample.CpuPercent);
+    SampleJson["rss_bytes"] = Sample.RssBytes;
+    SampleJson["read_bytes"] = Sample.ReadBytes;
+    SampleJson["write_bytes"] = Sample.WriteBytes;
+    SampleJson["read_calls"] = Sample.ReadCalls;
+    SampleJson["write_calls"] = Sample.WriteCalls;
+    SampleJson["threads"] = Sample.Threads;
+    Samples.push_back(std::move(SampleJson));
+  }
+  Json["samples"] = std::move(Samples);
+  Json["peak_cpu_percent"] = percentOrNull(R->PeakCpuPercent);
+  Json["average_cpu_percent"] = percentOrNull(R->AverageCpuPercent);
+  Json["peak_rss_bytes"] = R->PeakRssBytes;
+  Json["io_operations"] = R->IoOperations;
+  Json["bytes_read"] = R->BytesRead;
+  Json["bytes_written"] = R->BytesWritten;
+  return Json;
+}
+
 static ordered_json processJson(const ProcessReport &P) {
   ordered_json Json;
   Json["pid"] = P.Pid;
@@ -84,6 +118,7 @@ static ordered_json processJson(const ProcessReport &P) {
   Json["untracked_samples"] = P.UntrackedSamples;
   Json["unmatched_frees"] = P.UnmatchedFrees;
   Json["sampling"] = samplingJson(P.Sampling);
+  Json["resources"] = resourcesJson(P.Resources);
   return Json;
 }
 
@@ -121,6 +156,10 @@ static ordered_json siteJson(const SiteReport &Site) {
   Json["live_allocations_at_exit"] = rounded(Site.Stats.LiveAllocations);
   Json["live_bytes_at_exit"] = rounded(Site.Stats.LiveBytes);
   Json["samples"] = Site.Stats.Samples;
+  Json["freed_samples"] = Site.Stats.FreedSamples;
+  std::optional<double> Lifetime = Site.Stats.averageLifetimeNs();
+  Json["average_lifetime_ns"] =
+      Lifetime ? ordered_json(rounded(*Lifetime)) : ordered_json();
   Json["threads"] = Site.ThreadCount;
   if (Site.Pids.size() == 1)
     Json["pid"] = Site.Pids.front();
@@ -175,6 +214,7 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["running_at_exit"] = Thread.RunningAtExit;
   Json["cpu_user_ns"] = Thread.CpuUserNs;
   Json["cpu_system_ns"] = Thread.CpuSystemNs;
+  Json["tool_thread"] = Thread.ToolThread;
   Json["allocations"] = rounded(Thread.Allocations);
   Json["bytes"] = rounded(Thread.Bytes);
   Json["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
@@ -312,6 +352,33 @@ static ordered_json aliveJson(const Analysis &Result) {
   return Json;
 }
 
+/// Whole values as integers, others as they are.
+static ordered_json valueJson(double Value) {
+  if (std::isfinite(Value) && std::trunc(Value) == Value &&
+      std::fabs(Value) < 9007199254740992.0)
+    return static_cast<int64_t>(Value);
+  return Value;
+}
+
+static ordered_json bottlenecksJson(const Analysis &Result) {
+  ordered_json Json = ordered_json::array();
+  for (const Bottleneck &B : Result.Bottlenecks) {
+    ordered_json Entry;
+    Entry["kind"] = B.Kind;
+    Entry["site_id"] = B.SiteId ? ordered_json(hexId(*B.SiteId)) : nullptr;
+    Entry["file"] = B.File;
+    Entry["line"] = B.Line;
+    Entry["function"] = B.Function;
+    Entry["value"] = valueJson(B.Value);
+    Entry["unit"] = B.Unit;
+    Entry["threshold"] = valueJson(B.Threshold);
+    Entry["description"] = B.Description;
+    Entry["suggestion"] = B.Suggestion;
+    Json.push_back(std::move(Entry));
+  }
+  return Json;
+}
+
 ordered_json memscope::merge::toJson(const Analysis &Result) {
   ordered_json Json;
   Json["schema_version"] = 1;
@@ -333,6 +400,8 @@ ordered_json memscope::merge::toJson(const Analysis &Result) {
     Json["spawn_sites"].push_back(spawnSiteJson(Site));
   Json["cross_thread_frees"] = crossFreesJson(Result);
   Json["threads_alive_at_exit"] = aliveJson(Result);
+  Json["resources"] = resourcesJson(Result.Resources);
+  Json["bottlenecks"] = bottlenecksJson(Result);
   return Json;
 }
 

@@ -472,6 +472,11 @@ bool memscope::merge::decodeThreadRunning(ArrayRef<uint8_t> Payload,
   return decodeFixed(Payload, Out);
 }
 
+bool memscope::merge::decodeResourceSample(ArrayRef<uint8_t> Payload,
+                                           log::ResourceSampleRecord &Out) {
+  return decodeFixed(Payload, Out);
+}
+
 bool memscope::merge::decodeThreadEnd(ArrayRef<uint8_t> Payload,
                                       log::ThreadEndRecord &Out) {
   return decodeFixed(Payload, Out);

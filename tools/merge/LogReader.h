@@ -147,6 +147,8 @@ bool decodeThreadStart(llvm::ArrayRef<uint8_t> Payload, ThreadStartInfo &Out);
 bool decodeThreadName(llvm::ArrayRef<uint8_t> Payload, ThreadNameInfo &Out);
 bool decodeThreadRunning(llvm::ArrayRef<uint8_t> Payload,
                          log::ThreadRunningRecord &Out);
+bool decodeResourceSample(llvm::ArrayRef<uint8_t> Payload,
+                          log::ResourceSampleRecord &Out);
 bool decodeThreadEnd(llvm::ArrayRef<uint8_t> Payload,
                      log::ThreadEndRecord &Out);
 bool decodeAlloc(llvm::ArrayRef<uint8_t> Payload, log::AllocRecord &Out);

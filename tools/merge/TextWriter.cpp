@@ -177,6 +177,53 @@ static void writeAliveAtExit(const Analysis &Result, size_t Top,
                       Result.AliveAtExit.size() - Shown);
 }
 
+/// "77.04%", "0.35µs", "3.2x" (the value as in the JSON, shortest form);
+/// word units after a space: "1048576 bytes".
+static std::string valueText(const Bottleneck &B) {
+  bool Word = B.Unit.size() > 1 &&
+              std::all_of(B.Unit.begin(), B.Unit.end(),
+                          [](char C) { return C >= 'a' && C <= 'z'; });
+  std::string Number = std::trunc(B.Value) == B.Value
+                           ? fmt::format("{}", std::llround(B.Value))
+                           : fmt::format("{}", B.Value);
+  return Number + (Word ? " " : "") + B.Unit;
+}
+
+/// Display width of UTF-8 text (units such as "µs" are two bytes wide).
+static size_t displayWidth(const std::string &Text) {
+  return std::count_if(Text.begin(), Text.end(),
+                       [](char C) { return (C & 0xC0) != 0x80; });
+}
+
+static void writeBottlenecks(const Analysis &Result, llvm::raw_ostream &OS) {
+  const std::vector<Bottleneck> &All = Result.Bottlenecks;
+  if (All.empty()) {
+    OS << "bottlenecks: none\n";
+    return;
+  }
+  OS << "bottlenecks:\n";
+  auto Location = [](const Bottleneck &B) {
+    InlineFrame Frame;
+    Frame.File = B.File;
+    Frame.Line = B.Line;
+    return frameLocation(Frame);
+  };
+  size_t KindWidth = 0, LocationWidth = 0, ValueWidth = 0;
+  for (const Bottleneck &B : All) {
+    KindWidth = std::max(KindWidth, B.Kind.size());
+    LocationWidth = std::max(LocationWidth, Location(B).size());
+    ValueWidth = std::max(ValueWidth, displayWidth(valueText(B)));
+  }
+  for (const Bottleneck &B : All)
+    OS << fmt::format("  {:<{}}  {:<{}}  {:>{}}  {}\n", B.Kind, KindWidth,
+                      Location(B), LocationWidth, valueText(B), ValueWidth,
+                      B.Description);
+}
+
+static std::string percentText(const std::optional<double> &Percent) {
+  return Percent ? fmt::format("{:.1f}%", *Percent) : "n/a";
+}
+
 void memscope::merge::writeTextSummary(const Analysis &Result,
                                        const TextOptions &Options,
                                        llvm::raw_ostream &OS) {
@@ -191,6 +238,12 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
       std::llround(Totals.Stats.Allocations), std::llround(Totals.Stats.Bytes),
       std::llround(Totals.PeakLiveBytes), std::llround(Totals.Stats.LiveBytes),
       std::llround(Totals.Stats.LiveAllocations));
+  if (const std::optional<ResourceReport> &R = Result.Resources)
+    OS << fmt::format("resources: peak CPU {}, average CPU {}, peak RSS {} "
+                      "bytes, {} I/O operations over {} samples\n",
+                      percentText(R->PeakCpuPercent),
+                      percentText(R->AverageCpuPercent), R->PeakRssBytes,
+                      R->IoOperations, R->Samples.size());
 
   size_t Shown = std::min(Options.TopSites, Result.Sites.size());
   if (Shown == 0) {
@@ -238,6 +291,7 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
   writeSpawnSites(Result, Options.TopThreads, OS);
   writeCrossFrees(Result, Options.TopSites, OS);
   writeAliveAtExit(Result, Options.TopThreads, OS);
+  writeBottlenecks(Result, OS);
   if (!Totals.Warnings.empty())
     OS << fmt::format("warnings: {}\n", Totals.Warnings.size());
   if (!Options.ReportPath.empty())

@@ -3,7 +3,7 @@
 // memscope-merge <dir> [-o <out>] [options]
 //
 // Reads the logs a Memscope-instrumented run wrote to <dir> and writes
-// <out>/analysis.json plus a text summary on stdout.
+// <out>/<name>.json (default analysis.json) plus a text summary on stdout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,9 +31,15 @@ static cl::opt<std::string> InputDir(cl::Positional, cl::Required,
 static cl::opt<std::string>
     OutputDir("o", cl::desc("Output directory (default: <dir>/report)"),
               cl::value_desc("out"), cl::cat(MergeCategory));
+static cl::opt<std::string>
+    ReportName("name",
+               cl::desc("Name of the JSON report: <out>/<name>.json "
+                        "(default: analysis)"),
+               cl::value_desc("name"), cl::init("analysis"),
+               cl::cat(MergeCategory));
 static cl::list<std::string>
     Formats("format", cl::CommaSeparated,
-            cl::desc("Comma-separated outputs: json (<out>/analysis.json), "
+            cl::desc("Comma-separated outputs: json (<out>/<name>.json), "
                      "text (summary on stdout). Default: json,text"),
             cl::value_desc("f1,f2"), cl::cat(MergeCategory));
 static cl::opt<bool>
@@ -72,6 +78,14 @@ int main(int argc, char **argv) {
        << "LLVM version " LLVM_VERSION_STRING "\n";
   });
   cl::ParseCommandLineOptions(argc, argv, "Memscope log merger and analyzer\n");
+
+  // The report must land in <out>: a name is one path component.
+  if (ReportName.empty())
+    return fail("the report name (--name) is empty");
+  if (ReportName.find('/') != std::string::npos)
+    return fail("invalid report name '" + ReportName +
+                "': it must not contain '/' (the report is written to "
+                "<out>/<name>.json)");
 
   bool WantJson = Formats.empty(), WantText = Formats.empty();
   for (const std::string &Format : Formats) {
@@ -112,7 +126,7 @@ int main(int argc, char **argv) {
                   "': " + EC.message());
     if (!sys::fs::is_directory(Out))
       return fail("output path '" + Out + "' is not a directory");
-    ReportPath = Out + "/analysis.json";
+    ReportPath = Out + "/" + ReportName + ".json";
     if (Error E = writeJsonReport(*Result, ReportPath))
       return fail(toString(std::move(E)));
   }

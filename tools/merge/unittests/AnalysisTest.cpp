@@ -501,6 +501,11 @@ TEST(Analysis, TextSummaryFormat) {
       "spawn sites: none\n"
       "cross-thread frees: 0 blocks, 0 bytes\n"
       "threads running at exit: 0\n"
+      // Site B's one block lives 1 ns and is half of all allocations.
+      "bottlenecks:\n"
+      "  temporaries  b.cpp:20  0.001µs  Blocks allocated by main at "
+      "b.cpp:20 live 1 ns on average; the site makes 50.0% of all "
+      "allocations (1 allocations of 50 bytes on average)\n"
       "report: out/analysis.json\n";
   EXPECT_EQ(Text, Expected);
 }

@@ -181,3 +181,79 @@ TEST(Cli, TruncatedLogStillProducesAReport) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Cli, NameChoosesTheReportFile) {
+  TempDir Dir;
+  std::string Run = writeRun(Dir);
+  Outcome R = runMerge(Dir, {Run, "-o", Dir.sub("out"), "--name", "run1"});
+  EXPECT_EQ(R.ExitCode, 0) << R.Stderr;
+  EXPECT_TRUE(llvm::sys::fs::exists(Dir.sub("out/run1.json")));
+  EXPECT_FALSE(llvm::sys::fs::exists(Dir.sub("out/analysis.json")));
+  EXPECT_NE(R.Stdout.find("report: " + Dir.sub("out") + "/run1.json\n"),
+            std::string::npos)
+      << R.Stdout;
+  nlohmann::json Json =
+      nlohmann::json::parse(slurp(Dir.sub("out/run1.json")), nullptr, false);
+  ASSERT_FALSE(Json.is_discarded());
+  EXPECT_EQ(Json["summary"]["total_bytes"], 24);
+  EXPECT_TRUE(Json["bottlenecks"].is_array());
+
+  // The '=' form, and a name with dots.
+  Outcome Eq = runMerge(Dir, {Run, "-o", Dir.sub("out"), "--name=a.b", "-q"});
+  EXPECT_EQ(Eq.ExitCode, 0) << Eq.Stderr;
+  EXPECT_TRUE(llvm::sys::fs::exists(Dir.sub("out/a.b.json")));
+}
+
+TEST(Cli, BadNamesAreRejected) {
+  TempDir Dir;
+  std::string Run = writeRun(Dir);
+  Outcome Slash =
+      runMerge(Dir, {Run, "-o", Dir.sub("out"), "--name", "../escape"});
+  EXPECT_EQ(Slash.ExitCode, 1);
+  EXPECT_EQ(Slash.Stderr, "memscope-merge: error: invalid report name "
+                          "'../escape': it must not contain '/' (the report "
+                          "is written to <out>/<name>.json)\n");
+  EXPECT_EQ(Slash.Stdout, "");
+  Outcome Empty = runMerge(Dir, {Run, "-o", Dir.sub("out"), "--name="});
+  EXPECT_EQ(Empty.ExitCode, 1);
+  EXPECT_EQ(Empty.Stderr,
+            "memscope-merge: error: the report name (--name) is empty\n");
+  // Rejected before anything is written.
+  EXPECT_FALSE(llvm::sys::fs::exists(Dir.sub("out")));
+  EXPECT_FALSE(llvm::sys::fs::exists(Dir.sub("escape.json")));
+}
+
+TEST(Cli, ReportInsideTheInputFolderIsIgnoredNextTime) {
+  // As export_comprehensive_analysis does: memscope-merge <dir> -o <dir>.
+  TempDir Dir;
+  std::string Run = writeRun(Dir);
+  for (int Pass = 0; Pass < 2; ++Pass) {
+    Outcome R = runMerge(Dir, {Run, "-o", Run, "--name", "report", "-q"});
+    EXPECT_EQ(R.ExitCode, 0) << R.Stderr;
+    EXPECT_EQ(R.Stderr, "") << "pass " << Pass;
+    EXPECT_NE(R.Stdout.find("1 process, 1 thread"), std::string::npos)
+        << R.Stdout;
+    EXPECT_NE(R.Stdout.find("total: 1 allocations, 24 bytes"),
+              std::string::npos);
+  }
+  nlohmann::json Json =
+      nlohmann::json::parse(slurp(Run + "/report.json"), nullptr, false);
+  ASSERT_FALSE(Json.is_discarded());
+  EXPECT_EQ(Json["summary"]["process_count"], 1);
+  EXPECT_EQ(Json["summary"]["warnings"].size(), 0u);
+
+  // A process folder as input, with the report written next to its logs.
+  std::string Process = Run + "/app.77";
+  for (int Pass = 0; Pass < 2; ++Pass) {
+    Outcome R = runMerge(Dir, {Process, "-o", Process, "-q"});
+    EXPECT_EQ(R.ExitCode, 0) << R.Stderr;
+    EXPECT_EQ(R.Stderr, "") << "pass " << Pass;
+    EXPECT_NE(R.Stdout.find("total: 1 allocations, 24 bytes"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(llvm::sys::fs::exists(Process + "/analysis.json"));
+}
+
+} // namespace

@@ -165,6 +165,23 @@ public:
                                      CpuSystem};
     return fixed(log::RecordType::ThreadRunning, Running);
   }
+  /// process.log: a resource sample; counters are cumulative.
+  size_t resourceSample(uint64_t Monotonic, uint64_t CpuUser,
+                        uint64_t CpuSystem, uint64_t Rss, uint64_t ReadBytes,
+                        uint64_t WriteBytes, uint64_t ReadCalls,
+                        uint64_t WriteCalls, uint32_t Threads) {
+    log::ResourceSampleRecord Sample{};
+    Sample.monotonic_ns = Monotonic;
+    Sample.cpu_user_ns = CpuUser;
+    Sample.cpu_system_ns = CpuSystem;
+    Sample.rss_bytes = Rss;
+    Sample.read_bytes = ReadBytes;
+    Sample.write_bytes = WriteBytes;
+    Sample.read_calls = ReadCalls;
+    Sample.write_calls = WriteCalls;
+    Sample.threads = Threads;
+    return fixed(log::RecordType::ResourceSample, Sample);
+  }
   size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic, uint64_t CpuUser = 0,
                    uint64_t CpuSystem = 0) {
     log::ThreadEndRecord End{ThreadId, Monotonic, CpuUser, CpuSystem};
