@@ -29,7 +29,7 @@ namespace lockfree {
 
 namespace {
 
-constexpr char kSamplerThreadName[] = "memscope-sampler";
+constexpr char kSamplerThreadName[] = "memscope-rsrc";
 
 /// memscope-merge: $MEMSCOPE_MERGE, else next to the runtime
 /// (<prefix>/lib/libmemscope_rt.so -> <prefix>/bin/memscope-merge), else PATH.

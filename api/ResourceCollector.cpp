@@ -136,8 +136,9 @@ void logSample(const ProcSample &sample) {
 }
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-// The analysis leaves this thread out of the program's thread count.
-constexpr char kSamplerThreadName[] = "memscope-sampler";
+// The analysis leaves this thread out of the program's thread count. At most
+// 15 characters: the kernel's limit for a thread name.
+constexpr char kSamplerThreadName[] = "memscope-rsrc";
 
 } // namespace
 

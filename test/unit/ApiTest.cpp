@@ -137,6 +137,23 @@ TEST(ResourceCollectorTest, WritesCountAsIoOperations) {
   std::filesystem::remove_all(folder);
 }
 
+TEST(ResourceCollectorTest, SamplerThreadIsNamedForTheAnalysis) {
+  // The analysis recognises Memscope's own thread by this name; the kernel
+  // refuses names over 15 characters, so check that it really took.
+  PlatformResourceCollector collector(10ms);
+  collector.start_monitoring();
+  std::this_thread::sleep_for(50ms);
+  bool found = false;
+  for (const auto &task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    found |= name == "memscope-rsrc";
+  }
+  collector.stop_monitoring();
+  EXPECT_TRUE(found);
+}
+
 TEST(ResourceCollectorTest, MisuseIsAnError) {
   PlatformResourceCollector collector;
   EXPECT_NE(
