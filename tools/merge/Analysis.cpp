@@ -6,10 +6,10 @@
 //     logs in monotonic time order (a k-way merge) to compute per-site and
 //     per-thread estimates, frees and the live-bytes peak. Memory is bounded
 //     by sites, stacks and live samples, never by the number of events;
-//  3. serially: attribute indirect samples and thread spawns through their
-//     stacks (the symbolizer is not thread-safe) and merge processes into
-//     one model: sites, threads, the thread tree, spawn sites and
-//     cross-thread frees.
+//  3. serially: attribute indirect samples, samples of sites in library
+//     code and thread spawns through their stacks (the symbolizer is not
+//     thread-safe) and merge processes into one model: sites, threads, the
+//     thread tree, spawn sites and cross-thread frees.
 //
 //===----------------------------------------------------------------------===//
 
@@ -108,7 +108,7 @@ std::optional<double> AllocationStats::averageLifetimeNs() const {
 }
 
 bool memscope::merge::isToolThreadName(llvm::StringRef Name) {
-  return Name == "memscope-sampler";
+  return Name == "memscope-rsrc";
 }
 
 std::optional<ResourceReport>
@@ -174,10 +174,13 @@ struct SlotThreadStats {
 };
 
 /// Allocations of one process from one site (instrumented) or one stack
-/// (indirect, attributed later).
+/// (indirect, attributed later). Samples of an instrumented site that carry
+/// a stack (__memscope_alloc_sampled_stack) have a slot per (site, stack):
+/// the merge may attribute each stack to another line of user code.
 struct Slot {
   bool Indirect = false;
-  uint64_t Key = 0; // site id or stack id
+  uint64_t Key = 0;     // site id or stack id
+  uint64_t StackId = 0; // instrumented sites: the samples' stack, 0 = none
   uint32_t Kind = 0;
   AllocationStats Stats;
   /// By index into ProcessData::Threads.
@@ -387,9 +390,18 @@ private:
   void finishThreads();
   void applyRenames();
 
+  struct SiteStackHash {
+    size_t operator()(const std::pair<uint64_t, uint64_t> &Key) const {
+      return std::hash<uint64_t>()(Key.first * 0x9E3779B97F4A7C15ull ^
+                                   Key.second);
+    }
+  };
+
   ProcessData &P;
   std::vector<FileState> Files;
-  std::unordered_map<uint64_t, uint32_t> InstrumentedSlots;
+  /// By (site id, stack id).
+  std::unordered_map<std::pair<uint64_t, uint64_t>, uint32_t, SiteStackHash>
+      InstrumentedSlots;
   std::unordered_map<uint64_t, uint32_t> IndirectSlots;
   std::unordered_map<uint64_t, uint32_t> ThreadById;
   std::unordered_map<uint64_t, LiveSample> Live;
@@ -558,17 +570,27 @@ bool ProcessStreamer::advance(FileState &State) {
 
 uint32_t ProcessStreamer::slotFor(const log::AllocRecord &Alloc) {
   bool Indirect = Alloc.site_id == 0;
-  uint64_t Key = Indirect ? Alloc.stack_id : Alloc.site_id;
-  auto &Index = Indirect ? IndirectSlots : InstrumentedSlots;
-  auto [It, Inserted] = Index.try_emplace(Key, P.Slots.size());
+  bool Inserted;
+  uint32_t Index;
+  if (Indirect) {
+    auto It = IndirectSlots.try_emplace(Alloc.stack_id, P.Slots.size());
+    Inserted = It.second;
+    Index = It.first->second;
+  } else {
+    auto It = InstrumentedSlots.try_emplace({Alloc.site_id, Alloc.stack_id},
+                                            P.Slots.size());
+    Inserted = It.second;
+    Index = It.first->second;
+  }
   if (Inserted) {
     Slot New;
     New.Indirect = Indirect;
-    New.Key = Key;
+    New.Key = Indirect ? Alloc.stack_id : Alloc.site_id;
+    New.StackId = Indirect ? 0 : Alloc.stack_id;
     New.Kind = Indirect ? uint32_t(MSC_KIND_INDIRECT) : Alloc.kind;
     P.Slots.push_back(std::move(New));
   }
-  return It->second;
+  return Index;
 }
 
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
@@ -909,15 +931,21 @@ struct SlotTarget {
 /// The first frame in user code of an instrumented site: the site itself,
 /// or for a site inlined from a system header (std::vector's allocator, say)
 /// the first caller in its inlined-at chain outside the system prefixes.
+/// Inlined, when given, tells whether the frame came from that chain.
 InlineFrame userFrameOf(const SiteInfo &Info,
-                        const IndirectAttributor &Attributor) {
+                        const IndirectAttributor &Attributor,
+                        bool *Inlined = nullptr) {
   InlineFrame User{llvm::demangle(Info.Function), Info.File, Info.Dir,
                    Info.Line, Info.Column};
+  if (Inlined)
+    *Inlined = false;
   if (Attributor.isSystemPath(Info.File))
     for (const InlineFrame &Frame : Info.InlinedAt)
       if (!Frame.File.empty() && !Attributor.isSystemPath(Frame.File)) {
         User = Frame;
         User.Function = llvm::demangle(Frame.Function);
+        if (Inlined)
+          *Inlined = true;
         break;
       }
   return User;
@@ -937,6 +965,8 @@ private:
   size_t entryFor(uint64_t Id, bool &Created);
   void describeInstrumented(SiteReport &Site, const ProcessData &P,
                             const Slot &S, uint64_t &MissingSites);
+  std::optional<InlineFrame> stackUserFrame(const ProcessData &P, const Slot &S,
+                                            uint64_t &MissingStacks);
 
   IndirectAttributor &Attributor;
   Analysis &Result;
@@ -958,6 +988,7 @@ size_t SiteMerger::entryFor(uint64_t Id, bool &Created) {
 void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
                                       const Slot &S, uint64_t &MissingSites) {
   auto It = P.Sites.find(S.Key);
+  Site.AttributedBy = "site";
   if (It == P.Sites.end()) {
     ++MissingSites;
     Site.Kind = siteKindName(S.Kind);
@@ -979,21 +1010,68 @@ void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
     Demangled.Function = llvm::demangle(Frame.Function);
     Site.InlinedAt.push_back(std::move(Demangled));
   }
-  Site.User = userFrameOf(Info, Attributor);
+  bool Inlined = false;
+  Site.User = userFrameOf(Info, Attributor, &Inlined);
+  if (Inlined)
+    Site.AttributedBy = "inline";
+}
+
+/// Samples of a site with no frame in user code (all of it inlined from
+/// library headers, e.g. std::__new_allocator::allocate in an out-of-line
+/// std::vector::_M_realloc_insert) carry a stack from the instrumented
+/// function that holds the site outwards. It is attributed like an indirect
+/// sample's; the first frame in user code it reaches, if any.
+std::optional<InlineFrame> SiteMerger::stackUserFrame(const ProcessData &P,
+                                                      const Slot &S,
+                                                      uint64_t &MissingStacks) {
+  if (!S.StackId)
+    return std::nullopt;
+  auto Info = P.Sites.find(S.Key);
+  if (Info == P.Sites.end())
+    return std::nullopt;
+  InlineFrame Own = userFrameOf(Info->second, Attributor);
+  if (!Attributor.isSystemPath(Own.File))
+    return std::nullopt;
+  auto Stack = P.Stacks.find(S.StackId);
+  if (Stack == P.Stacks.end()) {
+    ++MissingStacks;
+    return std::nullopt;
+  }
+  IndirectSite Found = Attributor.attribute(P.Modules, Stack->second);
+  if (Found.File.empty() || Found.File == "<uninstrumented>" ||
+      Attributor.isSystemPath(Found.File))
+    return std::nullopt;
+  return InlineFrame{std::move(Found.Function), std::move(Found.File), "",
+                     Found.Line, Found.Column};
 }
 
 std::vector<SlotTarget> SiteMerger::addProcess(ProcessData &P,
                                                size_t ProcessIndex) {
-  uint64_t MissingSites = 0, MissingStacks = 0;
+  uint64_t MissingSites = 0, MissingStacks = 0, MissingSiteStacks = 0;
   std::vector<SlotTarget> Targets;
   Targets.reserve(P.Slots.size());
   for (const Slot &S : P.Slots) {
     bool Created = false;
     size_t Entry;
     if (!S.Indirect) {
-      Entry = entryFor(S.Key, Created);
-      if (Created)
-        describeInstrumented(Result.Sites[Entry], P, S, MissingSites);
+      std::optional<InlineFrame> User = stackUserFrame(P, S, MissingSiteStacks);
+      if (!User) {
+        Entry = entryFor(S.Key, Created);
+        if (Created)
+          describeInstrumented(Result.Sites[Entry], P, S, MissingSites);
+      } else {
+        // One entry per (site, line of user code).
+        Entry =
+            entryFor(stackSiteId(S.Key, User->File, User->Line, User->Function),
+                     Created);
+        if (Created) {
+          SiteReport &Site = Result.Sites[Entry];
+          describeInstrumented(Site, P, S, MissingSites);
+          Site.User = std::move(*User);
+          Site.AttributedBy = "stack";
+          Site.Via = Site.Function;
+        }
+      }
     } else {
       llvm::ArrayRef<uint64_t> Frames;
       auto Stack = P.Stacks.find(S.Key);
@@ -1014,6 +1092,7 @@ std::vector<SlotTarget> SiteMerger::addProcess(ProcessData &P,
         Site.Via = std::move(Indirect.Via);
         Site.InlinedAt = std::move(Indirect.InlinedAt);
         Site.User = {Site.Function, Site.File, "", Site.Line, Site.Column};
+        Site.AttributedBy = "stack";
       }
       Result.Totals.IndirectAllocations += S.Stats.Allocations;
       Result.Totals.IndirectBytes += S.Stats.Bytes;
@@ -1034,6 +1113,10 @@ std::vector<SlotTarget> SiteMerger::addProcess(ProcessData &P,
     P.warn(fmt::format("pid {}: {} indirect stacks have no Stack record; "
                        "attributed to <uninstrumented>",
                        P.Pid, MissingStacks));
+  if (MissingSiteStacks)
+    P.warn(fmt::format("pid {}: {} stacks of allocation sites in library "
+                       "code have no Stack record; reported at the site",
+                       P.Pid, MissingSiteStacks));
   return Targets;
 }
 

@@ -77,11 +77,19 @@ struct SiteReport {
   std::string Function; // demangled
   std::string Module;   // path of the module holding the site, if known
   std::vector<InlineFrame> InlinedAt;
-  std::string Via; // indirect sites: the uninstrumented allocating function
+  /// Indirect sites: the uninstrumented allocating function. Sites
+  /// attributed by stack: the recorded (library) function, as Function.
+  std::string Via;
   /// The first frame in user code: the site itself, or for a site inlined
   /// from a system header (std::vector's allocator, say) the first caller in
-  /// its inlined-at chain outside the system prefixes.
+  /// its inlined-at chain outside the system prefixes, or for a site whose
+  /// whole chain is library code the first user frame of its samples'
+  /// stack (one entry per such frame, see stackSiteId()).
   InlineFrame User;
+  /// How User was found: "site" (the site itself, also the fallback when
+  /// nothing better is known), "inline" (its inlined-at chain) or "stack"
+  /// (the samples' stack; every indirect site).
+  std::string AttributedBy;
   AllocationStats Stats;
   uint64_t ThreadCount = 0; // distinct allocating threads
   std::vector<uint32_t> Pids;
@@ -91,7 +99,7 @@ struct SiteReport {
 
 /// One site's share of one thread's allocations.
 struct ThreadSiteReport {
-  uint64_t SiteId = 0;  // as in Analysis::Sites (indirect: the attributed id)
+  uint64_t SiteId = 0;  // as in Analysis::Sites (indirect, split: its id)
   InlineFrame Location; // the site's first frame in user code
   double Allocations = 0;
   double Bytes = 0;

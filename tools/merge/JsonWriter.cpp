@@ -149,6 +149,7 @@ static ordered_json siteJson(const SiteReport &Site) {
   User["line"] = Site.User.Line;
   User["column"] = Site.User.Column;
   Json["user_frame"] = std::move(User);
+  Json["attributed_by"] = Site.AttributedBy;
   Json["allocations"] = rounded(Site.Stats.Allocations);
   Json["bytes"] = rounded(Site.Stats.Bytes);
   Json["frees"] = rounded(Site.Stats.Frees);
@@ -166,7 +167,7 @@ static ordered_json siteJson(const SiteReport &Site) {
   else
     Json["pid"] = nullptr;
   Json["pids"] = Site.Pids;
-  if (Site.isIndirect())
+  if (Site.isIndirect() || Site.AttributedBy == "stack")
     Json["via"] = Site.Via;
   return Json;
 }
@@ -217,6 +218,7 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["tool_thread"] = Thread.ToolThread;
   Json["allocations"] = rounded(Thread.Allocations);
   Json["bytes"] = rounded(Thread.Bytes);
+  Json["samples"] = Thread.Samples;
   Json["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
   Json["live_bytes_at_exit"] = rounded(Thread.LiveBytesAtExit);
   ordered_json Top = ordered_json::array();

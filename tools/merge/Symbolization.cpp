@@ -143,6 +143,20 @@ uint64_t memscope::merge::indirectSiteId(StringRef File, uint32_t Line,
   return llvm::xxHash64(Key);
 }
 
+uint64_t memscope::merge::stackSiteId(uint64_t SiteId, StringRef File,
+                                      uint32_t Line, StringRef Function) {
+  std::string Key = "stack";
+  Key += '\0';
+  Key += fmt::format("0x{:016x}", SiteId);
+  Key += '\0';
+  Key += File;
+  Key += '\0';
+  Key += std::to_string(Line);
+  Key += '\0';
+  Key += Function;
+  return llvm::xxHash64(Key);
+}
+
 IndirectAttributor::IndirectAttributor(Symbolizer &Symbols,
                                        std::vector<std::string> SystemPrefixes)
     : Symbols(Symbols), SystemPrefixes(std::move(SystemPrefixes)) {}

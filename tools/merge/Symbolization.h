@@ -132,6 +132,12 @@ private:
 uint64_t indirectSiteId(llvm::StringRef File, uint32_t Line,
                         llvm::StringRef Function);
 
+/// Stable id of an instrumented site's share that its stack attributed to a
+/// line of user code:
+/// xxHash64("stack\0<site id, 0x + 16 hex digits>\0file\0line\0function").
+uint64_t stackSiteId(uint64_t SiteId, llvm::StringRef File, uint32_t Line,
+                     llvm::StringRef Function);
+
 } // namespace merge
 } // namespace memscope
 

@@ -241,17 +241,21 @@ TEST(Bottlenecks, HotSiteCountAtItsEdges) {
 //===-- temporaries -----------------------------------------------------===//
 
 TEST(Bottlenecks, TemporariesAtItsEdges) {
-  // Hot: one block living Lifetime ns; Cold: blocks never freed.
-  auto Hits = [](uint64_t Lifetime, double ColdWeight) {
+  // Hot: Freed blocks of weight 1, each living Lifetime ns; Cold: blocks
+  // never freed.
+  auto Hits = [](uint64_t Lifetime, double ColdWeight, uint64_t Freed = 20) {
     Scenario S;
     TestLogWriter &Main = S.thread(1);
-    uint64_t Id = S.alloc(Main, Hot, 64, 1, T0 + 10);
-    S.alloc(Main, Cold, 64, ColdWeight, T0 + 11);
-    Main.free(Id, T0 + 10 + Lifetime);
+    std::vector<uint64_t> Ids;
+    for (uint64_t I = 0; I < Freed; ++I)
+      Ids.push_back(S.alloc(Main, Hot, 64, 1, T0 + 10 + I));
+    S.alloc(Main, Cold, 64, ColdWeight, T0 + 10 + Freed);
+    for (uint64_t I = 0; I < Freed; ++I)
+      Main.free(Ids[I], T0 + 10 + I + Lifetime);
     const Analysis *A = S.run();
     return A ? ofKind(*A, "temporaries") : std::vector<Bottleneck>();
   };
-  std::vector<Bottleneck> AtEdge = Hits(1000000, 19); // 1 ms, 5%
+  std::vector<Bottleneck> AtEdge = Hits(1000000, 380); // 1 ms, 5%
   ASSERT_EQ(AtEdge.size(), 1u);
   EXPECT_EQ(AtEdge[0].SiteId, std::optional<uint64_t>(Hot));
   EXPECT_EQ(AtEdge[0].Value, 1000);
@@ -259,10 +263,33 @@ TEST(Bottlenecks, TemporariesAtItsEdges) {
   EXPECT_EQ(AtEdge[0].Threshold, 1000);
   EXPECT_EQ(AtEdge[0].Description,
             "Blocks allocated by hot() at hot.cpp:10 live 1.0 ms on average; "
-            "the site makes 5.0% of all allocations (1 allocations of 64 "
+            "the site makes 5.0% of all allocations (20 allocations of 64 "
             "bytes on average)");
-  EXPECT_TRUE(Hits(1000001, 19).empty()); // 1 ns too long
-  EXPECT_TRUE(Hits(10, 20).empty());      // 4.76% of the allocations
+  EXPECT_TRUE(Hits(1000001, 380).empty()); // 1 ns too long
+  EXPECT_TRUE(Hits(10, 381).empty());      // 4.99% of the allocations
+}
+
+TEST(Bottlenecks, TemporariesNeedTwentyFreedSamples) {
+  static_assert(rules::TemporaryMinFreedSamples == 20);
+  auto Hits = [](uint64_t Freed, double Weight) {
+    Scenario S;
+    TestLogWriter &Main = S.thread(1);
+    std::vector<uint64_t> Ids;
+    for (uint64_t I = 0; I < Freed; ++I)
+      Ids.push_back(S.alloc(Main, Hot, 64, Weight, T0 + 10 + I));
+    // Hot is exactly 5% of all allocations.
+    S.alloc(Main, Cold, 64, 19 * Weight * double(Freed), T0 + 10 + Freed);
+    for (uint64_t I = 0; I < Freed; ++I)
+      Main.free(Ids[I], T0 + 20 + I);
+    const Analysis *A = S.run();
+    return A ? ofKind(*A, "temporaries") : std::vector<Bottleneck>();
+  };
+  EXPECT_EQ(Hits(20, 1).size(), 1u);
+  EXPECT_TRUE(Hits(19, 1).empty());
+  // Weights do not count: 19 samples standing for 1900 blocks are still 19
+  // measurements of a lifetime.
+  EXPECT_TRUE(Hits(19, 100).empty());
+  EXPECT_EQ(Hits(20, 100).size(), 1u);
 }
 
 //===-- leak ------------------------------------------------------------===//
@@ -386,21 +413,27 @@ TEST(Bottlenecks, CrossThreadFreesAtTheBusiestPair) {
 
 //===-- thread_imbalance ------------------------------------------------===//
 
-/// Threads 2.. created at Spawn allocating Bytes each; a sampler thread at
-/// the same site allocating SamplerBytes when given.
+/// Threads 2.. created at Spawn allocating Bytes each, in 20 samples (the
+/// last worker in LastSamples); a sampler thread at the same site allocating
+/// SamplerBytes when given, in one sample.
 std::vector<Bottleneck> imbalance(const std::vector<uint64_t> &Bytes,
-                                  std::optional<uint64_t> SamplerBytes = {}) {
+                                  std::optional<uint64_t> SamplerBytes = {},
+                                  uint64_t LastSamples = 20) {
   Scenario S;
   S.alloc(S.thread(1), Cold, 8);
   uint64_t Id = 2;
-  for (uint64_t Size : Bytes) {
+  for (size_t I = 0; I < Bytes.size(); ++I) {
     TestLogWriter &T = S.thread(Id, "worker", 1, Spawn);
-    S.alloc(T, Hot, Size);
+    // Bytes[I] split into Samples sizes that differ by at most one.
+    uint64_t Samples = I + 1 == Bytes.size() ? LastSamples : 20;
+    for (uint64_t K = 0; K < Samples; ++K)
+      S.alloc(T, Hot, Bytes[I] / Samples + (K < Bytes[I] % Samples), 1,
+              T0 + 10 + K);
     T.threadEnd(Id, T0 + 100);
     ++Id;
   }
   if (SamplerBytes) {
-    TestLogWriter &T = S.thread(Id, "memscope-sampler", 1, Spawn);
+    TestLogWriter &T = S.thread(Id, "memscope-rsrc", 1, Spawn);
     if (*SamplerBytes)
       S.alloc(T, Cold, *SamplerBytes);
   }
@@ -424,6 +457,28 @@ TEST(Bottlenecks, ThreadImbalanceAtItsEdges) {
             "\"worker\" allocates 400 bytes, 2.0x their mean of 200 bytes");
   EXPECT_TRUE(imbalance({399, 100, 100, 201}).empty()); // 1.995x
   EXPECT_TRUE(imbalance({1000, 1, 1}).empty());         // only 3 threads
+}
+
+TEST(Bottlenecks, ThreadImbalanceNeedsTwentySamplesPerThread) {
+  static_assert(rules::ImbalanceMinSamplesPerThread == 20);
+  EXPECT_EQ(imbalance({400, 100, 100, 200}, {}, 20).size(), 1u);
+  // One thread with 19 samples: its bytes are noise, so no finding at all.
+  EXPECT_TRUE(imbalance({400, 100, 100, 200}, {}, 19).empty());
+  EXPECT_TRUE(imbalance({100, 100, 100, 4000}, {}, 19).empty());
+  // Memscope's sampler is not counted, whatever its samples (here none).
+  EXPECT_EQ(imbalance({400, 100, 100, 200}, 0).size(), 1u);
+
+  // The threads' samples are in the JSON.
+  Scenario S;
+  TestLogWriter &Main = S.thread(1);
+  for (int I = 0; I < 3; ++I)
+    S.alloc(Main, Hot, 8);
+  const Analysis *A = S.run();
+  ASSERT_TRUE(A);
+  ASSERT_EQ(A->Threads.size(), 1u);
+  EXPECT_EQ(A->Threads[0].Samples, 3u);
+  nlohmann::ordered_json Json = toJson(*A);
+  EXPECT_EQ(Json["threads"][0]["samples"], 3);
 }
 
 TEST(Bottlenecks, ThreadImbalanceIgnoresTheSampler) {
@@ -637,12 +692,11 @@ TEST(Resources, NullWithoutSamplesAndForSeveralProcesses) {
 TEST(ToolThreads, SamplerIsFlaggedAndCounted) {
   Scenario S;
   TestLogWriter &Main = S.thread(1);
-  S.thread(2, "memscope-sampler", 1);
+  S.thread(2, "memscope-rsrc", 1);
   S.thread(3, "worker", 1);
   // Renamed to the sampler's name later: the latest name decides.
   TestLogWriter &Renamed = S.thread(4, "thread", 1);
-  Renamed.threadName(4, TestLogWriter::handleOf(4), T0 + 50,
-                     "memscope-sampler");
+  Renamed.threadName(4, TestLogWriter::handleOf(4), T0 + 50, "memscope-rsrc");
   S.alloc(Main, Hot, 8);
   const Analysis *A = S.run();
   ASSERT_TRUE(A);
