@@ -214,22 +214,23 @@ void PlatformResourceCollector::start_monitoring() {
     throw Error(std::string("start_monitoring: cannot read /proc/self/stat: ") +
                     strerror(errno),
                 errno);
-  S->Samples = 0;
+
   S->PeakCpuPercent = S->RssSum = S->ThreadSum = 0;
   S->RssPeakSampled = 0;
   S->PeakThreads = 0;
   S->Stop = false;
+  S->Samples = 0;
   S->First = first;
+  S->record(first); // the sampler thread has not started yet: no lock
   S->Running = true;
   S->Sampler = std::thread([State = S.get()] {
     pthread_setname_np(pthread_self(), kSamplerThreadName);
     std::unique_lock<std::mutex> guard(State->Lock);
-    // The first sample is taken here so that it counts the sampler thread.
+    // The window starts at start_monitoring()'s sample (First); this one
+    // only adds a point that counts the sampler thread.
     ProcSample sample;
-    if (takeSample(sample)) {
-      State->First = sample;
+    if (takeSample(sample))
       State->record(sample);
-    }
     while (!State->Wake.wait_for(guard, State->Interval,
                                  [&] { return State->Stop; })) {
       if (takeSample(sample))
