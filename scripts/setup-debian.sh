@@ -6,7 +6,15 @@ packages=(
   cmake ninja-build ccache g++ python3 file
   clang-19 llvm-19-dev llvm-19-tools libc++-19-dev libc++abi-19-dev
   libtbb-dev libfmt-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
-  heaptrack
+  heaptrack valgrind
+  # Reports (#5): pprof readers and the headless-browser check of report.html.
+  protobuf-compiler libprotobuf-dev golang-go golang-github-google-pprof-dev chromium
+  # Other LLVMs the plugin is tested against (#6), and autotools for the
+  # ./configure check.
+  clang-14 llvm-14-dev llvm-14-tools clang-22 llvm-22-dev llvm-22-tools
+  autoconf automake make
+  # Sanitizers and libFuzzer (#8); the benchmark plots (#7).
+  libclang-rt-19-dev python3-matplotlib
 )
 missing=()
 for package in "${packages[@]}"; do

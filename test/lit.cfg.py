@@ -10,7 +10,8 @@ import lit.util
 config.name = "Memscope"
 config.test_format = lit.formats.ShTest(not lit.util.which("bash"))
 config.suffixes = [".ll", ".c", ".cpp", ".test"]
-config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "cmake", "install", "unit"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "cmake", "install", "unit",
+                   "fuzz", "sanitizers", "llvm-versions"]
 
 site = lit_config.params.get("memscope_site")
 if not site:
