@@ -127,7 +127,10 @@ struct ProcessEndRecord {
   uint64_t dropped_records;   // records the runtime could not write
   uint64_t untracked_samples; // sampled blocks the live table could not hold
   uint64_t threads_started;
-  int32_t exit_kind; // 0 = normal exit
+  // 0 = normal exit; N > 0 = the process died of fatal signal N, caught by
+  // the runtime's crash handler. No ProcessEnd at all means it was killed
+  // (SIGKILL) or is still running.
+  int32_t exit_kind;
   uint32_t reserved;
 };
 
