@@ -40,43 +40,30 @@ void countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
     allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
 }
 
-inline bool isPowerOfTwo(size_t value) {
-  return value && !(value & (value - 1));
-}
-
-#define MSC_CALLER_PC reinterpret_cast<uintptr_t>(__builtin_return_address(0))
-
-} // namespace
-
-extern "C" {
-
-#define MSC_INTERPOSER __attribute__((visibility("default"), used))
-
-MSC_INTERPOSER void *malloc(size_t size) {
-  if (MSC_LIKELY(!mustSample(size)))
-    return __libc_malloc(size);
+__attribute__((noinline)) void *mallocSampled(size_t size,
+                                              uintptr_t caller_pc) {
   void *ptr = __libc_malloc(size);
   if (ptr)
-    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, MSC_CALLER_PC);
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
   return ptr;
 }
 
-MSC_INTERPOSER void free(void *ptr) {
-  if (MSC_UNLIKELY(ptr && maybeLive(ptr)))
-    freeSampled(0, ptr);
-  return __libc_free(ptr);
-}
-
-MSC_INTERPOSER void *calloc(size_t count, size_t size) {
-  if (MSC_LIKELY(!mustSample(count * size)))
-    return __libc_calloc(count, size);
+__attribute__((noinline)) void *callocSampled(size_t count, size_t size,
+                                              uintptr_t caller_pc) {
   void *ptr = __libc_calloc(count, size);
   if (ptr)
-    allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT, MSC_CALLER_PC);
+    allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT, caller_pc);
   return ptr;
 }
 
-static void *reallocImpl(void *ptr, size_t size, uintptr_t caller_pc) {
+__attribute__((noinline)) void freeMaybeSampled(void *ptr) {
+  freeSampled(0, ptr);
+  __libc_free(ptr);
+}
+
+/// realloc of a block that may be sampled, or a result that must be.
+__attribute__((noinline)) void *reallocSlow(void *ptr, size_t size,
+                                            bool sample, uintptr_t caller_pc) {
   // Take the old block out of the live table first, so that a racing
   // allocation that reuses its address cannot be confused with it, and put
   // it back if realloc fails (the old block then stays valid).
@@ -89,13 +76,52 @@ static void *reallocImpl(void *ptr, size_t size, uintptr_t caller_pc) {
     else
       recordFree(0, old_sample);
   }
-  if (result)
-    countUninstrumented(result, size, caller_pc);
+  if (result && sample)
+    allocSampled(0, result, size, MSC_KIND_INDIRECT, caller_pc);
   return result;
 }
 
+inline bool isPowerOfTwo(size_t value) {
+  return value && !(value & (value - 1));
+}
+
+#define MSC_CALLER_PC reinterpret_cast<uintptr_t>(__builtin_return_address(0))
+
+} // namespace
+
+extern "C" {
+
+#define MSC_INTERPOSER __attribute__((visibility("default"), used))
+
+// The common paths below end in a tail call to glibc and need no stack
+// frame; everything else is in separate noinline functions, so that the
+// frame setup the slow paths need is not paid on every call.
+
+MSC_INTERPOSER void *malloc(size_t size) {
+  if (MSC_LIKELY(!mustSample(size)))
+    return __libc_malloc(size);
+  return mallocSampled(size, MSC_CALLER_PC);
+}
+
+MSC_INTERPOSER void free(void *ptr) {
+  if (MSC_UNLIKELY(ptr && maybeLive(ptr)))
+    return freeMaybeSampled(ptr);
+  return __libc_free(ptr);
+}
+
+MSC_INTERPOSER void *calloc(size_t count, size_t size) {
+  if (MSC_LIKELY(!mustSample(count * size)))
+    return __libc_calloc(count, size);
+  return callocSampled(count, size, MSC_CALLER_PC);
+}
+
 MSC_INTERPOSER void *realloc(void *ptr, size_t size) {
-  return reallocImpl(ptr, size, MSC_CALLER_PC);
+  // The countdown is charged before the call, as for malloc; a failed
+  // realloc is rare enough not to matter to the estimate.
+  bool sample = mustSample(size);
+  if (MSC_LIKELY(!sample && !(ptr && maybeLive(ptr))))
+    return __libc_realloc(ptr, size);
+  return reallocSlow(ptr, size, sample, MSC_CALLER_PC);
 }
 
 MSC_INTERPOSER void *reallocarray(void *ptr, size_t count, size_t size) {
@@ -104,7 +130,8 @@ MSC_INTERPOSER void *reallocarray(void *ptr, size_t count, size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  return reallocImpl(ptr, bytes, MSC_CALLER_PC);
+  bool sample = mustSample(bytes);
+  return reallocSlow(ptr, bytes, sample, MSC_CALLER_PC);
 }
 
 MSC_INTERPOSER void *memalign(size_t alignment, size_t size) {
