@@ -78,6 +78,9 @@ constexpr char kLiveFilterName[] = MEMSCOPE_LIVE_FILTER_NAME;
 constexpr char kAllocSampledName[] = "__memscope_alloc_sampled";
 constexpr char kAllocSampledStackName[] = "__memscope_alloc_sampled_stack";
 constexpr char kFreeSampledName[] = "__memscope_free_sampled";
+constexpr char kMallocUncountedName[] = "__memscope_malloc_uncounted";
+constexpr char kCallocUncountedName[] = "__memscope_calloc_uncounted";
+constexpr char kFreeUncheckedName[] = "__memscope_free_unchecked";
 constexpr char kRegisterSitesName[] = "__memscope_register_sites";
 constexpr char kNoteSpawnName[] = "__memscope_note_spawn";
 constexpr char kAbiMarkerName[] = MEMSCOPE_ABI_MARKER_NAME;
@@ -303,6 +306,7 @@ private:
   void instrumentAllocation(CallBase &Call, const AllocatorCall &Info,
                             const TargetLibraryInfo &TLI);
   void instrumentFree(CallBase &Call, const AllocatorCall &Info);
+  bool redirectToUncounted(CallBase &Call);
   void instrumentSpawn(CallBase &Call, const AllocatorCall &Info);
   Value *requestSize(IRBuilder<> &B, CallBase &Call, const AllocatorCall &Info,
                      const TargetLibraryInfo &TLI);
@@ -334,6 +338,9 @@ private:
   FunctionCallee AllocSampled;
   FunctionCallee AllocSampledStack;
   FunctionCallee FreeSampled;
+  FunctionCallee MallocUncounted;
+  FunctionCallee CallocUncounted;
+  FunctionCallee FreeUnchecked;
   FunctionCallee RegisterSites;
   FunctionCallee NoteSpawn;
 
@@ -389,6 +396,12 @@ void ModuleInstrumenter::initializeCallbacks() {
                             Type::getVoidTy(Ctx), Int64Ty, PtrTy, Int64Ty);
   FreeSampled = M.getOrInsertFunction(kFreeSampledName, NoUnwind,
                                       Type::getVoidTy(Ctx), Int64Ty, PtrTy);
+  MallocUncounted = M.getOrInsertFunction(kMallocUncountedName, NoUnwind,
+                                          PtrTy, Int64Ty);
+  CallocUncounted = M.getOrInsertFunction(kCallocUncountedName, NoUnwind,
+                                          PtrTy, Int64Ty, Int64Ty);
+  FreeUnchecked = M.getOrInsertFunction(kFreeUncheckedName, NoUnwind,
+                                        Type::getVoidTy(Ctx), PtrTy);
   RegisterSites = M.getOrInsertFunction(kRegisterSitesName, NoUnwind,
                                         Type::getVoidTy(Ctx), PtrTy, PtrTy);
   NoteSpawn = M.getOrInsertFunction(kNoteSpawnName, NoUnwind,
@@ -529,32 +542,43 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   IRBuilder<> B(&Call);
   Value *Size = requestSize(B, Call, Info, TLI);
 
-  // Before the call: count the bytes down and mark the call as instrumented.
+  // Before the call: count the bytes down.
   Value *Countdown =
       B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsCountdownField);
-  Value *InCall = B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField);
   Value *Remaining =
       B.CreateSub(B.CreateLoad(Int64Ty, Countdown), Size, "memscope.remaining");
   B.CreateStore(Remaining, Countdown);
-  B.CreateStore(ConstantInt::get(Int32Ty, 1), InCall);
 
-  // An exception leaves through the landing pad: clear the flag there too.
-  if (auto *Invoke = dyn_cast<InvokeInst>(&Call)) {
-    BasicBlock *Unwind = Invoke->getUnwindDest();
-    if (HandledLandingPads.insert(Unwind).second &&
-        isa<LandingPadInst>(memscope::compat::firstNonPHI(*Unwind))) {
-      IRBuilder<> UB(&*Unwind->getFirstInsertionPt());
-      UB.CreateStore(
-          ConstantInt::get(Int32Ty, 0),
-          UB.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+  // malloc and calloc go straight to the allocator behind the runtime's
+  // interposers. Every other allocator (operator new may be replaced by the
+  // program, realloc must reach the runtime's live table) is called as
+  // written, with in_instrumented_call set so the interposer that it
+  // reaches does not count the request a second time.
+  bool Direct = redirectToUncounted(Call);
+  if (!Direct) {
+    B.CreateStore(
+        ConstantInt::get(Int32Ty, 1),
+        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+    // An exception leaves through the landing pad: clear the flag there too.
+    if (auto *Invoke = dyn_cast<InvokeInst>(&Call)) {
+      BasicBlock *Unwind = Invoke->getUnwindDest();
+      if (HandledLandingPads.insert(Unwind).second &&
+          isa<LandingPadInst>(memscope::compat::firstNonPHI(*Unwind))) {
+        IRBuilder<> UB(&*Unwind->getFirstInsertionPt());
+        UB.CreateStore(
+            ConstantInt::get(Int32Ty, 0),
+            UB.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+      }
     }
   }
 
   // After the call: clear the flag; call the runtime only when sampled.
   Instruction *After = firstInsertionPointAfter(Call);
   B.SetInsertPoint(After);
-  B.CreateStore(ConstantInt::get(Int32Ty, 0),
-                B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+  if (!Direct)
+    B.CreateStore(
+        ConstantInt::get(Int32Ty, 0),
+        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
   Value *Sampled = B.CreateICmpSLT(Remaining, ConstantInt::get(Int64Ty, 0),
                                    "memscope.sampled");
   if (Info.OutPtrArg >= 0) // posix_memalign: only a zero result allocated
@@ -593,6 +617,30 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call,
                                 MDBuilder(Ctx).createUnlikelyBranchWeights());
   IRBuilder<> TB(Then);
   TB.CreateCall(FreeSampled, {ConstantInt::get(Int64Ty, SiteId), Ptr});
+  redirectToUncounted(Call);
+}
+
+/// Points a call of C's malloc, calloc or free at the runtime's entry that
+/// skips the interposer's counting or filter check, which the site has just
+/// done inline. Returns whether it did.
+bool ModuleInstrumenter::redirectToUncounted(CallBase &Call) {
+  const Function *Callee = Call.getCalledFunction();
+  if (!Callee)
+    return false;
+  StringRef Name = Callee->getName();
+  FunctionCallee Target;
+  if (Name == "malloc" && Call.arg_size() == 1)
+    Target = MallocUncounted;
+  else if (Name == "calloc" && Call.arg_size() == 2)
+    Target = CallocUncounted;
+  else if (Name == "free" && Call.arg_size() == 1)
+    Target = FreeUnchecked;
+  else
+    return false;
+  if (Call.getFunctionType() != Target.getFunctionType())
+    return false;
+  Call.setCalledFunction(Target);
+  return true;
 }
 
 /// A thread spawn announces its site to the runtime, whose pthread_create

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 
 using namespace memscope::rt;
@@ -62,8 +63,8 @@ __attribute__((noinline)) void freeMaybeSampled(void *ptr) {
 }
 
 /// realloc of a block that may be sampled, or a result that must be.
-__attribute__((noinline)) void *reallocSlow(void *ptr, size_t size,
-                                            bool sample, uintptr_t caller_pc) {
+__attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
+                                            uintptr_t caller_pc) {
   // Take the old block out of the live table first, so that a racing
   // allocation that reuses its address cannot be confused with it, and put
   // it back if realloc fails (the old block then stays valid).
@@ -79,6 +80,37 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size,
   if (result && sample)
     allocSampled(0, result, size, MSC_KIND_INDIRECT, caller_pc);
   return result;
+}
+
+/// Where instrumented malloc, calloc and free sites send their calls once
+/// they have done their own counting (see __memscope_malloc_uncounted).
+/// glibc's entry points, unless another allocator (a preloaded jemalloc,
+/// say) won the symbol lookup over our interposers: then that allocator's.
+struct RealAllocator {
+  void *(*malloc)(size_t);
+  void *(*calloc)(size_t, size_t);
+  void (*free)(void *);
+};
+RealAllocator g_real = {__libc_malloc, __libc_calloc, __libc_free};
+
+/// Runs before any constructor of the program's own modules (the runtime is
+/// a dependency of them all), so the choice is made before their first call.
+__attribute__((constructor(101))) void chooseRealAllocator() {
+  // Ours won when the malloc the program sees lives in the runtime's own
+  // module (comparing addresses instead could be folded by the compiler).
+  void *winner = dlsym(RTLD_DEFAULT, "malloc");
+  Dl_info winner_info, own_info;
+  if (!winner || !dladdr(winner, &winner_info) ||
+      !dladdr(reinterpret_cast<void *>(&chooseRealAllocator), &own_info) ||
+      winner_info.dli_fbase == own_info.dli_fbase)
+    return;
+  auto *other_calloc = dlsym(RTLD_DEFAULT, "calloc");
+  auto *other_free = dlsym(RTLD_DEFAULT, "free");
+  if (!other_calloc || !other_free)
+    return;
+  g_real.malloc = reinterpret_cast<void *(*)(size_t)>(winner);
+  g_real.calloc = reinterpret_cast<void *(*)(size_t, size_t)>(other_calloc);
+  g_real.free = reinterpret_cast<void (*)(void *)>(other_free);
 }
 
 inline bool isPowerOfTwo(size_t value) {
@@ -113,6 +145,21 @@ MSC_INTERPOSER void *calloc(size_t count, size_t size) {
   if (MSC_LIKELY(!mustSample(count * size)))
     return __libc_calloc(count, size);
   return callocSampled(count, size, MSC_CALLER_PC);
+}
+
+// Instrumented sites of malloc, calloc and free call these instead: the site
+// has already counted the request down (or checked the live filter), so the
+// interposer's own check would only be paid twice.
+MSC_INTERPOSER void *__memscope_malloc_uncounted(size_t size) {
+  return g_real.malloc(size);
+}
+
+MSC_INTERPOSER void *__memscope_calloc_uncounted(size_t count, size_t size) {
+  return g_real.calloc(count, size);
+}
+
+MSC_INTERPOSER void __memscope_free_unchecked(void *ptr) {
+  return g_real.free(ptr);
 }
 
 MSC_INTERPOSER void *realloc(void *ptr, size_t size) {

@@ -31,9 +31,10 @@ void every_allocator(size_t n, const char *text) {
 
 // Sizes: the request (calloc and reallocarray multiply), strlen+1 for strdup.
 // CHECK-LABEL: define {{.*}}void @every_allocator(
-// CHECK-DAG: call {{.*}}ptr @malloc(
+// malloc, calloc and free are redirected to the runtime's uncounted entries.
+// CHECK-DAG: call {{.*}}ptr @__memscope_malloc_uncounted(
 // CHECK-DAG: [[CALLOC_SIZE:%.*]] = mul i64 %{{.*}}, 4
-// CHECK-DAG: call {{.*}}ptr @calloc(
+// CHECK-DAG: call {{.*}}ptr @__memscope_calloc_uncounted(
 // CHECK-DAG: call {{.*}}ptr @realloc(
 // CHECK-DAG: call {{.*}}ptr @reallocarray(
 // CHECK-DAG: call {{.*}}ptr @aligned_alloc(
@@ -45,7 +46,7 @@ void every_allocator(size_t n, const char *text) {
 // CHECK-DAG: call {{.*}}i64 @strnlen(
 // CHECK-DAG: call {{.*}}ptr @strndup(
 // CHECK-DAG: call void @__memscope_free_sampled(
-// CHECK-DAG: call void @free(
+// CHECK-DAG: call void @__memscope_free_unchecked(
 // Ten allocation sites reach the runtime only on their sampled branch.
 // SAMPLED-COUNT-10: call void @__memscope_alloc_sampled(i64
 // SAMPLED-NOT: call void @__memscope_alloc_sampled(

@@ -1,7 +1,8 @@
 ; The not-sampled path of an allocation site is inline: a thread-local
-; countdown, two flag stores around the allocator call, and one branch. The
-; runtime is called only on the sampled branch. A free is guarded by one load
-; of the live filter and a compare.
+; countdown and one branch. malloc and free go straight to the runtime's
+; uncounted entries, which skip the interposers' own counting and filter
+; check. The runtime is called only on the sampled branch. A free is guarded
+; by one load of the live filter and a compare.
 ; RUN: %opt_memscope -passes=memscope -S %s -o - | FileCheck %s
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
@@ -27,9 +28,7 @@ define void @release(ptr %p) {
 ; CHECK-NEXT:    [[COUNT:%.*]] = load i64, ptr @__memscope_tls
 ; CHECK-NEXT:    [[REMAINING:%.*]] = sub i64 [[COUNT]], %n
 ; CHECK-NEXT:    store i64 [[REMAINING]], ptr @__memscope_tls
-; CHECK-NEXT:    store i32 1, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
-; CHECK-NEXT:    [[P:%.*]] = call ptr @malloc(i64 %n)
-; CHECK-NEXT:    store i32 0, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
+; CHECK-NEXT:    [[P:%.*]] = call ptr @__memscope_malloc_uncounted(i64 %n)
 ; CHECK-NEXT:    [[SAMPLED:%.*]] = icmp slt i64 [[REMAINING]], 0
 ; CHECK-NEXT:    br i1 [[SAMPLED]], label %[[SLOW:.*]], label %[[DONE:.*]], !prof [[UNLIKELY:![0-9]+]]
 ; CHECK:       [[SLOW]]:
@@ -49,7 +48,7 @@ define void @release(ptr %p) {
 ; CHECK:       [[FSLOW]]:
 ; CHECK-NEXT:    call void @__memscope_free_sampled(i64 {{-?[0-9]+}}, ptr %p)
 ; CHECK:       [[FREE]]:
-; CHECK-NEXT:    call void @free(ptr %p)
+; CHECK-NEXT:    call void @__memscope_free_unchecked(ptr %p)
 
 ; CHECK: define weak_odr hidden void @memscope.module_ctor() {{.*}}comdat
 ; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v1
