@@ -271,6 +271,8 @@ void childAfterFork() {
   g_process_log_lock.store(false, std::memory_order_relaxed);
   g_process_log_holder.store(0, std::memory_order_relaxed);
   g_site_tables_lock.store(false, std::memory_order_relaxed);
+  resetThreadLocksAfterFork();
+  resetSpawnAfterFork();
   if (g_state.load(std::memory_order_relaxed) != State::Recording)
     return;
   RecursionGuard guard;

@@ -181,6 +181,10 @@ MSC_HIDDEN void finishCurrentThread();
 /// calling thread only if \p include_current. Async-signal-safe.
 MSC_HIDDEN void writeRunningThreads(bool include_current = false);
 MSC_HIDDEN void resetThreadsAfterFork();
+/// Frees the spin locks a parent thread may have held at fork time; the
+/// child runs this first, recording or not.
+MSC_HIDDEN void resetThreadLocksAfterFork();
+MSC_HIDDEN void resetSpawnAfterFork();
 /// A thread started through the spawn trampoline gets a signal stack, so
 /// that its stack overflow still reaches the crash handler.
 MSC_HIDDEN void giveThreadSignalStack();

@@ -245,9 +245,12 @@ void finishCurrentThread() {
   t_state.log = nullptr;
 }
 
-void resetThreadsAfterFork() {
+void resetThreadLocksAfterFork() {
   g_slots_lock.store(false, std::memory_order_relaxed);
   g_idle_lock.store(false, std::memory_order_relaxed);
+}
+
+void resetThreadsAfterFork() {
   uint32_t count = g_slot_count.load(std::memory_order_relaxed);
   for (uint32_t i = 0; i < count; ++i)
     if (g_slots[i])
