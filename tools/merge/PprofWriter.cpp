@@ -100,10 +100,24 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
   Out.add_comment(Strings.index("memscope-merge " + Result.Input));
 
   const Profile &Stacks = Result.Stacks;
-  for (size_t I = 0; I < Stacks.Mappings.size(); ++I) {
+  // pprof takes the first mapping for the main binary: executables first.
+  std::vector<size_t> Order;
+  std::vector<uint64_t> MappingId(Stacks.Mappings.size(), 0);
+  for (const ProcessReport &P : Result.Processes)
+    for (size_t I = 0; I < Stacks.Mappings.size(); ++I)
+      if (!MappingId[I] && Stacks.Mappings[I].Path == P.Executable) {
+        Order.push_back(I);
+        MappingId[I] = Order.size();
+      }
+  for (size_t I = 0; I < Stacks.Mappings.size(); ++I)
+    if (!MappingId[I]) {
+      Order.push_back(I);
+      MappingId[I] = Order.size();
+    }
+  for (size_t I : Order) {
     const ProfileMapping &M = Stacks.Mappings[I];
     pb::Mapping *Mapping = Out.add_mapping();
-    Mapping->set_id(I + 1);
+    Mapping->set_id(MappingId[I]);
     Mapping->set_memory_start(M.Start);
     Mapping->set_memory_limit(M.Limit);
     Mapping->set_filename(Strings.index(M.Path));
@@ -133,7 +147,7 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
     pb::Location *Location = Out.add_location();
     Location->set_id(I + 1);
     if (L.Mapping >= 0)
-      Location->set_mapping_id(L.Mapping + 1);
+      Location->set_mapping_id(MappingId[L.Mapping]);
     Location->set_address(L.Address);
     // Innermost first; the last line is the function the others are
     // inlined into, as profile.proto specifies.
