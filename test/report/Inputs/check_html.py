@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Loads report.html in headless Chromium and checks that it rendered.
 
-  check_html.py CHROMIUM REPORT.html [--min-rows N]
+  check_html.py CHROMIUM REPORT.html [--expect TEXT]...
 
 Fails (exit 1, one line per problem) on any console message or uncaught
 exception, on a page that did not finish (data-report-status != "ok"), on a
-missing or empty section, and when the page is too large for the DOM budget.
+missing or empty section, when the page is too large for the DOM budget, and
+when a --expect text is not in the rendered page.
 Prints "html ok sections=N table-rows=N" on success.
 """
+import html
 import os
 import re
 import subprocess
@@ -23,6 +25,7 @@ MAX_DOM_ELEMENTS = 20000
 
 def main():
     chromium, report = sys.argv[1], os.path.abspath(sys.argv[2])
+    expected = [sys.argv[i + 1] for i in range(3, len(sys.argv) - 1) if sys.argv[i] == "--expect"]
     problems = []
     with tempfile.TemporaryDirectory() as profile:
         command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -66,6 +69,10 @@ def main():
         problems.append(f"{elements} DOM elements (budget {MAX_DOM_ELEMENTS})")
     for network in re.findall(r'(?:src|href)="(https?:[^"]*)"', dom):
         problems.append("external resource: " + network)
+    text = html.unescape(re.sub(r"<[^>]*>", "", dom))
+    for wanted in expected:
+        if wanted not in text:
+            problems.append(f"the page does not show {wanted!r}")
     if problems:
         for problem in problems:
             print("FAIL " + problem)
