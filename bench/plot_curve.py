@@ -35,6 +35,9 @@ def main():
                  label=f"target, wall ({curve['targets']['wall']})")
     over.axhline(curve["targets"]["instructions"], color="tab:blue", linewidth=0.8,
                  linestyle=":", label=f"target, instructions ({curve['targets']['instructions']})")
+    if "not_recording_instructions_ratio" in curve:
+        over.axhline(curve["not_recording_instructions_ratio"], color="gray", linewidth=0.8,
+                     linestyle="-.", label="instructions, instrumented but not recording")
     over.set_title(f"Overhead: {curve['workload']}, ratio to plain")
     over.set_ylabel("ratio to the plain build")
 
@@ -42,7 +45,7 @@ def main():
              label="mean |error|, bytes per site")
     acc.plot(kib, [100 * p["count_mean_abs_error"] for p in points], "^-",
              label="mean |error|, allocations per site")
-    acc.plot(kib, [100 * p["total_bytes_worst_error"] for p in points], "s--",
+    acc.plot(kib, [100 * abs(p["total_bytes_worst_error"]) for p in points], "s--",
              label="worst |error|, total bytes")
     acc.set_ylabel("error (%)")
     acc2 = acc.twinx()
@@ -53,7 +56,7 @@ def main():
     acc.set_title(f"Accuracy: {curve['accuracy_workload']}, vs exact mode")
     lines = acc.get_legend_handles_labels()
     lines2 = acc2.get_legend_handles_labels()
-    acc.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
+    acc.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="center left")
     over.legend(fontsize=8)
 
     for axis in (over, acc):
