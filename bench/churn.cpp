@@ -87,6 +87,11 @@ uint64_t churn(int thread, long iterations) {
 int main(int argc, char **argv) {
   int threads = argc > 1 ? std::atoi(argv[1]) : 4;
   long iterations = argc > 2 ? std::atol(argv[2]) : 2000000;
+  if (threads < 1 || iterations < 1) {
+    std::fprintf(stderr, "churn: usage: churn [threads >= 1] "
+                         "[iterations-per-thread >= 1]\n");
+    return 2;
+  }
   std::vector<std::thread> workers;
   std::vector<uint64_t> sums(threads);
   for (int t = 0; t < threads; ++t)

@@ -5,7 +5,13 @@
 //   memscope-clang++ -O2 advanced.cpp -o advanced && ./advanced
 //
 // Options: advanced [folder] [threads] [iterations] [sleep-every-100 (0/1)]
+//
+// Built with -DMEMSCOPE_EXAMPLE_WORKLOAD_ONLY it runs the threads without the
+// API calls: the benchmarks' baseline (built plain) and, built with Memscope,
+// a program they record through MEMSCOPE_OUT in each sampling mode.
+#ifndef MEMSCOPE_EXAMPLE_WORKLOAD_ONLY
 #include <memscope/lockfree.hpp>
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -19,10 +25,7 @@ int main(int argc, char **argv) {
   int threads = argc > 2 ? std::atoi(argv[2]) : 100;
   int iterations = argc > 3 ? std::atoi(argv[3]) : 1000;
   bool sleeps = argc > 4 ? std::atoi(argv[4]) != 0 : true;
-  try {
-    memscope::lockfree::SamplingConfig config{0.01, 1024, 1024 * 1024};
-    auto session =
-        memscope::lockfree::comprehensive_profile_execution(folder, config);
+  auto workload = [threads, iterations, sleeps] {
     std::vector<std::thread> handles;
     std::vector<size_t> sums(threads);
     for (int thread_id = 0; thread_id < threads; ++thread_id)
@@ -37,6 +40,17 @@ int main(int argc, char **argv) {
       });
     for (std::thread &handle : handles)
       handle.join();
+  };
+#ifdef MEMSCOPE_EXAMPLE_WORKLOAD_ONLY
+  (void)folder;
+  workload();
+  return 0;
+#else
+  try {
+    memscope::lockfree::SamplingConfig config{0.01, 1024, 1024 * 1024};
+    auto session =
+        memscope::lockfree::comprehensive_profile_execution(folder, config);
+    workload();
     memscope::lockfree::AnalysisResult result = session.finalize();
     std::printf("Comprehensive Analysis Results:\n");
     std::printf("   - Threads analyzed: %zu\n", result.thread_count);
@@ -54,4 +68,5 @@ int main(int argc, char **argv) {
     return 1;
   }
   return 0;
+#endif
 }

@@ -2,14 +2,11 @@
 // each over a pool of 10 connections guarded by a mutex. Each query formats
 // SQL, builds a 100-row result set, processes and serializes it.
 //
-// Built with -DMEMSCOPE_API it profiles itself as on the design page, with
-// comprehensive_profile_execution and SamplingConfig{0.05, 512, 2 MiB}:
-//   memscope-clang++ -O2 -DMEMSCOPE_API database-pool.cpp -o database-pool
-//   ./database-pool              # writes ./DatabaseAnalysis/analysis.json
-// Built without it, run it under MEMSCOPE_OUT:
-//   MEMSCOPE_OUT=./logs ./database-pool && memscope-merge ./logs
-//
-// Options: database-pool [threads] [queries] [pool-size] [sleep-ms] [folder]
+// Built with -DMEMSCOPE_API it profiles itself as on the design page
+// (comprehensive_profile_execution, SamplingConfig{0.05, 512, 2 MiB}, writes
+// ./DatabaseAnalysis/analysis.json); without it, run it under MEMSCOPE_OUT.
+// Options: database-pool [threads] [queries] [pool-size] [sleep-ms] [folder];
+// sleep-ms 0 turns every sleep off, the empty pool's back-off included.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,8 +48,11 @@ static void client(ConnectionPool &pool, int thread_id, int queries,
                    int sleep_ms, size_t &serialized_bytes) {
   for (int query_id = 0; query_id < queries; ++query_id) {
     std::optional<std::string> connection;
-    while (!(connection = pool.get()))
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!(connection = pool.get())) // the pool is empty: back off
+      if (sleep_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      else
+        std::this_thread::yield();
     std::string query =
         "SELECT * FROM table WHERE id = " + std::to_string(query_id);
     std::vector<std::string> result_set(100,

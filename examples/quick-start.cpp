@@ -4,7 +4,13 @@
 //   memscope-clang++ -O2 quick-start.cpp -o quick-start && ./quick-start
 //
 // Options: quick-start [folder] [threads] [sleep-ms]
+//
+// Built with -DMEMSCOPE_EXAMPLE_WORKLOAD_ONLY it runs the threads without the
+// API calls: the benchmarks' baseline (built plain) and, built with Memscope,
+// a program they record through MEMSCOPE_OUT in each sampling mode.
+#ifndef MEMSCOPE_EXAMPLE_WORKLOAD_ONLY
 #include <memscope/lockfree.hpp>
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -16,8 +22,7 @@ int main(int argc, char **argv) {
   const char *folder = argc > 1 ? argv[1] : "./MemoryAnalysis";
   int threads = argc > 2 ? std::atoi(argv[2]) : 30;
   int sleep_ms = argc > 3 ? std::atoi(argv[3]) : 100;
-  try {
-    memscope::lockfree::trace_all(folder);
+  auto workload = [threads, sleep_ms] {
     std::vector<std::thread> handles;
     for (int i = 0; i < threads; ++i)
       handles.emplace_back([i, sleep_ms] {
@@ -27,6 +32,15 @@ int main(int argc, char **argv) {
       });
     for (std::thread &handle : handles)
       handle.join();
+  };
+#ifdef MEMSCOPE_EXAMPLE_WORKLOAD_ONLY
+  (void)folder;
+  workload();
+  return 0;
+#else
+  try {
+    memscope::lockfree::trace_all(folder);
+    workload();
     memscope::lockfree::stop_tracing();
     memscope::lockfree::export_comprehensive_analysis(folder,
                                                       "multi_thread_analysis");
@@ -38,4 +52,5 @@ int main(int argc, char **argv) {
               "multi_thread_analysis.json\n",
               folder);
   return 0;
+#endif
 }

@@ -5,7 +5,13 @@
 //   ./resource-monitoring
 //
 // Options: resource-monitoring [threads] [elements] [sleep-ms]
+//
+// Built with -DMEMSCOPE_EXAMPLE_WORKLOAD_ONLY it runs the threads without the
+// collector: the benchmarks' baseline (built plain) and, built with Memscope,
+// a program they record through MEMSCOPE_OUT in each sampling mode.
+#ifndef MEMSCOPE_EXAMPLE_WORKLOAD_ONLY
 #include <memscope/lockfree.hpp>
+#endif
 
 #include <chrono>
 #include <cstdint>
@@ -18,9 +24,7 @@ int main(int argc, char **argv) {
   int threads = argc > 1 ? std::atoi(argv[1]) : 50;
   size_t elements = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 100000;
   int sleep_ms = argc > 3 ? std::atoi(argv[3]) : 50;
-  try {
-    memscope::lockfree::PlatformResourceCollector collector;
-    collector.start_monitoring();
+  auto workload = [threads, elements, sleep_ms] {
     std::vector<std::thread> handles;
     std::vector<size_t> results(threads);
     for (int i = 0; i < threads; ++i)
@@ -34,6 +38,15 @@ int main(int argc, char **argv) {
       });
     for (std::thread &handle : handles)
       handle.join();
+  };
+#ifdef MEMSCOPE_EXAMPLE_WORKLOAD_ONLY
+  workload();
+  return 0;
+#else
+  try {
+    memscope::lockfree::PlatformResourceCollector collector;
+    collector.start_monitoring();
+    workload();
     memscope::lockfree::ResourceMetrics metrics = collector.stop_monitoring();
     std::printf("System Resource Usage:\n");
     std::printf("   - Peak CPU usage: %.1f%%\n",
@@ -50,4 +63,5 @@ int main(int argc, char **argv) {
     return 1;
   }
   return 0;
+#endif
 }

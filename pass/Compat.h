@@ -12,6 +12,7 @@
 #include "llvm/IR/BasicBlock.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/Passes/OptimizationLevel.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -26,12 +27,35 @@
 namespace memscope {
 namespace compat {
 
-/// The pointer type the runtime ABI uses for addresses (`i8*` / `ptr`).
+/// The pointer type the runtime ABI uses for addresses: `i8*` where the
+/// context still has typed pointers (the default up to LLVM 14, and
+/// `-Xclang -no-opaque-pointers` in 15 and 16), `ptr` otherwise.
 inline llvm::PointerType *bytePtrTy(llvm::LLVMContext &Ctx) {
-#if LLVM_VERSION_MAJOR >= 15
+#if LLVM_VERSION_MAJOR >= 17
   return llvm::PointerType::getUnqual(Ctx);
 #else
   return llvm::Type::getInt8PtrTy(Ctx);
+#endif
+}
+
+/// A pointer to \p Pointee (`T*` with typed pointers, `ptr` otherwise).
+/// LLVM 21 deprecated PointerType::getUnqual(Type *).
+inline llvm::PointerType *pointerTo(llvm::Type *Pointee) {
+#if LLVM_VERSION_MAJOR >= 17
+  return llvm::PointerType::getUnqual(Pointee->getContext());
+#else
+  return llvm::PointerType::getUnqual(Pointee);
+#endif
+}
+
+/// Branch weights for a branch that is almost never taken (LLVM 19 added
+/// MDBuilder::createUnlikelyBranchWeights; the older spelling uses the same
+/// weights, BranchProbabilityInfo's "unreachable" ratio).
+inline llvm::MDNode *unlikelyBranchWeights(llvm::LLVMContext &Ctx) {
+#if LLVM_VERSION_MAJOR >= 19
+  return llvm::MDBuilder(Ctx).createUnlikelyBranchWeights();
+#else
+  return llvm::MDBuilder(Ctx).createBranchWeights(1, (1U << 20) - 1);
 #endif
 }
 

@@ -82,6 +82,7 @@ constexpr char kMallocUncountedName[] = "__memscope_malloc_uncounted";
 constexpr char kCallocUncountedName[] = "__memscope_calloc_uncounted";
 constexpr char kFreeUncheckedName[] = "__memscope_free_unchecked";
 constexpr char kRegisterSitesName[] = "__memscope_register_sites";
+constexpr char kCheckVersionsName[] = "__memscope_check_versions";
 constexpr char kNoteSpawnName[] = "__memscope_note_spawn";
 constexpr char kAbiMarkerName[] = MEMSCOPE_ABI_MARKER_NAME;
 constexpr char kSitesSection[] = MEMSCOPE_SITES_SECTION;
@@ -342,6 +343,7 @@ private:
   FunctionCallee CallocUncounted;
   FunctionCallee FreeUnchecked;
   FunctionCallee RegisterSites;
+  FunctionCallee CheckVersions;
   FunctionCallee NoteSpawn;
 
   std::vector<SiteInfo> Sites;
@@ -406,6 +408,8 @@ void ModuleInstrumenter::initializeCallbacks() {
                                         Type::getVoidTy(Ctx), PtrTy, PtrTy);
   NoteSpawn = M.getOrInsertFunction(kNoteSpawnName, NoUnwind,
                                     Type::getVoidTy(Ctx), Int64Ty);
+  CheckVersions = M.getOrInsertFunction(kCheckVersionsName, NoUnwind, Int32Ty,
+                                        PtrTy, PtrTy);
 }
 
 bool ModuleInstrumenter::shouldInstrument(const Function &F) const {
@@ -556,9 +560,14 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   // reaches does not count the request a second time.
   bool Direct = redirectToUncounted(Call);
   if (!Direct) {
+    // The flag stores are volatile: the optimiser believes the allocator
+    // reads no memory of ours, so after an LTO pre-link instrumentation the
+    // link-time pipeline would delete the store of 1 as dead (the
+    // interposer reads it).
     B.CreateStore(
         ConstantInt::get(Int32Ty, 1),
-        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
+        /*isVolatile=*/true);
     // An exception leaves through the landing pad: clear the flag there too.
     if (auto *Invoke = dyn_cast<InvokeInst>(&Call)) {
       BasicBlock *Unwind = Invoke->getUnwindDest();
@@ -567,7 +576,8 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
         IRBuilder<> UB(&*Unwind->getFirstInsertionPt());
         UB.CreateStore(
             ConstantInt::get(Int32Ty, 0),
-            UB.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+            UB.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
+            /*isVolatile=*/true);
       }
     }
   }
@@ -578,7 +588,8 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   if (!Direct)
     B.CreateStore(
         ConstantInt::get(Int32Ty, 0),
-        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField));
+        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
+        /*isVolatile=*/true);
   Value *Sampled = B.CreateICmpSLT(Remaining, ConstantInt::get(Int64Ty, 0),
                                    "memscope.sampled");
   if (Info.OutPtrArg >= 0) // posix_memalign: only a zero result allocated
@@ -586,13 +597,13 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
         Sampled, B.CreateICmpEQ(&Call, ConstantInt::get(Call.getType(), 0)));
   Instruction *Then =
       SplitBlockAndInsertIfThen(Sampled, After, /*Unreachable=*/false,
-                                MDBuilder(Ctx).createUnlikelyBranchWeights());
+                                memscope::compat::unlikelyBranchWeights(Ctx));
   IRBuilder<> TB(Then);
   Value *Ptr = &Call;
   if (Info.OutPtrArg >= 0)
-    Ptr = TB.CreateLoad(PtrTy,
-                        TB.CreatePointerCast(Call.getArgOperand(Info.OutPtrArg),
-                                             PointerType::getUnqual(PtrTy)));
+    Ptr = TB.CreateLoad(
+        PtrTy, TB.CreatePointerCast(Call.getArgOperand(Info.OutPtrArg),
+                                    memscope::compat::pointerTo(PtrTy)));
   TB.CreateCall(hasUserFrame(site(SiteId)) ? AllocSampled : AllocSampledStack,
                 {ConstantInt::get(Int64Ty, SiteId),
                  TB.CreatePointerCast(Ptr, PtrTy), Size});
@@ -614,7 +625,7 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call,
                      "memscope.maybe_sampled");
   Instruction *Then =
       SplitBlockAndInsertIfThen(MaybeSampled, &Call, /*Unreachable=*/false,
-                                MDBuilder(Ctx).createUnlikelyBranchWeights());
+                                memscope::compat::unlikelyBranchWeights(Ctx));
   IRBuilder<> TB(Then);
   TB.CreateCall(FreeSampled, {ConstantInt::get(Int64Ty, SiteId), Ptr});
   redirectToUncounted(Call);
@@ -736,14 +747,26 @@ void ModuleInstrumenter::emitSiteTable() {
   Ctor->setVisibility(GlobalValue::HiddenVisibility);
   Ctor->setComdat(M.getOrInsertComdat(kModuleCtorName));
   Ctor->addFnAttr(Attribute::NoUnwind);
-  IRBuilder<> B(BasicBlock::Create(Ctx, "", Ctor));
-  // A volatile load of the ABI marker makes a plugin/runtime mismatch an
+  BasicBlock *Entry = BasicBlock::Create(Ctx, "", Ctor);
+  BasicBlock *Register = BasicBlock::Create(Ctx, "register", Ctor);
+  BasicBlock *Done = BasicBlock::Create(Ctx, "done", Ctor);
+  IRBuilder<> B(Entry);
+  // A volatile load of the ABI marker makes a plugin/runtime ABI mismatch an
   // undefined-symbol error at link or load time.
   auto *Marker = cast<GlobalVariable>(
       M.getOrInsertGlobal(kAbiMarkerName, Type::getInt8Ty(Ctx)));
   B.CreateLoad(Type::getInt8Ty(Ctx), Marker, /*isVolatile=*/true);
-  B.CreateCall(RegisterSites, {ConstantExpr::getPointerCast(Start, PtrTy),
-                               ConstantExpr::getPointerCast(Stop, PtrTy)});
+  // Same ABI but another Memscope version: the runtime names both versions
+  // and the DSO's sites are not registered.
+  Constant *Begin = ConstantExpr::getPointerCast(Start, PtrTy);
+  Constant *End = ConstantExpr::getPointerCast(Stop, PtrTy);
+  Value *Accepted = B.CreateICmpNE(B.CreateCall(CheckVersions, {Begin, End}),
+                                   ConstantInt::get(Int32Ty, 0));
+  B.CreateCondBr(Accepted, Register, Done);
+  B.SetInsertPoint(Register);
+  B.CreateCall(RegisterSites, {Begin, End});
+  B.CreateBr(Done);
+  B.SetInsertPoint(Done);
   B.CreateRetVoid();
   appendToGlobalCtors(M, Ctor, kCtorPriority, Ctor);
 }

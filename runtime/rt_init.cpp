@@ -19,6 +19,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,11 @@ char g_last_error[512];
 char g_exe_path[PATH_MAX];
 LogWriter *g_process_log = nullptr;
 std::atomic<bool> g_process_log_lock{false};
+// Who holds g_process_log_lock (os tid), so that the crash handler of a
+// thread that crashed while holding it does not wait for itself.
+std::atomic<long> g_process_log_holder{0};
+// The crash path holds the lock across several records.
+__thread bool t_holds_process_log __attribute__((tls_model("initial-exec")));
 std::atomic<uint32_t> g_session{0};
 
 /// Site tables registered by module constructors, kept so that recording
@@ -250,6 +256,7 @@ int beginSession(const char *out_dir) {
     return EIO;
   }
   g_session.fetch_add(1, std::memory_order_relaxed);
+  installCrashHandlers();
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < tables; ++i)
@@ -262,7 +269,10 @@ int beginSession(const char *out_dir) {
 void childAfterFork() {
   // Locks another parent thread held at fork time are gone with it.
   g_process_log_lock.store(false, std::memory_order_relaxed);
+  g_process_log_holder.store(0, std::memory_order_relaxed);
   g_site_tables_lock.store(false, std::memory_order_relaxed);
+  resetThreadLocksAfterFork();
+  resetSpawnAfterFork();
   if (g_state.load(std::memory_order_relaxed) != State::Recording)
     return;
   RecursionGuard guard;
@@ -362,9 +372,51 @@ const char *lastError() { return g_last_error; }
 
 void appendProcessRecord(log::RecordType type, const void *payload,
                          size_t size) {
+  if (t_holds_process_log) { // the crash path, which holds the lock
+    if (g_process_log)
+      appendRecord(*g_process_log, type, payload, size);
+    return;
+  }
   SpinLock lock(g_process_log_lock);
+  g_process_log_holder.store(static_cast<long>(syscall(SYS_gettid)),
+                             std::memory_order_relaxed);
   if (g_process_log)
     appendRecord(*g_process_log, type, payload, size);
+  g_process_log_holder.store(0, std::memory_order_relaxed);
+}
+
+bool finishAfterCrash(int signo) {
+  if (!isRecording() || g_process_ended.load(std::memory_order_acquire))
+    return false;
+  bool was_in_runtime = t_state.in_runtime;
+  RecursionGuard guard;
+  // Modules loaded since the last map (dlopen) are needed to symbolise
+  // stacks. Only safe when this thread holds no runtime lock, i.e. it was
+  // not inside the runtime; taken before process.log's lock, in the same
+  // order as every other path.
+  if (!was_in_runtime)
+    writeModuleMap();
+  long self = static_cast<long>(syscall(SYS_gettid));
+  bool locked = false;
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    if (!g_process_log_lock.exchange(true, std::memory_order_acquire)) {
+      locked = true;
+      break;
+    }
+    if (g_process_log_holder.load(std::memory_order_relaxed) == self)
+      break; // this thread crashed inside appendProcessRecord
+    struct timespec delay = {0, 1000000L};
+    nanosleep(&delay, nullptr);
+  }
+  if (!locked)
+    return false;
+  t_holds_process_log = true;
+  writeRunningThreads(/*include_current=*/true);
+  writeProcessEnd(signo);
+  g_process_ended.store(true, std::memory_order_release);
+  t_holds_process_log = false;
+  g_process_log_lock.store(false, std::memory_order_release);
+  return true;
 }
 
 bool ensureInitialized() {

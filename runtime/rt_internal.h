@@ -9,6 +9,9 @@
 //   rt_stack.cpp      stack capture for uninstrumented allocations
 //   rt_modules.cpp    module map (paths, build-ids, text ranges)
 //   rt_interpose.cpp  malloc-family interposers
+//   rt_spawn.cpp      pthread_create/thrd_create trampolines
+//   rt_crash.cpp      fatal-signal handler that finishes the logs
+//   rt_api.cpp        the C interface (memscope/memscope.h)
 //
 // Rules for every file: never call the instrumented malloc on a recording
 // path (memory comes from mmap), keep TLS trivially destructible, and enter
@@ -104,6 +107,11 @@ MSC_HIDDEN void appendProcessRecord(log::RecordType type, const void *payload,
 MSC_HIDDEN const char *processDirectory();
 /// Writes the exit records (ThreadEnd, ThreadRunning, modules, ProcessEnd).
 MSC_HIDDEN void onExitHook();
+/// The crash path of onExitHook, async-signal-safe: ThreadRunning for every
+/// thread (the crashing one too) and ProcessEnd{exit_kind = signo}. Waits a
+/// bounded time for process.log's lock and gives up (no ProcessEnd, read as
+/// "killed") rather than deadlock. Returns whether ProcessEnd was written.
+MSC_HIDDEN bool finishAfterCrash(int signo);
 /// Increments each time recording (re)starts; threads re-register on change.
 MSC_HIDDEN uint32_t currentSession();
 
@@ -156,6 +164,7 @@ struct ThreadState {
   char start_name[16]; // the name in ThreadStart, to notice a change
   int32_t idle_index;  // 1 + position in the idle list, 0 when not in it
   LogWriter *log;
+  void *alt_stack; // signal stack the runtime installed for this thread
 };
 MSC_HIDDEN extern __thread ThreadState t_state
     __attribute__((tls_model("initial-exec")));
@@ -168,9 +177,17 @@ MSC_HIDDEN void initThreads();
 MSC_HIDDEN uint64_t ensureThreadId();
 /// Writes ThreadEnd for the calling thread (process exit path).
 MSC_HIDDEN void finishCurrentThread();
-/// Writes a ThreadRunning record for every other thread that holds a slot.
-MSC_HIDDEN void writeRunningThreads();
+/// Writes a ThreadRunning record for every thread that holds a slot, the
+/// calling thread only if \p include_current. Async-signal-safe.
+MSC_HIDDEN void writeRunningThreads(bool include_current = false);
 MSC_HIDDEN void resetThreadsAfterFork();
+/// Frees the spin locks a parent thread may have held at fork time; the
+/// child runs this first, recording or not.
+MSC_HIDDEN void resetThreadLocksAfterFork();
+MSC_HIDDEN void resetSpawnAfterFork();
+/// A thread started through the spawn trampoline gets a signal stack, so
+/// that its stack overflow still reaches the crash handler.
+MSC_HIDDEN void giveThreadSignalStack();
 /// A thread that allocates while nothing records parks its countdown at
 /// idleCountdown() and joins the idle list; startRecording() then restarts
 /// every parked countdown so that the next allocation of every thread is
@@ -194,6 +211,17 @@ public:
 private:
   bool Entered;
 };
+
+//===-- Fatal signals (rt_crash.cpp)
+//----------------------------------------===//
+/// Installs the SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT handler once (when
+/// recording first starts), keeping the previous handlers to chain to.
+MSC_HIDDEN void installCrashHandlers();
+MSC_HIDDEN bool crashHandlersInstalled();
+/// Gives the calling thread a signal stack (if it has none) so that a stack
+/// overflow still reaches the crash handler; removeAltStack undoes it.
+MSC_HIDDEN void installAltStack();
+MSC_HIDDEN void removeAltStack();
 
 //===-- Sampling (rt_sampling.cpp)
 //-----------------------------------------===//

@@ -72,6 +72,19 @@ void returnSpawnRecord(SpawnRecord *record) {
   g_free_spawns = record;
 }
 
+} // namespace
+
+namespace memscope {
+namespace rt {
+void resetSpawnAfterFork() {
+  // A parent thread that held the lock at fork time does not exist here.
+  g_spawn_lock.store(false, std::memory_order_relaxed);
+}
+} // namespace rt
+} // namespace memscope
+
+namespace {
+
 /// Fills in what the parent knows: its id, the instrumented spawn site it
 /// announced (if any) and, when recording, the stack of the creating call.
 SpawnRecord *prepareSpawn(uintptr_t caller_pc) {
@@ -97,6 +110,7 @@ void adoptSpawn(const SpawnRecord &record) {
   t_state.spawn_stack_id = record.spawn_stack_id;
   t_state.creator_pc = record.creator_pc;
   ensureThreadId();
+  giveThreadSignalStack();
   // Register now, so that a thread appears even if it never allocates.
   if (isRecording()) {
     RecursionGuard guard;

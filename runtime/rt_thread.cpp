@@ -42,6 +42,7 @@ std::atomic<uint64_t> g_threads_started{0};
 pthread_key_t g_exit_key;
 bool g_exit_key_created = false;
 std::atomic<bool> g_slot_warning{false};
+long g_clock_ticks = 0; // sysconf(_SC_CLK_TCK), read once at init
 
 msc_thread_fast **g_idle = nullptr; // parked threads' countdowns
 uint32_t g_idle_used = 0;           // high-water mark of g_idle
@@ -95,7 +96,7 @@ LogWriter *acquireSlot() {
   char name[32];
   snprintf(name, sizeof(name), "t%u.log", slot);
   LogWriter *writer = createLogWriter(name, log::FileKind::Thread, slot);
-  g_slots[slot] = writer;
+  __atomic_store_n(&g_slots[slot], writer, __ATOMIC_RELEASE);
   return writer;
 }
 
@@ -157,6 +158,7 @@ void onThreadExit(void *) {
     releaseSlot(t_state.log);
   t_state.log = nullptr;
   t_state.exited = true;
+  removeAltStack();
   // Allocations from later TLS destructors are not recorded.
   __memscope_tls.bytes_until_sample = INT64_MAX;
 }
@@ -164,6 +166,8 @@ void onThreadExit(void *) {
 } // namespace
 
 void initThreads() {
+  if (!g_clock_ticks)
+    g_clock_ticks = sysconf(_SC_CLK_TCK);
   if (!g_slots)
     g_slots =
         static_cast<LogWriter **>(mapZeroed(sizeof(LogWriter *) * kMaxSlots));
@@ -172,6 +176,14 @@ void initThreads() {
         mapZeroed(sizeof(msc_thread_fast *) * kMaxSlots));
   if (!g_exit_key_created)
     g_exit_key_created = pthread_key_create(&g_exit_key, onThreadExit) == 0;
+}
+
+void giveThreadSignalStack() {
+  if (!crashHandlersInstalled())
+    return;
+  installAltStack();
+  if (t_state.alt_stack && g_exit_key_created) // removed at thread exit
+    pthread_setspecific(g_exit_key, &t_state);
 }
 
 uint64_t ensureThreadId() {
@@ -233,9 +245,12 @@ void finishCurrentThread() {
   t_state.log = nullptr;
 }
 
-void resetThreadsAfterFork() {
+void resetThreadLocksAfterFork() {
   g_slots_lock.store(false, std::memory_order_relaxed);
   g_idle_lock.store(false, std::memory_order_relaxed);
+}
+
+void resetThreadsAfterFork() {
   uint32_t count = g_slot_count.load(std::memory_order_relaxed);
   for (uint32_t i = 0; i < count; ++i)
     if (g_slots[i])
@@ -283,11 +298,27 @@ void wakeIdleThreads() {
 
 namespace {
 
-/// utime and stime of a thread from /proc, without allocating.
+/// Appends the decimal digits of \p value; async-signal-safe.
+char *appendDecimal(char *out, uint64_t value) {
+  char digits[24];
+  int count = 0;
+  do {
+    digits[count++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value);
+  while (count)
+    *out++ = digits[--count];
+  return out;
+}
+
+/// utime and stime of a thread from /proc, without allocating and with
+/// async-signal-safe calls only (the crash handler reaches here).
 bool readThreadCpu(uint64_t os_tid, uint64_t &user_ns, uint64_t &system_ns) {
+  static const char kPrefix[] = "/proc/self/task/";
   char path[64];
-  snprintf(path, sizeof(path), "/proc/self/task/%llu/stat",
-           static_cast<unsigned long long>(os_tid));
+  memcpy(path, kPrefix, sizeof(kPrefix) - 1);
+  char *end = appendDecimal(path + sizeof(kPrefix) - 1, os_tid);
+  memcpy(end, "/stat", 6);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
@@ -301,38 +332,37 @@ bool readThreadCpu(uint64_t os_tid, uint64_t &user_ns, uint64_t &system_ns) {
   const char *cursor = strrchr(text, ')');
   if (!cursor)
     return false;
-  unsigned long long fields[13] = {0};
+  uint64_t fields[13] = {0};
   int field = 0;
   for (++cursor; *cursor && field < 13; ++field) {
     while (*cursor == ' ')
       ++cursor;
-    fields[field] = strtoull(cursor, const_cast<char **>(&cursor), 10);
-    if (field == 0) // the state letter does not parse as a number
-      while (*cursor && *cursor != ' ')
-        ++cursor;
+    uint64_t value = 0;
+    while (*cursor >= '0' && *cursor <= '9')
+      value = value * 10 + static_cast<uint64_t>(*cursor++ - '0');
+    fields[field] = value;
+    while (*cursor && *cursor != ' ') // the state letter
+      ++cursor;
   }
-  if (field < 13)
+  if (field < 13 || g_clock_ticks <= 0)
     return false;
-  long ticks = sysconf(_SC_CLK_TCK);
-  if (ticks <= 0)
-    return false;
-  user_ns = fields[11] * (1000000000ull / ticks);
-  system_ns = fields[12] * (1000000000ull / ticks);
+  user_ns = fields[11] * (1000000000ull / g_clock_ticks);
+  system_ns = fields[12] * (1000000000ull / g_clock_ticks);
   return true;
 }
 
 } // namespace
 
-void writeRunningThreads() {
-  uint32_t count = g_slot_count.load(std::memory_order_relaxed);
+void writeRunningThreads(bool include_current) {
+  uint32_t count = g_slot_count.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < count; ++i) {
-    LogWriter *writer = g_slots[i];
+    LogWriter *writer = __atomic_load_n(&g_slots[i], __ATOMIC_ACQUIRE);
     if (!writer)
       continue;
     uint64_t thread_id =
         writer->owner_thread_id.load(std::memory_order_relaxed);
     uint64_t os_tid = writer->owner_os_tid.load(std::memory_order_relaxed);
-    if (!thread_id || thread_id == t_state.thread_id)
+    if (!thread_id || (thread_id == t_state.thread_id && !include_current))
       continue;
     log::ThreadRunningRecord running;
     running.thread_id = thread_id;

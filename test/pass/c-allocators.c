@@ -1,11 +1,11 @@
 // Every C allocator entry point gets a site with its kind, at -O0, -O2 and -O3.
-// RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s
-// RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | FileCheck %s
-// RUN: %clang_memscope -O3 -S -emit-llvm %s -o - | FileCheck %s
-// RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=SAMPLED
-// RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=SAMPLED
-// RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=TABLE
-// RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=TABLE
+// RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
+// RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
+// RUN: %clang_memscope -O3 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
+// RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s --check-prefix=SAMPLED
+// RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s --check-prefix=SAMPLED
+// RUN: %clang_memscope -O0 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s --check-prefix=TABLE
+// RUN: %clang_memscope -O2 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s --check-prefix=TABLE
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <stdlib.h>

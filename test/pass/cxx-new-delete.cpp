@@ -1,8 +1,8 @@
 // Every overload of operator new, new[], delete and delete[] is a site, as a
 // call or an invoke. An invoke's landing pad clears the in-call flag.
-// RUN: %clangxx_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s
-// RUN: %clangxx_memscope -O2 -S -emit-llvm %s -o - | FileCheck %s
-// RUN: %clangxx_memscope -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=INVOKE
+// RUN: %clangxx_memscope -std=c++17 -fsized-deallocation -O0 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
+// RUN: %clangxx_memscope -std=c++17 -fsized-deallocation -O2 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
+// RUN: %clangxx_memscope -std=c++17 -fsized-deallocation -O0 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s --check-prefix=INVOKE
 #include <new>
 
 struct alignas(64) Aligned { char bytes[64]; };
@@ -53,7 +53,7 @@ void invoke_new() {
 
 // INVOKE-LABEL: define {{.*}}void @_Z10invoke_newv()
 // INVOKE: call {{.*}}ptr @_Znwm(i64 noundef 1)
-// INVOKE: store i32 0, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
+// INVOKE: store volatile i32 0, ptr getelementptr inbounds {{(nuw )?}}({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
 // INVOKE: call void @__memscope_alloc_sampled(
 // INVOKE: landingpad
 // INVOKE: call void @__memscope_free_sampled(

@@ -3,7 +3,7 @@
 ; uncounted entries, which skip the interposers' own counting and filter
 ; check. The runtime is called only on the sampled branch. A free is guarded
 ; by one load of the live filter and a compare.
-; RUN: %opt_memscope -passes=memscope -S %s -o - | FileCheck %s
+; RUN: %opt_memscope -passes=memscope -S %s -o - | %opaque_ir | FileCheck %s
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -50,7 +50,17 @@ define void @release(ptr %p) {
 ; CHECK:       [[FREE]]:
 ; CHECK-NEXT:    call void @__memscope_free_unchecked(ptr %p)
 
+; The module constructor: the ABI marker (a link error against another ABI),
+; the version check (the runtime refuses another Memscope version), and only
+; then the registration of the DSO's site tables.
 ; CHECK: define weak_odr hidden void @memscope.module_ctor() {{.*}}comdat
 ; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v1
+; CHECK-NEXT: [[OK:%.*]] = call i32 @__memscope_check_versions(ptr @__start_memscope_sites, ptr @__stop_memscope_sites)
+; CHECK-NEXT: [[ACCEPTED:%.*]] = icmp ne i32 [[OK]], 0
+; CHECK-NEXT: br i1 [[ACCEPTED]], label %register, label %done
+; CHECK: register:
 ; CHECK-NEXT: call void @__memscope_register_sites(ptr @__start_memscope_sites, ptr @__stop_memscope_sites)
+; CHECK-NEXT: br label %done
+; CHECK: done:
+; CHECK-NEXT: ret void
 ; CHECK: [[UNLIKELY]] = !{!"branch_weights", i32 1, i32 {{[0-9]+}}}

@@ -1,6 +1,6 @@
 // A site inlined into its caller records the full inlined-at chain, and each
 // inlined copy gets its own stable ID.
-// RUN: %clangxx_memscope -O2 -S -emit-llvm %s -o - | FileCheck %s
+// RUN: %clangxx_memscope -O2 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
 #include <cstdlib>
 void *volatile sink;
 static inline void *make_buffer(unsigned long n) { return malloc(n); }

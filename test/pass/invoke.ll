@@ -1,6 +1,6 @@
 ; An allocator reached by `invoke` is instrumented on both edges: the normal
 ; edge gets the sampled check in a new block, the landing pad clears the flag.
-; RUN: %opt_memscope -passes=memscope -S %s -o - | FileCheck %s
+; RUN: %opt_memscope -passes=memscope -S %s -o - | %opaque_ir | FileCheck %s
 
 target triple = "x86_64-pc-linux-gnu"
 
@@ -18,14 +18,14 @@ lpad:
 }
 
 ; CHECK-LABEL: define ptr @make()
-; CHECK:       store i32 1, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
+; CHECK:       store volatile i32 1, ptr getelementptr inbounds {{(nuw )?}}({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
 ; CHECK-NEXT:  %p = invoke ptr @_Znwm(i64 24)
 ; CHECK-NEXT:    to label %[[EDGE:.*]] unwind label %lpad
 ; CHECK:       [[EDGE]]:
-; CHECK-NEXT:  store i32 0, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
+; CHECK-NEXT:  store volatile i32 0, ptr getelementptr inbounds {{(nuw )?}}({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
 ; CHECK-NEXT:  %memscope.sampled = icmp slt i64 %memscope.remaining, 0
 ; CHECK:       call void @__memscope_alloc_sampled(i64 {{-?[0-9]+}}, ptr %p, i64 24)
 ; CHECK:       lpad:
 ; CHECK-NEXT:  landingpad
 ; CHECK-NEXT:  cleanup
-; CHECK-NEXT:  store i32 0, ptr getelementptr inbounds ({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)
+; CHECK-NEXT:  store volatile i32 0, ptr getelementptr inbounds {{(nuw )?}}({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 1)

@@ -1,6 +1,6 @@
 // Without -g a site still names its function and module; ordinals keep two
 // sites in one function apart.
-// RUN: %clang -fpass-plugin=%plugin -O1 -g0 -S -emit-llvm %s -o - | FileCheck %s
+// RUN: %clang -fpass-plugin=%plugin -O1 -g0 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
 #include <stdlib.h>
 void *volatile sink;
 void two_sites(size_t n) {

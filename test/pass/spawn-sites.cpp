@@ -1,9 +1,9 @@
 // Thread spawns get spawn sites: pthread_create, thrd_create and libstdc++'s
 // std::thread::_M_start_thread (std::thread, std::jthread, std::async), as a
 // call or an invoke. The site is announced to the runtime just before.
-// RUN: %clangxx_memscope -std=c++20 -O2 -S -emit-llvm %s -o - | FileCheck %s
-// RUN: %clangxx_memscope -std=c++20 -O2 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=TABLE
-// RUN: %clangxx_memscope -std=c++20 -O0 -S -emit-llvm %s -o - | FileCheck %s --check-prefix=O0
+// RUN: %clangxx_memscope -std=c++20 -O2 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s
+// RUN: %clangxx_memscope -std=c++20 -O2 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s --check-prefix=TABLE
+// RUN: %clangxx_memscope -std=c++20 -O0 -S -emit-llvm %s -o - | %opaque_ir | FileCheck %s --check-prefix=O0
 #include <future>
 #include <pthread.h>
 #include <thread>

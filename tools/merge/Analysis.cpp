@@ -16,6 +16,7 @@
 #include "Analysis.h"
 #include "Bottlenecks.h"
 #include "Input.h"
+#include "Profile.h"
 #include "Symbolization.h"
 
 #include "memscope/abi.h"
@@ -31,6 +32,7 @@
 #include "tbb/parallel_for.h"
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <numeric>
 #include <queue>
@@ -105,6 +107,24 @@ std::optional<double> AllocationStats::averageLifetimeNs() const {
   if (!FreedSamples || !(Frees > 0))
     return std::nullopt;
   return LifetimeNs / Frees;
+}
+
+const char *memscope::merge::processStatusName(ProcessStatus Status) {
+  switch (Status) {
+  case ProcessStatus::Exited:
+    return "exited";
+  case ProcessStatus::Crashed:
+    return "crashed";
+  case ProcessStatus::KilledOrRunning:
+    return "killed-or-running";
+  }
+  return "killed-or-running";
+}
+
+std::string memscope::merge::signalName(int Signal) {
+  if (const char *Abbrev = Signal > 0 ? sigabbrev_np(Signal) : nullptr)
+    return std::string("SIG") + Abbrev;
+  return fmt::format("signal {}", Signal);
 }
 
 bool memscope::merge::isToolThreadName(llvm::StringRef Name) {
@@ -236,6 +256,10 @@ struct ProcessData {
   AllocationStats Stats;
   double PeakLiveBytes = 0;
   uint64_t PeakLiveTimeNs = 0;
+  /// Parallel to Slots: estimated live bytes when the peak was reached.
+  std::vector<double> SlotPeakBytes;
+  std::vector<LivePoint> LiveTimeline;
+  uint64_t LiveBucketNs = 1000;
   uint64_t LastEventNs = 0; // relative to the start
   uint64_t UnmatchedFrees = 0;
 
@@ -389,6 +413,11 @@ private:
   void finish();
   void finishThreads();
   void applyRenames();
+  /// Live bytes of slot Index change by Delta (after LiveBytes changed).
+  void changeSlotLive(uint32_t Index, double Delta);
+  /// Copies the live bytes of every slot changed since the last snapshot.
+  void snapshotPeak();
+  void notePoint(uint64_t MonotonicNs);
 
   struct SiteStackHash {
     size_t operator()(const std::pair<uint64_t, uint64_t> &Key) const {
@@ -407,6 +436,13 @@ private:
   std::unordered_map<uint64_t, LiveSample> Live;
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
   double LiveBytes = 0;
+  /// Live bytes per slot now; the slots changed since the last peak
+  /// snapshot, so that taking one costs what changed, not every slot.
+  std::vector<double> SlotLive;
+  std::vector<uint32_t> Dirty;
+  std::vector<uint8_t> IsDirty;
+  /// A new peak was reached and not yet copied to P.SlotPeakBytes.
+  bool PeakPending = false;
   uint64_t DuplicateSamples = 0;
   uint64_t BadWeights = 0;
   uint64_t StrayThreadEnds = 0;
@@ -589,6 +625,9 @@ uint32_t ProcessStreamer::slotFor(const log::AllocRecord &Alloc) {
     New.StackId = Indirect ? 0 : Alloc.stack_id;
     New.Kind = Indirect ? uint32_t(MSC_KIND_INDIRECT) : Alloc.kind;
     P.Slots.push_back(std::move(New));
+    SlotLive.push_back(0);
+    IsDirty.push_back(0);
+    P.SlotPeakBytes.push_back(0);
   }
   return Index;
 }
@@ -626,6 +665,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   auto Pending = PendingFrees.find(Alloc.sample_id);
   if (Pending != PendingFrees.end()) {
     LiveBytes += Bytes;
+    changeSlotLive(SlotIndex, Bytes);
     release(Sample, Pending->second.Thread, Pending->second.Site,
             Pending->second.Time);
     PendingFrees.erase(Pending);
@@ -635,13 +675,67 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   if (!Inserted) {
     // A reused sample id: the older sample's free was lost. Forget it.
     ++DuplicateSamples;
-    LiveBytes -= It->second.Weight * double(It->second.Size);
+    if (PeakPending)
+      snapshotPeak();
+    double Old = It->second.Weight * double(It->second.Size);
+    LiveBytes -= Old;
+    changeSlotLive(It->second.Slot, -Old);
     It->second = Sample;
   }
   LiveBytes += Bytes;
+  changeSlotLive(SlotIndex, Bytes);
   if (LiveBytes > P.PeakLiveBytes) {
     P.PeakLiveBytes = LiveBytes;
     P.PeakLiveTimeNs = P.relative(Alloc.monotonic_ns);
+    PeakPending = true;
+  }
+  notePoint(Alloc.monotonic_ns);
+}
+
+void ProcessStreamer::changeSlotLive(uint32_t Index, double Delta) {
+  SlotLive[Index] += Delta;
+  if (!IsDirty[Index]) {
+    IsDirty[Index] = 1;
+    Dirty.push_back(Index);
+  }
+}
+
+void ProcessStreamer::snapshotPeak() {
+  for (uint32_t Index : Dirty) {
+    P.SlotPeakBytes[Index] = SlotLive[Index];
+    IsDirty[Index] = 0;
+  }
+  Dirty.clear();
+  PeakPending = false;
+}
+
+void ProcessStreamer::notePoint(uint64_t MonotonicNs) {
+  uint64_t Time = P.relative(MonotonicNs);
+  std::vector<LivePoint> &Points = P.LiveTimeline;
+  // Widen the buckets until this time fits, merging neighbours.
+  while (Time / P.LiveBucketNs >= ProcessReport::kMaxLivePoints) {
+    P.LiveBucketNs *= 2;
+    size_t Out = 0;
+    for (size_t I = 0; I < Points.size(); ++I) {
+      uint64_t Start = Points[I].TimeNs / P.LiveBucketNs * P.LiveBucketNs;
+      if (Out && Points[Out - 1].TimeNs == Start) {
+        Points[Out - 1].MaxBytes =
+            std::max(Points[Out - 1].MaxBytes, Points[I].MaxBytes);
+        Points[Out - 1].LastBytes = Points[I].LastBytes;
+      } else {
+        Points[Out] = Points[I];
+        Points[Out].TimeNs = Start;
+        ++Out;
+      }
+    }
+    Points.resize(Out);
+  }
+  uint64_t Start = Time / P.LiveBucketNs * P.LiveBucketNs;
+  if (Points.empty() || Points.back().TimeNs != Start)
+    Points.push_back({Start, LiveBytes, LiveBytes});
+  else {
+    Points.back().MaxBytes = std::max(Points.back().MaxBytes, LiveBytes);
+    Points.back().LastBytes = LiveBytes;
   }
 }
 
@@ -657,7 +751,10 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
   ++Stats.FreedSamples;
   P.Stats.Frees += Sample.Weight;
   P.Stats.FreedBytes += Bytes;
+  if (PeakPending)
+    snapshotPeak();
   LiveBytes -= Bytes;
+  changeSlotLive(Sample.Slot, -Bytes);
   if (FreeThread != Sample.Thread) {
     CrossStat &BySlot = P.CrossBySlot[{Sample.Slot, FreeSite}];
     BySlot.Frees += Sample.Weight;
@@ -678,6 +775,7 @@ void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
   }
   release(It->second, FreeThread, Free.site_id, Free.monotonic_ns);
   Live.erase(It);
+  notePoint(Free.monotonic_ns);
 }
 
 void ProcessStreamer::run() {
@@ -832,6 +930,8 @@ void ProcessStreamer::finishThreads() {
 }
 
 void ProcessStreamer::finish() {
+  if (PeakPending)
+    snapshotPeak();
   for (const auto &[Id, Sample] : Live) {
     double Bytes = Sample.Weight * double(Sample.Size);
     AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
@@ -1523,6 +1623,10 @@ ProcessReport reportProcess(const ProcessData &P) {
   if (P.End) {
     Report.Exited = true;
     Report.ExitKind = P.End->exit_kind;
+    Report.Status = P.End->exit_kind > 0 ? ProcessStatus::Crashed
+                                         : ProcessStatus::Exited;
+    if (P.End->exit_kind > 0)
+      Report.Signal = P.End->exit_kind;
     Report.DurationNs = P.relative(P.End->monotonic_ns);
     Report.DroppedRecords = P.End->dropped_records;
     Report.UntrackedSamples = P.End->untracked_samples;
@@ -1535,6 +1639,8 @@ ProcessReport reportProcess(const ProcessData &P) {
   Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
   Report.UnmatchedFrees = P.UnmatchedFrees;
   Report.Resources = resourceReport(P.ResourceSamples, P.StartMonotonicNs);
+  Report.LiveTimeline = P.LiveTimeline;
+  Report.LiveBucketNs = P.LiveBucketNs;
   return Report;
 }
 
@@ -1644,6 +1750,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   IndirectAttributor Attributor(Symbols, Options.SystemPrefixes);
   SiteMerger Merger(Attributor, Result);
   ThreadMerger Threads(Attributor, Result);
+  ProfileBuilder Stacks(Symbols, Result.Stacks);
   Summary &Totals = Result.Totals;
   Totals.Exact = true;
   bool HaveSampling = false, MixedSampling = false;
@@ -1653,6 +1760,22 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     Progress.note("attributing pid {} ({} stacks)", P.Pid, P.Stacks.size());
     ProcessReport Report = reportProcess(P);
     std::vector<SlotTarget> Targets = Merger.addProcess(P, I);
+    for (size_t S = 0; S < P.Slots.size(); ++S) {
+      const Slot &Entry = P.Slots[S];
+      const SiteInfo *Site = nullptr;
+      if (!Entry.Indirect) {
+        auto Found = P.Sites.find(Entry.Key);
+        if (Found != P.Sites.end())
+          Site = &Found->second;
+      }
+      llvm::ArrayRef<uint64_t> Stack;
+      uint64_t StackId = Entry.Indirect ? Entry.Key : Entry.StackId;
+      auto Frames = StackId ? P.Stacks.find(StackId) : P.Stacks.end();
+      if (Frames != P.Stacks.end())
+        Stack = Frames->second;
+      Stacks.addSlot(P.Pid, P.Modules, Site, Stack, Targets[S].SiteId,
+                     Targets[S].Location, Entry.Stats, P.SlotPeakBytes[S]);
+    }
     Threads.addProcess(P, I, Targets);
     Diags.append(P.Diags);
 

@@ -234,6 +234,20 @@ std::optional<ResourceReport>
 resourceReport(std::vector<log::ResourceSampleRecord> Records,
                uint64_t StartMonotonicNs);
 
+/// One bucket of the live-heap timeline: the largest and the last estimated
+/// live bytes of the events in [TimeNs, TimeNs + bucket width).
+struct LivePoint {
+  uint64_t TimeNs = 0; // bucket start, relative to the process start
+  double MaxBytes = 0;
+  double LastBytes = 0;
+};
+
+/// How a process ended (docs/analysis-schema.md, "processes[]").
+enum class ProcessStatus { Exited, Crashed, KilledOrRunning };
+const char *processStatusName(ProcessStatus Status);
+/// "SIGSEGV" etc., or "signal N" for an unknown number.
+std::string signalName(int Signal);
+
 struct ProcessReport {
   uint32_t Pid = 0;
   uint32_t Ppid = 0;
@@ -243,6 +257,9 @@ struct ProcessReport {
   uint64_t DurationNs = 0;
   bool Exited = false;
   int32_t ExitKind = 0;
+  ProcessStatus Status = ProcessStatus::KilledOrRunning;
+  /// The fatal signal when Status is Crashed.
+  int32_t Signal = 0;
   uint64_t ThreadCount = 0;
   AllocationStats Stats;
   double PeakLiveBytes = 0;
@@ -253,6 +270,52 @@ struct ProcessReport {
   SamplingInfo Sampling;
   /// Unset when the process wrote no ResourceSample record.
   std::optional<ResourceReport> Resources;
+  /// Estimated live bytes over time; at most kMaxLivePoints buckets of
+  /// LiveBucketNs each, by time, empty buckets left out.
+  static constexpr size_t kMaxLivePoints = 1024;
+  std::vector<LivePoint> LiveTimeline;
+  uint64_t LiveBucketNs = 0;
+};
+
+/// A call-stack profile of the allocations, the model behind profile.pb.gz,
+/// stacks.folded and the HTML flame graphs. Locations are deduplicated by
+/// (module, module-relative address) over all processes, so runs of the
+/// same binary add up even under ASLR.
+struct ProfileMapping {
+  std::string Path;
+  std::string BuildId; // lowercase hex; empty when unknown
+  /// Addresses of this mapping's locations are Start + (pc - load bias).
+  uint64_t Start = 0;
+  uint64_t Limit = 0;
+};
+
+struct ProfileLine {
+  std::string Function; // demangled; never empty (module+offset fallback)
+  std::string File;     // empty when unknown
+  uint32_t Line = 0;
+};
+
+struct ProfileLocation {
+  uint64_t Address = 0;     // 0 for a site known only by its Site record
+  int64_t Mapping = -1;     // index into Profile::Mappings, -1 = none
+  std::vector<ProfileLine> Lines; // innermost (inlined) first
+};
+
+struct ProfileSample {
+  std::vector<uint32_t> Locations; // indices into Profile::Locations, leaf first
+  uint64_t SiteId = 0;             // the sites[] entry of these allocations
+  uint32_t Pid = 0;
+  double Allocations = 0;
+  double Bytes = 0;
+  double LiveAllocationsAtExit = 0;
+  double LiveBytesAtExit = 0;
+  double LiveBytesAtPeak = 0; // live when its process reached its peak
+};
+
+struct Profile {
+  std::vector<ProfileMapping> Mappings;
+  std::vector<ProfileLocation> Locations;
+  std::vector<ProfileSample> Samples;
 };
 
 struct Summary {
@@ -303,6 +366,7 @@ struct Analysis {
   std::optional<ResourceReport> Resources;
   /// By kind, then value descending (findBottlenecks()).
   std::vector<Bottleneck> Bottlenecks;
+  Profile Stacks;
 };
 
 /// Reads and analyses a run. Problems in the data become diagnostics in

@@ -104,6 +104,14 @@ static ordered_json processJson(const ProcessReport &P) {
   Json["duration_ns"] = P.DurationNs;
   Json["state"] = P.Exited ? "exited" : "running";
   Json["exit_kind"] = P.ExitKind;
+  Json["status"] = processStatusName(P.Status);
+  if (P.Status == ProcessStatus::Crashed) {
+    Json["signal"] = P.Signal;
+    Json["signal_name"] = signalName(P.Signal);
+  } else {
+    Json["signal"] = nullptr;
+    Json["signal_name"] = nullptr;
+  }
   Json["thread_count"] = P.ThreadCount;
   Json["total_allocations"] = rounded(P.Stats.Allocations);
   Json["total_bytes"] = rounded(P.Stats.Bytes);
@@ -119,6 +127,13 @@ static ordered_json processJson(const ProcessReport &P) {
   Json["unmatched_frees"] = P.UnmatchedFrees;
   Json["sampling"] = samplingJson(P.Sampling);
   Json["resources"] = resourcesJson(P.Resources);
+  ordered_json Timeline;
+  Timeline["bucket_ns"] = P.LiveBucketNs;
+  Timeline["points"] = ordered_json::array();
+  for (const LivePoint &Point : P.LiveTimeline)
+    Timeline["points"].push_back(
+        {Point.TimeNs, rounded(Point.MaxBytes), rounded(Point.LastBytes)});
+  Json["live_timeline"] = std::move(Timeline);
   return Json;
 }
 

@@ -15,6 +15,8 @@
 #include "nlohmann/json.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace llvm {
 class raw_ostream;
@@ -34,12 +36,36 @@ struct TextOptions {
   size_t TopThreads = 20;
   /// Printed as "report: <path>" when not empty.
   std::string ReportPath;
+  /// Printed as "<label>: <path>" after it (html, pprof, ...).
+  std::vector<std::pair<std::string, std::string>> OtherOutputs;
 };
 
 /// The human-readable summary (format documented in
 /// docs/analysis-schema.md, "Text summary").
 void writeTextSummary(const Analysis &Result, const TextOptions &Options,
                       llvm::raw_ostream &OS);
+
+/// stacks.folded: one line per distinct stack, `frame;frame;... bytes`,
+/// root first (flamegraph.pl, speedscope, inferno).
+llvm::Error writeFoldedStacks(const Analysis &Result, llvm::StringRef Path);
+
+/// profile.pb.gz: a gzipped pprof profile (perftools.profiles.Profile).
+llvm::Error writePprofProfile(const Analysis &Result, llvm::StringRef Path);
+
+/// trace.json: Chrome trace event format (chrome://tracing, Perfetto UI).
+llvm::Error writeChromeTrace(const Analysis &Result, llvm::StringRef Path);
+
+/// report.html: one self-contained page (no network access).
+llvm::Error writeHtmlReport(const Analysis &Result, llvm::StringRef Path);
+
+/// Frames of a profile sample from the root to the leaf, one entry per
+/// (inlined) function, for flame graphs: the function name, and for the
+/// leaf its file:line when known.
+std::vector<std::string> flameFrames(const Profile &Stacks,
+                                     const ProfileSample &Sample);
+
+/// Writes Text to Path; the error names the path.
+llvm::Error writeTextFile(llvm::StringRef Path, llvm::StringRef Text);
 
 /// "0x" + 16 hex digits.
 std::string hexId(uint64_t Id);

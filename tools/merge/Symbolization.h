@@ -41,6 +41,7 @@ public:
     uint64_t TextBegin = 0;
     uint64_t TextEnd = 0;
     bool HasSites = false;
+    std::string BuildId; // lowercase hex; empty when the module has none
   };
 
   /// Adds a Module record; repeated records of one mapping are ignored.

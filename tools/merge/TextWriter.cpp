@@ -220,6 +220,18 @@ static void writeBottlenecks(const Analysis &Result, llvm::raw_ostream &OS) {
                       B.Description);
 }
 
+static std::string statusText(const ProcessReport &P) {
+  switch (P.Status) {
+  case ProcessStatus::Exited:
+    return "exited";
+  case ProcessStatus::Crashed:
+    return "crashed (" + signalName(P.Signal) + ")";
+  case ProcessStatus::KilledOrRunning:
+    break;
+  }
+  return "killed or still running (no exit record)";
+}
+
 static std::string percentText(const std::optional<double> &Percent) {
   return Percent ? fmt::format("{:.1f}%", *Percent) : "n/a";
 }
@@ -244,6 +256,17 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                       percentText(R->PeakCpuPercent),
                       percentText(R->AverageCpuPercent), R->PeakRssBytes,
                       R->IoOperations, R->Samples.size());
+
+  OS << "processes:\n";
+  for (const ProcessReport &P : Result.Processes)
+    OS << fmt::format("  pid {} {}: {}; {}, {} allocations, {} bytes, peak "
+                      "live {} bytes\n",
+                      P.Pid, P.Executable.empty() ? "<unknown>" : P.Executable,
+                      statusText(P),
+                      plural(P.ThreadCount, "thread", "threads"),
+                      std::llround(P.Stats.Allocations),
+                      std::llround(P.Stats.Bytes),
+                      std::llround(P.PeakLiveBytes));
 
   size_t Shown = std::min(Options.TopSites, Result.Sites.size());
   if (Shown == 0) {
@@ -296,4 +319,6 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
     OS << fmt::format("warnings: {}\n", Totals.Warnings.size());
   if (!Options.ReportPath.empty())
     OS << "report: " << Options.ReportPath << '\n';
+  for (const auto &[Label, Path] : Options.OtherOutputs)
+    OS << Label << ": " << Path << '\n';
 }

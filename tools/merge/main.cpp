@@ -3,7 +3,8 @@
 // memscope-merge <dir> [-o <out>] [options]
 //
 // Reads the logs a Memscope-instrumented run wrote to <dir> and writes
-// <out>/<name>.json (default analysis.json) plus a text summary on stdout.
+// <out>/<name>.json (default analysis.json), report.html, profile.pb.gz,
+// stacks.folded and trace.json, plus a text summary on stdout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,7 +41,9 @@ static cl::opt<std::string>
 static cl::list<std::string>
     Formats("format", cl::CommaSeparated,
             cl::desc("Comma-separated outputs: json (<out>/<name>.json), "
-                     "text (summary on stdout). Default: json,text"),
+                     "html (<out>/report.html), pprof (<out>/profile.pb.gz), "
+                     "folded (<out>/stacks.folded), trace (<out>/trace.json), "
+                     "text (summary on stdout). Default: all of them"),
             cl::value_desc("f1,f2"), cl::cat(MergeCategory));
 static cl::opt<bool>
     NoSymbolize("no-symbolize",
@@ -87,18 +90,25 @@ int main(int argc, char **argv) {
                 "': it must not contain '/' (the report is written to "
                 "<out>/<name>.json)");
 
-  bool WantJson = Formats.empty(), WantText = Formats.empty();
+  bool All = Formats.empty();
+  bool WantJson = All, WantText = All, WantHtml = All, WantPprof = All,
+       WantFolded = All, WantTrace = All;
   for (const std::string &Format : Formats) {
     if (Format == "json")
       WantJson = true;
     else if (Format == "text")
       WantText = true;
-    else if (Format == "html" || Format == "pprof" || Format == "folded" ||
-             Format == "trace")
-      return fail("output format '" + Format + "' is not implemented yet");
+    else if (Format == "html")
+      WantHtml = true;
+    else if (Format == "pprof")
+      WantPprof = true;
+    else if (Format == "folded")
+      WantFolded = true;
+    else if (Format == "trace")
+      WantTrace = true;
     else
       return fail("unknown output format '" + Format +
-                  "' (supported: json, text)");
+                  "' (supported: json, html, pprof, folded, trace, text)");
   }
 
   Diagnostics Diags(&errs());
@@ -117,8 +127,8 @@ int main(int argc, char **argv) {
   if (!Result)
     return fail(toString(Result.takeError()));
 
-  std::string ReportPath;
-  if (WantJson) {
+  TextOptions Text;
+  if (WantJson || WantHtml || WantPprof || WantFolded || WantTrace) {
     std::string Out =
         OutputDir.empty() ? (InputDir + "/report") : std::string(OutputDir);
     if (std::error_code EC = sys::fs::create_directories(Out))
@@ -126,15 +136,34 @@ int main(int argc, char **argv) {
                   "': " + EC.message());
     if (!sys::fs::is_directory(Out))
       return fail("output path '" + Out + "' is not a directory");
-    ReportPath = Out + "/" + ReportName + ".json";
-    if (Error E = writeJsonReport(*Result, ReportPath))
-      return fail(toString(std::move(E)));
+    struct Output {
+      bool Wanted;
+      const char *Label;
+      std::string File;
+      Error (*Write)(const Analysis &, StringRef);
+    };
+    const Output Outputs[] = {
+        {WantJson, "report", ReportName + ".json", writeJsonReport},
+        {WantHtml, "html", "report.html", writeHtmlReport},
+        {WantPprof, "pprof", "profile.pb.gz", writePprofProfile},
+        {WantFolded, "folded", "stacks.folded", writeFoldedStacks},
+        {WantTrace, "trace", "trace.json", writeChromeTrace},
+    };
+    for (const Output &O : Outputs) {
+      if (!O.Wanted)
+        continue;
+      std::string Path = Out + "/" + O.File;
+      if (Error E = O.Write(*Result, Path))
+        return fail(toString(std::move(E)));
+      if (O.Label == StringRef("report"))
+        Text.ReportPath = Path;
+      else
+        Text.OtherOutputs.push_back({O.Label, Path});
+    }
   }
   if (WantText) {
-    TextOptions Text;
     Text.TopSites = Top;
     Text.TopThreads = Top;
-    Text.ReportPath = ReportPath;
     writeTextSummary(*Result, Text, outs());
   }
   return 0;

@@ -1,0 +1,122 @@
+//===- Profile.cpp - Builds the call-stack profile of a run ---------------===//
+
+#include "Profile.h"
+
+#include "llvm/Demangle/Demangle.h"
+#include "llvm/Support/Path.h"
+
+#include "fmt/format.h"
+
+using namespace memscope::merge;
+
+uint32_t ProfileBuilder::mappingFor(const ModuleMap::Module &Module) {
+  auto [It, Inserted] =
+      MappingIndex.try_emplace({Module.Path, Module.BuildId}, 0);
+  if (Inserted) {
+    It->second = Out.Mappings.size();
+    ProfileMapping Mapping;
+    Mapping.Path = Module.Path;
+    Mapping.BuildId = Module.BuildId;
+    // The first process's layout; the others' addresses are moved into it.
+    Mapping.Start = Module.TextBegin;
+    Mapping.Limit = Module.TextEnd;
+    Out.Mappings.push_back(std::move(Mapping));
+  }
+  return It->second;
+}
+
+static std::string moduleOffset(const ModuleMap::Module &Module,
+                                uint64_t Address) {
+  return fmt::format("{}+0x{:x}", llvm::sys::path::filename(Module.Path).str(),
+                     Address - Module.LoadBias);
+}
+
+uint32_t ProfileBuilder::stackLocation(const ModuleMap &Modules,
+                                       uint64_t Address) {
+  const ModuleMap::Module *Module = Modules.find(Address);
+  int64_t Mapping = Module ? int64_t(mappingFor(*Module)) : -1;
+  // Same module, same offset: one location, whatever the load address.
+  uint64_t Canonical =
+      Module ? Out.Mappings[Mapping].Start + (Address - Module->TextBegin)
+             : Address;
+  auto [It, Inserted] =
+      AddressLocations.try_emplace({Mapping, Canonical}, Out.Locations.size());
+  if (!Inserted)
+    return It->second;
+  ProfileLocation Location;
+  Location.Address = Canonical;
+  Location.Mapping = Mapping;
+  if (Module)
+    for (const SourceFrame &Frame : Symbols.symbolize(*Module, Address))
+      Location.Lines.push_back(
+          {Frame.Function.empty() ? moduleOffset(*Module, Address)
+                                  : Frame.Function,
+           Frame.File, Frame.Line});
+  if (Location.Lines.empty())
+    Location.Lines.push_back(
+        {Module ? moduleOffset(*Module, Address)
+                : fmt::format("0x{:x}", Address),
+         "", 0});
+  Out.Locations.push_back(std::move(Location));
+  return It->second;
+}
+
+uint32_t ProfileBuilder::siteLocation(const ModuleMap &Modules,
+                                      const SiteInfo *Site, uint64_t EntryId,
+                                      const InlineFrame &EntryFrame) {
+  auto [It, Inserted] = SiteLocations.try_emplace(EntryId, 0);
+  if (!Inserted)
+    return It->second;
+  It->second = Out.Locations.size();
+  ProfileLocation Location;
+  if (Site) {
+    if (const ModuleMap::Module *Module = Modules.find(Site->ModuleTextAddr))
+      Location.Mapping = mappingFor(*Module);
+    Location.Lines.push_back(
+        {llvm::demangle(Site->Function), Site->File, Site->Line});
+    for (const InlineFrame &Frame : Site->InlinedAt)
+      Location.Lines.push_back(
+          {llvm::demangle(Frame.Function), Frame.File, Frame.Line});
+  } else {
+    // An indirect site without a stack, or a site without a Site record.
+    Location.Lines.push_back(
+        {EntryFrame.Function.empty() ? EntryFrame.File : EntryFrame.Function,
+         llvm::StringRef(EntryFrame.File).starts_with("<") ? ""
+                                                           : EntryFrame.File,
+         EntryFrame.Line});
+  }
+  for (ProfileLine &Line : Location.Lines)
+    if (Line.Function.empty())
+      Line.Function = Line.File.empty() ? "<unknown>" : Line.File;
+  Out.Locations.push_back(std::move(Location));
+  return It->second;
+}
+
+void ProfileBuilder::addSlot(uint32_t Pid, const ModuleMap &Modules,
+                             const SiteInfo *Site,
+                             llvm::ArrayRef<uint64_t> Stack,
+                             uint64_t EntryId, const InlineFrame &EntryFrame,
+                             const AllocationStats &Stats,
+                             double LiveBytesAtPeak) {
+  std::vector<uint32_t> Locations;
+  Locations.reserve(Stack.size() + 1);
+  if (Stack.empty())
+    Locations.push_back(siteLocation(Modules, Site, EntryId, EntryFrame));
+  for (uint64_t Address : Stack)
+    Locations.push_back(stackLocation(Modules, Address));
+  auto [It, Inserted] = SampleIndex.try_emplace(
+      {Pid, EntryId, Locations}, Out.Samples.size());
+  if (Inserted) {
+    ProfileSample Sample;
+    Sample.Locations = std::move(Locations);
+    Sample.SiteId = EntryId;
+    Sample.Pid = Pid;
+    Out.Samples.push_back(std::move(Sample));
+  }
+  ProfileSample &Sample = Out.Samples[It->second];
+  Sample.Allocations += Stats.Allocations;
+  Sample.Bytes += Stats.Bytes;
+  Sample.LiveAllocationsAtExit += Stats.LiveAllocations;
+  Sample.LiveBytesAtExit += Stats.LiveBytes;
+  Sample.LiveBytesAtPeak += LiveBytesAtPeak;
+}
