@@ -408,9 +408,15 @@ def compare(truth, estimates):
 
 
 def accuracy_workloads(quick):
+    """Deterministic workloads: the bytes of every site do not depend on how
+    the threads are scheduled. The design page's web-server and database-pool
+    run at their own sizes, which are small for a byte sample."""
     if quick:
-        return {"churn": ("churn", ["2", "200000"]), "containers": ("containers", ["2", "20000"])}
-    return {"churn": ("churn", ["2", "4000000"]), "containers": ("containers", ["4", "150000"])}
+        return {"churn": ("churn", ["2", "200000"]), "containers": ("containers", ["2", "20000"]),
+                "web-server": ("web-server", ["20", "200", "0"])}
+    return {"churn": ("churn", ["2", "4000000"]), "containers": ("containers", ["4", "600000"]),
+            "web-server": ("web-server", ["20", "1000", "0"]),
+            "database-pool": ("database-pool", ["50", "200", "10", "0"])}
 
 
 def accuracy(bench, runs, quick):
@@ -730,6 +736,8 @@ def percent(x):
 
 
 def size(n):
+    if n >= 1e9:
+        return f"{n / 1e9:.2f} GB"
     if n >= 1e6:
         return f"{n / 1e6:.2f} MB"
     return f"{n / 1e3:.1f} kB"
@@ -876,7 +884,7 @@ def render(results, command, image):
 
         row("command", lambda a: f"`{a['program']}-memscope {' '.join(a['args'])}`")
         row("allocations (exact)", lambda a: f"{a['total_allocations']:,}")
-        row("bytes (exact)", lambda a: f"{a['total_bytes'] / 1e9:.2f} GB")
+        row("bytes (exact)", lambda a: size(a["total_bytes"]))
         row("sampling", lambda a: f"{a['default_mode']}, {a['default_interval'] // KIB} KiB")
         row("samples per run", lambda a: f"{a['samples_per_run']:,.0f}")
         row("runs", lambda a: str(a["runs"]))
@@ -888,6 +896,8 @@ def render(results, command, image):
         row("site estimates within ±5% (allocations)", lambda a: percent(a["count_within_5"]))
         row("total bytes, mean abs. error", lambda a: percent(a["total_bytes_mean_abs_error"]))
         row("total bytes, worst error", lambda a: percent(a["total_bytes_worst_error"]))
+        row("total bytes, expected standard error sqrt(T/B)",
+            lambda a: percent((a["default_interval"] / a["total_bytes"]) ** 0.5))
         row("peak live bytes, mean abs. error", lambda a: percent(a["peak_mean_abs_error"]))
         row("peak live bytes, worst error", lambda a: percent(a["peak_worst_error"]))
         row("peak live bytes (exact)", lambda a: size(a["peak_live_bytes"]))
@@ -1056,7 +1066,7 @@ def main():
     parser.add_argument("--only", action="append", choices=SECTIONS,
                         help="run only this section (repeatable)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds for wall times "
-                        "(default 5, quick 3)")
+                        "(default 7, quick 3)")
     parser.add_argument("--accuracy-runs", type=int, help="seeds per accuracy workload "
                         "(default 10, quick 3)")
     parser.add_argument("--curve-runs", type=int, help="seeds per interval of the sampling "
@@ -1070,7 +1080,7 @@ def main():
 
     build = os.path.abspath(args.build)
     sections = args.only or list(SECTIONS)
-    rounds = args.rounds or (3 if args.quick else 5)
+    rounds = args.rounds or (3 if args.quick else 7)
     acc_runs = args.accuracy_runs or (3 if args.quick else 10)
     curve_runs = args.curve_runs or (2 if args.quick else 5)
     if rounds < 1 or acc_runs < 1 or curve_runs < 1:
@@ -1101,6 +1111,10 @@ def main():
         needed_tools = ["valgrind", "objcopy"]
     else:
         needed_tools = ["objcopy", "valgrind"] if "curve" in sections else []
+    if "accuracy" in sections:
+        needed += [f"{p}-memscope" for p, _ in accuracy_workloads(args.quick).values()]
+    if "curve" in sections:
+        needed += ["churn-plain", "churn-memscope"]
     if "scale" in sections:
         needed += ["advanced-plain", "advanced-memscope", "peak-rss"]
     if "fastpath" in sections:
