@@ -322,10 +322,12 @@ def overhead(bench, rounds, quick):
 
 
 def site_key(site):
-    """A site across runs: its kind and source position (ids of indirect sites
-    depend on the sampled stacks)."""
-    return (site["kind"], os.path.basename(site.get("file") or "?"), site.get("line", 0),
-            site.get("function", ""))
+    """A site across runs: its kind, its first frame in user code and its own
+    source position (ids of indirect sites depend on the sampled stacks)."""
+    user = site.get("user_frame") or site
+    return (site["kind"], os.path.basename(user.get("file") or "?"), user.get("line", 0),
+            user.get("function", ""), os.path.basename(site.get("file") or "?"),
+            site.get("line", 0))
 
 
 def sites_by_key(analysis):
@@ -384,8 +386,9 @@ def compare(truth, estimates):
     describe = []
     for key, true_site in truth["sites"].items():
         errs = per_site[key]
+        via = f", in {key[4]}:{key[5]}" if (key[4], key[5]) != (key[1], key[2]) else ""
         describe.append({
-            "site": f"{key[1]}:{key[2]} ({key[0]})", "function": key[3],
+            "site": f"{key[1]}:{key[2]} ({key[0]}{via})", "function": key[3],
             "share": true_site["bytes"] / total, "bytes": true_site["bytes"],
             "allocations": true_site["allocations"],
             "mean_abs_error": statistics.mean(abs(e) for e in errs),
@@ -871,7 +874,8 @@ def render(results, command, image):
         add("The workloads are deterministic (fixed per-thread seeds), so one exact-mode run "
             "gives the true bytes and allocations of every site. Default-mode runs with "
             "different sampling seeds (`MEMSCOPE_OPTIONS=seed=N`) are compared with it, site "
-            "by site (kind, file:line and function, from memscope-merge's analysis.json), for "
+            "by site (kind, first user frame and the site's own file:line, from "
+            "memscope-merge's analysis.json), for "
             "every site holding at least 1% of all bytes. Errors are pooled over sites and "
             "runs.")
         add("")
