@@ -322,10 +322,12 @@ def overhead(bench, rounds, quick):
 
 
 def site_key(site):
-    """A site across runs: its kind and source position (ids of indirect sites
-    depend on the sampled stacks)."""
-    return (site["kind"], os.path.basename(site.get("file") or "?"), site.get("line", 0),
-            site.get("function", ""))
+    """A site across runs: its kind, its first frame in user code and its own
+    source position (ids of indirect sites depend on the sampled stacks)."""
+    user = site.get("user_frame") or site
+    return (site["kind"], os.path.basename(user.get("file") or "?"), user.get("line", 0),
+            user.get("function", ""), os.path.basename(site.get("file") or "?"),
+            site.get("line", 0))
 
 
 def sites_by_key(analysis):
@@ -384,8 +386,9 @@ def compare(truth, estimates):
     describe = []
     for key, true_site in truth["sites"].items():
         errs = per_site[key]
+        via = f", in {key[4]}:{key[5]}" if (key[4], key[5]) != (key[1], key[2]) else ""
         describe.append({
-            "site": f"{key[1]}:{key[2]} ({key[0]})", "function": key[3],
+            "site": f"{key[1]}:{key[2]} ({key[0]}{via})", "function": key[3],
             "share": true_site["bytes"] / total, "bytes": true_site["bytes"],
             "allocations": true_site["allocations"],
             "mean_abs_error": statistics.mean(abs(e) for e in errs),
@@ -566,7 +569,7 @@ def scale(bench, quick, repeats):
             log_dir = bench.fresh_dir("scale-logs")
             rss.append(bench.run([bench.bin("advanced-memscope")] + idle,
                                  bench.env(out=log_dir, options=options), peak_rss=True)["maxrss"])
-        fixed[mode] = (statistics.median(rss) - plain_idle, dir_sizes(log_dir)[2])
+        fixed[mode] = statistics.median(rss) - plain_idle
     rows = []
     for threads in counts:
         args = ["unused", str(threads), iterations, "0"]
@@ -603,9 +606,9 @@ def scale(bench, quick, repeats):
                 "recorded_wall": statistics.median(r["wall"] for r in recorded),
                 "plain_peak_rss": plain_rss, "recorded_peak_rss": rec_rss,
                 "memory_per_thread": (rec_rss - plain_rss) / threads,
-                "fixed_memory": fixed[mode][0],
-                "memory_per_live_thread": (rec_rss - plain_rss - fixed[mode][0])
-                / max(files - fixed[mode][1], 1),
+                "fixed_memory": fixed[mode],
+                # An upper bound: the fixed memory is charged to the threads.
+                "memory_per_live_thread": (rec_rss - plain_rss) / max(files, 1),
             })
             shutil.rmtree(log_dir, ignore_errors=True)
             progress(f"scale: {threads} threads, {mode}: logs {apparent / 1e6:.2f} MB, "
@@ -871,7 +874,8 @@ def render(results, command, image):
         add("The workloads are deterministic (fixed per-thread seeds), so one exact-mode run "
             "gives the true bytes and allocations of every site. Default-mode runs with "
             "different sampling seeds (`MEMSCOPE_OPTIONS=seed=N`) are compared with it, site "
-            "by site (kind, file:line and function, from memscope-merge's analysis.json), for "
+            "by site (kind, first user frame and the site's own file:line, from "
+            "memscope-merge's analysis.json), for "
             "every site holding at least 1% of all bytes. Errors are pooled over sites and "
             "runs.")
         add("")
@@ -989,10 +993,12 @@ def render(results, command, image):
             "thread counts, which cancels fixed costs such as the live table. Threads that "
             "end give their log slot to the next new thread, so the number of thread log "
             "files is the peak number of threads recording at once (*live*). *Per live "
-            "thread* = (that difference − the runtime's fixed memory) / (live − 1), where the "
-            "fixed memory is the difference for the same program with no worker threads "
-            "(the live table, the filter, the main thread's slot): what each thread recording "
-            "at the same time costs, checked against the target.")
+            "thread* = that difference / live: an upper bound on what each thread recording "
+            "at the same time costs, since it also charges the runtime's fixed memory (the "
+            "live table, the filter, the main thread's slot; measured below with no worker "
+            "threads) to the threads. The target is checked against it. Peak RSS differs by "
+            "a few hundred KiB from run to run (glibc's arenas), which is why the marginal "
+            "figure can come out near zero or below.")
         add("")
         add("| threads | mode | logs | live (log files) | report | merge | merge peak RSS | "
             "plain run | recorded run | runtime memory/thread | marginal/thread | "

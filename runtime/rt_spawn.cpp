@@ -151,6 +151,8 @@ __memscope_note_spawn(uint64_t site_id) {
   t_state.pending_spawn_site = site_id;
 }
 
+#ifndef MEMSCOPE_RT_NO_INTERPOSE // see runtime/CMakeLists.txt
+
 __attribute__((visibility("default"))) int
 pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                void *(*start)(void *), void *arg) {
@@ -219,5 +221,7 @@ pthread_setname_np(pthread_t thread, const char *name) {
   }
   return result;
 }
+
+#endif // MEMSCOPE_RT_NO_INTERPOSE
 
 } // extern "C"

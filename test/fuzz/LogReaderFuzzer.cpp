@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   while (Cursor.next(Record)) {
     ++Seen;
     // Every record the cursor yields lies inside the file.
-    if (Record.Payload.data() < reinterpret_cast<const uint8_t *>(
-                                    File.Buffer->getBufferStart()) ||
+    if (Record.Payload.data() <
+            reinterpret_cast<const uint8_t *>(File.Buffer->getBufferStart()) ||
         Record.Payload.end() >
             reinterpret_cast<const uint8_t *>(File.Buffer->getBufferEnd()))
       abort();

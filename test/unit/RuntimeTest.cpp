@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace memscope;
 using namespace memscope::rt;
@@ -86,6 +90,29 @@ std::vector<log::AllocRecord> allocsOfSize(uint64_t size, size_t skip = 0) {
   return result;
 }
 
+#ifdef MEMSCOPE_RT_NO_INTERPOSE
+// Sanitizer builds leave the runtime's malloc interposers out (ASan and TSan
+// own malloc there; see runtime/CMakeLists.txt). These do what the
+// interposer does around the sanitizer's malloc, so that the same tests
+// check the runtime's sampling, live table and logs.
+__attribute__((noinline)) void *testMalloc(size_t size) {
+  void *ptr = malloc(size);
+  __memscope_tls.bytes_until_sample -= static_cast<int64_t>(size);
+  if (__memscope_tls.bytes_until_sample < 0 && ptr)
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT,
+                 reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+  return ptr;
+}
+void testFree(void *ptr) {
+  if (ptr && maybeLive(ptr))
+    freeSampled(0, ptr);
+  free(ptr);
+}
+#else
+void *testMalloc(size_t size) { return malloc(size); }
+void testFree(void *ptr) { free(ptr); }
+#endif
+
 class RuntimeTest : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
@@ -103,8 +130,8 @@ protected:
   void SetUp() override {
     Saved = g_flags;
     // Make sure this thread has a log.
-    void *volatile warmup = malloc(1);
-    free(warmup);
+    void *volatile warmup = testMalloc(1);
+    testFree(warmup);
     ASSERT_NE(t_state.log, nullptr);
   }
   void TearDown() override { g_flags = Saved; }
@@ -171,9 +198,9 @@ TEST_F(RuntimeTest, ExactModeMatchesFreesToAllocations) {
   size_t before = readLog(threadLogPath()).size();
   std::vector<void *> blocks;
   for (int i = 0; i < 50; ++i)
-    blocks.push_back(malloc(1234));
+    blocks.push_back(testMalloc(1234));
   for (void *block : blocks)
-    free(block);
+    testFree(block);
   std::vector<Record> records = readLog(threadLogPath());
   std::vector<uint64_t> allocated, freed;
   for (size_t i = before; i < records.size(); ++i) {
@@ -196,7 +223,7 @@ TEST_F(RuntimeTest, ExactModeMatchesFreesToAllocations) {
 }
 
 TEST_F(RuntimeTest, FreeFromAnotherThreadIsMatched) {
-  void *block = malloc(4321);
+  void *block = testMalloc(4321);
   uint64_t sample = 0;
   for (const log::AllocRecord &alloc : allocsOfSize(4321))
     if (alloc.address == reinterpret_cast<uintptr_t>(block))
@@ -204,7 +231,7 @@ TEST_F(RuntimeTest, FreeFromAnotherThreadIsMatched) {
   ASSERT_NE(sample, 0u);
   LogWriter *other_log = nullptr;
   std::thread([&] {
-    free(block);
+    testFree(block);
     other_log = t_state.log;
   }).join();
   ASSERT_NE(other_log, nullptr);
@@ -226,8 +253,8 @@ TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   constexpr int kBlocks = 200000;
   constexpr size_t kSize = 333;
   for (int i = 0; i < kBlocks; ++i) {
-    void *volatile block = malloc(kSize);
-    free(block);
+    void *volatile block = testMalloc(kSize);
+    testFree(block);
   }
   double count = 0, bytes = 0;
   std::vector<log::AllocRecord> samples = allocsOfSize(kSize, before);
@@ -250,8 +277,8 @@ TEST_F(RuntimeTest, RateModeWeightsEstimateCounts) {
   size_t before = readLog(threadLogPath()).size();
   constexpr int kBlocks = 100000;
   for (int i = 0; i < kBlocks; ++i) {
-    void *volatile block = malloc(77);
-    free(block);
+    void *volatile block = testMalloc(77);
+    testFree(block);
   }
   double count = 0;
   std::vector<log::AllocRecord> samples = allocsOfSize(77, before);
@@ -266,17 +293,20 @@ TEST_F(RuntimeTest, MinimumSizeIsNeverSampled) {
   g_flags.min_allocation_size = 1000;
   size_t before = readLog(threadLogPath()).size();
   for (int i = 0; i < 100; ++i) {
-    void *volatile small = malloc(999);
-    void *volatile large = malloc(1000);
-    free(small);
-    free(large);
+    void *volatile small = testMalloc(999);
+    void *volatile large = testMalloc(1000);
+    testFree(small);
+    testFree(large);
   }
   EXPECT_EQ(allocsOfSize(999, before).size(), 0u);
   EXPECT_EQ(allocsOfSize(1000, before).size(), 100u);
 }
 
 TEST_F(RuntimeTest, ReallocFailureKeepsTheBlockTracked) {
-  char *block = static_cast<char *>(malloc(64));
+#ifdef MEMSCOPE_RT_NO_INTERPOSE
+  GTEST_SKIP() << "realloc's interposer is not built in sanitizer builds";
+#endif
+  char *block = static_cast<char *>(testMalloc(64));
   uint64_t sample = 0;
   for (const log::AllocRecord &alloc : allocsOfSize(64))
     if (alloc.address == reinterpret_cast<uintptr_t>(block))
@@ -288,6 +318,61 @@ TEST_F(RuntimeTest, ReallocFailureKeepsTheBlockTracked) {
   EXPECT_TRUE(maybeLive(block));
   EXPECT_EQ(liveRemove(block), sample);
   liveReinsert(block, sample);
-  free(block);
+  testFree(block);
   EXPECT_EQ(liveRemove(block), 0u);
+}
+
+TEST_F(RuntimeTest, PlantedSymlinkIsNeverFollowed) {
+  std::string victim = Folder + "/victim";
+  std::string planted = std::string(processDirectory()) + "/t9999.log";
+  { std::ofstream(victim) << "precious"; }
+  ASSERT_EQ(0, symlink(victim.c_str(), planted.c_str()));
+  testing::internal::CaptureStderr();
+  LogWriter *writer = createLogWriter("t9999.log", log::FileKind::Thread, 9999);
+  std::string warning = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(writer, nullptr);
+  std::ifstream in(victim);
+  std::string content((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "precious");
+  unlink(planted.c_str());
+}
+
+TEST_F(RuntimeTest, CrashPathWritesRunningThreadsAndTheSignal) {
+  // In a forked child (which records into its own folder), as the crash
+  // handler would after SIGSEGV.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    void *volatile block = testMalloc(555);
+    (void)block;
+    _exit(finishAfterCrash(SIGSEGV) && !finishAfterCrash(SIGSEGV) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "written once, and only once";
+  char exe[4096];
+  ssize_t length = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  ASSERT_GT(length, 0);
+  exe[length] = '\0';
+  std::string folder =
+      Folder + "/" + (strrchr(exe, '/') + 1) + "." + std::to_string(child);
+  std::vector<Record> records = readLog(folder + "/process.log");
+  int ends = 0, running = 0;
+  for (const Record &record : records) {
+    if (record.type == log::RecordType::ProcessEnd) {
+      ++ends;
+      EXPECT_EQ(payloadAs<log::ProcessEndRecord>(record).exit_kind, SIGSEGV);
+    }
+    running += record.type == log::RecordType::ThreadRunning;
+  }
+  EXPECT_EQ(ends, 1);
+  EXPECT_EQ(running, 1) << "the crashing thread was running";
+  bool allocation_kept = false;
+  for (const Record &record : readLog(folder + "/t0.log"))
+    if (record.type == log::RecordType::Alloc &&
+        payloadAs<log::AllocRecord>(record).size == 555)
+      allocation_kept = true;
+  EXPECT_TRUE(allocation_kept);
 }

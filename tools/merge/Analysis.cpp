@@ -1623,8 +1623,8 @@ ProcessReport reportProcess(const ProcessData &P) {
   if (P.End) {
     Report.Exited = true;
     Report.ExitKind = P.End->exit_kind;
-    Report.Status = P.End->exit_kind > 0 ? ProcessStatus::Crashed
-                                         : ProcessStatus::Exited;
+    Report.Status =
+        P.End->exit_kind > 0 ? ProcessStatus::Crashed : ProcessStatus::Exited;
     if (P.End->exit_kind > 0)
       Report.Signal = P.End->exit_kind;
     Report.DurationNs = P.relative(P.End->monotonic_ns);

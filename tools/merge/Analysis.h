@@ -296,14 +296,15 @@ struct ProfileLine {
 };
 
 struct ProfileLocation {
-  uint64_t Address = 0;     // 0 for a site known only by its Site record
-  int64_t Mapping = -1;     // index into Profile::Mappings, -1 = none
+  uint64_t Address = 0;           // 0 for a site known only by its Site record
+  int64_t Mapping = -1;           // index into Profile::Mappings, -1 = none
   std::vector<ProfileLine> Lines; // innermost (inlined) first
 };
 
 struct ProfileSample {
-  std::vector<uint32_t> Locations; // indices into Profile::Locations, leaf first
-  uint64_t SiteId = 0;             // the sites[] entry of these allocations
+  std::vector<uint32_t>
+      Locations;       // indices into Profile::Locations, leaf first
+  uint64_t SiteId = 0; // the sites[] entry of these allocations
   uint32_t Pid = 0;
   double Allocations = 0;
   double Bytes = 0;

@@ -39,8 +39,8 @@ memscope::merge::flameFrames(const Profile &Stacks,
   if (!Sample.Locations.empty()) {
     const ProfileLocation &Leaf = Stacks.Locations[Sample.Locations.front()];
     if (!Leaf.Lines.empty() && !Leaf.Lines.front().File.empty())
-      Frames.back() += frameName(fmt::format(" ({}:{})", Leaf.Lines.front().File,
-                                             Leaf.Lines.front().Line));
+      Frames.back() += frameName(fmt::format(
+          " ({}:{})", Leaf.Lines.front().File, Leaf.Lines.front().Line));
   }
   return Frames;
 }

@@ -116,18 +116,33 @@ llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
     Site["user_line"] = Site["user_frame"]["line"];
     Site["user_function"] = Site["user_frame"]["function"];
   }
-  Data["sites"] = compact(
-      Full["sites"],
-      {"id", "kind", "user_file", "user_line", "user_function", "via",
-       "allocations", "bytes", "frees", "live_allocations_at_exit",
-       "live_bytes_at_exit", "average_lifetime_ns", "threads", "samples",
-       "freed_samples", "attributed_by", "pids", "file", "line", "function"});
+  Data["sites"] = compact(Full["sites"], {"id",
+                                          "kind",
+                                          "user_file",
+                                          "user_line",
+                                          "user_function",
+                                          "via",
+                                          "allocations",
+                                          "bytes",
+                                          "frees",
+                                          "live_allocations_at_exit",
+                                          "live_bytes_at_exit",
+                                          "average_lifetime_ns",
+                                          "threads",
+                                          "samples",
+                                          "freed_samples",
+                                          "attributed_by",
+                                          "pids",
+                                          "file",
+                                          "line",
+                                          "function"});
   for (ordered_json &Thread : Full["threads"]) {
     const ordered_json &Spawn = Thread["spawn_location"];
     Thread["spawned_at"] =
-        Spawn.is_null() ? ordered_json()
-                        : ordered_json(Spawn["file"].get<std::string>() + ":" +
-                                       std::to_string(Spawn["line"].get<int>()));
+        Spawn.is_null()
+            ? ordered_json()
+            : ordered_json(Spawn["file"].get<std::string>() + ":" +
+                           std::to_string(Spawn["line"].get<int>()));
     Thread["cpu_ns"] = Thread["cpu_user_ns"].get<uint64_t>() +
                        Thread["cpu_system_ns"].get<uint64_t>();
     Thread["top_site"] = Thread["top_sites"].empty()

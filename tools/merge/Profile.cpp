@@ -48,15 +48,14 @@ uint32_t ProfileBuilder::stackLocation(const ModuleMap &Modules,
   Location.Mapping = Mapping;
   if (Module)
     for (const SourceFrame &Frame : Symbols.symbolize(*Module, Address))
-      Location.Lines.push_back(
-          {Frame.Function.empty() ? moduleOffset(*Module, Address)
-                                  : Frame.Function,
-           Frame.File, Frame.Line});
+      Location.Lines.push_back({Frame.Function.empty()
+                                    ? moduleOffset(*Module, Address)
+                                    : Frame.Function,
+                                Frame.File, Frame.Line});
   if (Location.Lines.empty())
-    Location.Lines.push_back(
-        {Module ? moduleOffset(*Module, Address)
-                : fmt::format("0x{:x}", Address),
-         "", 0});
+    Location.Lines.push_back({Module ? moduleOffset(*Module, Address)
+                                     : fmt::format("0x{:x}", Address),
+                              "", 0});
   Out.Locations.push_back(std::move(Location));
   return It->second;
 }
@@ -94,8 +93,8 @@ uint32_t ProfileBuilder::siteLocation(const ModuleMap &Modules,
 
 void ProfileBuilder::addSlot(uint32_t Pid, const ModuleMap &Modules,
                              const SiteInfo *Site,
-                             llvm::ArrayRef<uint64_t> Stack,
-                             uint64_t EntryId, const InlineFrame &EntryFrame,
+                             llvm::ArrayRef<uint64_t> Stack, uint64_t EntryId,
+                             const InlineFrame &EntryFrame,
                              const AllocationStats &Stats,
                              double LiveBytesAtPeak) {
   std::vector<uint32_t> Locations;
@@ -104,8 +103,8 @@ void ProfileBuilder::addSlot(uint32_t Pid, const ModuleMap &Modules,
     Locations.push_back(siteLocation(Modules, Site, EntryId, EntryFrame));
   for (uint64_t Address : Stack)
     Locations.push_back(stackLocation(Modules, Address));
-  auto [It, Inserted] = SampleIndex.try_emplace(
-      {Pid, EntryId, Locations}, Out.Samples.size());
+  auto [It, Inserted] =
+      SampleIndex.try_emplace({Pid, EntryId, Locations}, Out.Samples.size());
   if (Inserted) {
     ProfileSample Sample;
     Sample.Locations = std::move(Locations);

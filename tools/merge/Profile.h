@@ -32,7 +32,8 @@ public:
   /// Without a stack the leaf is the site's own location and inlining chain.
   void addSlot(uint32_t Pid, const ModuleMap &Modules, const SiteInfo *Site,
                llvm::ArrayRef<uint64_t> Stack, uint64_t EntryId,
-               const InlineFrame &EntryFrame, const AllocationStats &Stats, double LiveBytesAtPeak);
+               const InlineFrame &EntryFrame, const AllocationStats &Stats,
+               double LiveBytesAtPeak);
 
 private:
   uint32_t mappingFor(const ModuleMap::Module &Module);

@@ -23,9 +23,8 @@ void ModuleMap::add(const ModuleInfo &Info) {
   New.TextBegin = Info.Fixed.text_begin;
   New.TextEnd = Info.Fixed.text_end;
   New.HasSites = Info.Fixed.flags & memscope::log::ModuleHasSites;
-  for (uint8_t I = 0; I < Info.Fixed.build_id_size &&
-                      I < sizeof(Info.Fixed.build_id);
-       ++I)
+  for (uint8_t I = 0;
+       I < Info.Fixed.build_id_size && I < sizeof(Info.Fixed.build_id); ++I)
     New.BuildId += fmt::format("{:02x}", Info.Fixed.build_id[I]);
   if (New.TextEnd <= New.TextBegin)
     return;

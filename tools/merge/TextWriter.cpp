@@ -262,8 +262,7 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
     OS << fmt::format("  pid {} {}: {}; {}, {} allocations, {} bytes, peak "
                       "live {} bytes\n",
                       P.Pid, P.Executable.empty() ? "<unknown>" : P.Executable,
-                      statusText(P),
-                      plural(P.ThreadCount, "thread", "threads"),
+                      statusText(P), plural(P.ThreadCount, "thread", "threads"),
                       std::llround(P.Stats.Allocations),
                       std::llround(P.Stats.Bytes),
                       std::llround(P.PeakLiveBytes));

@@ -57,14 +57,13 @@ llvm::Error memscope::merge::writeChromeTrace(const Analysis &Result,
                         {"ts", micros(Base + Point.TimeNs)},
                         {"args", {{"bytes", std::llround(Point.MaxBytes)}}}});
     if (P.PeakLiveBytes > 0)
-      Events.push_back(
-          {{"ph", "i"},
-           {"s", "p"},
-           {"name", "peak live heap"},
-           {"pid", P.Pid},
-           {"tid", 0},
-           {"ts", micros(Base + P.PeakLiveTimeNs)},
-           {"args", {{"bytes", std::llround(P.PeakLiveBytes)}}}});
+      Events.push_back({{"ph", "i"},
+                        {"s", "p"},
+                        {"name", "peak live heap"},
+                        {"pid", P.Pid},
+                        {"tid", 0},
+                        {"ts", micros(Base + P.PeakLiveTimeNs)},
+                        {"args", {{"bytes", std::llround(P.PeakLiveBytes)}}}});
     if (P.Resources)
       for (const ResourceSample &Sample : P.Resources->Samples) {
         Events.push_back({{"ph", "C"},
@@ -93,19 +92,18 @@ llvm::Error memscope::merge::writeChromeTrace(const Analysis &Result,
     uint64_t Base = Offset.count(T.Pid) ? Offset[T.Pid] : 0;
     // OS thread ids can be reused; the process-unique id cannot.
     uint64_t Tid = T.ThreadId ? T.ThreadId : 1000000 + I;
-    std::string Name = T.Name.empty() ? "thread " + std::to_string(T.ThreadId)
-                                      : T.Name;
+    std::string Name =
+        T.Name.empty() ? "thread " + std::to_string(T.ThreadId) : T.Name;
     Meta("thread_name", T.Pid, Tid,
          {{"name", fmt::format("{} [tid {}]", Name, T.Tid)}});
     Meta("thread_sort_index", T.Pid, Tid, {{"sort_index", T.ThreadId}});
-    ordered_json Args{
-        {"thread_id", T.ThreadId},
-        {"os_tid", T.Tid},
-        {"parent_thread_id", T.ParentThreadId},
-        {"allocations", std::llround(T.Allocations)},
-        {"bytes", std::llround(T.Bytes)},
-        {"live_bytes_at_exit", std::llround(T.LiveBytesAtExit)},
-        {"running_at_exit", T.RunningAtExit}};
+    ordered_json Args{{"thread_id", T.ThreadId},
+                      {"os_tid", T.Tid},
+                      {"parent_thread_id", T.ParentThreadId},
+                      {"allocations", std::llround(T.Allocations)},
+                      {"bytes", std::llround(T.Bytes)},
+                      {"live_bytes_at_exit", std::llround(T.LiveBytesAtExit)},
+                      {"running_at_exit", T.RunningAtExit}};
     if (T.SpawnLocation)
       Args["spawned_at"] =
           fmt::format("{}:{}", T.SpawnLocation->File, T.SpawnLocation->Line);
@@ -139,6 +137,7 @@ llvm::Error memscope::merge::writeChromeTrace(const Analysis &Result,
   Trace["displayTimeUnit"] = "ms";
   Trace["otherData"] = {{"generator", "memscope-merge"},
                         {"input", Result.Input}};
-  return writeTextFile(Path, Trace.dump(-1, ' ', false,
-                                        nlohmann::json::error_handler_t::replace));
+  return writeTextFile(
+      Path,
+      Trace.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
