@@ -398,10 +398,10 @@ void ModuleInstrumenter::initializeCallbacks() {
                             Type::getVoidTy(Ctx), Int64Ty, PtrTy, Int64Ty);
   FreeSampled = M.getOrInsertFunction(kFreeSampledName, NoUnwind,
                                       Type::getVoidTy(Ctx), Int64Ty, PtrTy);
-  MallocUncounted = M.getOrInsertFunction(kMallocUncountedName, NoUnwind,
-                                          PtrTy, Int64Ty);
-  CallocUncounted = M.getOrInsertFunction(kCallocUncountedName, NoUnwind,
-                                          PtrTy, Int64Ty, Int64Ty);
+  MallocUncounted =
+      M.getOrInsertFunction(kMallocUncountedName, NoUnwind, PtrTy, Int64Ty);
+  CallocUncounted = M.getOrInsertFunction(kCallocUncountedName, NoUnwind, PtrTy,
+                                          Int64Ty, Int64Ty);
   FreeUnchecked = M.getOrInsertFunction(kFreeUncheckedName, NoUnwind,
                                         Type::getVoidTy(Ctx), PtrTy);
   RegisterSites = M.getOrInsertFunction(kRegisterSitesName, NoUnwind,
@@ -564,10 +564,9 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
     // reads no memory of ours, so after an LTO pre-link instrumentation the
     // link-time pipeline would delete the store of 1 as dead (the
     // interposer reads it).
-    B.CreateStore(
-        ConstantInt::get(Int32Ty, 1),
-        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
-        /*isVolatile=*/true);
+    B.CreateStore(ConstantInt::get(Int32Ty, 1),
+                  B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
+                  /*isVolatile=*/true);
     // An exception leaves through the landing pad: clear the flag there too.
     if (auto *Invoke = dyn_cast<InvokeInst>(&Call)) {
       BasicBlock *Unwind = Invoke->getUnwindDest();
@@ -586,10 +585,9 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   Instruction *After = firstInsertionPointAfter(Call);
   B.SetInsertPoint(After);
   if (!Direct)
-    B.CreateStore(
-        ConstantInt::get(Int32Ty, 0),
-        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
-        /*isVolatile=*/true);
+    B.CreateStore(ConstantInt::get(Int32Ty, 0),
+                  B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
+                  /*isVolatile=*/true);
   Value *Sampled = B.CreateICmpSLT(Remaining, ConstantInt::get(Int64Ty, 0),
                                    "memscope.sampled");
   if (Info.OutPtrArg >= 0) // posix_memalign: only a zero result allocated

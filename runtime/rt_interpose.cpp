@@ -15,7 +15,6 @@
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 
 using namespace memscope::rt;
@@ -82,37 +81,6 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
   return result;
 }
 
-/// Where instrumented malloc, calloc and free sites send their calls once
-/// they have done their own counting (see __memscope_malloc_uncounted).
-/// glibc's entry points, unless another allocator (a preloaded jemalloc,
-/// say) won the symbol lookup over our interposers: then that allocator's.
-struct RealAllocator {
-  void *(*malloc)(size_t);
-  void *(*calloc)(size_t, size_t);
-  void (*free)(void *);
-};
-RealAllocator g_real = {__libc_malloc, __libc_calloc, __libc_free};
-
-/// Runs before any constructor of the program's own modules (the runtime is
-/// a dependency of them all), so the choice is made before their first call.
-__attribute__((constructor(101))) void chooseRealAllocator() {
-  // Ours won when the malloc the program sees lives in the runtime's own
-  // module (comparing addresses instead could be folded by the compiler).
-  void *winner = dlsym(RTLD_DEFAULT, "malloc");
-  Dl_info winner_info, own_info;
-  if (!winner || !dladdr(winner, &winner_info) ||
-      !dladdr(reinterpret_cast<void *>(&chooseRealAllocator), &own_info) ||
-      winner_info.dli_fbase == own_info.dli_fbase)
-    return;
-  auto *other_calloc = dlsym(RTLD_DEFAULT, "calloc");
-  auto *other_free = dlsym(RTLD_DEFAULT, "free");
-  if (!other_calloc || !other_free)
-    return;
-  g_real.malloc = reinterpret_cast<void *(*)(size_t)>(winner);
-  g_real.calloc = reinterpret_cast<void *(*)(size_t, size_t)>(other_calloc);
-  g_real.free = reinterpret_cast<void (*)(void *)>(other_free);
-}
-
 inline bool isPowerOfTwo(size_t value) {
   return value && !(value & (value - 1));
 }
@@ -135,6 +103,10 @@ MSC_INTERPOSER void *malloc(size_t size) {
   return mallocSampled(size, MSC_CALLER_PC);
 }
 
+// rt_dispatch.cpp tells by this name whether the program's malloc is ours.
+extern __attribute__((alias("malloc"), visibility("hidden"))) void *
+    __memscope_own_malloc(size_t);
+
 MSC_INTERPOSER void free(void *ptr) {
   if (MSC_UNLIKELY(ptr && maybeLive(ptr)))
     return freeMaybeSampled(ptr);
@@ -145,21 +117,6 @@ MSC_INTERPOSER void *calloc(size_t count, size_t size) {
   if (MSC_LIKELY(!mustSample(count * size)))
     return __libc_calloc(count, size);
   return callocSampled(count, size, MSC_CALLER_PC);
-}
-
-// Instrumented sites of malloc, calloc and free call these instead: the site
-// has already counted the request down (or checked the live filter), so the
-// interposer's own check would only be paid twice.
-MSC_INTERPOSER void *__memscope_malloc_uncounted(size_t size) {
-  return g_real.malloc(size);
-}
-
-MSC_INTERPOSER void *__memscope_calloc_uncounted(size_t count, size_t size) {
-  return g_real.calloc(count, size);
-}
-
-MSC_INTERPOSER void __memscope_free_unchecked(void *ptr) {
-  return g_real.free(ptr);
 }
 
 MSC_INTERPOSER void *realloc(void *ptr, size_t size) {

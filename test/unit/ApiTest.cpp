@@ -159,7 +159,8 @@ TEST(ResourceCollectorTest, SamplerThreadIsNamedForTheAnalysis) {
   collector.start_monitoring();
   std::this_thread::sleep_for(50ms);
   bool found = false;
-  for (const auto &task : std::filesystem::directory_iterator("/proc/self/task")) {
+  for (const auto &task :
+       std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream comm(task.path() / "comm");
     std::string name;
     std::getline(comm, name);
