@@ -66,6 +66,8 @@ def main():
         axis.set_xlabel("mean sampling interval (KiB)")
         axis.axvline(curve["current_default"] / 1024, color="gray", linewidth=0.8)
         axis.grid(True, which="major", alpha=0.3)
+    over.text(curve["current_default"] / 1024, over.get_ylim()[0], " current default",
+              color="gray", fontsize=8, va="bottom")
     fig.tight_layout()
     fig.savefig(sys.argv[2], metadata={"Date": None} if sys.argv[2].endswith(".svg") else None)
 

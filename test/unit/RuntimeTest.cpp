@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -375,4 +376,70 @@ TEST_F(RuntimeTest, CrashPathWritesRunningThreadsAndTheSignal) {
         payloadAs<log::AllocRecord>(record).size == 555)
       allocation_kept = true;
   EXPECT_TRUE(allocation_kept);
+}
+
+TEST_F(RuntimeTest, ConcurrentThreadsShareTheLiveTableAndSlots) {
+  // Eight threads allocate, hand blocks to each other to free (cross-thread
+  // frees through the live table), and exit while the main thread takes
+  // running-thread snapshots; run twice so that the second round reuses the
+  // first round's log slots. Under TSan this is the runtime's race check.
+  constexpr int kThreads = 8, kBlocks = 2000;
+  constexpr size_t kSize = 2468;
+  std::atomic<uint64_t> thread_ids[2 * kThreads];
+  for (int round = 0; round < 2; ++round) {
+    std::atomic<void *> mailbox[kThreads];
+    for (auto &slot : mailbox)
+      slot.store(nullptr);
+    std::atomic<int> finished{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t, round] {
+        thread_ids[round * kThreads + t] = ensureThreadId();
+        for (int i = 0; i < kBlocks; ++i) {
+          void *mine = testMalloc(kSize);
+          // Free whatever the neighbour left, then leave ours for the next.
+          if (void *theirs = mailbox[(t + 1) % kThreads].exchange(nullptr))
+            testFree(theirs);
+          if (void *old = mailbox[t].exchange(mine))
+            testFree(old);
+        }
+        ++finished;
+      });
+    while (finished.load() < kThreads)
+      writeRunningThreads();
+    for (std::thread &thread : threads)
+      thread.join();
+    for (auto &slot : mailbox)
+      testFree(slot.exchange(nullptr));
+  }
+  uint64_t allocs = 0;
+  std::vector<uint64_t> alloc_ids, free_ids;
+  for (uint32_t slot = 0; slot < 64; ++slot) {
+    std::string path =
+        std::string(processDirectory()) + "/t" + std::to_string(slot) + ".log";
+    if (access(path.c_str(), F_OK) != 0)
+      continue;
+    for (const Record &record : readLog(path)) {
+      auto ours = [&](uint64_t sample_id) { // sample ids start with the thread
+        for (auto &id : thread_ids)
+          if (id.load() == sample_id >> 40)
+            return true;
+        return false;
+      };
+      if (record.type == log::RecordType::Alloc &&
+          payloadAs<log::AllocRecord>(record).size == kSize &&
+          ours(payloadAs<log::AllocRecord>(record).sample_id)) {
+        ++allocs;
+        alloc_ids.push_back(payloadAs<log::AllocRecord>(record).sample_id);
+      } else if (record.type == log::RecordType::Free) {
+        free_ids.push_back(payloadAs<log::FreeRecord>(record).sample_id);
+      }
+    }
+  }
+  EXPECT_EQ(allocs, 2u * kThreads * kBlocks);
+  std::sort(free_ids.begin(), free_ids.end());
+  size_t unmatched = 0;
+  for (uint64_t id : alloc_ids)
+    unmatched += !std::binary_search(free_ids.begin(), free_ids.end(), id);
+  EXPECT_EQ(unmatched, 0u) << "every block was freed, so every sample";
 }
