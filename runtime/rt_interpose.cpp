@@ -43,16 +43,16 @@ void countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
 __attribute__((noinline)) void *mallocSampled(size_t size,
                                               uintptr_t caller_pc) {
   void *ptr = __libc_malloc(size);
-  if (ptr)
-    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
+  // Called for a failed allocation too: allocSampled re-arms the countdown,
+  // which a huge failed request would otherwise leave far below zero.
+  allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
   return ptr;
 }
 
 __attribute__((noinline)) void *callocSampled(size_t count, size_t size,
                                               uintptr_t caller_pc) {
   void *ptr = __libc_calloc(count, size);
-  if (ptr)
-    allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT, caller_pc);
+  allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT, caller_pc);
   return ptr;
 }
 
@@ -76,7 +76,7 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
     else
       recordFree(0, old_sample);
   }
-  if (result && sample)
+  if (sample) // also when it failed, to re-arm the countdown
     allocSampled(0, result, size, MSC_KIND_INDIRECT, caller_pc);
   return result;
 }
