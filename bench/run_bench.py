@@ -2,8 +2,8 @@
 """Memscope benchmark suite: overhead, accuracy, sampling curve, scale and
 fast paths, written to docs/performance.md and bench/results.json.
 
-    python3 bench/run_bench.py --build build          # full run, ~15 min on 2 cores
-    python3 bench/run_bench.py --build build --quick  # smoke run, ~2 min
+    python3 bench/run_bench.py --build build          # full run, ~10 min on 2 cores
+    python3 bench/run_bench.py --build build --quick  # smoke run, ~1 min
 
 The full run writes docs/performance.md, docs/images/perf-sampling-curve.svg
 and bench/results.json. --quick and --only write into <build>/bench-results/

@@ -7,11 +7,12 @@
 // module registers (dlopen), and at exit.
 //
 //===----------------------------------------------------------------------===//
-#include "rt_internal.h"
+#include "rt_modules.h"
 
 #include <elf.h>
 #include <limits.h>
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -184,6 +185,27 @@ void writeModuleMap() {
     return;
   Lock lock(g_modules_lock);
   dl_iterate_phdr(writeModule, nullptr);
+}
+
+namespace {
+/// dlpi_adds when the module map was last brought up to date.
+std::atomic<unsigned long long> g_seen_adds{0};
+
+int readLoadCount(struct dl_phdr_info *info, size_t size, void *arg) {
+  if (size >=
+      offsetof(struct dl_phdr_info, dlpi_adds) + sizeof(info->dlpi_adds))
+    *static_cast<unsigned long long *>(arg) = info->dlpi_adds;
+  return 1; // the counter is the same in every entry: stop at the first
+}
+} // namespace
+
+void writeNewModules() {
+  unsigned long long adds = 0;
+  dl_iterate_phdr(readLoadCount, &adds);
+  if (!adds || adds == g_seen_adds.load(std::memory_order_relaxed))
+    return;
+  g_seen_adds.store(adds, std::memory_order_relaxed);
+  writeModuleMap();
 }
 
 void resetModulesAfterFork() {

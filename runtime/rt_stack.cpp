@@ -22,11 +22,14 @@
 // address is marked as needing the unwinder. Both paths give the same
 // frames, so equal stacks keep one id.
 //
+// Before a stack is written, modules loaded since the last one get their
+// Module records, so frames in a library dlclose'd later still resolve.
 // Depth is bounded by the stack_depth flag. Stacks are deduplicated per log
 // file (one per thread slot) by their hash.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
+#include "rt_modules.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -364,6 +367,9 @@ uint64_t captureStack(LogWriter &log, uintptr_t caller_pc) {
   if (max_depth < 1 || max_depth > log::kMaxStackDepth)
     max_depth = log::kMaxStackDepth;
   uint32_t depth = collectStack(caller_pc, frames, max_depth);
+  // A library loaded without registering sites (uninstrumented dlopen) may
+  // be in this stack and be unloaded before exit: describe it now.
+  writeNewModules();
   uint64_t id = hashFrames(frames, depth);
   if (seenBefore(log, id))
     return id;

@@ -102,7 +102,12 @@ ordered_json compact(const ordered_json &Objects,
 
 llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
                                              llvm::StringRef Path) {
-  ordered_json Full = toJson(Result);
+  return writeHtmlReport(Result, toJson(Result), Path);
+}
+
+llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
+                                             ordered_json Full,
+                                             llvm::StringRef Path) {
   ordered_json Data;
   for (const char *Key :
        {"schema_version", "generator", "input", "summary", "processes",

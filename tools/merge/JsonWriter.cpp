@@ -424,10 +424,15 @@ ordered_json memscope::merge::toJson(const Analysis &Result) {
 
 llvm::Error memscope::merge::writeJsonReport(const Analysis &Result,
                                              llvm::StringRef Path) {
+  return writeJsonReport(toJson(Result), Path);
+}
+
+llvm::Error memscope::merge::writeJsonReport(const ordered_json &Json,
+                                             llvm::StringRef Path) {
   // Names and paths come from the logs and may hold invalid UTF-8; replace
   // it rather than fail.
-  std::string Text = toJson(Result).dump(
-      1, ' ', /*ensure_ascii=*/false, ordered_json::error_handler_t::replace);
+  std::string Text = Json.dump(1, ' ', /*ensure_ascii=*/false,
+                               ordered_json::error_handler_t::replace);
   std::error_code EC;
   llvm::raw_fd_ostream OS(Path, EC, llvm::sys::fs::OF_None);
   if (EC)

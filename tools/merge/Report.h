@@ -30,6 +30,9 @@ nlohmann::ordered_json toJson(const Analysis &Result);
 
 /// Writes toJson(Result) to Path; the error names the path.
 llvm::Error writeJsonReport(const Analysis &Result, llvm::StringRef Path);
+/// Writes an already built toJson(Result).
+llvm::Error writeJsonReport(const nlohmann::ordered_json &Json,
+                            llvm::StringRef Path);
 
 struct TextOptions {
   size_t TopSites = 20;
@@ -57,6 +60,9 @@ llvm::Error writeChromeTrace(const Analysis &Result, llvm::StringRef Path);
 
 /// report.html: one self-contained page (no network access).
 llvm::Error writeHtmlReport(const Analysis &Result, llvm::StringRef Path);
+/// The same from toJson(Result), which it consumes.
+llvm::Error writeHtmlReport(const Analysis &Result, nlohmann::ordered_json Full,
+                            llvm::StringRef Path);
 
 /// Frames of a profile sample from the root to the leaf, one entry per
 /// (inlined) function, for flame graphs: the function name, and for the

@@ -22,6 +22,8 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "tbb/task_group.h"
+
 using namespace llvm;
 using namespace memscope::merge;
 
@@ -136,30 +138,52 @@ int main(int argc, char **argv) {
                   "': " + EC.message());
     if (!sys::fs::is_directory(Out))
       return fail("output path '" + Out + "' is not a directory");
-    struct Output {
-      bool Wanted;
-      const char *Label;
-      std::string File;
-      Error (*Write)(const Analysis &, StringRef);
+    // Two independent groups on TBB's workers: analysis.json and
+    // report.html share one toJson(); pprof, folded and trace need only the
+    // model.
+    auto PathOf = [&](const std::string &File) { return Out + "/" + File; };
+    // Failures as messages, in output order.
+    std::string Failed[5];
+    auto Run = [&](std::string &Message, Error E) {
+      if (E)
+        Message = toString(std::move(E));
     };
-    const Output Outputs[] = {
-        {WantJson, "report", ReportName + ".json", writeJsonReport},
-        {WantHtml, "html", "report.html", writeHtmlReport},
-        {WantPprof, "pprof", "profile.pb.gz", writePprofProfile},
-        {WantFolded, "folded", "stacks.folded", writeFoldedStacks},
-        {WantTrace, "trace", "trace.json", writeChromeTrace},
-    };
-    for (const Output &O : Outputs) {
-      if (!O.Wanted)
-        continue;
-      std::string Path = Out + "/" + O.File;
-      if (Error E = O.Write(*Result, Path))
-        return fail(toString(std::move(E)));
-      if (O.Label == StringRef("report"))
-        Text.ReportPath = Path;
-      else
-        Text.OtherOutputs.push_back({O.Label, Path});
-    }
+    tbb::task_group Writers;
+    Writers.run([&] {
+      if (!WantJson && !WantHtml)
+        return;
+      nlohmann::ordered_json Full = toJson(*Result);
+      if (WantJson)
+        Run(Failed[0], writeJsonReport(Full, PathOf(ReportName + ".json")));
+      if (WantHtml)
+        Run(Failed[1],
+            writeHtmlReport(*Result, std::move(Full), PathOf("report.html")));
+    });
+    Writers.run([&] {
+      if (WantPprof)
+        Run(Failed[2], writePprofProfile(*Result, PathOf("profile.pb.gz")));
+      if (WantFolded)
+        Run(Failed[3], writeFoldedStacks(*Result, PathOf("stacks.folded")));
+      if (WantTrace)
+        Run(Failed[4], writeChromeTrace(*Result, PathOf("trace.json")));
+    });
+    Writers.wait();
+    int Status = 0;
+    for (const std::string &Message : Failed)
+      if (!Message.empty())
+        Status = fail(Message);
+    if (Status)
+      return Status;
+    if (WantJson)
+      Text.ReportPath = PathOf(ReportName + ".json");
+    if (WantHtml)
+      Text.OtherOutputs.push_back({"html", PathOf("report.html")});
+    if (WantPprof)
+      Text.OtherOutputs.push_back({"pprof", PathOf("profile.pb.gz")});
+    if (WantFolded)
+      Text.OtherOutputs.push_back({"folded", PathOf("stacks.folded")});
+    if (WantTrace)
+      Text.OtherOutputs.push_back({"trace", PathOf("trace.json")});
   }
   if (WantText) {
     Text.TopSites = Top;

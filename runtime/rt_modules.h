@@ -1,0 +1,20 @@
+//===-- rt_modules.h - Module map entry points for the stack code --------===//
+#ifndef MEMSCOPE_RT_MODULES_H
+#define MEMSCOPE_RT_MODULES_H
+
+#include "rt_internal.h"
+
+namespace memscope {
+namespace rt {
+
+/// Writes Module records for modules loaded since the last call, if any
+/// (dlopen of uninstrumented libraries registers nothing, so the sampled
+/// path asks here before its stack may point into one). Costs one
+/// dl_iterate_phdr call that stops at the first module when nothing was
+/// loaded.
+MSC_HIDDEN void writeNewModules();
+
+} // namespace rt
+} // namespace memscope
+
+#endif // MEMSCOPE_RT_MODULES_H
