@@ -253,6 +253,7 @@ int beginSession(const char *out_dir) {
   if (!g_process_log || g_process_log->failed) {
     snprintf(g_last_error, sizeof(g_last_error), "cannot write logs in '%s'",
              g_process_dir);
+    rmdir(g_process_dir); // empty: leave nothing half-made behind
     return EIO;
   }
   g_session.fetch_add(1, std::memory_order_relaxed);
