@@ -41,6 +41,9 @@ namespace {
 char g_process_dir[PATH_MAX];
 char g_last_error[512];
 char g_exe_path[PATH_MAX];
+// A forked child records into this folder (its parent's output folder) once
+// it first records; empty when not a forked child waiting to record.
+char g_child_out_dir[PATH_MAX];
 LogWriter *g_process_log = nullptr;
 std::atomic<bool> g_process_log_lock{false};
 // Who holds g_process_log_lock (os tid), so that the crash handler of a
@@ -253,6 +256,7 @@ int beginSession(const char *out_dir) {
   if (!g_process_log || g_process_log->failed) {
     snprintf(g_last_error, sizeof(g_last_error), "cannot write logs in '%s'",
              g_process_dir);
+    rmdir(g_process_dir); // empty: leave nothing half-made behind
     return EIO;
   }
   g_session.fetch_add(1, std::memory_order_relaxed);
@@ -282,17 +286,23 @@ void childAfterFork() {
   resetThreadsAfterFork();
   resetSamplingAfterFork();
   resetModulesAfterFork();
-  char parent_dir[PATH_MAX];
-  memcpy(parent_dir, g_process_dir, sizeof(parent_dir));
-  char *slash = strrchr(parent_dir, '/');
+  // The child's folder is created when it first records, not here: a child
+  // that only execs (fork+exec, popen, system) then leaves no empty folder,
+  // and the work happens outside the fork handler.
+  memcpy(g_child_out_dir, g_process_dir, sizeof(g_child_out_dir));
+  char *slash = strrchr(g_child_out_dir, '/');
   if (slash)
     *slash = '\0';
-  g_state.store(State::Initializing, std::memory_order_relaxed);
-  int error = beginSession(parent_dir);
-  g_state.store(error ? State::Disabled : State::Recording,
-                std::memory_order_release);
+  g_state.store(State::Uninitialized, std::memory_order_release);
+}
+
+/// First record of a forked child: a folder of its own, in its parent's
+/// output folder, with its parent's options.
+int beginChildSession() {
+  int error = beginSession(g_child_out_dir);
   if (!error)
     writeModuleMap();
+  return error;
 }
 
 int initialize(const char *out_dir, const char *options) {
@@ -428,9 +438,14 @@ bool ensureInitialized() {
                                        std::memory_order_acq_rel))
     return false; // another thread is initialising: this sample is skipped
   RecursionGuard guard;
-  int error = initialize(getenv("MEMSCOPE_OUT"), getenv("MEMSCOPE_OPTIONS"));
+  int error = g_child_out_dir[0] ? beginChildSession()
+                                 : initialize(getenv("MEMSCOPE_OUT"),
+                                              getenv("MEMSCOPE_OPTIONS"));
+  g_child_out_dir[0] = '\0';
   g_state.store(error ? State::Disabled : State::Recording,
                 std::memory_order_release);
+  if (!error)
+    wakeIdleThreads();
   return !error;
 }
 

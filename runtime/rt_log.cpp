@@ -132,8 +132,11 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind,
   uint64_t first =
       kFirstWindow < g_flags.buffer_size ? kFirstWindow : g_flags.buffer_size;
   if (!reserveAndMap(*writer, 0, first)) {
-    writer->failed = true;
-    return writer;
+    // No room for even the header (disk full): leave no empty file behind.
+    // The name is ours: O_EXCL created it in the 0700 process folder.
+    unlink(path);
+    munmap(writer, sizeof(LogWriter));
+    return nullptr;
   }
   log::FileHeader header;
   log::initFileHeader(header, kind, static_cast<uint32_t>(getpid()), slot,

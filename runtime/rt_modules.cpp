@@ -180,13 +180,6 @@ bool inInstrumentedModule(uintptr_t pc) {
   return false;
 }
 
-void writeModuleMap() {
-  if (!isRecording() && g_state.load() != State::Initializing)
-    return;
-  Lock lock(g_modules_lock);
-  dl_iterate_phdr(writeModule, nullptr);
-}
-
 namespace {
 /// dlpi_adds when the module map was last brought up to date.
 std::atomic<unsigned long long> g_seen_adds{0};
@@ -197,15 +190,27 @@ int readLoadCount(struct dl_phdr_info *info, size_t size, void *arg) {
     *static_cast<unsigned long long *>(arg) = info->dlpi_adds;
   return 1; // the counter is the same in every entry: stop at the first
 }
-} // namespace
 
-void writeNewModules() {
+unsigned long long loadCount() {
   unsigned long long adds = 0;
   dl_iterate_phdr(readLoadCount, &adds);
-  if (!adds || adds == g_seen_adds.load(std::memory_order_relaxed))
+  return adds;
+}
+} // namespace
+
+void writeModuleMap() {
+  if (!isRecording() && g_state.load() != State::Initializing)
     return;
-  g_seen_adds.store(adds, std::memory_order_relaxed);
-  writeModuleMap();
+  Lock lock(g_modules_lock);
+  // Read before the scan: a module loaded during it is seen next time.
+  g_seen_adds.store(loadCount(), std::memory_order_relaxed);
+  dl_iterate_phdr(writeModule, nullptr);
+}
+
+void writeNewModules() {
+  unsigned long long adds = loadCount();
+  if (adds && adds != g_seen_adds.load(std::memory_order_relaxed))
+    writeModuleMap();
 }
 
 void resetModulesAfterFork() {

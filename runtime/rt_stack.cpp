@@ -17,9 +17,10 @@
 // Where the frame-pointer walk reaches a return address into code without
 // frame pointers, it asks a small lock-free table about that address: the
 // first time, the stack is unwound from .eh_frame and the frames beyond it
-// are remembered when none of them is instrumented (a thread or process
-// entry such as start_thread or __libc_start_main: always the same), or the
-// address is marked as needing the unwinder. Both paths give the same
+// are remembered when none of them but the outermost (_start) is
+// instrumented (a thread or process entry such as start_thread or
+// __libc_start_main: always the same), or the address is marked as needing
+// the unwinder. Both paths give the same
 // frames, so equal stacks keep one id.
 //
 // Before a stack is written, modules loaded since the last one get their
@@ -32,8 +33,12 @@
 #include "rt_modules.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <unwind.h>
+
+// The main thread's stack end, exported by glibc's dynamic loader.
+extern "C" void *__libc_stack_end;
 
 namespace memscope {
 namespace rt {
@@ -150,8 +155,20 @@ StackBounds findStackMapping(uintptr_t sp) {
 
 StackBounds currentStackBounds(uintptr_t sp) {
   StackBounds &bounds = t_stack_bounds;
-  // Recomputed when sp leaves the known range (first use, a signal stack).
-  if (sp < bounds.low || sp >= bounds.high)
+  if (sp >= bounds.low && sp < bounds.high)
+    return bounds;
+  // Without a system call where glibc tells: a thread's descriptor sits at
+  // the top of its stack (also of a stack the caller provided), and the
+  // main thread's stack ends at __libc_stack_end. Frames lie between sp
+  // and there.
+  constexpr uintptr_t kMaxStack = uintptr_t(1) << 30;
+  auto self = static_cast<uintptr_t>(pthread_self());
+  auto main_end = reinterpret_cast<uintptr_t>(__libc_stack_end);
+  if (self > sp && self - sp < kMaxStack)
+    bounds = {sp, self};
+  else if (main_end > sp && main_end - sp < kMaxStack)
+    bounds = {sp, main_end};
+  else // a signal stack, or a thread glibc did not create
     bounds = findStackMapping(sp);
   return bounds;
 }
@@ -333,8 +350,12 @@ uint32_t collectStack(uintptr_t caller_pc, uint64_t *frames,
       uint64_t unwound[log::kMaxStackDepth];
       uint32_t total = unwindStack(caller_pc, unwound, max_depth);
       if (total >= prefix && unwound[prefix - 1] == boundary) {
+        // The tail is the same every time when no instrumented code runs
+        // in it (a thread or process entry), except the outermost frame:
+        // _start lives in the executable. An instrumented caller further
+        // out (qsort called from several places) means it may differ.
         bool needs_unwind = total - prefix > TailEntry::kMaxTail;
-        for (uint32_t i = prefix; i < total && !needs_unwind; ++i)
+        for (uint32_t i = prefix; i + 1 < total && !needs_unwind; ++i)
           needs_unwind = inInstrumentedModule(unwound[i]);
         if (total < max_depth || needs_unwind)
           rememberTail(boundary, needs_unwind, unwound + prefix,

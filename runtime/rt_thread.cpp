@@ -257,6 +257,11 @@ void resetThreadsAfterFork() {
       abandonLogWriter(*g_slots[i]);
   g_slot_count.store(0, std::memory_order_relaxed);
   g_free_slots = nullptr;
+  // Parked countdowns of the parent's other threads: gone with them.
+  for (uint32_t i = 0; i < g_idle_used; ++i)
+    g_idle[i] = nullptr;
+  g_idle_used = 0;
+  t_state.idle_index = 0;
   t_state.registered = false;
   t_state.log = nullptr;
   t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));

@@ -16,6 +16,14 @@
 // OK: logs ok
 // STATE: process state=exited exit_kind=0
 //
+// A disk with no room even for process.log: nothing half-made is left.
+// RUN: rm -rf %t.none && mkdir -p %t.none
+// RUN: unshare -m bash -c 'mount -t tmpfs -o size=16k tmpfs %t.none && (head -c 16384 /dev/zero > %t.none/filler || true) && env MEMSCOPE_OUT=%t.none/logs %t.exe > %t.nospace 2> %t.nospace-err; echo "exit $?" >> %t.nospace; find %t.none/logs -mindepth 1 | wc -l > %t.nospace-left'
+// RUN: diff %t.plain %t.nospace
+// RUN: FileCheck %s --check-prefix=FULL --implicit-check-not=memscope < %t.nospace-err
+// RUN: FileCheck %s --check-prefix=NOTHING < %t.nospace-left
+// NOTHING: {{^}}0{{$}}
+//
 // RUN: rm -rf %t.ro && mkdir -p %t.ro
 // RUN: unshare -m bash -c 'mount -t tmpfs -o ro,size=64k tmpfs %t.ro && env MEMSCOPE_OUT=%t.ro/logs MEMSCOPE_OPTIONS=exact=1 %t.exe > %t.rofs 2> %t.rofs-err; echo "exit $?" >> %t.rofs'
 // RUN: diff %t.plain %t.rofs

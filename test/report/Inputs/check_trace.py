@@ -7,7 +7,8 @@ Checks: a {"traceEvents": [...]} object; every event has ph/pid and a
 numeric ts where the phase needs one; one process_name per process; one
 thread_name and one complete ("X") event per thread, with a thread start
 instant, and an end instant for each thread that exited; the live-heap
-counter track's maximum equals the process's peak_live_bytes. Prints one
+counter track's maximum equals the process's peak_live_bytes; one RSS
+counter event per resource sample. Prints one
 summary line per process for FileCheck.
 """
 import collections
@@ -64,8 +65,12 @@ def main():
         peak = max((e["args"]["bytes"] for e in counter), default=0)
         if peak != process["peak_live_bytes"]:
             fail(f"pid {pid}: counter peak {peak} != peak_live_bytes {process['peak_live_bytes']}")
+        rss = [e for e in mine if e["ph"] == "C" and e["name"].startswith("RSS")]
+        samples = len((process.get("resources") or {}).get("samples", []))
+        if len(rss) != samples:
+            fail(f"pid {pid}: {len(rss)} RSS counter events for {samples} resource samples")
         print(f"trace pid={pid} process={names[0]['args']['name']} threads={len(tids)} "
-              f"counter_points={len(counter)} peak={peak}")
+              f"counter_points={len(counter)} peak={peak} rss_points={len(rss)}")
 
 
 if __name__ == "__main__":
