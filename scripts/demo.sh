@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The main job, from nothing: install the Debian packages, build Memscope,
 # instrument the web-server example, run it recording every allocation's
-# site, thread and lifetime, and write the analysis.
+# site, thread and lifetime, and write the report.
 #
-#   bash scripts/demo.sh            # writes ./memscope-demo/report/analysis.json
+#   bash scripts/demo.sh            # writes ./memscope-demo/report/report.html
+#
+# The demo records every allocation (exact=1) so that its counts can be
+# checked by hand; leave MEMSCOPE_OPTIONS out for the default sampling.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup-debian.sh"
@@ -14,7 +17,8 @@ rm -rf "$demo" && mkdir -p "$demo"
 
 echo "== instrument: memscope-clang++ -O2 examples/web-server.cpp"
 "$bin/memscope-clang++" -O2 "$root/examples/web-server.cpp" -o "$demo/web-server"
-echo "== run: MEMSCOPE_OUT=$demo/logs ./web-server 20 1000 0"
-MEMSCOPE_OUT="$demo/logs" "$demo/web-server" 20 1000 0
+echo "== run: MEMSCOPE_OUT=$demo/logs MEMSCOPE_OPTIONS=exact=1 ./web-server 20 1000 0"
+MEMSCOPE_OUT="$demo/logs" MEMSCOPE_OPTIONS=exact=1 "$demo/web-server" 20 1000 0
 echo "== merge: memscope-merge $demo/logs -o $demo/report"
 "$bin/memscope-merge" "$demo/logs" -o "$demo/report" --top=8
+echo "== report: $demo/report/report.html (also analysis.json, profile.pb.gz, stacks.folded, trace.json)"
