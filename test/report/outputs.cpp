@@ -123,9 +123,10 @@ int main() {
 // PPROF-INUSE: 20000B {{.*}} leak_some() {{.*}}outputs.cpp:49
 // PPROF-INUSE-NOT: make_buffer
 
-// The sampled stack of std::thread's state, allocated from a library
-// header, leads back to main's line.
-// PPROF-TRACES: std::thread::_State_impl::_State_impl
+// The sampled stack of std::thread's state, allocated in a library header
+// (the Site record is the leaf), leads back to main's line.
+// PPROF-TRACES: {{^ +}}48B   std::thread::thread {{.*}}std_thread.h
+// PPROF-TRACES-NEXT: std::__new_allocator::construct
 // PPROF-TRACES: main {{.*}}outputs.cpp:63
 
 // HTML: html ok sections=13

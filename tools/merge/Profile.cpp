@@ -63,7 +63,10 @@ uint32_t ProfileBuilder::stackLocation(const ModuleMap &Modules,
 uint32_t ProfileBuilder::siteLocation(const ModuleMap &Modules,
                                       const SiteInfo *Site, uint64_t EntryId,
                                       const InlineFrame &EntryFrame) {
-  auto [It, Inserted] = SiteLocations.try_emplace(EntryId, 0);
+  // One location per Site record (split entries of a site share it), else
+  // per entry.
+  auto [It, Inserted] = Site ? SiteRecordLocations.try_emplace(Site->Id, 0)
+                             : SiteLocations.try_emplace(EntryId, 0);
   if (!Inserted)
     return It->second;
   It->second = Out.Locations.size();
@@ -99,10 +102,14 @@ void ProfileBuilder::addSlot(uint32_t Pid, const ModuleMap &Modules,
                              double LiveBytesAtPeak) {
   std::vector<uint32_t> Locations;
   Locations.reserve(Stack.size() + 1);
-  if (Stack.empty())
+  // The leaf of an instrumented site is its Site record: exact, with its
+  // inlining chain, and known without the symbolizer. The stack's first
+  // frame is the return address in the function that holds the site (the
+  // outermost function of that chain), so the record replaces it.
+  if (Stack.empty() || Site)
     Locations.push_back(siteLocation(Modules, Site, EntryId, EntryFrame));
-  for (uint64_t Address : Stack)
-    Locations.push_back(stackLocation(Modules, Address));
+  for (size_t I = Site ? 1 : 0; I < Stack.size(); ++I)
+    Locations.push_back(stackLocation(Modules, Stack[I]));
   auto [It, Inserted] =
       SampleIndex.try_emplace({Pid, EntryId, Locations}, Out.Samples.size());
   if (Inserted) {

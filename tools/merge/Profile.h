@@ -29,7 +29,8 @@ public:
 
   /// The allocations of one slot of process Pid. Stack (innermost first)
   /// may be empty; Site is the Site record of an instrumented site, if any.
-  /// Without a stack the leaf is the site's own location and inlining chain.
+  /// The leaf of an instrumented site is its own location and inlining
+  /// chain (in place of the stack's first frame, the same function).
   void addSlot(uint32_t Pid, const ModuleMap &Modules, const SiteInfo *Site,
                llvm::ArrayRef<uint64_t> Stack, uint64_t EntryId,
                const InlineFrame &EntryFrame, const AllocationStats &Stats,
@@ -48,7 +49,9 @@ private:
   std::map<std::pair<std::string, std::string>, uint32_t> MappingIndex;
   /// By (mapping, address in the mapping's canonical space).
   std::map<std::pair<int64_t, uint64_t>, uint32_t> AddressLocations;
-  /// Locations made from a site entry (no address), by entry id.
+  /// Locations made from a Site record (no address), by site id, and for
+  /// entries without one (indirect samples without a stack), by entry id.
+  std::unordered_map<uint64_t, uint32_t> SiteRecordLocations;
   std::unordered_map<uint64_t, uint32_t> SiteLocations;
   /// Samples by (pid, site entry, location list): slots that end up with
   /// the same stack after symbolization add up.

@@ -135,14 +135,19 @@ TEST(Profile, SitesWithoutStacksAreTheirInliningChain) {
   ASSERT_GE(Leaf.Mapping, 0);
   EXPECT_EQ(A.Stacks.Mappings[Leaf.Mapping].BuildId, "deadbeef");
 
-  // A sample with a stack: one location per frame, module+offset without
-  // the symbolizer.
+  // A sample with a stack: the Site record in place of the first frame (the
+  // function holding the site), then one location per caller,
+  // module+offset without the symbolizer.
   const ProfileSample *SB = sampleOf(A, SiteB);
   ASSERT_TRUE(SB);
   ASSERT_EQ(SB->Locations.size(), 2u);
-  EXPECT_EQ(A.Stacks.Locations[SB->Locations[0]].Lines[0].Function,
-            "app+0x1250");
-  EXPECT_EQ(A.Stacks.Locations[SB->Locations[1]].Address, 0x1400u);
+  const ProfileLocation &SiteLeaf = A.Stacks.Locations[SB->Locations[0]];
+  EXPECT_EQ(SiteLeaf.Lines[0].Function, "main");
+  EXPECT_EQ(SiteLeaf.Lines[0].File, "b.cpp");
+  EXPECT_EQ(SiteLeaf.Lines[0].Line, 20u);
+  const ProfileLocation &Caller = A.Stacks.Locations[SB->Locations[1]];
+  EXPECT_EQ(Caller.Address, 0x1400u);
+  EXPECT_EQ(Caller.Lines[0].Function, "app+0x1400");
 }
 
 TEST(Profile, RunsOfOneBinaryShareLocations) {
@@ -163,7 +168,7 @@ TEST(Profile, RunsOfOneBinaryShareLocations) {
   // The folded stacks add the two runs up.
   std::string Path = Dir.sub("stacks.folded");
   ASSERT_FALSE(bool(writeFoldedStacks(A, Path)));
-  EXPECT_EQ(readFile(Path), "app+0x1400;app+0x1250 100\n"
+  EXPECT_EQ(readFile(Path), "app+0x1400;main (b.cpp:20) 100\n"
                             "helper (c.cpp:5) 20\n"
                             "main;worker(int) (a.cpp:10) 200\n");
 }
@@ -293,7 +298,7 @@ TEST(Pprof, SampleTypesPeriodMappingsAndValues) {
   }
   EXPECT_EQ(ByLeaf["worker(int)"], (std::vector<int64_t>{1, 100, 0, 0}));
   EXPECT_EQ(ByLeaf["helper"], (std::vector<int64_t>{1, 10, 1, 10}));
-  EXPECT_EQ(ByLeaf["app+0x1250"], (std::vector<int64_t>{1, 50, 1, 50}));
+  EXPECT_EQ(ByLeaf["main"], (std::vector<int64_t>{1, 50, 1, 50}));
   // The inlined frame is a second line of the same location.
   for (const auto &L : P.location())
     if (L.line_size() == 2) {
