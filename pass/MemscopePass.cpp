@@ -549,9 +549,14 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   // Before the call: count the bytes down.
   Value *Countdown =
       B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsCountdownField);
-  Value *Remaining =
-      B.CreateSub(B.CreateLoad(Int64Ty, Countdown), Size, "memscope.remaining");
-  B.CreateStore(Remaining, Countdown);
+  // Monotonic (relaxed) rather than plain: the runtime may store -1 here
+  // from another thread to wake this one from idle (wakeIdleThreads). Same
+  // single mov on x86-64, and the race is defined.
+  LoadInst *Count = B.CreateAlignedLoad(Int64Ty, Countdown, Align(8));
+  Count->setAtomic(AtomicOrdering::Monotonic);
+  Value *Remaining = B.CreateSub(Count, Size, "memscope.remaining");
+  B.CreateAlignedStore(Remaining, Countdown, Align(8))
+      ->setAtomic(AtomicOrdering::Monotonic);
 
   // malloc and calloc go straight to the allocator behind the runtime's
   // interposers. Every other allocator (operator new may be replaced by the

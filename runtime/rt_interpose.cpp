@@ -30,8 +30,11 @@ inline __attribute__((always_inline)) bool mustSample(size_t size) {
   msc_thread_fast &fast = __memscope_tls;
   if (fast.in_instrumented_call)
     return false;
-  int64_t remaining = fast.bytes_until_sample - static_cast<int64_t>(size);
-  fast.bytes_until_sample = remaining;
+  // Relaxed atomics: wakeIdleThreads may store -1 from another thread.
+  int64_t remaining =
+      __atomic_load_n(&fast.bytes_until_sample, __ATOMIC_RELAXED) -
+      static_cast<int64_t>(size);
+  __atomic_store_n(&fast.bytes_until_sample, remaining, __ATOMIC_RELAXED);
   return MSC_UNLIKELY(remaining < 0);
 }
 

@@ -25,9 +25,9 @@ define void @release(ptr %p) {
 ; CHECK: @__memscope_live_filter = external global [65536 x i16]
 
 ; CHECK-LABEL: define ptr @alloc(i64 %n)
-; CHECK-NEXT:    [[COUNT:%.*]] = load i64, ptr @__memscope_tls
+; CHECK-NEXT:    [[COUNT:%.*]] = load atomic i64, ptr @__memscope_tls monotonic, align 8
 ; CHECK-NEXT:    [[REMAINING:%.*]] = sub i64 [[COUNT]], %n
-; CHECK-NEXT:    store i64 [[REMAINING]], ptr @__memscope_tls
+; CHECK-NEXT:    store atomic i64 [[REMAINING]], ptr @__memscope_tls monotonic, align 8
 ; CHECK-NEXT:    [[P:%.*]] = call ptr @__memscope_malloc_uncounted(i64 %n)
 ; CHECK-NEXT:    [[SAMPLED:%.*]] = icmp slt i64 [[REMAINING]], 0
 ; CHECK-NEXT:    br i1 [[SAMPLED]], label %[[SLOW:.*]], label %[[DONE:.*]], !prof [[UNLIKELY:![0-9]+]]
