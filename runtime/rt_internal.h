@@ -125,7 +125,7 @@ struct LogWriter {
   uint8_t *window = nullptr;  // current mapped window of the file
   uint64_t window_offset = 0; // file offset of window[0]
   uint64_t position = 0;      // next write offset within the window
-  uint64_t window_size = 0;   // grows from 16 KiB to buffer_size
+  uint64_t window_size = 0;   // grows from 4 KiB to buffer_size
   StackCache *stacks = nullptr;
   LogWriter *next_free = nullptr;
   // The thread that owns the slot now (0 when free), for the exit snapshot.

@@ -24,7 +24,9 @@ namespace rt {
 namespace {
 
 std::atomic<bool> g_write_warning{false};
-constexpr uint64_t kFirstWindow = 16 * 1024;
+// One page: most threads of a large pool write a few records (their start,
+// a sample or two, their end), and a log is at least one window long.
+constexpr uint64_t kFirstWindow = 4 * 1024;
 
 /// Maps the window at \p offset. The file is opened only for this: a
 /// mapping outlives its descriptor, so a thousand recording threads hold no
@@ -76,7 +78,7 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
   return true;
 }
 
-/// Windows double from 16 KiB up to buffer_size: a thread that writes little
+/// Windows double from 4 KiB up to buffer_size: a thread that writes little
 /// costs little memory, a busy one remaps rarely.
 uint64_t nextWindowSize(const LogWriter &writer) {
   uint64_t next = writer.window_size * 2;
