@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/DebugInfo/Symbolize/Symbolize.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
 
@@ -109,7 +110,10 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
     // Without line tables LLVM may still name the file from an STT_FILE
     // symbol, with line 0; that is no source location.
     if (Line.FileName != llvm::DILineInfo::BadString && Line.Line != 0) {
-      Frame.File = Line.FileName;
+      // "/src/bench/../examples/x.cpp" as "/src/examples/x.cpp".
+      llvm::SmallString<256> File(Line.FileName);
+      llvm::sys::path::remove_dots(File, /*remove_dot_dot=*/true);
+      Frame.File = std::string(File);
       Frame.Line = Line.Line;
       Frame.Column = Line.Column;
     }
