@@ -165,6 +165,10 @@ void parseFlags(const char *options) {
 }
 
 void printFlagHelp() {
+  // Once per process, though a program may start recording several times.
+  static bool printed = false;
+  if (__atomic_exchange_n(&printed, true, __ATOMIC_RELAXED))
+    return;
   report("options (MEMSCOPE_OPTIONS=key=value:key=value):");
 #define MEMSCOPE_FLAG(Type, Name, Default, Description)                        \
   report("  %-20s %s", #Name, Description);
