@@ -7,6 +7,8 @@
 //
 // Prints a checksum so that the optimiser cannot drop the work. The same
 // source is built plain and instrumented by bench/CMakeLists.txt.
+#include "workload-main.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -85,23 +87,5 @@ uint64_t churn(int thread, long iterations) {
 } // namespace
 
 int main(int argc, char **argv) {
-  int threads = argc > 1 ? std::atoi(argv[1]) : 4;
-  long iterations = argc > 2 ? std::atol(argv[2]) : 2000000;
-  if (threads < 1 || iterations < 1) {
-    std::fprintf(stderr, "churn: usage: churn [threads >= 1] "
-                         "[iterations-per-thread >= 1]\n");
-    return 2;
-  }
-  std::vector<std::thread> workers;
-  std::vector<uint64_t> sums(threads);
-  for (int t = 0; t < threads; ++t)
-    workers.emplace_back([&, t] { sums[t] = churn(t, iterations); });
-  for (std::thread &w : workers)
-    w.join();
-  uint64_t total = 0;
-  for (uint64_t s : sums)
-    total += s;
-  std::printf("churn: %d threads x %ld iterations, checksum %llu\n", threads,
-              iterations, static_cast<unsigned long long>(total));
-  return 0;
+  return runWorkload("churn", "iterations", argc, argv, 2000000, churn);
 }

@@ -11,6 +11,8 @@
 // Deterministic for given arguments (fixed per-thread seeds), so an exact-mode
 // run gives the true bytes of every site. Prints a checksum so that the
 // optimiser cannot drop the work.
+#include "workload-main.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -95,23 +97,5 @@ uint64_t work(int thread, long operations) {
 } // namespace
 
 int main(int argc, char **argv) {
-  int threads = argc > 1 ? std::atoi(argv[1]) : 4;
-  long operations = argc > 2 ? std::atol(argv[2]) : 500000;
-  if (threads < 1 || operations < 1) {
-    std::fprintf(stderr, "containers: usage: containers [threads >= 1] "
-                         "[operations-per-thread >= 1]\n");
-    return 2;
-  }
-  std::vector<std::thread> workers;
-  std::vector<uint64_t> sums(threads);
-  for (int t = 0; t < threads; ++t)
-    workers.emplace_back([&, t] { sums[t] = work(t, operations); });
-  for (std::thread &w : workers)
-    w.join();
-  uint64_t total = 0;
-  for (uint64_t s : sums)
-    total += s;
-  std::printf("containers: %d threads x %ld operations, checksum %llu\n",
-              threads, operations, static_cast<unsigned long long>(total));
-  return 0;
+  return runWorkload("containers", "operations", argc, argv, 500000, work);
 }
