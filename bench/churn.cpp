@@ -19,16 +19,6 @@
 
 namespace {
 
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  }
-};
-
 constexpr int kRing = 256;
 
 uint64_t churn(int thread, long iterations) {

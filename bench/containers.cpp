@@ -23,16 +23,6 @@
 
 namespace {
 
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  }
-};
-
 // Keys of 6 to 69 characters: short ones fit the small-string buffer, long
 // ones allocate.
 std::string makeKey(uint64_t r) {

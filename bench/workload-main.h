@@ -1,7 +1,8 @@
 //===- bench/workload-main.h - main() of the threaded bench workloads -----===//
 //
 // churn and containers run the same shape: N threads, each doing M units of
-// work, checksums summed and printed so the work cannot be optimised away.
+// work from its own random stream, checksums summed and printed so the work
+// cannot be optimised away.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEMSCOPE_BENCH_WORKLOAD_MAIN_H
@@ -12,6 +13,17 @@
 #include <cstdlib>
 #include <thread>
 #include <vector>
+
+/// xorshift64: cheap, deterministic per seed, and allocation-free.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+};
 
 /// Parses `[threads] [units-per-thread]`, runs \p work(thread, units) on
 /// each thread and prints the checksum; returns main's exit status.

@@ -24,7 +24,6 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/SmallString.h"
 #include "llvm/Demangle/Demangle.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -188,17 +187,6 @@ memscope::merge::resourceReport(std::vector<log::ResourceSampleRecord> Records,
 
 namespace {
 
-/// "bench/../examples/x.cpp" as "examples/x.cpp": compilers record paths as
-/// they were given, and one file must read the same everywhere.
-void tidyPath(std::string &Path) {
-  if (Path.find("/.") == std::string::npos && Path.rfind("./", 0) != 0)
-    return;
-  llvm::SmallString<256> Tidy(Path);
-  llvm::sys::path::remove_dots(Tidy, /*remove_dot_dot=*/true);
-  Path = std::string(Tidy);
-}
-
-
 /// One thread's share of a slot.
 struct SlotThreadStats {
   double Allocations = 0;
@@ -324,9 +312,9 @@ void decodeProcessLog(ProcessData &P) {
     case log::RecordType::Site: {
       SiteInfo Site;
       if ((Ok = decodeSite(Record.Payload, Site))) {
-        tidyPath(Site.File);
+        Site.File = tidySourcePath(Site.File);
         for (InlineFrame &Frame : Site.InlinedAt)
-          tidyPath(Frame.File);
+          Frame.File = tidySourcePath(Frame.File);
         P.Sites.try_emplace(Site.Id, std::move(Site));
       }
       break;

@@ -3,8 +3,8 @@
 #include "Symbolization.h"
 
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/DebugInfo/Symbolize/Symbolize.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/DebugInfo/Symbolize/Symbolize.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
 
@@ -110,10 +110,7 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
     // Without line tables LLVM may still name the file from an STT_FILE
     // symbol, with line 0; that is no source location.
     if (Line.FileName != llvm::DILineInfo::BadString && Line.Line != 0) {
-      // "/src/bench/../examples/x.cpp" as "/src/examples/x.cpp".
-      llvm::SmallString<256> File(Line.FileName);
-      llvm::sys::path::remove_dots(File, /*remove_dot_dot=*/true);
-      Frame.File = std::string(File);
+      Frame.File = tidySourcePath(Line.FileName);
       Frame.Line = Line.Line;
       Frame.Column = Line.Column;
     }
@@ -297,4 +294,12 @@ IndirectSite IndirectAttributor::attribute(const ModuleMap &Modules,
   }
   Site.Id = indirectSiteId(Site.File, Site.Line, Site.Function);
   return Site;
+}
+
+std::string memscope::merge::tidySourcePath(llvm::StringRef Path) {
+  if (!Path.contains("/.") && Path.substr(0, 2) != "./")
+    return Path.str();
+  llvm::SmallString<256> Tidy(Path);
+  llvm::sys::path::remove_dots(Tidy, /*remove_dot_dot=*/true);
+  return std::string(Tidy);
 }

@@ -57,6 +57,11 @@ private:
   std::vector<Module> Modules; // sorted by TextBegin
 };
 
+/// "bench/../examples/x.cpp" as "examples/x.cpp": compilers record paths as
+/// they were given, and one file must read the same in site tables, DWARF
+/// and every output.
+std::string tidySourcePath(llvm::StringRef Path);
+
 /// One source location of an inlining chain.
 struct SourceFrame {
   std::string Function; // demangled; empty when unknown

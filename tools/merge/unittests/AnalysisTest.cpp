@@ -479,10 +479,7 @@ TEST(StackAttribution, LibrarySitesAreSplitByTheirUserFrame) {
   std::string P = Dir.mkdir("app.100");
   TestLogWriter Process(log::FileKind::Process, 100);
   Process.processInfo(100, log::SamplingMode::Exact);
-  for (const ModuleInfo &Module : Loaded)
-    Process.module(Module.Path, Module.Fixed.load_bias, Module.Fixed.text_begin,
-                   Module.Fixed.text_end,
-                   Module.Fixed.flags & log::ModuleHasSites);
+  Process.modules(Loaded);
   uint64_t Text = Loaded[0].Fixed.text_begin;
   // Every frame of its inlined-at chain is library code.
   Process.site(LibrarySite, MSC_KIND_NEW, NewAllocatorH, 137,
@@ -766,3 +763,12 @@ __attribute__((noinline)) uint64_t libraryFunction(uint64_t &Caller) {
 }
 
 } // namespace
+
+TEST(TidySourcePathTest, RemovesDotSegmentsOnly) {
+  EXPECT_EQ(tidySourcePath("bench/../examples/x.cpp"), "examples/x.cpp");
+  EXPECT_EQ(tidySourcePath("/src/./a/../b.c"), "/src/b.c");
+  EXPECT_EQ(tidySourcePath("./x.c"), "x.c");
+  EXPECT_EQ(tidySourcePath("/usr/include/c++/12/bits/.hidden/x.h"),
+            "/usr/include/c++/12/bits/.hidden/x.h");
+  EXPECT_EQ(tidySourcePath("a.b/c.cpp"), "a.b/c.cpp");
+}

@@ -7,6 +7,7 @@
 #ifndef MEMSCOPE_MERGE_TESTLOGWRITER_H
 #define MEMSCOPE_MERGE_TESTLOGWRITER_H
 
+#include "LogReader.h"
 #include "memscope/LogFormat.h"
 #include "memscope/abi.h"
 
@@ -101,6 +102,12 @@ public:
     Module.text_end = End;
     Module.flags = HasSites ? uint32_t(log::ModuleHasSites) : 0u;
     return record(log::RecordType::Module, Payload().pod(Module).str(Path));
+  }
+  /// Module records for modules read from a live process (dl_iterate_phdr).
+  void modules(llvm::ArrayRef<ModuleInfo> Loaded) {
+    for (const ModuleInfo &Module : Loaded)
+      module(Module.Path, Module.Fixed.load_bias, Module.Fixed.text_begin,
+             Module.Fixed.text_end, Module.Fixed.flags & log::ModuleHasSites);
   }
   size_t site(uint64_t Id, uint32_t Kind, llvm::StringRef File, uint32_t Line,
               llvm::StringRef Function,

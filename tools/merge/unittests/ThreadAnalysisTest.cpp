@@ -764,10 +764,7 @@ TEST(Threads, SpawnFromSystemHeaderIsAttributedThroughTheStack) {
   std::string P = Dir.mkdir("app.100");
   TestLogWriter Process(log::FileKind::Process, 100);
   Process.processInfo(100, log::SamplingMode::Exact);
-  for (const ModuleInfo &Module : Loaded)
-    Process.module(Module.Path, Module.Fixed.load_bias, Module.Fixed.text_begin,
-                   Module.Fixed.text_end,
-                   Module.Fixed.flags & log::ModuleHasSites);
+  Process.modules(Loaded);
   // std::async's out-of-line code in <future> is the instrumented site.
   Process.site(SpawnAsync, MSC_KIND_THREAD_SPAWN, "/usr/include/c++/12/future",
                1700, "_ZSt5asyncv", {}, Loaded[0].Fixed.text_begin);
