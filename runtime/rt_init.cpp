@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
+#include "rt_modules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -317,7 +318,7 @@ int initialize(const char *out_dir, const char *options) {
   static bool fork_handler_installed = false;
   if (!fork_handler_installed) {
     fork_handler_installed = true;
-    pthread_atfork(nullptr, nullptr, childAfterFork);
+    pthread_atfork(lockLoaderForFork, unlockLoaderAfterFork, childAfterFork);
   }
   if (!out_dir || !*out_dir)
     return ENOENT;

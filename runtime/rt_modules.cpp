@@ -34,6 +34,11 @@ constexpr uint32_t kMaxWrittenModules = 4096;
 uint64_t g_written_modules[kMaxWrittenModules]; // hashes of (bias, path)
 uint32_t g_written_count = 0;
 std::atomic<bool> g_modules_lock{false};
+// Held around every dl_iterate_phdr call of the runtime, and by fork's
+// prepare handler: dl_iterate_phdr holds the loader's write lock, which
+// glibc does not reset in a forked child, so a fork while a runtime thread
+// was inside it left the child blocked at its first dl_iterate_phdr.
+std::atomic<bool> g_loader_lock{false};
 
 class Lock {
 public:
@@ -168,6 +173,7 @@ int writeModule(struct dl_phdr_info *info, size_t, void *) {
 
 void noteInstrumentedModule(const void *address_in_module) {
   Lock lock(g_ranges_lock);
+  Lock loader(g_loader_lock);
   FindModule find{reinterpret_cast<uintptr_t>(address_in_module), false};
   dl_iterate_phdr(addRangesIfContains, &find);
 }
@@ -191,6 +197,7 @@ int readLoadCount(struct dl_phdr_info *info, size_t size, void *arg) {
   return 1; // the counter is the same in every entry: stop at the first
 }
 
+/// Call with g_loader_lock held.
 unsigned long long loadCount() {
   unsigned long long adds = 0;
   dl_iterate_phdr(readLoadCount, &adds);
@@ -202,18 +209,33 @@ void writeModuleMap() {
   if (!isRecording() && g_state.load() != State::Initializing)
     return;
   Lock lock(g_modules_lock);
+  Lock loader(g_loader_lock);
   // Read before the scan: a module loaded during it is seen next time.
   g_seen_adds.store(loadCount(), std::memory_order_relaxed);
   dl_iterate_phdr(writeModule, nullptr);
 }
 
 void writeNewModules() {
-  unsigned long long adds = loadCount();
+  unsigned long long adds;
+  {
+    Lock loader(g_loader_lock);
+    adds = loadCount();
+  }
   if (adds && adds != g_seen_adds.load(std::memory_order_relaxed))
     writeModuleMap();
 }
 
+void lockLoaderForFork() {
+  while (g_loader_lock.exchange(true, std::memory_order_acquire)) {
+  }
+}
+
+void unlockLoaderAfterFork() {
+  g_loader_lock.store(false, std::memory_order_release);
+}
+
 void resetModulesAfterFork() {
+  g_loader_lock.store(false, std::memory_order_relaxed);
   g_modules_lock.store(false, std::memory_order_relaxed);
   g_ranges_lock.store(false, std::memory_order_relaxed);
   g_written_count = 0;

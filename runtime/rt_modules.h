@@ -13,6 +13,11 @@ namespace rt {
 /// dl_iterate_phdr call that stops at the first module when nothing was
 /// loaded.
 MSC_HIDDEN void writeNewModules();
+/// fork's prepare and parent handlers: no runtime thread is inside
+/// dl_iterate_phdr while a child is made (resetModulesAfterFork frees the
+/// lock in the child).
+MSC_HIDDEN void lockLoaderForFork();
+MSC_HIDDEN void unlockLoaderAfterFork();
 
 } // namespace rt
 } // namespace memscope
