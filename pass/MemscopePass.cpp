@@ -767,7 +767,10 @@ void ModuleInstrumenter::emitSiteTable() {
                                    ConstantInt::get(Int32Ty, 0));
   B.CreateCondBr(Accepted, Register, Done);
   B.SetInsertPoint(Register);
-  B.CreateCall(RegisterSites, {Begin, End});
+  // notail: the runtime used to take its return address for the module;
+  // a tail call (LTO) made that libc's. It now looks up the table itself.
+  B.CreateCall(RegisterSites, {Begin, End})
+      ->setTailCallKind(CallInst::TCK_NoTail);
   B.CreateBr(Done);
   B.SetInsertPoint(Done);
   B.CreateRetVoid();

@@ -253,14 +253,25 @@ int beginSession(const char *out_dir) {
       return error;
     }
   }
-  g_process_log = createLogWriter("process.log", log::FileKind::Process, 0);
-  if (!g_process_log || g_process_log->failed) {
+  LogWriter *process_log =
+      createLogWriter("process.log", log::FileKind::Process, 0);
+  if (!process_log || process_log->failed) {
     snprintf(g_last_error, sizeof(g_last_error), "cannot write logs in '%s'",
              g_process_dir);
     rmdir(g_process_dir); // empty: leave nothing half-made behind
     return EIO;
   }
-  g_session.fetch_add(1, std::memory_order_relaxed);
+  LogWriter *previous;
+  {
+    SpinLock lock(g_process_log_lock);
+    previous = g_process_log;
+    g_process_log = process_log;
+  }
+  if (previous) // the previous session's, which nobody writes any more
+    abandonLogWriter(*previous);
+  uint32_t session = g_session.load(std::memory_order_relaxed) + 1;
+  beginThreadLogsSession(session);
+  g_session.store(session, std::memory_order_relaxed);
   installCrashHandlers();
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
@@ -500,8 +511,13 @@ __memscope_register_sites(const msc_module_sites *begin,
   if (!g_site_tables)
     g_site_tables = static_cast<SiteTableRange *>(
         mapZeroed(sizeof(SiteTableRange) * kMaxSiteTables));
-  const void *module_address = __builtin_return_address(0);
-  noteInstrumentedModule(module_address);
+  // The module is the one that holds its site table. Not our return
+  // address: under LTO the constructor's call here can be a tail call, and
+  // the return address is then in its caller (libc's init code).
+  const void *module_address =
+      reinterpret_cast<const void *>(noteInstrumentedModule(begin));
+  if (!module_address)
+    module_address = __builtin_return_address(0);
   SiteTableRange range{begin, end, module_address};
   {
     SpinLock lock(g_site_tables_lock);

@@ -119,7 +119,9 @@ MSC_HIDDEN uint32_t currentSession();
 //-------------------------------------------===//
 struct StackCache;
 struct LogWriter {
-  char name[32]; // file name inside the process folder
+  // The whole path: a log belongs to the session folder it was created in,
+  // even if a later session starts while its owner is still writing.
+  char path[4096];
   uint32_t slot = 0;
   bool failed = false;
   uint8_t *window = nullptr;  // current mapped window of the file
@@ -132,14 +134,21 @@ struct LogWriter {
   std::atomic<uint64_t> owner_thread_id{0};
   std::atomic<uint64_t> owner_os_tid{0};
 };
-/// Creates <dir>/<name> and maps its first window; nullptr on failure.
+/// Creates <process folder>/<name> and maps its first window; nullptr on
+/// failure. \p recycled, if given, is a retired writer whose memory is
+/// reused (see retireLogWriter).
 MSC_HIDDEN LogWriter *createLogWriter(const char *name, log::FileKind kind,
-                                      uint32_t slot);
+                                      uint32_t slot,
+                                      LogWriter *recycled = nullptr);
 /// Appends one record. Not thread-safe: each writer has one owner.
 MSC_HIDDEN bool appendRecord(LogWriter &writer, log::RecordType type,
                              const void *payload, size_t size);
 /// Unmaps and closes (used after fork, for the parent's writers).
 MSC_HIDDEN void abandonLogWriter(LogWriter &writer);
+/// Unmaps a writer that nobody writes any more (a log of an earlier session)
+/// and forgets the stacks it wrote; its memory stays mapped for reuse by
+/// createLogWriter, since a crash handler may still read it.
+MSC_HIDDEN void retireLogWriter(LogWriter &writer);
 
 //===-- Threads (rt_thread.cpp)
 //--------------------------------------------===//
@@ -172,6 +181,10 @@ MSC_HIDDEN extern __thread ThreadState t_state
 /// nullptr when the thread cannot record.
 MSC_HIDDEN LogWriter *threadLog();
 MSC_HIDDEN void initThreads();
+/// A new session (folder) starts: thread logs of the previous one are no
+/// longer handed out; each thread gets a new log at its next record.
+/// Called while nothing records (g_state is Initializing).
+MSC_HIDDEN void beginThreadLogsSession(uint32_t session);
 /// Gives the calling thread its process-unique id (1 for the first, the
 /// main thread) without registering a log.
 MSC_HIDDEN uint64_t ensureThreadId();
@@ -259,10 +272,14 @@ inline bool maybeLive(const void *ptr) {
 /// captured) and writes a Stack record to \p log the first time the writer
 /// sees that stack.
 MSC_HIDDEN uint64_t captureStack(LogWriter &log, uintptr_t caller_pc);
+/// Releases the record of which stacks \p log has written.
+MSC_HIDDEN void forgetWrittenStacks(LogWriter &log);
 
 //===-- Modules (rt_modules.cpp)
 //-------------------------------------------===//
-MSC_HIDDEN void noteInstrumentedModule(const void *address_in_module);
+/// Marks the module that holds \p address_in_module (code or data) as
+/// instrumented; returns the start of its text, or 0 if no module holds it.
+MSC_HIDDEN uintptr_t noteInstrumentedModule(const void *address_in_module);
 MSC_HIDDEN bool inInstrumentedModule(uintptr_t pc);
 /// Writes a Module record for every loaded module not yet written.
 MSC_HIDDEN void writeModuleMap();

@@ -32,11 +32,7 @@ constexpr uint64_t kFirstWindow = 4 * 1024;
 /// mapping outlives its descriptor, so a thousand recording threads hold no
 /// open files.
 bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
-  char path[4096];
-  int length =
-      snprintf(path, sizeof(path), "%s/%s", processDirectory(), writer.name);
-  if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
-    return false;
+  const char *path = writer.path;
   int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     warnOnce(g_write_warning,
@@ -113,8 +109,8 @@ void publishHeader(uint8_t *at, const log::RecordHeader &header) {
 } // namespace
 
 LogWriter *createLogWriter(const char *name, log::FileKind kind,
-                           uint32_t slot) {
-  char path[4096];
+                           uint32_t slot, LogWriter *recycled) {
+  char path[sizeof(LogWriter::path)];
   int length = snprintf(path, sizeof(path), "%s/%s", processDirectory(), name);
   if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
     return nullptr;
@@ -125,11 +121,13 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind,
     return nullptr;
   }
   close(fd);
-  auto *writer = static_cast<LogWriter *>(mapZeroed(sizeof(LogWriter)));
+  auto *writer = recycled ? recycled
+                          : static_cast<LogWriter *>(
+                                mapZeroed(sizeof(LogWriter)));
   if (!writer)
     return nullptr;
   new (writer) LogWriter();
-  snprintf(writer->name, sizeof(writer->name), "%s", name);
+  memcpy(writer->path, path, static_cast<size_t>(length) + 1);
   writer->slot = slot;
   uint64_t first =
       kFirstWindow < g_flags.buffer_size ? kFirstWindow : g_flags.buffer_size;
@@ -137,7 +135,8 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind,
     // No room for even the header (disk full): leave no empty file behind.
     // The name is ours: O_EXCL created it in the 0700 process folder.
     unlink(path);
-    munmap(writer, sizeof(LogWriter));
+    if (!recycled)
+      munmap(writer, sizeof(LogWriter));
     return nullptr;
   }
   log::FileHeader header;
@@ -205,6 +204,13 @@ void abandonLogWriter(LogWriter &writer) {
     munmap(writer.window, writer.window_size);
   writer.window = nullptr;
   writer.failed = true;
+}
+
+void retireLogWriter(LogWriter &writer) {
+  abandonLogWriter(writer);
+  forgetWrittenStacks(writer);
+  writer.owner_thread_id.store(0, std::memory_order_relaxed);
+  writer.owner_os_tid.store(0, std::memory_order_relaxed);
 }
 
 } // namespace rt

@@ -54,7 +54,7 @@ private:
 
 struct FindModule {
   uintptr_t address;
-  bool found;
+  uintptr_t text; // start of the module's first executable segment
 };
 
 int addRangesIfContains(struct dl_phdr_info *info, size_t, void *arg) {
@@ -77,10 +77,11 @@ int addRangesIfContains(struct dl_phdr_info *info, size_t, void *arg) {
     if (count >= kMaxRanges)
       break;
     uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+    if (!find.text)
+      find.text = begin;
     g_instrumented[count] = {begin, begin + ph.p_memsz};
     g_instrumented_count.store(count + 1, std::memory_order_release);
   }
-  find.found = true;
   return 1;
 }
 
@@ -171,11 +172,12 @@ int writeModule(struct dl_phdr_info *info, size_t, void *) {
 
 } // namespace
 
-void noteInstrumentedModule(const void *address_in_module) {
+uintptr_t noteInstrumentedModule(const void *address_in_module) {
   Lock lock(g_ranges_lock);
   Lock loader(g_loader_lock);
-  FindModule find{reinterpret_cast<uintptr_t>(address_in_module), false};
+  FindModule find{reinterpret_cast<uintptr_t>(address_in_module), 0};
   dl_iterate_phdr(addRangesIfContains, &find);
+  return find.text;
 }
 
 bool inInstrumentedModule(uintptr_t pc) {

@@ -34,6 +34,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <unwind.h>
 
@@ -301,6 +302,16 @@ uint64_t hashFrames(const uint64_t *frames, uint32_t depth) {
   }
   return hash ? hash : 1;
 }
+
+} // namespace
+
+void forgetWrittenStacks(LogWriter &log) {
+  if (log.stacks)
+    munmap(log.stacks, sizeof(StackCache));
+  log.stacks = nullptr;
+}
+
+namespace {
 
 /// Returns true if \p log already wrote stack \p id; remembers it otherwise.
 bool seenBefore(LogWriter &log, uint64_t id) {

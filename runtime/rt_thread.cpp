@@ -33,9 +33,13 @@ __thread ThreadState t_state __attribute__((tls_model("initial-exec")));
 namespace {
 
 constexpr uint32_t kMaxSlots = 1u << 16;
-LogWriter **g_slots = nullptr; // every writer ever created, by slot
+LogWriter **g_slots = nullptr; // the session's writers, by slot
 std::atomic<uint32_t> g_slot_count{0};
 LogWriter *g_free_slots = nullptr;
+// Writers of earlier sessions, unmapped, whose memory createLogWriter reuses.
+LogWriter *g_retired_writers = nullptr;
+// The session whose folder g_slots' files are in.
+uint32_t g_slots_session = 0;
 std::atomic<bool> g_slots_lock{false};
 std::atomic<uint64_t> g_next_thread_id{1};
 std::atomic<uint64_t> g_threads_started{0};
@@ -74,8 +78,16 @@ public:
   ~SlotLock() { g_slots_lock.store(false, std::memory_order_release); }
 };
 
+/// Takes \p writer out of use for good; the caller holds SlotLock.
+void retireLocked(LogWriter *writer) {
+  retireLogWriter(*writer);
+  writer->next_free = g_retired_writers;
+  g_retired_writers = writer;
+}
+
 LogWriter *acquireSlot() {
-  uint32_t slot;
+  uint32_t slot, session;
+  LogWriter *recycled;
   {
     SlotLock lock;
     if (LogWriter *reused = g_free_slots) {
@@ -92,12 +104,42 @@ LogWriter *acquireSlot() {
       return nullptr;
     }
     g_slot_count.store(slot + 1, std::memory_order_relaxed);
+    session = g_slots_session;
+    recycled = g_retired_writers;
+    if (recycled)
+      g_retired_writers = recycled->next_free;
   }
+  // The file is created outside the lock: other threads keep recording.
   char name[32];
   snprintf(name, sizeof(name), "t%u.log", slot);
-  LogWriter *writer = createLogWriter(name, log::FileKind::Thread, slot);
+  LogWriter *writer =
+      createLogWriter(name, log::FileKind::Thread, slot, recycled);
+  SlotLock lock;
+  if (!writer) {
+    if (recycled) {
+      recycled->next_free = g_retired_writers;
+      g_retired_writers = recycled;
+    }
+    return nullptr;
+  }
+  if (session != g_slots_session) {
+    // A new session began meanwhile; this slot number is the new
+    // session's to give out.
+    retireLocked(writer);
+    return nullptr;
+  }
   __atomic_store_n(&g_slots[slot], writer, __ATOMIC_RELEASE);
   return writer;
+}
+
+/// The calling thread's log belongs to an earlier session: nobody else
+/// writes or hands it out, so it is retired.
+void retireOwnStaleLog() {
+  if (!t_state.log)
+    return;
+  SlotLock lock;
+  retireLocked(t_state.log);
+  t_state.log = nullptr;
 }
 
 void releaseSlot(LogWriter *writer) {
@@ -156,6 +198,8 @@ void onThreadExit(void *) {
     writeThreadEnd();
   if (t_state.session == currentSession())
     releaseSlot(t_state.log);
+  else
+    retireOwnStaleLog();
   t_state.log = nullptr;
   t_state.exited = true;
   removeAltStack();
@@ -176,6 +220,23 @@ void initThreads() {
         mapZeroed(sizeof(msc_thread_fast *) * kMaxSlots));
   if (!g_exit_key_created)
     g_exit_key_created = pthread_key_create(&g_exit_key, onThreadExit) == 0;
+}
+
+void beginThreadLogsSession(uint32_t session) {
+  if (!g_slots)
+    return;
+  SlotLock lock;
+  // Free logs have no owner; logs still owned by a thread are retired by
+  // that thread when it next records or exits.
+  while (LogWriter *writer = g_free_slots) {
+    g_free_slots = writer->next_free;
+    retireLocked(writer);
+  }
+  uint32_t count = g_slot_count.load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < count; ++i)
+    __atomic_store_n(&g_slots[i], nullptr, __ATOMIC_RELEASE);
+  g_slot_count.store(0, std::memory_order_release);
+  g_slots_session = session;
 }
 
 void giveThreadSignalStack() {
@@ -201,6 +262,8 @@ LogWriter *threadLog() {
     return t_state.log;
   if (t_state.exited || g_process_ended.load(std::memory_order_acquire))
     return nullptr;
+  if (t_state.registered)
+    retireOwnStaleLog();
   t_state.registered = true;
   t_state.session = currentSession();
   ensureThreadId();
