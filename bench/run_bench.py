@@ -11,6 +11,12 @@ unless --out is given, so a smoke run never replaces the committed page.
 
 Every number in the page is computed from this script's measurements; the
 targets are the ones of issue #7 and whether each is met is computed too.
+
+A section (or a workload of the overhead, or one callgrind count) that fails
+is marked FAILED with the reason in the page and as {"failed": reason} in the
+JSON; everything else is still measured and written, and the exit status is
+then 1. Callgrind runs copies of the programs and of the runtime without
+debug info (valgrind 3.19 cannot read clang 19's DWARF 5).
 """
 import argparse
 import datetime
@@ -20,14 +26,24 @@ import platform
 import re
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECTIONS = ("overhead", "accuracy", "curve", "scale", "fastpath", "collector")
+SECTION_TITLES = {
+    "overhead": "Overhead",
+    "accuracy": "Accuracy of the default setting",
+    "curve": "Sampling curve",
+    "scale": "Scale: the design page's advanced example",
+    "fastpath": "Free path and not-sampled allocations (Google Benchmark)",
+    "collector": "Resource collector",
+}
 KIB = 1024
 
 # The design page's SamplingConfig{0.01, 1024}: SamplingConfig::to_options()
@@ -56,6 +72,81 @@ def progress(message):
           flush=True)
 
 
+class BenchError(Exception):
+    """A measurement that failed. It fails its section (or one workload of the
+    overhead), which is marked failed; the others are still measured and
+    written."""
+
+
+def failure_text(error):
+    """What went wrong, for results.json and the page."""
+    if isinstance(error, BenchError):
+        return str(error)
+    if isinstance(error, subprocess.CalledProcessError):
+        command = " ".join(str(word) for word in error.cmd)
+        text = f"`{command}` failed (exit {error.returncode})"
+        stderr = error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) \
+            else error.stderr
+        return text + (f":\n{stderr[-2000:]}" if stderr else "")
+    if isinstance(error, subprocess.TimeoutExpired):
+        command = " ".join(str(word) for word in error.cmd)
+        return f"`{command}` timed out after {error.timeout:g} s"
+    return f"{type(error).__name__}: {error}"
+
+
+def headline(text):
+    """The first line of a failure, and the next one if the first ends in a
+    colon (`command` failed:), for the progress output."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0]} {lines[1]}"
+    return lines[0] if lines else text
+
+
+def elf_dynamic(path):
+    """(the program interpreter or None, the DT_RPATH entries' offsets in the
+    file, whether there is a DT_RUNPATH) of a 64-bit little-endian ELF file;
+    None for anything else."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    interp, rpaths, runpath = None, [], False
+    for index in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data,
+                                                                 phoff + index * phentsize)
+        if p_type == 3:  # PT_INTERP
+            interp = data[p_offset:p_offset + p_filesz].rstrip(b"\0").decode()
+        elif p_type == 2:  # PT_DYNAMIC
+            for entry in range(p_offset, p_offset + p_filesz - 15, 16):
+                tag, = struct.unpack_from("<q", data, entry)
+                if tag == 0:  # DT_NULL
+                    break
+                if tag == 15:  # DT_RPATH
+                    rpaths.append(entry)
+                elif tag == 29:  # DT_RUNPATH
+                    runpath = True
+    return interp, rpaths, runpath
+
+
+def strip_copy(source, target):
+    """Copies source to target without debug info (objcopy --strip-debug; the
+    symbols stay). A DT_RPATH becomes a DT_RUNPATH with the same folders: the
+    loader searches a DT_RPATH before LD_LIBRARY_PATH (and before ld.so
+    --library-path), a DT_RUNPATH after it, so that LD_LIBRARY_PATH, not the
+    build's lib folder, decides which copy of the runtime is loaded."""
+    subprocess.run(["objcopy", "--strip-debug", source, target], check=True,
+                   capture_output=True)
+    found = elf_dynamic(target)
+    if found and found[1] and not found[2]:
+        with open(target, "r+b") as f:
+            for entry in found[1]:
+                f.seek(entry)
+                f.write(struct.pack("<q", 29))  # DT_RUNPATH
+
+
 class Bench:
     """The build, the scratch directory and how to run programs in them."""
 
@@ -63,6 +154,7 @@ class Bench:
         self.build = build
         self.scratch = scratch
         self.stripped_libs = None
+        self.stripped_programs = {}
         self.truths = {}
 
     def bin(self, name):
@@ -80,7 +172,7 @@ class Bench:
     def run(self, command, env, timeout=600, peak_rss=False):
         """Runs command; returns wall seconds and CPU seconds of that child
         alone (wait4), and with peak_rss its peak resident set in bytes
-        (through bench/peak-rss.cpp), or exits naming the failure."""
+        (through bench/peak-rss.cpp), or raises BenchError naming the failure."""
         err_path = os.path.join(self.scratch, "stderr.txt")
         if peak_rss:
             command = [self.bin("peak-rss")] + command
@@ -96,7 +188,7 @@ class Bench:
         if child.returncode != 0:
             with open(err_path) as f:
                 tail = f.read()[-2000:]
-            sys.exit(f"run_bench: `{' '.join(command)}` failed (exit {child.returncode}):\n{tail}")
+            raise BenchError(f"`{' '.join(command)}` failed (exit {child.returncode}):\n{tail}")
         result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime}
         if peak_rss:
             with open(err_path) as f:
@@ -105,33 +197,69 @@ class Bench:
         return result
 
     def callgrind_libs(self):
-        # Valgrind 3.19 cannot read clang 19's DWARF 5 in the runtime and
-        # gives up; instruction counts do not depend on debug info, so the
-        # runtime libraries are loaded from copies without it.
+        # Valgrind 3.19 cannot read clang 19's DWARF 5 and gives up on the
+        # whole run; instruction counts do not depend on debug info, so
+        # callgrind runs copies without it: of the runtime libraries here,
+        # of the programs in callgrind_program().
         if self.stripped_libs is None:
-            self.stripped_libs = os.path.join(self.scratch, "stripped-lib")
-            os.makedirs(self.stripped_libs, exist_ok=True)
+            stripped = os.path.join(self.scratch, "stripped-lib")
+            os.makedirs(stripped, exist_ok=True)
             lib = os.path.join(self.build, "lib")
             for name in os.listdir(lib):
                 if ".so" in name:
-                    subprocess.run(["objcopy", "--strip-debug", os.path.join(lib, name),
-                                    os.path.join(self.stripped_libs, name)], check=True)
+                    strip_copy(os.path.join(lib, name), os.path.join(stripped, name))
+            self.stripped_libs = stripped  # only once every copy is made
         return self.stripped_libs
 
-    def instructions(self, command, env):
-        """Total instructions executed (callgrind Ir), all threads."""
+    def callgrind_env(self, env):
         env = dict(env)
-        env["LD_LIBRARY_PATH"] = self.callgrind_libs()
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(
+            [self.callgrind_libs()] + ([env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH")
+                                       else []))
+        return env
+
+    def callgrind_program(self, path):
+        """The copy of program path that callgrind runs: without debug info,
+        made once per program, and checked to load the runtime libraries from
+        the stripped copies, not from the build."""
+        if path in self.stripped_programs:
+            return self.stripped_programs[path]
+        folder = os.path.join(self.scratch, "stripped-bin")
+        os.makedirs(folder, exist_ok=True)
+        copy = os.path.join(folder, os.path.basename(path))
+        strip_copy(path, copy)
+        found = elf_dynamic(copy)
+        if found and found[0]:
+            # What the loader would load, without running the program.
+            listed = subprocess.run([found[0], "--list", copy],
+                                    env=self.callgrind_env(self.env()),
+                                    capture_output=True, text=True)
+            if listed.returncode != 0:
+                raise BenchError(f"`{found[0]} --list {copy}` failed:\n{listed.stderr[-2000:]}")
+            ours = set(os.listdir(self.callgrind_libs()))
+            for name, loaded in re.findall(r"^\s*(\S+) => (\S+)", listed.stdout, re.M):
+                if name in ours and os.path.dirname(loaded) != self.callgrind_libs():
+                    raise BenchError(f"{copy} loads {name} from {loaded}, not from the copy "
+                                     f"without debug info in {self.callgrind_libs()}")
+        self.stripped_programs[path] = copy
+        return copy
+
+    def instructions(self, command, env):
+        """Total instructions executed (callgrind Ir), all threads, of the
+        program's copy without debug info (callgrind_program())."""
+        copy = [self.callgrind_program(command[0])] + command[1:]
         out = os.path.join(self.scratch, "callgrind.out")
         result = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-                                + command, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, timeout=900)
+                                + copy, env=self.callgrind_env(env),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                timeout=900)
         if os.path.exists(out):
             os.remove(out)
         found = re.search(r"==\d+== Collected : (\d+)", result.stderr)
         if result.returncode != 0 or not found:
-            sys.exit(f"run_bench: callgrind of `{' '.join(command)}` failed:\n"
-                     f"{result.stderr[-2000:]}")
+            raise BenchError(f"callgrind of `{' '.join(command)}` (a copy without debug "
+                             f"info) failed:\n"
+                             f"{result.stderr[-2000:]}")
         return int(found.group(1))
 
     def merge(self, log_dir, out_dir, formats="json"):
@@ -268,56 +396,82 @@ def variant_command(bench, program, kind, options, args, log_dir):
 
 
 def overhead(bench, rounds, quick):
+    """Every workload; one that fails is recorded as {"failed": reason} and
+    the others are still measured. Raises only if every workload failed."""
     results = {}
     for name, (program, args, cg_args) in workloads(quick).items():
-        variants = overhead_variants(name)
-        runs = {label: [] for label, _, _ in variants}
-        commands = {}
-        for round_index in range(rounds):
-            # Interleaved: one run of every variant per round, so that a slow
-            # spell of the machine hits every variant alike.
-            for label, kind, options in variants:
-                log_dir = bench.fresh_dir("logs")
-                command, shown, env = variant_command(bench, program, kind, options, args,
-                                                      log_dir)
-                commands[label] = sh_command(shown, command).replace(log_dir, "logs")
-                runs[label].append(bench.run(command, env))
-                shutil.rmtree(log_dir, ignore_errors=True)
-                for leftover in os.listdir(bench.scratch):
-                    if leftover.startswith("logs."):  # heaptrack's logs.zst
-                        os.remove(os.path.join(bench.scratch, leftover))
-            progress(f"overhead: {name}: round {round_index + 1}/{rounds}")
-        instructions = {}
-        for label, kind, options in variants:
-            if kind == "heaptrack":
-                continue  # its work happens in a second process, heaptrack_interpret
-            log_dir = bench.fresh_dir("logs")
-            # A fixed seed makes the sampled variants' counts repeatable.
-            seeded = (options + ":seed=1").lstrip(":") if options is not None else None
-            command, _, env = variant_command(bench, program, kind, seeded, cg_args, log_dir)
-            instructions[label] = bench.instructions(command, env)
-            shutil.rmtree(log_dir, ignore_errors=True)
-        progress(f"overhead: {name}: callgrind done")
-        base = runs["plain"]
-        base_wall = statistics.median(r["wall"] for r in base)
-        base_cpu = statistics.median(r["cpu"] for r in base)
-        rows = []
-        for label, kind, _ in variants:
-            walls = [r["wall"] for r in runs[label]]
-            wall = statistics.median(walls)
-            cpu = statistics.median(r["cpu"] for r in runs[label])
-            ir = instructions.get(label)
-            rows.append({
-                "variant": label, "kind": kind, "command": commands[label],
-                "wall": wall, "wall_min": min(walls), "wall_max": max(walls),
-                "wall_ratio": wall / base_wall, "cpu": cpu, "cpu_ratio": cpu / base_cpu,
-                "instructions": ir,
-                "instructions_ratio": ir / instructions["plain"] if ir is not None else None,
-                "runs": runs[label],
-            })
-        results[name] = {"program": program, "args": args, "callgrind_args": cg_args,
-                         "rounds": rounds, "rows": rows}
+        try:
+            results[name] = overhead_workload(bench, name, program, args, cg_args, rounds)
+        except Exception as error:  # any failure: this workload only
+            results[name] = {"failed": failure_text(error)}
+            progress(f"overhead: {name}: FAILED: {headline(results[name]['failed'])}")
+    if all("failed" in r for r in results.values()):
+        name, first = next(iter(results.items()))
+        raise BenchError(f"every workload failed; {name}: {first['failed']}")
     return results
+
+
+def overhead_workload(bench, name, program, args, cg_args, rounds):
+    variants = overhead_variants(name)
+    runs = {label: [] for label, _, _ in variants}
+    commands = {}
+    for round_index in range(rounds):
+        # Interleaved: one run of every variant per round, so that a slow
+        # spell of the machine hits every variant alike.
+        for label, kind, options in variants:
+            log_dir = bench.fresh_dir("logs")
+            command, shown, env = variant_command(bench, program, kind, options, args,
+                                                  log_dir)
+            commands[label] = sh_command(shown, command).replace(log_dir, "logs")
+            runs[label].append(bench.run(command, env))
+            shutil.rmtree(log_dir, ignore_errors=True)
+            for leftover in os.listdir(bench.scratch):
+                if leftover.startswith("logs."):  # heaptrack's logs.zst
+                    os.remove(os.path.join(bench.scratch, leftover))
+        progress(f"overhead: {name}: round {round_index + 1}/{rounds}")
+    # A variant callgrind fails on keeps its wall and CPU times, with its
+    # instructions marked failed.
+    instructions, instructions_failed = {}, {}
+    for label, kind, options in variants:
+        if kind == "heaptrack":
+            continue  # its work happens in a second process, heaptrack_interpret
+        log_dir = bench.fresh_dir("logs")
+        # A fixed seed makes the sampled variants' counts repeatable.
+        seeded = (options + ":seed=1").lstrip(":") if options is not None else None
+        command, _, env = variant_command(bench, program, kind, seeded, cg_args, log_dir)
+        try:
+            instructions[label] = bench.instructions(command, env)
+        except Exception as error:  # any failure: this count only
+            instructions_failed[label] = failure_text(error)
+            progress(f"overhead: {name}: callgrind of {label} FAILED: "
+                     f"{headline(instructions_failed[label])}")
+        # The logs of callgrind runs are not merged (the copies have no
+        # debug info to symbolize them with): only the count is kept.
+        shutil.rmtree(log_dir, ignore_errors=True)
+    progress(f"overhead: {name}: callgrind done")
+    base = runs["plain"]
+    base_wall = statistics.median(r["wall"] for r in base)
+    base_cpu = statistics.median(r["cpu"] for r in base)
+    base_ir = instructions.get("plain")
+    rows = []
+    for label, kind, _ in variants:
+        walls = [r["wall"] for r in runs[label]]
+        wall = statistics.median(walls)
+        cpu = statistics.median(r["cpu"] for r in runs[label])
+        ir = instructions.get(label)
+        rows.append({
+            "variant": label, "kind": kind, "command": commands[label],
+            "wall": wall, "wall_min": min(walls), "wall_max": max(walls),
+            "wall_ratio": wall / base_wall, "cpu": cpu, "cpu_ratio": cpu / base_cpu,
+            "instructions": ir,
+            "instructions_ratio": ir / base_ir if ir is not None and base_ir else None,
+            "runs": runs[label],
+        })
+    result = {"program": program, "args": args, "callgrind_args": cg_args,
+              "rounds": rounds, "rows": rows}
+    if instructions_failed:
+        result["instructions_failed"] = instructions_failed
+    return result
 
 
 # --------------------------------------------------------------------------
@@ -533,8 +687,8 @@ def plot(curve_result, path):
         finally:
             os.remove(data)
         return
-    sys.exit("run_bench: no Python with matplotlib for the sampling curve plot "
-             "(install python3-matplotlib, or pass --no-plot)")
+    raise BenchError("no Python with matplotlib for the sampling curve plot "
+                     "(install python3-matplotlib, or pass --no-plot)")
 
 
 # --------------------------------------------------------------------------
@@ -647,7 +801,8 @@ def fastpath(bench, quick):
             command.append("--benchmark_min_time=0.02")
         out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         if out.returncode != 0:
-            sys.exit(f"run_bench: {' '.join(command)} failed:\n{out.stderr[-2000:]}")
+            raise BenchError(f"`{' '.join(command)}` failed (exit {out.returncode}):\n"
+                             f"{out.stderr[-2000:]}")
         for bench_result in json.loads(out.stdout)["benchmarks"]:
             if bench_result.get("aggregate_name") == "median":
                 results.setdefault(bench_result["run_name"], {})[variant] = \
@@ -670,24 +825,53 @@ def collector_cost(bench, quick):
 
 
 def verdict(ok):
-    return "**met**" if ok else "**not met**"
+    """met, not met, or (None) not measured."""
+    return "**not measured**" if ok is None else "**met**" if ok else "**not met**"
+
+
+def failed(data):
+    """The reason a section or a workload failed, or None."""
+    return data.get("failed") if isinstance(data, dict) else None
 
 
 def targets(results):
+    """The targets of the sections that ran; those of a section or workload
+    that failed are listed as not measured (met None)."""
     rows = []
+    for section in ("overhead", "accuracy", "scale"):  # the sections with targets
+        if failed(results.get(section)):
+            rows.append((f"The targets of the {section} section", "–",
+                         "not measured: the section failed", None))
     over = results.get("overhead")
-    if over:
-        churn = {r["variant"]: r for r in over["churn"]["rows"]}
-        default = churn["memscope default"]
-        rows.append(("Churn at the default setting, wall time", f"≤ {TARGETS['churn_wall']}",
-                     f"{default['wall_ratio']:.3f}",
-                     default["wall_ratio"] <= TARGETS["churn_wall"]))
-        rows.append(("Churn at the default setting, instructions",
-                     f"≤ {TARGETS['churn_instructions']}",
-                     f"{default['instructions_ratio']:.3f}",
-                     default["instructions_ratio"] <= TARGETS["churn_instructions"]))
+    if over and not failed(over):
+        churn = {}
+        if failed(over.get("churn")):
+            rows.append(("Churn: wall time, instructions, exact mode vs heaptrack", "–",
+                         "not measured: the churn workload failed", None))
+        elif "churn" in over:
+            churn = {r["variant"]: r for r in over["churn"]["rows"]}
+            default = churn["memscope default"]
+            rows.append(("Churn at the default setting, wall time",
+                         f"≤ {TARGETS['churn_wall']}", f"{default['wall_ratio']:.3f}",
+                         default["wall_ratio"] <= TARGETS["churn_wall"]))
+            if default["instructions_ratio"] is None:
+                rows.append(("Churn at the default setting, instructions",
+                             f"≤ {TARGETS['churn_instructions']}",
+                             "not measured: callgrind failed", None))
+            else:
+                rows.append(("Churn at the default setting, instructions",
+                             f"≤ {TARGETS['churn_instructions']}",
+                             f"{default['instructions_ratio']:.3f}",
+                             default["instructions_ratio"] <= TARGETS["churn_instructions"]))
         for name in ("quick-start", "advanced", "resource-monitoring", "web-server",
                      "database-pool"):
+            if name not in over:
+                continue
+            if failed(over[name]):
+                rows.append((f"Design page's {name}, default, wall time within noise",
+                             "median within the plain runs' range",
+                             f"not measured: the {name} workload failed", None))
+                continue
             rows_by = {r["variant"]: r for r in over[name]["rows"]}
             plain, mine = rows_by["plain"], rows_by["memscope default"]
             within = plain["wall_min"] <= mine["wall"] <= plain["wall_max"]
@@ -702,11 +886,11 @@ def targets(results):
                          f"{speedup:.2f}x (heaptrack {churn['heaptrack']['wall_ratio']:.1f}x "
                          f"plain, exact {churn['memscope exact']['wall_ratio']:.1f}x)",
                          speedup >= TARGETS["exact_vs_heaptrack"]))
-        else:
+        elif churn:
             rows.append(("Exact mode vs heaptrack on the churn", "≥ 5x",
                          "heaptrack not installed", False))
     acc = results.get("accuracy")
-    if acc:
+    if acc and not failed(acc):
         for name, a in acc.items():
             rows.append((f"Accuracy ({name}): sites ≥1% of bytes within ±5%",
                          f"≥ {TARGETS['sites_within_5']:.0%}", f"{a['bytes_within_5']:.1%}",
@@ -716,7 +900,7 @@ def targets(results):
                          f"within ±{TARGETS['total_bytes_error']:.0%}", f"{worst:+.2%}",
                          abs(worst) <= TARGETS["total_bytes_error"]))
     sc = results.get("scale")
-    if sc:
+    if sc and not failed(sc):
         top = max(r["threads"] for r in sc["rows"])
         for r in [r for r in sc["rows"] if r["threads"] == top]:
             rows.append((f"{top} threads, {r['mode']}: merge", "≤ 0.2 s",
@@ -731,6 +915,24 @@ def targets(results):
                          f"live; {r['memory_per_thread'] / KIB:.0f} KiB per thread started)",
                          r["memory_per_live_thread"] <= TARGETS["memory_per_thread_bytes"]))
     return [{"target": t, "bound": b, "measured": m, "met": ok} for t, b, m, ok in rows]
+
+
+def failures(results):
+    """(what, reason) of everything that failed: sections, workloads of the
+    overhead, callgrind counts, the plot."""
+    found = [(section, failed(results.get(section))) for section in SECTIONS
+             if failed(results.get(section))]
+    over = results.get("overhead")
+    if over and not failed(over):
+        for name, data in over.items():
+            if failed(data):
+                found.append((f"overhead: {name}", failed(data)))
+            for label, reason in data.get("instructions_failed", {}).items():
+                found.append((f"overhead: {name}: callgrind of {label}", reason))
+    cv = results.get("curve")
+    if cv and cv.get("plot_failed"):
+        found.append(("curve: plot", cv["plot_failed"]))
+    return found
 
 
 # --------------------------------------------------------------------------
@@ -757,6 +959,26 @@ def render(results, command, image):
     lines = []
     add = lines.append
     info = results["machine"]
+
+    def failure(reason):
+        add("```")
+        add(reason.strip())
+        add("```")
+        add("")
+
+    def section(key):
+        """The section's results; for one that failed, its heading and why."""
+        data = results.get(key)
+        if not failed(data):
+            return data
+        add(f"## {SECTION_TITLES[key]}")
+        add("")
+        add(f"**FAILED**; nothing of this section was measured. Rerun it with "
+            f"`{command} --only {key}`. The reason:")
+        add("")
+        failure(failed(data))
+        return None
+
     add("# Memscope performance")
     add("")
     add("<!-- Generated by bench/run_bench.py from its own measurements; do not edit by hand. -->")
@@ -770,6 +992,12 @@ def render(results, command, image):
     add(f"(`--only <section>` reruns one section; the full run took "
         f"{results['duration_seconds'] / 60:.1f} min.)")
     add("")
+    failed_parts = failures(results)
+    if failed_parts:
+        add("**Incomplete: parts of this run FAILED** (" +
+            "; ".join(what for what, _ in failed_parts) + "). Each is marked FAILED below "
+            "with the reason; everything else was measured.")
+        add("")
     add("## Machine")
     add("")
     add("| | |")
@@ -794,9 +1022,9 @@ def render(results, command, image):
             add(f"| {row['target']} | {row['bound']} | {row['measured']} | {verdict(row['met'])} |")
         add("")
 
-    over = results.get("overhead")
+    over = section("overhead")
     if over:
-        add("## Overhead")
+        add(f"## {SECTION_TITLES['overhead']}")
         add("")
         add("```sh")
         add(command + " --only overhead")
@@ -809,7 +1037,8 @@ def render(results, command, image):
             f"options the API derives from the design page's config (`{DESIGN_OPTIONS}`), "
             "*exact* with `exact=1`. heaptrack runs the plain build.")
         add("")
-        add(f"**Wall time**: median of {next(iter(over.values()))['rounds']} interleaved rounds "
+        rounds = next(d for d in over.values() if not failed(d))["rounds"]
+        add(f"**Wall time**: median of {rounds} interleaved rounds "
             "(one run of every variant per round, so that a slow spell of the machine hits "
             "every variant alike); min–max in brackets. **CPU**: user + system time of the "
             "process, median. **Instructions**: total instructions of all threads "
@@ -830,6 +1059,9 @@ def render(results, command, image):
             "instr. | exact wall | instr. | heaptrack wall |")
         add("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, data in over.items():
+            if failed(data):
+                add(f"| {name} | FAILED |" + " – |" * 6)
+                continue
             by = {r["variant"]: r for r in data["rows"]}
             d, c, e = (by["memscope default"], by["memscope SamplingConfig{0.01, 1024}"],
                        by["memscope exact"])
@@ -844,6 +1076,11 @@ def render(results, command, image):
         for name, data in over.items():
             add(f"### {name}")
             add("")
+            if failed(data):
+                add("**FAILED**; nothing of this workload was measured. The reason:")
+                add("")
+                failure(failed(data))
+                continue
             add(f"Args `{' '.join(data['args'])}`; callgrind args "
                 f"`{' '.join(data['callgrind_args'])}`.")
             add("")
@@ -856,6 +1093,10 @@ def render(results, command, image):
                     f"{r['wall_max']:.3f}] | {r['wall_ratio']:.3f} | {r['cpu']:.3f} | "
                     f"{r['cpu_ratio']:.3f} | {instr} | {ratio(r['instructions_ratio'])} |")
             add("")
+            for label, reason in data.get("instructions_failed", {}).items():
+                add(f"Instructions of *{label}*: callgrind **FAILED**:")
+                add("")
+                failure(reason)
             add("<details><summary>commands</summary>")
             add("")
             add("```sh")
@@ -866,9 +1107,9 @@ def render(results, command, image):
             add("</details>")
             add("")
 
-    acc = results.get("accuracy")
+    acc = section("accuracy")
     if acc:
-        add("## Accuracy of the default setting")
+        add(f"## {SECTION_TITLES['accuracy']}")
         add("")
         add("```sh")
         add(command + " --only accuracy")
@@ -925,16 +1166,21 @@ def render(results, command, image):
             "least accurate figure.")
         add("")
 
-    cv = results.get("curve")
+    cv = section("curve")
     if cv:
-        add("## Sampling curve")
+        add(f"## {SECTION_TITLES['curve']}")
         add("")
         add("```sh")
         add(command + " --only curve")
         add("```")
         add("")
-        add(f"![overhead and accuracy against the sampling interval]({image})")
-        add("")
+        if cv.get("plot_failed"):
+            add("The plot **FAILED**:")
+            add("")
+            failure(cv["plot_failed"])
+        else:
+            add(f"![overhead and accuracy against the sampling interval]({image})")
+            add("")
         add(f"Overhead: `{cv['workload']}`, wall time median of {cv['rounds']} interleaved "
             f"rounds; instructions of `{cv['callgrind_workload']}` under callgrind. Accuracy: "
             f"`{cv['accuracy_workload']}`, {cv['runs']} seeds per interval against one exact "
@@ -975,9 +1221,9 @@ def render(results, command, image):
                 "below this machine's run-to-run noise.")
         add("")
 
-    sc = results.get("scale")
+    sc = section("scale")
     if sc:
-        add("## Scale: the design page's advanced example")
+        add(f"## {SECTION_TITLES['scale']}")
         add("")
         add("```sh")
         add(command + " --only scale")
@@ -1024,9 +1270,9 @@ def render(results, command, image):
             "4.8 MB of files and under 1 MB per thread.")
         add("")
 
-    fast = results.get("fastpath")
+    fast = section("fastpath")
     if fast:
-        add("## Free path and not-sampled allocations (Google Benchmark)")
+        add(f"## {SECTION_TITLES['fastpath']}")
         add("")
         add("```sh")
         add(command + " --only fastpath")
@@ -1046,9 +1292,9 @@ def render(results, command, image):
                 f"{times['memscope'] - times['plain']:+.2f} |")
         add("")
 
-    col = results.get("collector")
+    col = section("collector")
     if col:
-        add("## Resource collector")
+        add(f"## {SECTION_TITLES['collector']}")
         add("")
         add("```sh")
         add(command + " --only collector")
@@ -1143,50 +1389,74 @@ def main():
         (" --quick" if args.quick else "")
     results = {"command": command, "quick": args.quick, "sections": sections,
                "targets_definition": TARGETS}
+
+    def curve_section(bench):
+        cv = curve(bench, args.quick, rounds, curve_runs)
+        # The runtime's default interval, as the analysis reports it.
+        probe = record(bench, "churn", ["1", "1000"], "", "probe")
+        cv["current_default"] = probe["summary"]["sampling"]["interval_bytes"]
+        chosen = choose_default(cv["points"])
+        cv["supported_default"] = chosen["interval"] if chosen else None
+        return cv
+
+    measures = {
+        "overhead": lambda bench: overhead(bench, rounds, args.quick),
+        "accuracy": lambda bench: accuracy(bench, acc_runs, args.quick),
+        "curve": curve_section,
+        "scale": lambda bench: scale(bench, args.quick, 2 if args.quick else 3),
+        "fastpath": lambda bench: fastpath(bench, args.quick),
+        "collector": lambda bench: collector_cost(bench, args.quick),
+    }
     with tempfile.TemporaryDirectory(prefix="memscope-bench-") as scratch:
         bench = Bench(build, scratch)
         results["machine"] = machine_info(bench)
         progress(f"machine: {results['machine']['cpu']}, load "
                  f"{results['machine']['load_average_at_start'][0]:.2f}; sections: "
                  f"{', '.join(sections)}")
-        if "overhead" in sections:
-            results["overhead"] = overhead(bench, rounds, args.quick)
-        if "accuracy" in sections:
-            results["accuracy"] = accuracy(bench, acc_runs, args.quick)
-        if "curve" in sections:
-            cv = curve(bench, args.quick, rounds, curve_runs)
-            # The runtime's default interval, as the analysis reports it.
-            probe = record(bench, "churn", ["1", "1000"], "", "probe")
-            cv["current_default"] = probe["summary"]["sampling"]["interval_bytes"]
-            chosen = choose_default(cv["points"])
-            cv["supported_default"] = chosen["interval"] if chosen else None
-            results["curve"] = cv
-        if "scale" in sections:
-            results["scale"] = scale(bench, args.quick, 2 if args.quick else 3)
-        if "fastpath" in sections:
-            results["fastpath"] = fastpath(bench, args.quick)
-        if "collector" in sections:
-            results["collector"] = collector_cost(bench, args.quick)
-    results["targets"] = targets(results)
+        for section in SECTIONS:
+            if section not in sections:
+                continue
+            # A section that fails is recorded as failed; the others still
+            # run, and everything measured is written.
+            try:
+                results[section] = measures[section](bench)
+            except Exception as error:  # any failure: this section only
+                if not isinstance(error, (BenchError, subprocess.SubprocessError)):
+                    traceback.print_exc()
+                results[section] = {"failed": failure_text(error)}
+                progress(f"{section}: FAILED: {headline(results[section]['failed'])}")
     results["machine"]["load_average_at_end"] = os.getloadavg()
     results["duration_seconds"] = time.monotonic() - STARTED
 
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    if "curve" in results and not args.no_plot:
-        os.makedirs(os.path.dirname(image), exist_ok=True)
-        plot(results["curve"], image)
-    page = render(results, command, image_rel)
-    with open(out, "w") as f:
-        f.write(page + "\n")
+    plotted = "curve" in results and not failed(results["curve"]) and not args.no_plot
+    if plotted:
+        try:
+            os.makedirs(os.path.dirname(image), exist_ok=True)
+            plot(results["curve"], image)
+        except Exception as error:  # the page and the numbers are still written
+            results["curve"]["plot_failed"] = failure_text(error)
+            progress(f"curve: plot FAILED: {headline(results['curve']['plot_failed'])}")
+            plotted = False
+    results["targets"] = targets(results)
+    # The numbers first: they are written even if the page cannot be.
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
-    progress(f"wrote {out} and {json_path}" +
-             (f" and {image}" if "curve" in results and not args.no_plot else ""))
+    page = render(results, command, image_rel)
+    with open(out, "w") as f:
+        f.write(page + "\n")
+    progress(f"wrote {out} and {json_path}" + (f" and {image}" if plotted else ""))
     for row in results["targets"]:
-        print(f"{'MET    ' if row['met'] else 'NOT MET'}  {row['target']}: {row['measured']} "
-              f"(target {row['bound']})")
+        state = "NOT MEASURED" if row["met"] is None else "MET" if row["met"] else "NOT MET"
+        print(f"{state:12s}  {row['target']}: {row['measured']} (target {row['bound']})")
+    failed_parts = failures(results)
+    if failed_parts:
+        for what, reason in failed_parts:
+            print(f"run_bench: FAILED: {what}: {headline(reason)}", file=sys.stderr)
+        sys.exit(f"run_bench: {len(failed_parts)} part(s) failed; the rest is written to "
+                 f"{out} and {json_path}")
 
 
 if __name__ == "__main__":
