@@ -441,10 +441,26 @@ bool finishAfterCrash(int signo) {
   return true;
 }
 
+namespace {
+// Set by the runtime's constructor. A static program allocates inside
+// libc's own start-up (_dl_non_dynamic_init), before the unwinder can find
+// any FDE (_Unwind_Backtrace aborts there): it starts recording at that
+// constructor, not at its first allocation. A dynamic program's libc is up
+// before any allocation reaches the runtime.
+std::atomic<bool> g_constructor_ran{false};
+
+bool libcReady() {
+  return g_constructor_ran.load(std::memory_order_relaxed) ||
+         getauxval(AT_BASE) != 0; // an interpreter: a dynamic program
+}
+} // namespace
+
 bool ensureInitialized() {
   State state = g_state.load(std::memory_order_acquire);
   if (MSC_LIKELY(state != State::Uninitialized))
     return state == State::Recording;
+  if (!libcReady())
+    return false;
   State expected = State::Uninitialized;
   if (!g_state.compare_exchange_strong(expected, State::Initializing,
                                        std::memory_order_acq_rel))
@@ -546,6 +562,7 @@ __attribute__((destructor(101))) static void memscopeDestructor() {
 // Initialise before user constructors so that their allocations are seen.
 __attribute__((constructor(101))) static void memscopeConstructor() {
   memscope::rt::ensureThreadId(); // the main thread is thread 1
+  memscope::rt::g_constructor_ran.store(true, std::memory_order_relaxed);
   memscope::rt::ensureInitialized();
   if (memscope::rt::isRecording()) {
     RecursionGuard guard;

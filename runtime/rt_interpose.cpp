@@ -94,7 +94,12 @@ inline bool isPowerOfTwo(size_t value) {
 
 extern "C" {
 
-#define MSC_INTERPOSER __attribute__((visibility("default"), used))
+// Weak, so that a static program, whose libc.a defines the same names in the
+// object that also defines __libc_malloc, links: there the program reaches
+// these through -Wl,--wrap (the __wrap_ names at the end of this file), and
+// glibc's definitions stay the real ones. The dynamic loader does not tell
+// weak from strong, so in every other program these interpose as before.
+#define MSC_INTERPOSER __attribute__((visibility("default"), used, weak))
 
 // The common paths below end in a tail call to glibc and need no stack
 // frame; everything else is in separate noinline functions, so that the
@@ -179,5 +184,22 @@ MSC_INTERPOSER void *pvalloc(size_t size) {
     countUninstrumented(ptr, size, MSC_CALLER_PC);
   return ptr;
 }
+
+// A static program is linked with -Wl,--wrap=<name> for each of these
+// (tools/wrappers, Memscope::runtime_static): every call of <name>, libc's
+// and libstdc++'s own included, then reaches __wrap_<name>.
+#define MSC_WRAP(ret, name, params)                                            \
+  __attribute__((visibility("default"), alias(#name))) ret __wrap_##name params;
+MSC_WRAP(void *, malloc, (size_t))
+MSC_WRAP(void, free, (void *))
+MSC_WRAP(void *, calloc, (size_t, size_t))
+MSC_WRAP(void *, realloc, (void *, size_t))
+MSC_WRAP(void *, reallocarray, (void *, size_t, size_t))
+MSC_WRAP(void *, memalign, (size_t, size_t))
+MSC_WRAP(void *, aligned_alloc, (size_t, size_t))
+MSC_WRAP(int, posix_memalign, (void **, size_t, size_t))
+MSC_WRAP(void *, valloc, (size_t))
+MSC_WRAP(void *, pvalloc, (size_t))
+#undef MSC_WRAP
 
 } // extern "C"

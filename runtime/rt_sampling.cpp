@@ -276,7 +276,10 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
     return;
   if (MSC_UNLIKELY(!ensureInitialized())) {
     t_state.rng = 0; // restart the Poisson process when recording starts
-    parkIdleThread();
+    if (g_state.load(std::memory_order_acquire) == State::Uninitialized)
+      __memscope_tls.bytes_until_sample = 0; // too early: ask again next time
+    else
+      parkIdleThread();
     return;
   }
   double weight = 1.0;

@@ -21,6 +21,18 @@
 #include <string.h>
 #include <threads.h>
 
+// glibc's own names for the functions the runtime interposes. A shared
+// libc exports none of them (the weak references stay null and dlsym finds
+// the real functions); a static program has no dlsym(RTLD_NEXT), and there
+// these are the real functions, linked in by the -u options of
+// MEMSCOPE_STATIC_LINK_OPTIONS (runtime/CMakeLists.txt).
+extern "C" {
+int __pthread_create_2_1(pthread_t *, const pthread_attr_t *,
+                         void *(*)(void *), void *) __attribute__((weak));
+int __thrd_create(thrd_t *, thrd_start_t, void *) __attribute__((weak));
+int __pthread_setname_np(pthread_t, const char *) __attribute__((weak));
+}
+
 using namespace memscope;
 using namespace memscope::rt;
 
@@ -132,9 +144,25 @@ int c11Trampoline(void *raw) {
   return record.c11_start(record.arg);
 }
 
-template <typename Function> Function nextSymbol(const char *name) {
+/// The next definition of \p name after the runtime's, or \p static_name
+/// (glibc's internal name of it) in a static program.
+template <typename Function>
+Function nextSymbol(const char *name, Function static_name) {
   RecursionGuard guard; // dlsym may allocate
-  return reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+  auto next = reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+  return next ? next : static_name;
+}
+
+std::atomic<bool> g_missing_warning{false};
+
+/// A static program linked without the -u options has no real function to
+/// call: say so once, naming the fix.
+void warnMissing(const char *name) {
+  warnOnce(g_missing_warning,
+           "%s: the real function is not linked into this static program; "
+           "link it with memscope-clang/memscope-clang++ -static or with "
+           "Memscope::runtime_static, which add the options it needs",
+           name);
 }
 
 using PthreadCreate = int (*)(pthread_t *, const pthread_attr_t *,
@@ -158,9 +186,11 @@ pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                void *(*start)(void *), void *arg) {
   static PthreadCreate real = nullptr;
   if (!real)
-    real = nextSymbol<PthreadCreate>("pthread_create");
-  if (!real)
+    real = nextSymbol<PthreadCreate>("pthread_create", __pthread_create_2_1);
+  if (!real) {
+    warnMissing("pthread_create");
     return EAGAIN;
+  }
   SpawnRecord *record =
       prepareSpawn(reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
   if (!record)
@@ -177,9 +207,11 @@ __attribute__((visibility("default"))) int
 thrd_create(thrd_t *thread, thrd_start_t start, void *arg) {
   static ThrdCreate real = nullptr;
   if (!real)
-    real = nextSymbol<ThrdCreate>("thrd_create");
-  if (!real)
+    real = nextSymbol<ThrdCreate>("thrd_create", __thrd_create);
+  if (!real) {
+    warnMissing("thrd_create");
     return thrd_error;
+  }
   SpawnRecord *record =
       prepareSpawn(reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
   if (!record)
@@ -196,9 +228,11 @@ __attribute__((visibility("default"))) int
 pthread_setname_np(pthread_t thread, const char *name) {
   static PthreadSetname real = nullptr;
   if (!real)
-    real = nextSymbol<PthreadSetname>("pthread_setname_np");
-  if (!real)
+    real = nextSymbol<PthreadSetname>("pthread_setname_np", __pthread_setname_np);
+  if (!real) {
+    warnMissing("pthread_setname_np");
     return ENOSYS;
+  }
   int result = real(thread, name);
   if (result != 0 || !isRecording())
     return result;

@@ -176,6 +176,22 @@ bool IndirectAttributor::isSystemPath(StringRef Path) const {
   return false;
 }
 
+bool memscope::merge::isRuntimeFunction(StringRef Function) {
+  // The interposers (rt_interpose.cpp, rt_spawn.cpp) under their C names,
+  // and the runtime's own namespace. In a static program they live in the
+  // instrumented executable, next to the user's code.
+  static const char *const Interposers[] = {
+      "malloc",         "free",          "calloc",
+      "realloc",        "reallocarray",  "memalign",
+      "aligned_alloc",  "posix_memalign", "valloc",
+      "pvalloc",        "pthread_create", "thrd_create",
+      "pthread_setname_np"};
+  if (Function.starts_with("memscope::rt::") ||
+      Function.starts_with("__memscope_") || Function.starts_with("__wrap_"))
+    return true;
+  return llvm::is_contained(Interposers, Function);
+}
+
 std::string
 IndirectAttributor::moduleOffsetName(const ModuleMap::Module *Module,
                                      uint64_t Address) const {
@@ -268,7 +284,8 @@ IndirectSite IndirectAttributor::attribute(const ModuleMap &Modules,
       Module = Candidate;
     }
     auto User = llvm::find_if(Lines, [&](const SourceFrame &Frame) {
-      return !Frame.File.empty() && !isSystemPath(Frame.File);
+      return !Frame.File.empty() && !isSystemPath(Frame.File) &&
+             !isRuntimeFunction(Frame.Function);
     });
     if (User != Lines.end()) {
       Chain = &Lines;

@@ -134,6 +134,11 @@ private:
   std::vector<std::string> SystemPrefixes;
 };
 
+/// A function of Memscope's runtime (an interposer such as pthread_create,
+/// or memscope::rt::*): never the user's line, even where a static program
+/// links the runtime into the instrumented executable.
+bool isRuntimeFunction(llvm::StringRef Function);
+
 /// Stable id of an indirect site: xxHash64("indirect\0file\0line\0function").
 uint64_t indirectSiteId(llvm::StringRef File, uint32_t Line,
                         llvm::StringRef Function);
