@@ -108,8 +108,8 @@ void publishHeader(uint8_t *at, const log::RecordHeader &header) {
 
 } // namespace
 
-LogWriter *createLogWriter(const char *name, log::FileKind kind,
-                           uint32_t slot, LogWriter *recycled) {
+LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
+                           LogWriter *recycled) {
   char path[sizeof(LogWriter::path)];
   int length = snprintf(path, sizeof(path), "%s/%s", processDirectory(), name);
   if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
@@ -121,9 +121,9 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind,
     return nullptr;
   }
   close(fd);
-  auto *writer = recycled ? recycled
-                          : static_cast<LogWriter *>(
-                                mapZeroed(sizeof(LogWriter)));
+  auto *writer = recycled
+                     ? recycled
+                     : static_cast<LogWriter *>(mapZeroed(sizeof(LogWriter)));
   if (!writer)
     return nullptr;
   new (writer) LogWriter();

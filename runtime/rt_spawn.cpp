@@ -27,8 +27,8 @@
 // these are the real functions, linked in by the -u options of
 // MEMSCOPE_STATIC_LINK_OPTIONS (runtime/CMakeLists.txt).
 extern "C" {
-int __pthread_create_2_1(pthread_t *, const pthread_attr_t *,
-                         void *(*)(void *), void *) __attribute__((weak));
+int __pthread_create_2_1(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                         void *) __attribute__((weak));
 int __thrd_create(thrd_t *, thrd_start_t, void *) __attribute__((weak));
 int __pthread_setname_np(pthread_t, const char *) __attribute__((weak));
 }
@@ -228,7 +228,8 @@ __attribute__((visibility("default"))) int
 pthread_setname_np(pthread_t thread, const char *name) {
   static PthreadSetname real = nullptr;
   if (!real)
-    real = nextSymbol<PthreadSetname>("pthread_setname_np", __pthread_setname_np);
+    real =
+        nextSymbol<PthreadSetname>("pthread_setname_np", __pthread_setname_np);
   if (!real) {
     warnMissing("pthread_setname_np");
     return ENOSYS;

@@ -22,7 +22,8 @@ cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" -DLLVM_DIR="$llvm_dir" \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" \
-  -DMEMSCOPE_RT_INTERPOSE=OFF -DMEMSCOPE_BUILD_BENCH=OFF >/dev/null
+  -DMEMSCOPE_RT_INTERPOSE=OFF -DMEMSCOPE_BUILD_TESTS=ON -DMEMSCOPE_BUILD_BENCH=OFF \
+  -DMEMSCOPE_SANITIZER_TESTS=OFF -DMEMSCOPE_OTHER_LLVM_MAJORS= >/dev/null
 # Only what the two test binaries need.
 cmake --build "$build" -j2 --target memscope-runtime-tests memscope-merge-tests
 echo "$kind: built in $(( $(date +%s) - start )) s"

@@ -15,6 +15,7 @@
 
 #include "Analysis.h"
 #include "Bottlenecks.h"
+#include "Compat.h"
 #include "Input.h"
 #include "Profile.h"
 #include "Symbolization.h"
@@ -98,6 +99,8 @@ void AllocationStats::add(const AllocationStats &Other) {
   FreedBytes += Other.FreedBytes;
   LiveAllocations += Other.LiveAllocations;
   LiveBytes += Other.LiveBytes;
+  LifetimeAllocations += Other.LifetimeAllocations;
+  LifetimeBytes += Other.LifetimeBytes;
   Samples += Other.Samples;
   LifetimeNs += Other.LifetimeNs;
   FreedSamples += Other.FreedSamples;
@@ -191,6 +194,8 @@ namespace {
 struct SlotThreadStats {
   double Allocations = 0;
   double Bytes = 0;
+  double LiveAllocations = 0; // at exit
+  double LiveBytes = 0;
 };
 
 /// Allocations of one process from one site (instrumented) or one stack
@@ -311,12 +316,8 @@ void decodeProcessLog(ProcessData &P) {
     }
     case log::RecordType::Site: {
       SiteInfo Site;
-      if ((Ok = decodeSite(Record.Payload, Site))) {
-        Site.File = tidySourcePath(Site.File);
-        for (InlineFrame &Frame : Site.InlinedAt)
-          Frame.File = tidySourcePath(Frame.File);
-        P.Sites.try_emplace(Site.Id, std::move(Site));
-      }
+      if ((Ok = decodeSite(Record.Payload, Site)))
+        P.Sites.try_emplace(Site.Id, std::move(Site)); // spelled in stage 3
       break;
     }
     case log::RecordType::ProcessEnd: {
@@ -945,6 +946,9 @@ void ProcessStreamer::finish() {
     P.Stats.LiveBytes += Bytes;
     P.Threads[Sample.Thread].LiveAllocationsAtExit += Sample.Weight;
     P.Threads[Sample.Thread].LiveBytesAtExit += Bytes;
+    SlotThreadStats &PerThread = P.Slots[Sample.Slot].PerThread[Sample.Thread];
+    PerThread.LiveAllocations += Sample.Weight;
+    PerThread.LiveBytes += Bytes;
   }
   for (const FileState &State : Files) {
     if (State.Malformed)
@@ -1020,6 +1024,89 @@ public:
 private:
   bool Enabled;
 };
+
+/// The source root (--source-root, or the instrumented sites' common
+/// compilation directory), with every Site record spelled by it. A site's
+/// directory is its compilation directory when its file is relative (an
+/// absolute file, a system header say, may carry any directory).
+SourcePaths sourcePathsOf(std::vector<ProcessData> &Processes,
+                          const std::string &SourceRoot) {
+  std::vector<std::string> Dirs;
+  if (SourceRoot.empty())
+    for (const ProcessData &P : Processes)
+      for (const auto &[Id, Site] : P.Sites)
+        if (!llvm::sys::path::is_absolute(Site.File) &&
+            (Dirs.empty() || Dirs.back() != Site.Dir))
+          Dirs.push_back(Site.Dir);
+  SourcePaths Paths(SourceRoot.empty() ? SourcePaths::commonDirectory(Dirs)
+                                       : SourceRoot);
+  for (ProcessData &P : Processes)
+    for (auto &[Id, Site] : P.Sites) {
+      Site.File = Paths.spell(Site.File, Site.Dir);
+      for (InlineFrame &Frame : Site.InlinedAt)
+        Frame.File = Paths.spell(Frame.File, Frame.Dir);
+    }
+  return Paths;
+}
+
+/// The frames of a slot's allocation stack that the lifetime rules read:
+/// the site's own (instrumented) frames, then its stack's.
+std::vector<StackFrameInfo> lifetimeFrames(const ProcessData &P, const Slot &S,
+                                           Symbolizer &Symbols) {
+  std::vector<StackFrameInfo> Frames;
+  if (!S.Indirect) {
+    auto Site = P.Sites.find(S.Key);
+    if (Site != P.Sites.end()) {
+      Frames.push_back({Site->second.Function, Site->second.File, "", true});
+      for (const InlineFrame &Frame : Site->second.InlinedAt)
+        Frames.push_back({Frame.Function, Frame.File, "", true});
+    }
+  }
+  uint64_t StackId = S.Indirect ? S.Key : S.StackId;
+  auto Stack = StackId ? P.Stacks.find(StackId) : P.Stacks.end();
+  if (Stack == P.Stacks.end())
+    return Frames;
+  for (uint64_t Address : Stack->second) {
+    const ModuleMap::Module *Module = P.Modules.find(Address);
+    if (!Module) {
+      Frames.push_back({});
+      continue;
+    }
+    const std::vector<SourceFrame> &Chain = Symbols.symbolize(*Module, Address);
+    if (Chain.empty())
+      Frames.push_back({"", "", Module->Path, Module->HasSites});
+    for (const SourceFrame &Frame : Chain)
+      Frames.push_back(
+          {Frame.Function, Frame.File, Module->Path, Module->HasSites});
+  }
+  return Frames;
+}
+
+/// Moves the blocks live at exit that live for the process's lifetime
+/// (Lifetime.h) out of the leak figures of their slot, thread and process.
+void classifyLifetime(ProcessData &P, Symbolizer &Symbols,
+                      const LifetimeRules &Rules) {
+  for (Slot &S : P.Slots) {
+    if (S.Stats.LiveAllocations <= 0 ||
+        !Rules.isProcessLifetime(lifetimeFrames(P, S, Symbols)))
+      continue;
+    for (auto &[Thread, PerThread] : S.PerThread) {
+      ThreadReport &Report = P.Threads[Thread];
+      Report.LiveAllocationsAtExit -= PerThread.LiveAllocations;
+      Report.LiveBytesAtExit -= PerThread.LiveBytes;
+      Report.LifetimeAllocationsAtExit += PerThread.LiveAllocations;
+      Report.LifetimeBytesAtExit += PerThread.LiveBytes;
+    }
+    double Allocations = S.Stats.LiveAllocations, Bytes = S.Stats.LiveBytes;
+    S.Stats.LiveAllocations = S.Stats.LiveBytes = 0;
+    S.Stats.LifetimeAllocations += Allocations;
+    S.Stats.LifetimeBytes += Bytes;
+    P.Stats.LiveAllocations -= Allocations;
+    P.Stats.LiveBytes -= Bytes;
+    P.Stats.LifetimeAllocations += Allocations;
+    P.Stats.LifetimeBytes += Bytes;
+  }
+}
 
 llvm::Error fatal(std::string Message) {
   return llvm::createStringError(std::errc::invalid_argument, "%s",
@@ -1501,7 +1588,7 @@ void ThreadMerger::buildTree(size_t Begin, size_t End) {
   for (size_t I = Begin; I < End; ++I) {
     if (Seen[I - Begin])
       continue;
-    llvm::erase(Tree.Children[Parent[I - Begin]], I);
+    eraseValue(Tree.Children[Parent[I - Begin]], I);
     Roots.push_back(I);
     Visit(I);
   }
@@ -1747,10 +1834,13 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
            std::tie(B.StartRealtimeNs, B.Pid, B.Folder.Path);
   });
 
-  // Stage 3: attribute and merge.
+  // Stage 3: attribute and merge, with one spelling per source file.
   Analysis Result;
   Result.Input = Options.InputDir;
+  SourcePaths Paths = sourcePathsOf(Processes, Options.SourceRoot);
+  Result.Totals.SourceRoot = Paths.root();
   Symbolizer Symbols(Options.Symbolize, Diags);
+  Symbols.setSourcePaths(Paths);
   IndirectAttributor Attributor(Symbols, Options.SystemPrefixes);
   SiteMerger Merger(Attributor, Result);
   ThreadMerger Threads(Attributor, Result);
@@ -1762,6 +1852,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
     Progress.note("attributing pid {} ({} stacks)", P.Pid, P.Stacks.size());
+    classifyLifetime(P, Symbols, Options.Lifetime);
     ProcessReport Report = reportProcess(P);
     std::vector<SlotTarget> Targets = Merger.addProcess(P, I);
     for (size_t S = 0; S < P.Slots.size(); ++S) {

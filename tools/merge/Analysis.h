@@ -13,6 +13,7 @@
 #define MEMSCOPE_MERGE_ANALYSIS_H
 
 #include "Diagnostics.h"
+#include "Lifetime.h"
 #include "LogReader.h"
 
 #include "llvm/Support/Error.h"
@@ -31,6 +32,11 @@ struct AnalysisOptions {
   /// Source paths matching one of these prefixes are library code, not the
   /// user's; see IndirectAttributor::isSystemPath().
   std::vector<std::string> SystemPrefixes;
+  /// Source paths under this folder are written relative to it; empty: the
+  /// instrumented sites' common compilation directory (SourcePaths.h).
+  std::string SourceRoot;
+  /// Which blocks live at exit are process-lifetime rather than leaks.
+  LifetimeRules Lifetime;
   /// Analyse only this process.
   std::optional<uint32_t> Pid;
   /// Print progress lines on stderr.
@@ -47,8 +53,11 @@ struct AllocationStats {
   double Bytes = 0;
   double Frees = 0;
   double FreedBytes = 0;
+  /// Live at exit: leaks. Process-lifetime blocks (Lifetime.h) are apart.
   double LiveAllocations = 0;
   double LiveBytes = 0;
+  double LifetimeAllocations = 0;
+  double LifetimeBytes = 0;
   uint64_t Samples = 0;
   /// Freed samples: Σ weight × (free time − alloc time), and their count.
   double LifetimeNs = 0;
@@ -133,8 +142,10 @@ struct ThreadReport {
   double Allocations = 0;
   uint64_t Samples = 0; // Alloc records behind Allocations and Bytes
   double Bytes = 0;
-  double LiveAllocationsAtExit = 0;
+  double LiveAllocationsAtExit = 0; // leaks
   double LiveBytesAtExit = 0;
+  double LifetimeAllocationsAtExit = 0; // process-lifetime blocks
+  double LifetimeBytesAtExit = 0;
   /// Up to 5 sites by bytes, descending.
   std::vector<ThreadSiteReport> TopSites;
 };
@@ -308,8 +319,10 @@ struct ProfileSample {
   uint32_t Pid = 0;
   double Allocations = 0;
   double Bytes = 0;
+  /// In use at exit: leaks and process-lifetime blocks.
   double LiveAllocationsAtExit = 0;
   double LiveBytesAtExit = 0;
+  bool ProcessLifetime = false; // its blocks in use at exit are
   double LiveBytesAtPeak = 0; // live when its process reached its peak
 };
 
@@ -334,6 +347,9 @@ struct Summary {
   uint64_t UntrackedSamples = 0;
   uint64_t ThreadsRunningAtExit = 0;
   uint64_t SpawnSiteCount = 0; // entries of Analysis::SpawnSites
+  /// The folder source paths are relative to ("" = all absolute), with its
+  /// trailing '/'.
+  std::string SourceRoot;
   std::vector<std::string> Warnings;
 };
 

@@ -36,7 +36,7 @@ memscope::merge::flameFrames(const Profile &Stacks,
       Frames.push_back(frameName(Location.Lines[L].Function));
   }
   // The leaf names its line: that is the allocation site.
-  if (!Sample.Locations.empty()) {
+  if (!Sample.Locations.empty() && !Frames.empty()) {
     const ProfileLocation &Leaf = Stacks.Locations[Sample.Locations.front()];
     if (!Leaf.Lines.empty() && !Leaf.Lines.front().File.empty())
       Frames.back() += frameName(fmt::format(

@@ -31,6 +31,14 @@ static ordered_json samplingJson(const SamplingInfo &Sampling) {
   return Json;
 }
 
+/// Blocks live at exit: leaks, then process-lifetime blocks (Lifetime.h).
+static void addAtExit(ordered_json &Json, const AllocationStats &Stats) {
+  Json["live_allocations_at_exit"] = rounded(Stats.LiveAllocations);
+  Json["live_bytes_at_exit"] = rounded(Stats.LiveBytes);
+  Json["process_lifetime_allocations"] = rounded(Stats.LifetimeAllocations);
+  Json["process_lifetime_bytes"] = rounded(Stats.LifetimeBytes);
+}
+
 static ordered_json summaryJson(const Summary &Totals,
                                 const CrossThreadFrees &CrossFrees) {
   ordered_json Json;
@@ -40,8 +48,7 @@ static ordered_json summaryJson(const Summary &Totals,
   Json["total_bytes"] = rounded(Totals.Stats.Bytes);
   Json["total_frees"] = rounded(Totals.Stats.Frees);
   Json["freed_bytes"] = rounded(Totals.Stats.FreedBytes);
-  Json["live_allocations_at_exit"] = rounded(Totals.Stats.LiveAllocations);
-  Json["live_bytes_at_exit"] = rounded(Totals.Stats.LiveBytes);
+  addAtExit(Json, Totals.Stats);
   Json["peak_live_bytes"] = rounded(Totals.PeakLiveBytes);
   Json["peak_live_time_ns"] = Totals.PeakLiveTimeNs;
   Json["duration_ns"] = Totals.DurationNs;
@@ -54,6 +61,7 @@ static ordered_json summaryJson(const Summary &Totals,
   Json["untracked_samples"] = Totals.UntrackedSamples;
   Json["threads_running_at_exit"] = Totals.ThreadsRunningAtExit;
   Json["spawn_site_count"] = Totals.SpawnSiteCount;
+  Json["source_root"] = Totals.SourceRoot;
   Json["cross_thread_frees"] = rounded(CrossFrees.Frees);
   Json["cross_thread_free_bytes"] = rounded(CrossFrees.Bytes);
   Json["warnings"] = Totals.Warnings;
@@ -117,8 +125,7 @@ static ordered_json processJson(const ProcessReport &P) {
   Json["total_bytes"] = rounded(P.Stats.Bytes);
   Json["total_frees"] = rounded(P.Stats.Frees);
   Json["freed_bytes"] = rounded(P.Stats.FreedBytes);
-  Json["live_allocations_at_exit"] = rounded(P.Stats.LiveAllocations);
-  Json["live_bytes_at_exit"] = rounded(P.Stats.LiveBytes);
+  addAtExit(Json, P.Stats);
   Json["peak_live_bytes"] = rounded(P.PeakLiveBytes);
   Json["peak_live_time_ns"] = P.PeakLiveTimeNs;
   Json["samples"] = P.Stats.Samples;
@@ -169,8 +176,8 @@ static ordered_json siteJson(const SiteReport &Site) {
   Json["bytes"] = rounded(Site.Stats.Bytes);
   Json["frees"] = rounded(Site.Stats.Frees);
   Json["freed_bytes"] = rounded(Site.Stats.FreedBytes);
-  Json["live_allocations_at_exit"] = rounded(Site.Stats.LiveAllocations);
-  Json["live_bytes_at_exit"] = rounded(Site.Stats.LiveBytes);
+  addAtExit(Json, Site.Stats);
+  Json["process_lifetime"] = Site.Stats.LifetimeAllocations > 0;
   Json["samples"] = Site.Stats.Samples;
   Json["freed_samples"] = Site.Stats.FreedSamples;
   std::optional<double> Lifetime = Site.Stats.averageLifetimeNs();
@@ -236,6 +243,9 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["samples"] = Thread.Samples;
   Json["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
   Json["live_bytes_at_exit"] = rounded(Thread.LiveBytesAtExit);
+  Json["process_lifetime_allocations"] =
+      rounded(Thread.LifetimeAllocationsAtExit);
+  Json["process_lifetime_bytes"] = rounded(Thread.LifetimeBytesAtExit);
   ordered_json Top = ordered_json::array();
   for (const ThreadSiteReport &Site : Thread.TopSites) {
     ordered_json SiteJson;

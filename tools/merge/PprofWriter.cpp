@@ -160,6 +160,11 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
   }
 
   int64_t PidKey = Strings.index("pid");
+  // inuse_* at exit counts every block in use; "lifetime: process" marks the
+  // samples whose blocks are process-lifetime rather than leaks, so that
+  // `pprof -tagignore=lifetime=process` shows the leaks alone.
+  int64_t LifetimeKey = Strings.index("lifetime");
+  int64_t ProcessValue = Strings.index("process");
   for (const ProfileSample &S : Stacks.Samples) {
     pb::Sample *Sample = Out.add_sample();
     for (uint32_t Location : S.Locations)
@@ -171,6 +176,11 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
     pb::Label *Label = Sample->add_label();
     Label->set_key(PidKey);
     Label->set_num(S.Pid);
+    if (S.ProcessLifetime) {
+      pb::Label *Lifetime = Sample->add_label();
+      Lifetime->set_key(LifetimeKey);
+      Lifetime->set_str(ProcessValue);
+    }
   }
 
   std::string Bytes;

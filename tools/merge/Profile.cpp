@@ -1,6 +1,7 @@
 //===- Profile.cpp - Builds the call-stack profile of a run ---------------===//
 
 #include "Profile.h"
+#include "Compat.h"
 
 #include "llvm/Demangle/Demangle.h"
 #include "llvm/Support/Path.h"
@@ -83,8 +84,7 @@ uint32_t ProfileBuilder::siteLocation(const ModuleMap &Modules,
     // An indirect site without a stack, or a site without a Site record.
     Location.Lines.push_back(
         {EntryFrame.Function.empty() ? EntryFrame.File : EntryFrame.Function,
-         llvm::StringRef(EntryFrame.File).starts_with("<") ? ""
-                                                           : EntryFrame.File,
+         startsWith(EntryFrame.File, "<") ? "" : EntryFrame.File,
          EntryFrame.Line});
   }
   for (ProfileLine &Line : Location.Lines)
@@ -122,7 +122,9 @@ void ProfileBuilder::addSlot(uint32_t Pid, const ModuleMap &Modules,
   ProfileSample &Sample = Out.Samples[It->second];
   Sample.Allocations += Stats.Allocations;
   Sample.Bytes += Stats.Bytes;
-  Sample.LiveAllocationsAtExit += Stats.LiveAllocations;
-  Sample.LiveBytesAtExit += Stats.LiveBytes;
+  Sample.LiveAllocationsAtExit +=
+      Stats.LiveAllocations + Stats.LifetimeAllocations;
+  Sample.LiveBytesAtExit += Stats.LiveBytes + Stats.LifetimeBytes;
+  Sample.ProcessLifetime |= Stats.LifetimeAllocations > 0;
   Sample.LiveBytesAtPeak += LiveBytesAtPeak;
 }

@@ -1,6 +1,7 @@
 //===- Symbolization.cpp - Attributes uninstrumented allocations ----------===//
 
 #include "Symbolization.h"
+#include "Compat.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -110,7 +111,7 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
     // Without line tables LLVM may still name the file from an STT_FILE
     // symbol, with line 0; that is no source location.
     if (Line.FileName != llvm::DILineInfo::BadString && Line.Line != 0) {
-      Frame.File = tidySourcePath(Line.FileName);
+      Frame.File = Paths.spell(Line.FileName);
       Frame.Line = Line.Line;
       Frame.Column = Line.Column;
     }
@@ -168,7 +169,7 @@ IndirectAttributor::IndirectAttributor(Symbolizer &Symbols,
 bool IndirectAttributor::isSystemPath(StringRef Path) const {
   for (StringRef Prefix : SystemPrefixes) {
     auto [Head, Tail] = Prefix.split('*');
-    if (!Path.starts_with(Head))
+    if (!startsWith(Path, Head))
       continue;
     if (Head.size() == Prefix.size() || Path.substr(Head.size()).contains(Tail))
       return true;
@@ -180,14 +181,21 @@ bool memscope::merge::isRuntimeFunction(StringRef Function) {
   // The interposers (rt_interpose.cpp, rt_spawn.cpp) under their C names,
   // and the runtime's own namespace. In a static program they live in the
   // instrumented executable, next to the user's code.
-  static const char *const Interposers[] = {
-      "malloc",         "free",          "calloc",
-      "realloc",        "reallocarray",  "memalign",
-      "aligned_alloc",  "posix_memalign", "valloc",
-      "pvalloc",        "pthread_create", "thrd_create",
-      "pthread_setname_np"};
-  if (Function.starts_with("memscope::rt::") ||
-      Function.starts_with("__memscope_") || Function.starts_with("__wrap_"))
+  static const char *const Interposers[] = {"malloc",
+                                            "free",
+                                            "calloc",
+                                            "realloc",
+                                            "reallocarray",
+                                            "memalign",
+                                            "aligned_alloc",
+                                            "posix_memalign",
+                                            "valloc",
+                                            "pvalloc",
+                                            "pthread_create",
+                                            "thrd_create",
+                                            "pthread_setname_np"};
+  if (startsWith(Function, "memscope::rt::") ||
+      startsWith(Function, "__memscope_") || startsWith(Function, "__wrap_"))
     return true;
   return llvm::is_contained(Interposers, Function);
 }
@@ -311,12 +319,4 @@ IndirectSite IndirectAttributor::attribute(const ModuleMap &Modules,
   }
   Site.Id = indirectSiteId(Site.File, Site.Line, Site.Function);
   return Site;
-}
-
-std::string memscope::merge::tidySourcePath(llvm::StringRef Path) {
-  if (!Path.contains("/.") && Path.substr(0, 2) != "./")
-    return Path.str();
-  llvm::SmallString<256> Tidy(Path);
-  llvm::sys::path::remove_dots(Tidy, /*remove_dot_dot=*/true);
-  return std::string(Tidy);
 }

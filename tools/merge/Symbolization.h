@@ -12,6 +12,7 @@
 
 #include "Diagnostics.h"
 #include "LogReader.h"
+#include "SourcePaths.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -57,11 +58,6 @@ private:
   std::vector<Module> Modules; // sorted by TextBegin
 };
 
-/// "bench/../examples/x.cpp" as "examples/x.cpp": compilers record paths as
-/// they were given, and one file must read the same in site tables, DWARF
-/// and every output.
-std::string tidySourcePath(llvm::StringRef Path);
-
 /// One source location of an inlining chain.
 struct SourceFrame {
   std::string Function; // demangled; empty when unknown
@@ -86,9 +82,12 @@ public:
   const std::vector<SourceFrame> &
   symbolizeWithLines(const ModuleMap::Module &Module, uint64_t ReturnAddress);
   bool enabled() const { return Enabled; }
+  /// Source files are spelled by \p Paths from now on (absolute before).
+  void setSourcePaths(const SourcePaths &Paths) { this->Paths = Paths; }
 
 private:
   bool Enabled;
+  SourcePaths Paths;
   Diagnostics &Diags;
   std::unique_ptr<llvm::symbolize::LLVMSymbolizer> Impl;
   std::map<std::pair<std::string, uint64_t>, std::vector<SourceFrame>> Cache;

@@ -246,10 +246,13 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                     samplingText(Totals.Sampling));
   OS << fmt::format(
       "total: {} allocations, {} bytes; peak live {} bytes; "
-      "live at exit {} bytes in {} allocations\n",
+      "live at exit {} bytes in {} allocations; process-lifetime {} bytes in "
+      "{} allocations\n",
       std::llround(Totals.Stats.Allocations), std::llround(Totals.Stats.Bytes),
       std::llround(Totals.PeakLiveBytes), std::llround(Totals.Stats.LiveBytes),
-      std::llround(Totals.Stats.LiveAllocations));
+      std::llround(Totals.Stats.LiveAllocations),
+      std::llround(Totals.Stats.LifetimeBytes),
+      std::llround(Totals.Stats.LifetimeAllocations));
   if (const std::optional<ResourceReport> &R = Result.Resources)
     OS << fmt::format("resources: peak CPU {}, average CPU {}, peak RSS {} "
                       "bytes, {} I/O operations over {} samples\n",
@@ -284,7 +287,10 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                         std::llround(Site.Stats.Bytes),
                         std::llround(Site.Stats.Allocations),
                         std::llround(Site.Stats.LiveBytes), Site.Kind,
-                        location(Site), LocationWidth, functionText(Site));
+                        location(Site), LocationWidth,
+                        functionText(Site) + (Site.Stats.LifetimeAllocations > 0
+                                                  ? " [process-lifetime]"
+                                                  : ""));
     }
     if (Result.Sites.size() > Shown)
       OS << fmt::format("  ... {} more sites\n", Result.Sites.size() - Shown);

@@ -18,6 +18,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
@@ -65,6 +66,18 @@ static cl::list<std::string> SystemPrefixes(
              "uninstrumented allocations (repeatable; replaces the default "
              "list; '*' matches any characters)"),
     cl::value_desc("p"), cl::cat(MergeCategory));
+static cl::opt<std::string> SourceRoot(
+    "source-root",
+    cl::desc("Write source paths under this folder relative to it (default: "
+             "the instrumented sites' common compilation directory); other "
+             "paths are absolute"),
+    cl::value_desc("dir"), cl::cat(MergeCategory));
+static cl::opt<std::string> Suppressions(
+    "suppressions",
+    cl::desc("Blocks live at exit whose stack matches a 'leak:<pattern>' line "
+             "of this file (the sanitizers' format) are process-lifetime, "
+             "not leaks; added to the built-in rules"),
+    cl::value_desc("file"), cl::cat(MergeCategory));
 static cl::opt<bool> Quiet("quiet", cl::desc("Print no progress"),
                            cl::cat(MergeCategory));
 static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
@@ -121,6 +134,24 @@ int main(int argc, char **argv) {
       SystemPrefixes.empty() ? defaultSystemPrefixes()
                              : std::vector<std::string>(SystemPrefixes.begin(),
                                                         SystemPrefixes.end());
+  if (SourceRoot.getNumOccurrences()) {
+    SmallString<256> Root(SourceRoot);
+    if (std::error_code Error = sys::fs::make_absolute(Root))
+      return fail("--source-root '" + SourceRoot + "': " + Error.message());
+    if (!sys::fs::is_directory(Root))
+      return fail("--source-root '" + SourceRoot + "' is not a folder");
+    Options.SourceRoot = std::string(Root);
+  }
+  if (Suppressions.getNumOccurrences()) {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> Text =
+        MemoryBuffer::getFile(Suppressions, /*IsText=*/true);
+    if (!Text)
+      return fail("cannot read suppressions '" + Suppressions +
+                  "': " + Text.getError().message());
+    if (Error Bad = Options.Lifetime.addSuppressions((*Text)->getBuffer(),
+                                                     Suppressions))
+      return fail("bad suppressions: " + toString(std::move(Bad)));
+  }
   if (OnlyPid.getNumOccurrences())
     Options.Pid = OnlyPid;
   Options.Progress = !Quiet && sys::Process::StandardErrIsDisplayed();

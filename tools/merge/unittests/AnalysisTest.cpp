@@ -1,7 +1,9 @@
 //===- AnalysisTest.cpp - Merging and estimation on synthetic runs --------===//
 
 #include "Analysis.h"
+#include "Compat.h"
 #include "Report.h"
+#include "SourcePaths.h"
 #include "Symbolization.h"
 #include "TestLogWriter.h"
 
@@ -443,7 +445,7 @@ TEST(Symbolization, AttributesToTheInstrumentedCallerLine) {
               std::string::npos);
     GTEST_SKIP() << "the test binary has no debug info";
   }
-  EXPECT_TRUE(llvm::StringRef(Site.File).ends_with("AnalysisTest.cpp"))
+  EXPECT_TRUE(endsWith(Site.File, "AnalysisTest.cpp"))
       << Site.File << " " << Site.Function;
   EXPECT_EQ(Site.Line, uint32_t(CallLine));
   EXPECT_NE(Site.Function.find("AttributesToTheInstrumentedCallerLine"),
@@ -570,7 +572,7 @@ TEST(StackAttribution, LibrarySitesAreSplitByTheirUserFrame) {
     EXPECT_EQ(Site->Via, Function);
     ASSERT_EQ(Site->InlinedAt.size(), 1u);
     EXPECT_EQ(Site->InlinedAt[0].Line, 482u);
-    EXPECT_TRUE(llvm::StringRef(Site->User.File).ends_with("AnalysisTest.cpp"))
+    EXPECT_TRUE(endsWith(Site->User.File, "AnalysisTest.cpp"))
         << Site->User.File;
     EXPECT_NE(Site->User.Function.find("LibrarySitesAreSplitByTheirUserFrame"),
               std::string::npos)
@@ -591,7 +593,7 @@ TEST(StackAttribution, LibrarySitesAreSplitByTheirUserFrame) {
   const SiteReport *Inlined = findSite(A, InlinedSite);
   ASSERT_NE(Inlined, nullptr);
   EXPECT_EQ(Inlined->AttributedBy, "inline");
-  EXPECT_EQ(Inlined->User.File, "/src/app.cpp");
+  EXPECT_EQ(Inlined->User.File, "app.cpp"); // relative to /src, the sites' dir
   EXPECT_EQ(Inlined->Stats.Allocations, 1);
   const SiteReport *User = findSite(A, SiteA);
   ASSERT_NE(User, nullptr);
@@ -649,7 +651,7 @@ TEST(StackAttribution, LibrarySitesAreSplitByTheirUserFrame) {
   size_t At = Summary.find(Row);
   ASSERT_NE(At, std::string::npos) << Summary;
   llvm::StringRef Line = llvm::StringRef(Summary).substr(At).split('\n').first;
-  EXPECT_TRUE(Line.ends_with(" [via " + Function + "]")) << Line.str();
+  EXPECT_TRUE(endsWith(Line, " [via " + Function + "]")) << Line.str();
 }
 
 TEST(StackAttribution, SplitIdsAreStable) {
@@ -703,7 +705,8 @@ TEST(Analysis, TextSummaryFormat) {
       "memscope-merge: " + Dir.path() +
       ": 1 process, 1 thread, sampling exact\n"
       "total: 2 allocations, 150 bytes; peak live 150 bytes; live at exit "
-      "100 bytes in 1 allocations\n"
+      "100 bytes in 1 allocations; process-lifetime 0 bytes in 0 "
+      "allocations\n"
       "processes:\n"
       "  pid 100 /bin/app: exited; 1 thread, 2 allocations, 150 bytes, peak "
       "live 150 bytes\n"
@@ -763,6 +766,35 @@ __attribute__((noinline)) uint64_t libraryFunction(uint64_t &Caller) {
 }
 
 } // namespace
+
+TEST(SourcePathsTest, OneSpellingUnderTheRoot) {
+  SourcePaths Paths("/home/u/proj/");
+  EXPECT_EQ(Paths.root(), "/home/u/proj/");
+  // A site table's relative name and DWARF's absolute one read the same.
+  EXPECT_EQ(Paths.spell("examples/x.cpp", "/home/u/proj"), "examples/x.cpp");
+  EXPECT_EQ(Paths.spell("/home/u/proj/examples/x.cpp"), "examples/x.cpp");
+  EXPECT_EQ(Paths.spell("../examples/x.cpp", "/home/u/proj/build"),
+            "examples/x.cpp");
+  // Outside the root: absolute. Without a directory: as given.
+  EXPECT_EQ(Paths.spell("/usr/include/c++/12/bits/vector.tcc"),
+            "/usr/include/c++/12/bits/vector.tcc");
+  EXPECT_EQ(Paths.spell("x.cpp", "/elsewhere"), "/elsewhere/x.cpp");
+  EXPECT_EQ(Paths.spell("nptl/pthread_create.c"), "nptl/pthread_create.c");
+  EXPECT_EQ(Paths.spell("/home/u/project2/y.cpp"), "/home/u/project2/y.cpp");
+  // No root ("/" or none): absolute everywhere.
+  EXPECT_EQ(SourcePaths("/").spell("a.c", "/src"), "/src/a.c");
+  EXPECT_EQ(SourcePaths().spell("a.c", "/src"), "/src/a.c");
+}
+
+TEST(SourcePathsTest, CommonCompilationDirectory) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(SourcePaths::commonDirectory(V{"/p/a", "/p/b/c", "", "/p/a"}),
+            "/p");
+  EXPECT_EQ(SourcePaths::commonDirectory(V{"/p/ab", "/p/a"}), "/p");
+  EXPECT_EQ(SourcePaths::commonDirectory(V{"/work/main"}), "/work/main");
+  EXPECT_EQ(SourcePaths::commonDirectory(V{"/a", "/b"}), "");
+  EXPECT_EQ(SourcePaths::commonDirectory(V{"relative", ""}), "");
+}
 
 TEST(TidySourcePathTest, RemovesDotSegmentsOnly) {
   EXPECT_EQ(tidySourcePath("bench/../examples/x.cpp"), "examples/x.cpp");

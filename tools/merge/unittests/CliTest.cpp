@@ -1,5 +1,6 @@
 //===- CliTest.cpp - The memscope-merge executable ------------------------===//
 
+#include "Compat.h"
 #include "TestLogWriter.h"
 
 #include "llvm/Support/MemoryBuffer.h"
@@ -34,11 +35,12 @@ Outcome runMerge(const TempDir &Scratch, std::vector<std::string> Args) {
   ++Runs;
   std::string OutPath = Scratch.sub("stdout" + std::to_string(Runs) + ".txt");
   std::string ErrPath = Scratch.sub("stderr" + std::to_string(Runs) + ".txt");
-  std::optional<llvm::StringRef> Redirects[] = {
-      std::nullopt, llvm::StringRef(OutPath), llvm::StringRef(ErrPath)};
+  using merge::Redirect;
+  Redirect Redirects[] = {Redirect(), llvm::StringRef(OutPath),
+                          llvm::StringRef(ErrPath)};
   Outcome Result;
   Result.ExitCode = llvm::sys::ExecuteAndWait(MEMSCOPE_MERGE_EXE, Argv,
-                                              std::nullopt, Redirects,
+                                              /*Env=*/{}, Redirects,
                                               /*SecondsToWait=*/60);
   Result.Stdout = slurp(OutPath);
   Result.Stderr = slurp(ErrPath);
