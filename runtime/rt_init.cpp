@@ -40,7 +40,7 @@ std::atomic<bool> g_process_ended{false};
 namespace {
 
 char g_process_dir[PATH_MAX];
-char g_last_error[512];
+char g_last_error[PATH_MAX + 256]; // room for a path and why it failed
 char g_exe_path[PATH_MAX];
 // A forked child records into this folder (its parent's output folder) once
 // it first records; empty when not a forked child waiting to record.

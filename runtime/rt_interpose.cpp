@@ -111,6 +111,12 @@ MSC_INTERPOSER void *malloc(size_t size) {
   return mallocSampled(size, MSC_CALLER_PC);
 }
 
+// GCC wants an alias to repeat the attributes glibc's headers give the
+// function it names (-Wmissing-attributes); it is the same function.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+#endif
+
 // rt_dispatch.cpp tells by this name whether the program's malloc is ours.
 extern __attribute__((alias("malloc"), visibility("hidden"))) void *
     __memscope_own_malloc(size_t);

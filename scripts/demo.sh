@@ -16,7 +16,9 @@ demo=${MEMSCOPE_DEMO_DIR:-$PWD/memscope-demo}
 rm -rf "$demo" && mkdir -p "$demo"
 
 echo "== instrument: memscope-clang++ -O2 examples/web-server.cpp"
-"$bin/memscope-clang++" -O2 "$root/examples/web-server.cpp" -o "$demo/web-server"
+# From the checkout, so that the report names the file examples/web-server.cpp
+# (source paths are relative to the compilation directory).
+(cd "$root" && "$bin/memscope-clang++" -O2 examples/web-server.cpp -o "$demo/web-server")
 echo "== run: MEMSCOPE_OUT=$demo/logs MEMSCOPE_OPTIONS=exact=1 ./web-server 20 1000 0"
 MEMSCOPE_OUT="$demo/logs" MEMSCOPE_OPTIONS=exact=1 "$demo/web-server" 20 1000 0
 echo "== merge: memscope-merge $demo/logs -o $demo/report"

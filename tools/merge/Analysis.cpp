@@ -1026,18 +1026,25 @@ private:
 };
 
 /// The source root (--source-root, or the instrumented sites' common
-/// compilation directory), with every Site record spelled by it. A site's
-/// directory is its compilation directory when its file is relative (an
-/// absolute file, a system header say, may carry any directory).
+/// compilation directory), with every Site record spelled by it. A file
+/// given relative (of a site or of a caller it is inlined into) comes with
+/// its compilation directory; an absolute one, a system header say, may
+/// carry any directory.
 SourcePaths sourcePathsOf(std::vector<ProcessData> &Processes,
                           const std::string &SourceRoot) {
   std::vector<std::string> Dirs;
+  auto Note = [&](const std::string &File, const std::string &Dir) {
+    if (!File.empty() && !llvm::sys::path::is_absolute(File) &&
+        (Dirs.empty() || Dirs.back() != Dir))
+      Dirs.push_back(Dir);
+  };
   if (SourceRoot.empty())
     for (const ProcessData &P : Processes)
-      for (const auto &[Id, Site] : P.Sites)
-        if (!llvm::sys::path::is_absolute(Site.File) &&
-            (Dirs.empty() || Dirs.back() != Site.Dir))
-          Dirs.push_back(Site.Dir);
+      for (const auto &[Id, Site] : P.Sites) {
+        Note(Site.File, Site.Dir);
+        for (const InlineFrame &Frame : Site.InlinedAt)
+          Note(Frame.File, Frame.Dir);
+      }
   SourcePaths Paths(SourceRoot.empty() ? SourcePaths::commonDirectory(Dirs)
                                        : SourceRoot);
   for (ProcessData &P : Processes)
