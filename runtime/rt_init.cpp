@@ -40,6 +40,9 @@ std::atomic<bool> g_process_ended{false};
 namespace {
 
 char g_process_dir[PATH_MAX];
+// A copy of g_process_dir per session, never freed (sessions are few), that
+// the session's log writers keep (LogWriter::folder).
+const char *g_session_folder = "";
 char g_last_error[PATH_MAX + 256]; // room for a path and why it failed
 char g_exe_path[PATH_MAX];
 // A forked child records into this folder (its parent's output folder) once
@@ -253,6 +256,11 @@ int beginSession(const char *out_dir) {
       return error;
     }
   }
+  size_t folder_size = strlen(g_process_dir) + 1;
+  if (char *folder = static_cast<char *>(mapZeroed(folder_size))) {
+    memcpy(folder, g_process_dir, folder_size);
+    g_session_folder = folder;
+  }
   LogWriter *process_log =
       createLogWriter("process.log", log::FileKind::Process, 0);
   if (!process_log || process_log->failed) {
@@ -389,6 +397,8 @@ void prefaultWritable(void *address, size_t bytes) {
 }
 
 const char *processDirectory() { return g_process_dir; }
+
+const char *sessionFolder() { return g_session_folder; }
 
 const char *lastError() { return g_last_error; }
 

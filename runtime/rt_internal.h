@@ -105,6 +105,9 @@ MSC_HIDDEN const char *lastError();
 MSC_HIDDEN void appendProcessRecord(log::RecordType type, const void *payload,
                                     size_t size);
 MSC_HIDDEN const char *processDirectory();
+/// The current session's folder, as a string that stays valid (and
+/// unchanged) for the life of the process.
+MSC_HIDDEN const char *sessionFolder();
 /// Writes the exit records (ThreadEnd, ThreadRunning, modules, ProcessEnd).
 MSC_HIDDEN void onExitHook();
 /// The crash path of onExitHook, async-signal-safe: ThreadRunning for every
@@ -119,9 +122,10 @@ MSC_HIDDEN uint32_t currentSession();
 //-------------------------------------------===//
 struct StackCache;
 struct LogWriter {
-  // The whole path: a log belongs to the session folder it was created in,
-  // even if a later session starts while its owner is still writing.
-  char path[4096];
+  char name[32]; // file name inside the folder
+  // The session folder it was created in (sessionFolder()): a log stays
+  // there even if a later session starts while its owner still writes.
+  const char *folder = nullptr;
   uint32_t slot = 0;
   bool failed = false;
   uint8_t *window = nullptr;  // current mapped window of the file

@@ -32,7 +32,11 @@ constexpr uint64_t kFirstWindow = 4 * 1024;
 /// mapping outlives its descriptor, so a thousand recording threads hold no
 /// open files.
 bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
-  const char *path = writer.path;
+  char path[4096];
+  int length =
+      snprintf(path, sizeof(path), "%s/%s", writer.folder, writer.name);
+  if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
+    return false;
   int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     warnOnce(g_write_warning,
@@ -49,7 +53,7 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
     warnOnce(g_write_warning,
              "cannot extend log in %s: %s; recording stops for this thread, "
              "the program continues",
-             processDirectory(), strerror(errno));
+             writer.folder, strerror(errno));
     close(fd);
     return false;
   }
@@ -61,7 +65,7 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
     warnOnce(g_write_warning,
              "cannot map log in %s: %s; recording stops for "
              "this thread, the program continues",
-             processDirectory(), strerror(map_error));
+             writer.folder, strerror(map_error));
     return false;
   }
   // One call maps the whole window writable, instead of a fault per page on
@@ -110,8 +114,9 @@ void publishHeader(uint8_t *at, const log::RecordHeader &header) {
 
 LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
                            LogWriter *recycled) {
-  char path[sizeof(LogWriter::path)];
-  int length = snprintf(path, sizeof(path), "%s/%s", processDirectory(), name);
+  const char *folder = sessionFolder();
+  char path[4096];
+  int length = snprintf(path, sizeof(path), "%s/%s", folder, name);
   if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
     return nullptr;
   int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -127,7 +132,8 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
   if (!writer)
     return nullptr;
   new (writer) LogWriter();
-  memcpy(writer->path, path, static_cast<size_t>(length) + 1);
+  snprintf(writer->name, sizeof(writer->name), "%s", name);
+  writer->folder = folder;
   writer->slot = slot;
   uint64_t first =
       kFirstWindow < g_flags.buffer_size ? kFirstWindow : g_flags.buffer_size;
