@@ -8,9 +8,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MEMSCOPE_BUILD_DIR:-$root/build}
-# ccache hits across checkouts (and the nested LLVM 14/22 and sanitizer
-# builds of the tests) when paths under the checkout are hashed relative.
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 tests=OFF
 for arg in "$@"; do
   case "$arg" in

@@ -6,5 +6,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup-debian.sh" --tests
 bash "$root/scripts/build.sh" --tests
 cd "${MEMSCOPE_BUILD_DIR:-$root/build}"
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} # as in build.sh, for the nested builds
 ctest --output-on-failure -j2
