@@ -6,7 +6,8 @@
 //   rt_log.cpp        file-backed per-thread log writers
 //   rt_thread.cpp     per-thread state, slots, thread start/end
 //   rt_sampling.cpp   countdown, weights, live sampled-block table
-//   rt_stack.cpp      stack capture for uninstrumented allocations
+//   rt_stack.cpp      stack ids and Stack records of sampled allocations
+//   rt_unwind.cpp     the stack walk: frame pointers, cached unwind rules
 //   rt_modules.cpp    module map (paths, build-ids, text ranges)
 //   rt_interpose.cpp  malloc-family interposers
 //   rt_spawn.cpp      pthread_create/thrd_create trampolines
@@ -121,6 +122,8 @@ MSC_HIDDEN uint32_t currentSession();
 //===-- Log writers (rt_log.cpp)
 //-------------------------------------------===//
 struct StackCache;
+struct EventKeys;
+constexpr uint64_t kNoEvents = ~uint64_t(0);
 struct LogWriter {
   char name[32]; // file name inside the folder
   // The session folder it was created in (sessionFolder()): a log stays
@@ -133,6 +136,14 @@ struct LogWriter {
   uint64_t position = 0;      // next write offset within the window
   uint64_t window_size = 0;   // grows from 4 KiB to buffer_size
   StackCache *stacks = nullptr;
+  // The Events record that grows in place (rt_events.cpp): its header's
+  // position in the window, or kNoEvents; position stays at it until the
+  // record is closed.
+  uint64_t events_at = kNoEvents;
+  uint32_t events_size = 0; // payload bytes so far
+  uint32_t events_crc = 0;  // running CRC32C of that payload
+  log::EventsState events_state;
+  EventKeys *keys = nullptr; // (site, stack, kind) interned in this file
   LogWriter *next_free = nullptr;
   // The thread that owns the slot now (0 when free), for the exit snapshot.
   std::atomic<uint64_t> owner_thread_id{0};
@@ -147,6 +158,22 @@ MSC_HIDDEN LogWriter *createLogWriter(const char *name, log::FileKind kind,
 /// Appends one record. Not thread-safe: each writer has one owner.
 MSC_HIDDEN bool appendRecord(LogWriter &writer, log::RecordType type,
                              const void *payload, size_t size);
+/// Room for \p max_bytes more bytes of events in the writer's open Events
+/// record; opens one (starting at \p fresh) when none is open or it is
+/// full. Returns where to write them, nullptr when the log cannot be
+/// written. commitEvents then publishes what was written.
+MSC_HIDDEN uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
+                                  const log::EventsHeader &fresh);
+MSC_HIDDEN void commitEvents(LogWriter &writer, const uint8_t *end);
+
+//===-- Events (rt_events.cpp) -------------------------------------------===//
+/// An allocation or free of a sampled block, as an event of the writer's
+/// Events record (log::encodeAllocEvent, log::encodeFreeEvent).
+MSC_HIDDEN bool appendAllocEvent(LogWriter &writer,
+                                 const log::AllocRecord &alloc);
+MSC_HIDDEN bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free);
+/// Releases the writer's key table (its file is done).
+MSC_HIDDEN void forgetEventKeys(LogWriter &writer);
 /// Unmaps and closes (used after fork, for the parent's writers).
 MSC_HIDDEN void abandonLogWriter(LogWriter &writer);
 /// Unmaps a writer that nobody writes any more (a log of an earlier session)
@@ -268,13 +295,11 @@ inline bool maybeLive(const void *ptr) {
                          __ATOMIC_RELAXED) != 0;
 }
 
-//===-- Stacks (rt_stack.cpp)
-//----------------------------------------------===//
-/// Captures return addresses from \p caller_pc (the interposer's return
-/// address) outwards, up to stack_depth frames, stopping after the first
-/// frame in an instrumented module. Returns the stack id (0 if nothing was
-/// captured) and writes a Stack record to \p log the first time the writer
-/// sees that stack.
+//===-- Stacks (rt_stack.cpp) --------------------------------------------===//
+/// Captures return addresses from \p caller_pc (the return address into the
+/// runtime's caller) outwards, up to stack_depth frames. Returns the stack
+/// id (0 if nothing was captured) and writes a Stack record to \p log the
+/// first time the writer sees that stack.
 MSC_HIDDEN uint64_t captureStack(LogWriter &log, uintptr_t caller_pc);
 /// Releases the record of which stacks \p log has written.
 MSC_HIDDEN void forgetWrittenStacks(LogWriter &log);

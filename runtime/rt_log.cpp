@@ -2,7 +2,8 @@
 //
 // Each writer maps a window of its file (buffer_size bytes) MAP_SHARED and
 // writes records into it with plain stores, so the kernel holds the data even
-// if the process is killed: a SIGKILL loses at most the record being written.
+// if the process is killed: a SIGKILL loses at most the record being written
+// (of an Events record, which grows in place, the event being written).
 // Space is reserved with fallocate before a window is mapped, so a full disk
 // is an error we see (ENOSPC), not a SIGBUS in the program. A writer keeps
 // no file descriptor open between windows.
@@ -110,7 +111,85 @@ void publishHeader(uint8_t *at, const log::RecordHeader &header) {
   __atomic_store_n(reinterpret_cast<uint64_t *>(at), bits, __ATOMIC_RELEASE);
 }
 
+/// Ends the open Events record: the next record starts after it.
+void closeEvents(LogWriter &writer) {
+  if (writer.events_at == kNoEvents)
+    return;
+  writer.position =
+      writer.events_at + log::alignedRecordSize(writer.events_size);
+  writer.events_at = kNoEvents;
+}
+
+/// Makes \p bytes contiguous bytes available at writer.position: when the
+/// window's rest is too small, it becomes a Padding record (its bytes are
+/// still the file's zeros) and the next window is mapped.
+bool ensureContiguous(LogWriter &writer, uint64_t bytes) {
+  if (writer.position + bytes <= writer.window_size)
+    return true;
+  uint64_t room = writer.window_size - writer.position;
+  if (room >= sizeof(log::RecordHeader)) {
+    uint8_t *at = writer.window + writer.position;
+    log::RecordHeader header;
+    header.type = static_cast<uint8_t>(log::RecordType::Padding);
+    header.flags = 0;
+    header.payload_size = static_cast<uint16_t>(room - sizeof(header));
+    header.crc = log::recordCrc(header, at + sizeof(header));
+    publishHeader(at, header);
+  }
+  uint8_t *old_window;
+  uint64_t old_size;
+  if (!advanceWindow(writer, old_window, old_size))
+    return false;
+  munmap(old_window, old_size);
+  return bytes <= writer.window_size;
+}
+
+// An Events record stays under this size, so a window's padding and a
+// Padding record's u16 size always fit.
+constexpr uint32_t kMaxEventsPayload = 16 * 1024;
+
 } // namespace
+
+uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
+                       const log::EventsHeader &fresh) {
+  if (MSC_UNLIKELY(writer.failed)) {
+    g_dropped_records.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  constexpr uint32_t kHeader = sizeof(log::RecordHeader);
+  if (writer.events_at != kNoEvents) {
+    uint64_t end = writer.events_at + kHeader + writer.events_size;
+    if (writer.events_size + max_bytes <= kMaxEventsPayload &&
+        end + max_bytes <= writer.window_size)
+      return writer.window + end;
+    closeEvents(writer);
+  }
+  if (!ensureContiguous(writer, kHeader + sizeof(fresh) + max_bytes)) {
+    g_dropped_records.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  writer.events_at = writer.position;
+  memcpy(writer.window + writer.position + kHeader, &fresh, sizeof(fresh));
+  writer.events_size = sizeof(fresh);
+  writer.events_crc = log::crc32cUpdate(0xFFFFFFFFu, &fresh, sizeof(fresh));
+  writer.events_state.start(fresh);
+  return writer.window + writer.position + kHeader + sizeof(fresh);
+}
+
+void commitEvents(LogWriter &writer, const uint8_t *end) {
+  uint8_t *record = writer.window + writer.events_at;
+  const uint8_t *added =
+      record + sizeof(log::RecordHeader) + writer.events_size;
+  auto size = static_cast<uint32_t>(end - added);
+  writer.events_crc = log::crc32cUpdate(writer.events_crc, added, size);
+  writer.events_size += size;
+  log::RecordHeader header;
+  header.type = static_cast<uint8_t>(log::RecordType::Events);
+  header.flags = 0;
+  header.payload_size = static_cast<uint16_t>(writer.events_size);
+  header.crc = log::finishRecordCrc(header, writer.events_crc);
+  publishHeader(record, header);
+}
 
 LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
                            LogWriter *recycled) {
@@ -159,6 +238,7 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
     g_dropped_records.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
+  closeEvents(writer);
   log::RecordHeader header;
   header.type = static_cast<uint8_t>(type);
   header.flags = 0;
@@ -206,6 +286,7 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
 }
 
 void abandonLogWriter(LogWriter &writer) {
+  writer.events_at = kNoEvents;
   if (writer.window)
     munmap(writer.window, writer.window_size);
   writer.window = nullptr;
@@ -215,6 +296,7 @@ void abandonLogWriter(LogWriter &writer) {
 void retireLogWriter(LogWriter &writer) {
   abandonLogWriter(writer);
   forgetWrittenStacks(writer);
+  forgetEventKeys(writer);
   writer.owner_thread_id.store(0, std::memory_order_relaxed);
   writer.owner_os_tid.store(0, std::memory_order_relaxed);
 }

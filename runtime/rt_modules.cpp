@@ -189,21 +189,28 @@ bool inInstrumentedModule(uintptr_t pc) {
 }
 
 namespace {
-/// dlpi_adds when the module map was last brought up to date.
+/// dlpi_adds when the module map was last brought up to date, and
+/// dlpi_subs when writeNewModules last looked.
 std::atomic<unsigned long long> g_seen_adds{0};
+std::atomic<unsigned long long> g_seen_subs{0};
 
-int readLoadCount(struct dl_phdr_info *info, size_t size, void *arg) {
+struct LoadCounts {
+  unsigned long long adds = 0;
+  unsigned long long subs = 0;
+};
+
+int readLoadCounts(struct dl_phdr_info *info, size_t size, void *arg) {
   if (size >=
-      offsetof(struct dl_phdr_info, dlpi_adds) + sizeof(info->dlpi_adds))
-    *static_cast<unsigned long long *>(arg) = info->dlpi_adds;
-  return 1; // the counter is the same in every entry: stop at the first
+      offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs))
+    *static_cast<LoadCounts *>(arg) = {info->dlpi_adds, info->dlpi_subs};
+  return 1; // the counters are the same in every entry: stop at the first
 }
 
 /// Call with g_loader_lock held.
-unsigned long long loadCount() {
-  unsigned long long adds = 0;
-  dl_iterate_phdr(readLoadCount, &adds);
-  return adds;
+LoadCounts loadCounts() {
+  LoadCounts counts;
+  dl_iterate_phdr(readLoadCounts, &counts);
+  return counts;
 }
 } // namespace
 
@@ -213,18 +220,26 @@ void writeModuleMap() {
   Lock lock(g_modules_lock);
   Lock loader(g_loader_lock);
   // Read before the scan: a module loaded during it is seen next time.
-  g_seen_adds.store(loadCount(), std::memory_order_relaxed);
+  g_seen_adds.store(loadCounts().adds, std::memory_order_relaxed);
   dl_iterate_phdr(writeModule, nullptr);
 }
 
-void writeNewModules() {
-  unsigned long long adds;
+ModuleChange writeNewModules() {
+  LoadCounts counts;
   {
     Lock loader(g_loader_lock);
-    adds = loadCount();
+    counts = loadCounts();
   }
-  if (adds && adds != g_seen_adds.load(std::memory_order_relaxed))
+  ModuleChange change = ModuleChange::None;
+  if (counts.adds &&
+      counts.adds != g_seen_adds.load(std::memory_order_relaxed)) {
     writeModuleMap();
+    change = ModuleChange::Loaded;
+  }
+  if (g_seen_subs.exchange(counts.subs, std::memory_order_relaxed) !=
+      counts.subs)
+    change = ModuleChange::Unloaded;
+  return change;
 }
 
 void lockLoaderForFork() {

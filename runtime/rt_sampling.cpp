@@ -252,7 +252,7 @@ void recordFree(uint64_t site_id, uint64_t sample_id) {
   record.sample_id = sample_id;
   record.site_id = site_id;
   record.monotonic_ns = monotonicNs();
-  appendRecord(*log, log::RecordType::Free, &record, sizeof(record));
+  appendFreeEvent(*log, record);
 }
 
 void freeSampled(uint64_t site_id, void *ptr) {
@@ -304,7 +304,7 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
     record.flags |= log::AllocUntracked;
   }
   record.stack_id = caller_pc ? captureStack(*log, caller_pc) : 0;
-  appendRecord(*log, log::RecordType::Alloc, &record, sizeof(record));
+  appendAllocEvent(*log, record);
 }
 
 } // namespace rt

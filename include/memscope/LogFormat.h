@@ -10,11 +10,21 @@
 //
 // Every file is a 64-byte FileHeader followed by 8-byte aligned records:
 //   RecordHeader { u8 type; u8 flags; u16 payload_size; u32 crc32c }
-// The CRC covers type, flags, size and payload. The writer stores the payload
-// first and the header last, so a reader stops at the first all-zero header
-// (unwritten tail of a file-backed buffer) and detects a torn or corrupted
-// record by its CRC. All integers are little-endian. Header-only and
-// allocation-free: the runtime includes it.
+// The CRC covers the payload, then type, flags and size (version 1: the
+// header bytes first). The writer stores the payload first and the header
+// last, so a reader stops at the first all-zero header (unwritten tail of a
+// file-backed buffer) and detects a torn or corrupted record by its CRC.
+//
+// Allocations and frees (version 2) are not records of their own but events
+// in an Events record: a few bytes each, varint deltas against the block's
+// previous event, with (site, stack, kind) interned per file. The writer
+// grows an Events record in place and republishes its header (size and CRC,
+// which is why the CRC ends with the header) after every event, so a crash
+// loses at most the event being written. Version 1 wrote one Alloc or Free
+// record per event (~60 bytes); readers still read it.
+//
+// All integers are little-endian. Header-only and allocation-free: the
+// runtime includes it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEMSCOPE_LOGFORMAT_H
@@ -28,8 +38,9 @@ namespace memscope {
 namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
-constexpr uint16_t kVersionMajor = 1; // readers reject a newer major
-constexpr uint16_t kVersionMinor = 0; // readers accept any minor
+constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
+constexpr uint16_t kVersionMinor = 0;       // readers accept any minor
+constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
 constexpr uint32_t kMaxPayload = 0xFFFF;
@@ -70,6 +81,7 @@ enum class RecordType : uint8_t {
   Alloc = 19,
   Free = 20,
   Stack = 21,
+  Events = 22, // version 2: allocations and frees, see EventsHeader
 };
 
 struct RecordHeader {
@@ -220,6 +232,238 @@ struct StackRecordHeader {
   // Followed by: depth x u64 return addresses, innermost first.
 };
 
+//===-- Events (version 2) --------------------------------------------===//
+//
+// An Events record's payload is an EventsHeader and then events, each a tag
+// byte and unsigned LEB128 varints:
+//   Key    tag=2, index, site_id, stack_id, kind
+//          defines (or redefines) key \p index for the rest of the file
+//   Alloc  tag=0 [|kEventWeight] [|kEventUntracked] [|kEventIdJump],
+//          time delta, key, size [, f64 weight] [, zigzag id jump]
+//          sample_id = the block's previous allocation id + 1 (+ the jump)
+//   Free   tag=1, time delta, key (site_id = the freeing site), zigzag
+//          (sample_id - the block's previous allocation id)
+// Time deltas are from the previous event of the block (the first from
+// EventsHeader::monotonic_ns). Each Events record decodes on its own, given
+// the keys defined before it in the file.
+
+struct EventsHeader {
+  uint64_t monotonic_ns; // time base of the block
+  uint64_t sample_id;    // "previous allocation id" before the first event
+};
+
+enum EventTag : uint8_t {
+  kEventAlloc = 0,
+  kEventFree = 1,
+  kEventKey = 2,
+  kEventKindMask = 3,
+  kEventWeight = 4,    // Alloc: an f64 weight follows (else 1.0)
+  kEventUntracked = 8, // Alloc: AllocUntracked
+  kEventIdJump = 16,   // Alloc: the id is not the previous + 1
+};
+/// Key indices stay below this (the runtime's table gives out 1,024), so a
+/// reader's table of keys is bounded whatever the file says.
+constexpr uint64_t kMaxEventKeys = 65536;
+/// The longest encodings: a Key, and an Alloc or Free.
+constexpr uint32_t kMaxKeyEventSize = 1 + 4 * 10;
+constexpr uint32_t kMaxEventSize = 1 + 3 * 10 + 8 + 10;
+
+inline uint8_t *putVarint(uint8_t *out, uint64_t value) {
+  while (value >= 0x80) {
+    *out++ = static_cast<uint8_t>(value | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<uint8_t>(value);
+  return out;
+}
+inline uint64_t zigzag(int64_t value) {
+  return (static_cast<uint64_t>(value) << 1) ^
+         static_cast<uint64_t>(value >> 63);
+}
+inline int64_t unzigzag(uint64_t value) {
+  return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
+}
+
+/// The running state of one Events record, on both sides.
+struct EventsState {
+  uint64_t last_ns = 0;
+  uint64_t last_alloc_id = 0;
+  void start(const EventsHeader &header) {
+    last_ns = header.monotonic_ns;
+    last_alloc_id = header.sample_id;
+  }
+  uint64_t timeDelta(uint64_t monotonic_ns) {
+    // A thread's monotonic clock does not go back; if it did, the event
+    // keeps the previous time rather than wrap.
+    uint64_t delta = monotonic_ns > last_ns ? monotonic_ns - last_ns : 0;
+    last_ns += delta;
+    return delta;
+  }
+};
+
+inline uint8_t *encodeKeyEvent(uint8_t *out, uint64_t index, uint64_t site_id,
+                               uint64_t stack_id, uint32_t kind) {
+  *out++ = kEventKey;
+  out = putVarint(out, index);
+  out = putVarint(out, site_id);
+  out = putVarint(out, stack_id);
+  return putVarint(out, kind);
+}
+
+inline uint8_t *encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
+                                 uint64_t sample_id, uint64_t size,
+                                 uint64_t monotonic_ns, double weight,
+                                 uint32_t flags) {
+  uint8_t *tag = out++;
+  *tag = kEventAlloc;
+  out = putVarint(out, state.timeDelta(monotonic_ns));
+  out = putVarint(out, key);
+  out = putVarint(out, size);
+  if (weight != 1.0) {
+    *tag |= kEventWeight;
+    memcpy(out, &weight, sizeof(weight));
+    out += sizeof(weight);
+  }
+  if (flags & AllocUntracked)
+    *tag |= kEventUntracked;
+  if (sample_id != state.last_alloc_id + 1) {
+    *tag |= kEventIdJump;
+    out = putVarint(out, zigzag(static_cast<int64_t>(
+                             sample_id - (state.last_alloc_id + 1))));
+  }
+  state.last_alloc_id = sample_id;
+  return out;
+}
+
+inline uint8_t *encodeFreeEvent(uint8_t *out, EventsState &state, uint64_t key,
+                                uint64_t sample_id, uint64_t monotonic_ns) {
+  *out++ = kEventFree;
+  out = putVarint(out, state.timeDelta(monotonic_ns));
+  out = putVarint(out, key);
+  return putVarint(
+      out, zigzag(static_cast<int64_t>(sample_id - state.last_alloc_id)));
+}
+
+/// One decoded event. For Key: key = index, site_id/stack_id/kind defined.
+/// For Alloc and Free, key names a Key defined earlier.
+struct DecodedEvent {
+  EventTag type = kEventAlloc;
+  uint64_t monotonic_ns = 0;
+  uint64_t sample_id = 0;
+  uint64_t key = 0;
+  uint64_t size = 0;
+  double weight = 1.0;
+  uint32_t flags = 0; // AllocFlags
+  uint64_t site_id = 0;
+  uint64_t stack_id = 0;
+  uint32_t kind = 0;
+};
+
+/// Reads the events of one Events payload. Bounds-checked: a malformed
+/// payload ends in Status::Malformed, never a read past its end.
+class EventsDecoder {
+public:
+  enum class Status { Event, End, Malformed };
+
+  EventsDecoder(const uint8_t *payload, size_t size)
+      : at(payload), end(payload + size) {
+    EventsHeader header;
+    if (size < sizeof(header)) {
+      bad = true;
+      return;
+    }
+    memcpy(&header, payload, sizeof(header));
+    at += sizeof(header);
+    state.start(header);
+  }
+
+  Status next(DecodedEvent &event) {
+    if (bad)
+      return Status::Malformed;
+    if (at == end)
+      return Status::End;
+    uint8_t tag = *at++;
+    event = DecodedEvent();
+    event.type = static_cast<EventTag>(tag & kEventKindMask);
+    switch (event.type) {
+    case kEventKey: {
+      if (tag != kEventKey)
+        return fail();
+      event.key = varint();
+      if (event.key >= kMaxEventKeys)
+        return fail();
+      event.site_id = varint();
+      event.stack_id = varint();
+      uint64_t kind = varint();
+      event.kind = static_cast<uint32_t>(kind);
+      if (kind > 0xFFFFFFFFu)
+        return fail();
+      break;
+    }
+    case kEventAlloc: {
+      if (tag &
+          ~(kEventKindMask | kEventWeight | kEventUntracked | kEventIdJump))
+        return fail();
+      state.last_ns += varint();
+      event.monotonic_ns = state.last_ns;
+      event.key = varint();
+      event.size = varint();
+      if (tag & kEventWeight) {
+        if (end - at < static_cast<ptrdiff_t>(sizeof(double)))
+          return fail();
+        memcpy(&event.weight, at, sizeof(double));
+        at += sizeof(double);
+      }
+      event.flags = (tag & kEventUntracked) ? AllocUntracked : 0;
+      uint64_t id = state.last_alloc_id + 1;
+      if (tag & kEventIdJump)
+        id += static_cast<uint64_t>(unzigzag(varint()));
+      event.sample_id = state.last_alloc_id = id;
+      break;
+    }
+    case kEventFree: {
+      if (tag != kEventFree)
+        return fail();
+      state.last_ns += varint();
+      event.monotonic_ns = state.last_ns;
+      event.key = varint();
+      event.sample_id =
+          state.last_alloc_id + static_cast<uint64_t>(unzigzag(varint()));
+      break;
+    }
+    default:
+      return fail();
+    }
+    return bad ? Status::Malformed : Status::Event;
+  }
+
+private:
+  const uint8_t *at;
+  const uint8_t *end;
+  EventsState state;
+  bool bad = false;
+
+  Status fail() {
+    bad = true;
+    return Status::Malformed;
+  }
+  uint64_t varint() {
+    uint64_t value = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (at == end) {
+        bad = true;
+        return 0;
+      }
+      uint8_t byte = *at++;
+      value |= uint64_t(byte & 0x7f) << shift;
+      if (!(byte & 0x80))
+        return value;
+    }
+    bad = true; // more than ten bytes
+    return 0;
+  }
+};
+
 //===-- CRC32C (Castagnoli), table-driven; shared by writer and reader -===//
 
 struct Crc32cTable {
@@ -279,8 +523,22 @@ inline uint32_t crc32cUpdate(uint32_t crc, const void *data, size_t size) {
   return crc32cSoftware(crc, data, size);
 }
 
-/// CRC of a record: its first four header bytes, then its payload.
+/// The CRC of a record whose payload's running CRC32C (from 0xFFFFFFFF) is
+/// \p payload_crc: it ends with the header's first four bytes, so a record
+/// that grows (Events) costs only its new bytes to republish.
+inline uint32_t finishRecordCrc(const RecordHeader &header,
+                                uint32_t payload_crc) {
+  return ~crc32cUpdate(payload_crc, &header, 4);
+}
+
+/// CRC of a record: its payload, then its first four header bytes.
 inline uint32_t recordCrc(const RecordHeader &header, const void *payload) {
+  return finishRecordCrc(
+      header, crc32cUpdate(0xFFFFFFFFu, payload, header.payload_size));
+}
+
+/// Version 1's CRC: the first four header bytes, then the payload.
+inline uint32_t recordCrcV1(const RecordHeader &header, const void *payload) {
   uint32_t crc = crc32cUpdate(0xFFFFFFFFu, &header, 4);
   crc = crc32cUpdate(crc, payload, header.payload_size);
   return ~crc;

@@ -6,6 +6,9 @@
   logtool.py corrupt FILE N               flip one payload byte of record N
   logtool.py set-version DIR MAJOR        rewrite every log's format major version
 
+N is a record's index in the file, or TYPE:K for the K-th (from 0) record
+of type TYPE (22:5 is the sixth Events record).
+
 The framing follows include/memscope/LogFormat.h: a 64-byte file header, then
 8-byte aligned records with a header {u8 type, u8 flags, u16 size, u32 crc}.
 """
@@ -29,9 +32,15 @@ def records(data):
 
 
 def find(data, n):
+    wanted_type, _, k = n.partition(":")
+    seen = 0
     for index, offset, rtype, size in records(data):
-        if index == n:
+        if not k and index == int(n):
             return offset, size
+        if k and rtype == int(wanted_type):
+            if seen == int(k):
+                return offset, size
+            seen += 1
     sys.exit(f"logtool: no record {n}")
 
 
@@ -42,13 +51,13 @@ def main():
         for index, offset, rtype, size in records(data):
             print(index, offset, rtype, size)
     elif command == "truncate":
-        path, n = sys.argv[2], int(sys.argv[3])
+        path, n = sys.argv[2], sys.argv[3]
         data = open(path, "rb").read()
         offset, size = find(data, n)
         with open(path, "r+b") as f:
             f.truncate(offset + 8 + size // 2)
     elif command == "corrupt":
-        path, n = sys.argv[2], int(sys.argv[3])
+        path, n = sys.argv[2], sys.argv[3]
         data = bytearray(open(path, "rb").read())
         offset, size = find(data, n)
         data[offset + 8 + size // 2] ^= 0x5A

@@ -66,6 +66,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
       decodeStack(Record.Payload, Info);
       break;
     }
+    case log::RecordType::Events: {
+      // The decoder stops at the payload's end, and its key indices stay
+      // below the bound that sizes the merge's key table.
+      log::EventsDecoder Decoder(Record.Payload.data(), Record.Payload.size());
+      log::DecodedEvent Event;
+      size_t Events = 0;
+      while (Decoder.next(Event) == log::EventsDecoder::Status::Event) {
+        if (Event.type == log::kEventKey && Event.key >= log::kMaxEventKeys)
+          abort();
+        if (++Events > Record.Payload.size())
+          abort(); // every event takes at least one byte
+      }
+      break;
+    }
     default: {
       log::AllocRecord Alloc;
       decodeAlloc(Record.Payload, Alloc);

@@ -381,6 +381,13 @@ private:
     log::AllocRecord Alloc{};
     log::FreeRecord Free{};
   };
+  /// What an Events record's key index stands for (log::encodeKeyEvent).
+  struct EventKey {
+    uint64_t SiteId = 0;
+    uint64_t StackId = 0;
+    uint32_t Kind = 0;
+    bool Defined = false;
+  };
   struct FileState {
     const LogFile *File;
     RecordCursor Cursor;
@@ -389,6 +396,9 @@ private:
     Event Head;
     uint64_t Malformed = 0;
     uint64_t Misplaced = 0;
+    // The Events record being read, and the keys the file defined so far.
+    std::optional<log::EventsDecoder> Events;
+    std::vector<EventKey> Keys;
   };
   struct LiveSample {
     uint32_t Slot;
@@ -406,6 +416,8 @@ private:
 
   /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
   bool advance(FileState &State);
+  /// The next allocation or free of the open Events record, if any.
+  bool nextEvent(FileState &State);
   uint32_t newThread();
   void onThreadStart(FileState &State, const ThreadStartInfo &Start);
   void onThreadEnd(FileState &State, const log::ThreadEndRecord &End);
@@ -554,7 +566,56 @@ uint32_t ProcessStreamer::currentThread(FileState &State) {
   return State.CurrentThread;
 }
 
+bool ProcessStreamer::nextEvent(FileState &State) {
+  log::DecodedEvent Event;
+  while (State.Events) {
+    switch (State.Events->next(Event)) {
+    case log::EventsDecoder::Status::End:
+      State.Events.reset();
+      continue;
+    case log::EventsDecoder::Status::Malformed:
+      ++State.Malformed;
+      State.Events.reset();
+      continue;
+    case log::EventsDecoder::Status::Event:
+      break;
+    }
+    if (Event.type == log::kEventKey) {
+      // The decoder keeps indices below log::kMaxEventKeys.
+      if (State.Keys.size() <= Event.key)
+        State.Keys.resize(Event.key + 1);
+      State.Keys[Event.key] = {Event.site_id, Event.stack_id, Event.kind, true};
+      continue;
+    }
+    if (Event.key >= State.Keys.size() || !State.Keys[Event.key].Defined) {
+      ++State.Malformed; // its Key was in a damaged record
+      continue;
+    }
+    const EventKey &Key = State.Keys[Event.key];
+    State.Head.Time = Event.monotonic_ns;
+    State.Head.IsFree = Event.type == log::kEventFree;
+    if (State.Head.IsFree) {
+      State.Head.Free = {Event.sample_id, Key.SiteId, Event.monotonic_ns};
+    } else {
+      log::AllocRecord &Alloc = State.Head.Alloc;
+      Alloc.sample_id = Event.sample_id;
+      Alloc.site_id = Key.SiteId;
+      Alloc.address = 0; // not recorded since version 2
+      Alloc.size = Event.size;
+      Alloc.monotonic_ns = Event.monotonic_ns;
+      Alloc.stack_id = Key.StackId;
+      Alloc.weight = Event.weight;
+      Alloc.kind = Key.Kind;
+      Alloc.flags = Event.flags;
+    }
+    return true;
+  }
+  return false;
+}
+
 bool ProcessStreamer::advance(FileState &State) {
+  if (nextEvent(State))
+    return true;
   RecordView Record;
   while (State.Cursor.next(Record)) {
     bool Ok = true;
@@ -585,6 +646,11 @@ bool ProcessStreamer::advance(FileState &State) {
       break;
     }
     case log::RecordType::Padding:
+      break;
+    case log::RecordType::Events:
+      State.Events.emplace(Record.Payload.data(), Record.Payload.size());
+      if (nextEvent(State))
+        return true;
       break;
     case log::RecordType::Alloc:
       if ((Ok = decodeAlloc(Record.Payload, State.Head.Alloc))) {

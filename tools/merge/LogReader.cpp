@@ -26,6 +26,7 @@ bool memscope::merge::isKnownRecordType(uint8_t Type) {
   case log::RecordType::Alloc:
   case log::RecordType::Free:
   case log::RecordType::Stack:
+  case log::RecordType::Events:
     return true;
   case log::RecordType::End:
     return false;
@@ -65,6 +66,8 @@ const char *memscope::merge::recordTypeName(log::RecordType Type) {
     return "Free";
   case log::RecordType::Stack:
     return "Stack";
+  case log::RecordType::Events:
+    return "Events";
   }
   return "unknown";
 }
@@ -96,6 +99,13 @@ private:
     memcpy(&Header, Data + Offset, sizeof(Header));
     return Header;
   }
+  /// The record's CRC, by the file's version's rule.
+  bool crcMatches(const log::RecordHeader &Header, uint64_t Offset) const {
+    const uint8_t *Payload = Data + Offset + sizeof(Header);
+    return (File.Header.version_major == 1
+                ? log::recordCrcV1(Header, Payload)
+                : log::recordCrc(Header, Payload)) == Header.crc;
+  }
   /// A complete, known, CRC-correct record starts at Offset.
   bool isValidRecordAt(uint64_t Offset);
   /// The next offset >= From (8-aligned) holding a valid record.
@@ -125,7 +135,7 @@ bool FileScanner::isValidRecordAt(uint64_t Offset) {
   if (Offset + sizeof(Header) + Header.payload_size > Size)
     return false;
   ResyncBudget -= std::min<uint64_t>(ResyncBudget, Header.payload_size);
-  return log::recordCrc(Header, Data + Offset + sizeof(Header)) == Header.crc;
+  return crcMatches(Header, Offset);
 }
 
 std::optional<uint64_t> FileScanner::resync(uint64_t From) {
@@ -193,9 +203,11 @@ bool FileScanner::readHeader() {
                       log::kVersionMajor));
     return false;
   }
-  if (Header.version_major < log::kVersionMajor) {
-    warn(fmt::format("log format version {}.{} is not supported; skipped",
-                     Header.version_major, Header.version_minor));
+  if (Header.version_major < log::kOldestVersionMajor) {
+    warn(fmt::format("log format version {}.{} is older than this "
+                     "memscope-merge reads ({}.x to {}.x); skipped",
+                     Header.version_major, Header.version_minor,
+                     log::kOldestVersionMajor, log::kVersionMajor));
     return false;
   }
   if (Header.kind != uint16_t(log::FileKind::Process) &&
@@ -243,9 +255,7 @@ void FileScanner::run() {
       // A record type from a newer minor version: framed and checksummed
       // like any other, so it is skipped, not treated as damage.
       uint64_t End = Offset + sizeof(Header) + Header.payload_size;
-      if (Header.type != 0 && End <= Size &&
-          log::recordCrc(Header, Data + Offset + sizeof(Header)) ==
-              Header.crc) {
+      if (Header.type != 0 && End <= Size && crcMatches(Header, Offset)) {
         Offset += log::alignedRecordSize(Header.payload_size);
         continue;
       }
@@ -277,7 +287,7 @@ void FileScanner::run() {
                       Size - Offset, sizeof(Header) + Header.payload_size));
       return;
     }
-    if (log::recordCrc(Header, Data + Offset + sizeof(Header)) != Header.crc) {
+    if (!crcMatches(Header, Offset)) {
       std::optional<uint64_t> Next =
           recover(Offset, "corrupted record (CRC mismatch)");
       if (!Next)

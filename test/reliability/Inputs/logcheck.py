@@ -44,6 +44,7 @@ def records(path):
     data = open(path, "rb").read()
     if len(data) < HEADER or data[:8] != b"MSCOPELG":
         raise ValueError(f"{path}: bad file header")
+    (major,) = struct.unpack_from("<H", data, 8)
     offset = HEADER
     while offset + 8 <= len(data):
         rtype, flags, size, crc = struct.unpack_from("<BBHI", data, offset)
@@ -55,7 +56,12 @@ def records(path):
         if end > len(data):
             raise ValueError(f"{path}: record at {offset} overruns the file")
         payload = data[offset + 8:end]
-        if (~crc32c(payload, crc32c(data[offset:offset + 4]))) & 0xFFFFFFFF != crc:
+        head = data[offset:offset + 4]
+        if major == 1:  # version 1: the header's bytes, then the payload
+            expected = ~crc32c(payload, crc32c(head))
+        else:  # the payload, then the header's bytes
+            expected = ~crc32c(head, crc32c(payload))
+        if expected & 0xFFFFFFFF != crc:
             raise ValueError(f"{path}: bad CRC at offset {offset}")
         yield rtype, payload
         offset += (8 + size + 7) & ~7

@@ -259,7 +259,7 @@ TEST(Analysis, CorruptedRecordLosesOnlyThatRecord) {
   T.threadStart(1, 100, T0 + 1);
   for (int I = 0; I < 8; ++I)
     T.alloc(I + 1, SiteA, 10, T0 + 10 + I);
-  T.Bytes[T.Offsets[2] + 30] ^= 1;
+  T.Bytes[T.Offsets[2] + 20] ^= 1; // its EventsHeader
   T.writeTo(P + "/t0.log");
 
   auto R = analyzeDir(Dir.path());
@@ -746,7 +746,7 @@ TEST(Analysis, ErrorsForUnusableInput) {
 
   std::string P = Dir.mkdir("newer/app.5");
   TestLogWriter W = processLog(5);
-  W.header().version_major = 2;
+  W.header().version_major = log::kVersionMajor + 1;
   W.writeTo(P + "/process.log");
   auto Newer = analyzeDir(Dir.sub("newer"));
   ASSERT_FALSE(bool(Newer->Result));

@@ -48,15 +48,15 @@ Outcome runMerge(const TempDir &Scratch, std::vector<std::string> Args) {
 }
 
 /// A one-process run with one thread and one allocation.
-std::string writeRun(const TempDir &Dir, uint16_t Major = 1) {
+std::string writeRun(const TempDir &Dir, uint16_t Major = log::kVersionMajor) {
   std::string P = Dir.mkdir("run/app.77");
-  TestLogWriter Process(log::FileKind::Process, 77);
+  TestLogWriter Process(log::FileKind::Process, 77, 0, Major);
   Process.processInfo(77, log::SamplingMode::Exact);
   Process.site(0x42, MSC_KIND_MALLOC, "main.cpp", 3, "main");
   Process.processEnd(TestLogWriter::StartMonotonic + 50);
   Process.header().version_major = Major;
   Process.writeTo(P + "/process.log");
-  TestLogWriter Thread(log::FileKind::Thread, 77);
+  TestLogWriter Thread(log::FileKind::Thread, 77, 0, Major);
   Thread.threadStart(1, 77, TestLogWriter::StartMonotonic + 1, "main");
   Thread.alloc(1, 0x42, 24, TestLogWriter::StartMonotonic + 2);
   Thread.header().version_major = Major;
@@ -155,13 +155,25 @@ TEST(Cli, UnwritableOutputDirectory) {
   EXPECT_EQ(R.Stdout, "");
 }
 
+TEST(Cli, Version1LogsStillRead) {
+  // Version 1 wrote one Alloc record per allocation and its CRC began with
+  // the header.
+  TempDir Dir;
+  std::string Run = writeRun(Dir, /*Major=*/1);
+  Outcome R = runMerge(Dir, {Run, "-o", Dir.sub("out"), "-q"});
+  EXPECT_EQ(R.ExitCode, 0) << R.Stderr;
+  EXPECT_EQ(R.Stderr, "");
+  EXPECT_NE(R.Stdout.find("total: 1 allocations, 24 bytes"), std::string::npos)
+      << R.Stdout;
+}
+
 TEST(Cli, NewerVersionOnlyFails) {
   TempDir Dir;
-  std::string Run = writeRun(Dir, /*Major=*/2);
+  std::string Run = writeRun(Dir, /*Major=*/3);
   Outcome R = runMerge(Dir, {Run});
   EXPECT_EQ(R.ExitCode, 1);
-  EXPECT_NE(R.Stderr.find("process.log: log format version 2.0 is newer than "
-                          "this memscope-merge supports (1.x)"),
+  EXPECT_NE(R.Stderr.find("process.log: log format version 3.0 is newer than "
+                          "this memscope-merge supports (2.x)"),
             std::string::npos)
       << R.Stderr;
   EXPECT_NE(R.Stderr.find("memscope-merge: error: no usable memscope logs"),

@@ -37,6 +37,17 @@ std::string joinDiags(const LogFile &File) {
 }
 
 /// A thread log with a ThreadStart and Count allocations.
+/// The sample id of the allocation or free in a one-event Events record.
+uint64_t eventSampleId(llvm::ArrayRef<uint8_t> Payload) {
+  log::EventsDecoder Decoder(Payload.data(), Payload.size());
+  log::DecodedEvent Event;
+  while (Decoder.next(Event) == log::EventsDecoder::Status::Event)
+    if (Event.type != log::kEventKey)
+      return Event.sample_id;
+  ADD_FAILURE() << "no allocation or free in the record";
+  return 0;
+}
+
 TestLogWriter threadLog(int Count) {
   TestLogWriter W(log::FileKind::Thread, 42, 0);
   W.threadStart(1, 42, TestLogWriter::StartMonotonic + 1, "main");
@@ -118,7 +129,9 @@ TEST(LogReader, RoundTripsProcessRecords) {
 }
 
 TEST(LogReader, RoundTripsThreadRecords) {
-  TestLogWriter W(log::FileKind::Thread, 42, 3);
+  // Version 1's Alloc and Free records (still read); Events records are
+  // EventsRoundTripThroughTheSharedEncoder's.
+  TestLogWriter W(log::FileKind::Thread, 42, 3, /*Major=*/1);
   W.threadStart(7, 4242, 100, "worker", 1, 0x55, 0x66, 0x401020, 0xBEEF000);
   W.threadName(0, 0xCAFE000, 150, "renamed");
   W.stack(0x77, {0x1000, 0x2000, 0x3000});
@@ -242,11 +255,9 @@ TEST(LogReader, CorruptedByteResyncsToTheNextRecord) {
 
   std::vector<RecordView> Records = allRecords(File);
   ASSERT_EQ(Records.size(), 6u);
-  log::AllocRecord Alloc;
-  ASSERT_TRUE(decodeAlloc(Records[3].Payload, Alloc));
-  EXPECT_EQ(Alloc.sample_id, 4u); // sample 3 is gone, 4..6 recovered
-  ASSERT_TRUE(decodeAlloc(Records[5].Payload, Alloc));
-  EXPECT_EQ(Alloc.sample_id, 6u);
+  ASSERT_EQ(Records[3].Type, log::RecordType::Events);
+  EXPECT_EQ(eventSampleId(Records[3].Payload), 4u); // 3 is gone, 4..6 kept
+  EXPECT_EQ(eventSampleId(Records[5].Payload), 6u);
 }
 
 TEST(LogReader, CorruptedSizeFieldResyncs) {
@@ -262,17 +273,97 @@ TEST(LogReader, CorruptedSizeFieldResyncs) {
 
 TEST(LogReader, NewerMajorVersionIsRejected) {
   TestLogWriter W = threadLog(2);
-  W.header().version_major = 2;
+  W.header().version_major = 3;
   W.header().version_minor = 0;
   LogFile File = scanBytes(W.Bytes, "t0.log");
   EXPECT_FALSE(File.Usable);
   ASSERT_EQ(File.Diags.size(), 1u);
   EXPECT_EQ(File.Diags[0].Level, Severity::Error);
   EXPECT_NE(File.Diags[0].Message.find(
-                "log format version 2.0 is newer than this memscope-merge "
-                "supports (1.x)"),
+                "log format version 3.0 is newer than this memscope-merge "
+                "supports (2.x)"),
             std::string::npos)
       << File.Diags[0].Message;
+}
+
+TEST(LogReader, OlderMajorVersionIsRejectedNamingWhatIsRead) {
+  TestLogWriter W = threadLog(2);
+  W.header().version_major = 0;
+  LogFile File = scanBytes(W.Bytes, "t0.log");
+  EXPECT_FALSE(File.Usable);
+  ASSERT_EQ(File.Diags.size(), 1u);
+  EXPECT_NE(File.Diags[0].Message.find(
+                "log format version 0.0 is older than this memscope-merge "
+                "reads (1.x to 2.x)"),
+            std::string::npos)
+      << File.Diags[0].Message;
+}
+
+TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
+  // Every field at awkward values: id jumps both ways, weights, untracked
+  // blocks, huge sizes and time steps, frees of other threads' blocks.
+  uint8_t Buffer[4096];
+  log::EventsHeader Header{123456789, (uint64_t(3) << 40) | 7};
+  memcpy(Buffer, &Header, sizeof(Header));
+  log::EventsState State;
+  State.start(Header);
+  uint8_t *Out = Buffer + sizeof(Header);
+  Out = log::encodeKeyEvent(Out, 0, ~uint64_t(0), 0x1234, 7);
+  struct Expected {
+    log::EventTag Type;
+    uint64_t Time, Id, Size;
+    double Weight;
+    uint32_t Flags;
+  };
+  std::vector<Expected> Events = {
+      {log::kEventAlloc, 123456789, (uint64_t(3) << 40) | 8, 1, 1.0, 0},
+      {log::kEventAlloc, 123456790, (uint64_t(3) << 40) | 9, ~uint64_t(0), 2.5,
+       log::AllocUntracked},
+      {log::kEventFree, 123456790, (uint64_t(9) << 40) | 1, 0, 1.0, 0},
+      {log::kEventAlloc, 999999999999, (uint64_t(3) << 40) | 100, 64, 1.0, 0},
+      {log::kEventAlloc, 999999999999, (uint64_t(3) << 40) | 2, 64, 1.0, 0},
+      {log::kEventFree, 1000000000000, (uint64_t(3) << 40) | 100, 0, 1.0, 0},
+  };
+  for (const Expected &E : Events)
+    Out = E.Type == log::kEventAlloc
+              ? log::encodeAllocEvent(Out, State, 0, E.Id, E.Size, E.Time,
+                                      E.Weight, E.Flags)
+              : log::encodeFreeEvent(Out, State, 0, E.Id, E.Time);
+  size_t Size = Out - Buffer;
+  // A small allocation costs a few bytes.
+  EXPECT_LE(Size - sizeof(Header), 41u + 80u);
+
+  log::EventsDecoder Decoder(Buffer, Size);
+  log::DecodedEvent Event;
+  ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+  EXPECT_EQ(Event.type, log::kEventKey);
+  EXPECT_EQ(Event.site_id, ~uint64_t(0));
+  EXPECT_EQ(Event.stack_id, 0x1234u);
+  EXPECT_EQ(Event.kind, 7u);
+  for (const Expected &E : Events) {
+    ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+    EXPECT_EQ(Event.type, E.Type);
+    EXPECT_EQ(Event.monotonic_ns, E.Time);
+    EXPECT_EQ(Event.sample_id, E.Id);
+    if (E.Type == log::kEventAlloc) {
+      EXPECT_EQ(Event.size, E.Size);
+      EXPECT_EQ(Event.weight, E.Weight);
+      EXPECT_EQ(Event.flags, E.Flags);
+    }
+  }
+  EXPECT_EQ(Decoder.next(Event), log::EventsDecoder::Status::End);
+
+  // Every truncation ends in Malformed or End, never past the buffer.
+  for (size_t Cut = 0; Cut < Size; ++Cut) {
+    log::EventsDecoder Short(Buffer, Cut);
+    size_t Decoded = 0;
+    log::EventsDecoder::Status Status;
+    while ((Status = Short.next(Event)) == log::EventsDecoder::Status::Event)
+      ++Decoded;
+    EXPECT_LE(Decoded, Events.size() + 1);
+    if (Cut < sizeof(Header))
+      EXPECT_EQ(Status, log::EventsDecoder::Status::Malformed);
+  }
 }
 
 TEST(LogReader, NewerMinorVersionIsAccepted) {

@@ -19,7 +19,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace memscope {
@@ -52,9 +54,14 @@ public:
   static constexpr uint64_t StartMonotonic = 1000000;
   static constexpr uint64_t StartRealtime = 1700000000000000000ull;
 
-  TestLogWriter(log::FileKind Kind, uint32_t Pid, uint32_t Slot = 0) {
+  /// \p Major 1 writes version 1's framing (its CRC rule) and its Alloc
+  /// and Free records; the current version writes Events records.
+  TestLogWriter(log::FileKind Kind, uint32_t Pid, uint32_t Slot = 0,
+                uint16_t Major = log::kVersionMajor)
+      : Major(Major) {
     log::FileHeader Header;
     log::initFileHeader(Header, Kind, Pid, Slot, StartRealtime, StartMonotonic);
+    Header.version_major = Major;
     append(&Header, sizeof(Header));
   }
 
@@ -64,7 +71,8 @@ public:
     Header.type = static_cast<uint8_t>(Type);
     Header.flags = 0;
     Header.payload_size = static_cast<uint16_t>(Size);
-    Header.crc = log::recordCrc(Header, Data);
+    Header.crc = Major == 1 ? log::recordCrcV1(Header, Data)
+                            : log::recordCrc(Header, Data);
     size_t Offset = Bytes.size();
     append(&Header, sizeof(Header));
     append(Data, Size);
@@ -198,21 +206,47 @@ public:
                uint64_t Monotonic, double Weight = 1.0,
                uint32_t Kind = MSC_KIND_MALLOC, uint64_t StackId = 0,
                uint32_t Flags = 0) {
-    log::AllocRecord Alloc{};
-    Alloc.sample_id = SampleId;
-    Alloc.site_id = SiteId;
-    Alloc.address = 0x10000 + SampleId * 16;
-    Alloc.size = Size;
-    Alloc.monotonic_ns = Monotonic;
-    Alloc.stack_id = StackId;
-    Alloc.weight = Weight;
-    Alloc.kind = Kind;
-    Alloc.flags = Flags;
-    return fixed(log::RecordType::Alloc, Alloc);
+    if (Major == 1) {
+      log::AllocRecord Alloc{};
+      Alloc.sample_id = SampleId;
+      Alloc.site_id = SiteId;
+      Alloc.address = 0x10000 + SampleId * 16;
+      Alloc.size = Size;
+      Alloc.monotonic_ns = Monotonic;
+      Alloc.stack_id = StackId;
+      Alloc.weight = Weight;
+      Alloc.kind = Kind;
+      Alloc.flags = Flags;
+      return fixed(log::RecordType::Alloc, Alloc);
+    }
+    // One Events record per event, with the shared encoder.
+    uint8_t Buffer[sizeof(log::EventsHeader) + log::kMaxKeyEventSize +
+                   log::kMaxEventSize];
+    log::EventsHeader Header{Monotonic, SampleId - 1};
+    memcpy(Buffer, &Header, sizeof(Header));
+    log::EventsState State;
+    State.start(Header);
+    uint8_t *Out = Buffer + sizeof(Header);
+    uint64_t Key = key(Out, SiteId, StackId, Kind);
+    Out = log::encodeAllocEvent(Out, State, Key, SampleId, Size, Monotonic,
+                                Weight, Flags);
+    return record(log::RecordType::Events, Buffer, Out - Buffer);
   }
   size_t free(uint64_t SampleId, uint64_t Monotonic, uint64_t SiteId = 0) {
-    log::FreeRecord Free{SampleId, SiteId, Monotonic};
-    return fixed(log::RecordType::Free, Free);
+    if (Major == 1) {
+      log::FreeRecord Free{SampleId, SiteId, Monotonic};
+      return fixed(log::RecordType::Free, Free);
+    }
+    uint8_t Buffer[sizeof(log::EventsHeader) + log::kMaxKeyEventSize +
+                   log::kMaxEventSize];
+    log::EventsHeader Header{Monotonic, SampleId};
+    memcpy(Buffer, &Header, sizeof(Header));
+    log::EventsState State;
+    State.start(Header);
+    uint8_t *Out = Buffer + sizeof(Header);
+    uint64_t Key = key(Out, SiteId, 0, 0);
+    Out = log::encodeFreeEvent(Out, State, Key, SampleId, Monotonic);
+    return record(log::RecordType::Events, Buffer, Out - Buffer);
   }
   size_t stack(uint64_t StackId, llvm::ArrayRef<uint64_t> Frames) {
     log::StackRecordHeader Header{};
@@ -238,6 +272,21 @@ public:
   }
 
 private:
+  uint16_t Major;
+  std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> Keys;
+
+  /// The key of (site, stack, kind); defines it at \p Out the first time.
+  uint64_t key(uint8_t *&Out, uint64_t SiteId, uint64_t StackId,
+               uint32_t Kind) {
+    auto Wanted = std::make_tuple(SiteId, StackId, Kind);
+    for (size_t I = 0; I < Keys.size(); ++I)
+      if (Keys[I] == Wanted)
+        return I;
+    Keys.push_back(Wanted);
+    Out = log::encodeKeyEvent(Out, Keys.size() - 1, SiteId, StackId, Kind);
+    return Keys.size() - 1;
+  }
+
   void append(const void *Data, size_t Size) {
     const uint8_t *P = static_cast<const uint8_t *>(Data);
     Bytes.insert(Bytes.end(), P, P + Size);

@@ -1,0 +1,117 @@
+//===-- rt_events.cpp - Allocations and frees as compact events ----------===//
+//
+// Exact mode records every allocation and free: at ~60 bytes a record, the
+// log pages' faults and writeback were a quarter of its cost. Each is now an
+// event of a few bytes in an Events record (memscope/LogFormat.h): varint
+// deltas of time and sample id against the previous event, and an index
+// for the (site, stack, kind) triple, which the file defines once with a
+// Key event. The index comes from a small per-writer table; when the table
+// fills up it is cleared and indices are given out (and defined) again.
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+#include <sys/mman.h>
+
+namespace memscope {
+namespace rt {
+
+struct EventKeys {
+  static constexpr uint32_t kEntries = 1024; // 24 KiB, mapped on first use
+  struct Entry {
+    uint64_t site_id;
+    uint64_t stack_id;
+    uint32_t kind_plus_one; // 0: empty
+    uint32_t index;
+  };
+  Entry entries[kEntries];
+  uint32_t used;
+};
+
+namespace {
+
+/// The index of (site, stack, kind) in \p writer's file; \p is_new when it
+/// must be defined before use. False when no table can be mapped.
+bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
+               uint32_t kind, uint64_t &index, bool &is_new) {
+  if (MSC_UNLIKELY(!writer.keys)) {
+    writer.keys = static_cast<EventKeys *>(mapZeroed(sizeof(EventKeys)));
+    if (!writer.keys)
+      return false;
+  }
+  EventKeys &keys = *writer.keys;
+  uint64_t hash = (site_id ^ (stack_id * 0x9E3779B97F4A7C15ull) ^ kind) *
+                  0xFF51AFD7ED558CCDull;
+  uint32_t mask = EventKeys::kEntries - 1;
+  for (uint32_t probe = 0;; ++probe) {
+    EventKeys::Entry &entry = keys.entries[((hash >> 40) + probe) & mask];
+    if (entry.kind_plus_one == 0) {
+      if (keys.used >= EventKeys::kEntries * 3 / 4) {
+        // Full enough: start over; the Key events define indices anew.
+        memset(keys.entries, 0, sizeof(keys.entries));
+        keys.used = 0;
+        return internKey(writer, site_id, stack_id, kind, index, is_new);
+      }
+      entry = {site_id, stack_id, kind + 1, keys.used++};
+      index = entry.index;
+      is_new = true;
+      return true;
+    }
+    if (entry.site_id == site_id && entry.stack_id == stack_id &&
+        entry.kind_plus_one == kind + 1) {
+      index = entry.index;
+      is_new = false;
+      return true;
+    }
+  }
+}
+
+} // namespace
+
+bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
+  uint64_t key;
+  bool is_new;
+  if (!internKey(writer, alloc.site_id, alloc.stack_id, alloc.kind, key,
+                 is_new))
+    return false;
+  log::EventsHeader fresh{alloc.monotonic_ns, alloc.sample_id - 1};
+  uint8_t *out = reserveEvents(
+      writer, (is_new ? log::kMaxKeyEventSize : 0) + log::kMaxEventSize, fresh);
+  if (!out)
+    return false;
+  if (is_new)
+    out = log::encodeKeyEvent(out, key, alloc.site_id, alloc.stack_id,
+                              alloc.kind);
+  out = log::encodeAllocEvent(out, writer.events_state, key, alloc.sample_id,
+                              alloc.size, alloc.monotonic_ns, alloc.weight,
+                              alloc.flags);
+  commitEvents(writer, out);
+  return true;
+}
+
+bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
+  uint64_t key;
+  bool is_new;
+  if (!internKey(writer, free.site_id, 0, 0, key, is_new))
+    return false;
+  log::EventsHeader fresh{free.monotonic_ns, free.sample_id};
+  uint8_t *out = reserveEvents(
+      writer, (is_new ? log::kMaxKeyEventSize : 0) + log::kMaxEventSize, fresh);
+  if (!out)
+    return false;
+  if (is_new)
+    out = log::encodeKeyEvent(out, key, free.site_id, 0, 0);
+  out = log::encodeFreeEvent(out, writer.events_state, key, free.sample_id,
+                             free.monotonic_ns);
+  commitEvents(writer, out);
+  return true;
+}
+
+void forgetEventKeys(LogWriter &writer) {
+  if (writer.keys)
+    munmap(writer.keys, sizeof(EventKeys));
+  writer.keys = nullptr;
+}
+
+} // namespace rt
+} // namespace memscope
