@@ -6,6 +6,9 @@
 
 #include <cstring>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 using namespace memscope;
 using namespace memscope::merge;
 using llvm::ArrayRef;
@@ -122,6 +125,7 @@ private:
   // that a hostile file cannot make the scan quadratic.
   uint64_t ResyncBudget = 16 * Size + (uint64_t(1) << 24);
   bool GaveUp = false;
+  uint64_t Released = 0; // see releaseReadPages
 };
 
 } // namespace
@@ -297,6 +301,8 @@ void FileScanner::run() {
     }
     uint64_t End = Offset + log::alignedRecordSize(Header.payload_size);
     acceptRecord(Offset, std::min(End, Size));
+    if (Offset - Released >= (4 << 20))
+      Released = releaseReadPages(File, Released, Offset);
     Offset = End;
   }
 }
@@ -327,6 +333,22 @@ LogFile memscope::merge::scanLogFile(llvm::StringRef Path) {
   return scanLogBuffer(std::move(*Buffer), Path);
 }
 
+uint64_t memscope::merge::releaseReadPages(const LogFile &File, uint64_t From,
+                                           uint64_t To) {
+  if (!File.Buffer ||
+      File.Buffer->getBufferKind() != llvm::MemoryBuffer::MemoryBuffer_MMap)
+    return From;
+  static const uint64_t Page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  auto Start = reinterpret_cast<uintptr_t>(File.Buffer->getBufferStart());
+  // Whole pages of the mapping only: the first may begin before the buffer.
+  uintptr_t Begin = (Start + From + Page - 1) & ~(Page - 1);
+  uintptr_t End = (Start + To) & ~(Page - 1);
+  if (End <= Begin)
+    return From;
+  madvise(reinterpret_cast<void *>(Begin), End - Begin, MADV_DONTNEED);
+  return End - Start;
+}
+
 bool RecordCursor::next(RecordView &Record) {
   const std::vector<Segment> &Segments = File->Segments;
   if (!Started) {
@@ -351,6 +373,10 @@ bool RecordCursor::next(RecordView &Record) {
   Record.Flags = Header.flags;
   Record.Payload =
       ArrayRef<uint8_t>(Data + Offset + sizeof(Header), Header.payload_size);
+  // The record before this one has been handled by now.
+  constexpr uint64_t kReleaseStep = 4 << 20;
+  if (Offset - Released >= kReleaseStep)
+    Released = releaseReadPages(*File, Released, Offset);
   Offset += log::alignedRecordSize(Header.payload_size);
   return true;
 }

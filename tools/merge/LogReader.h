@@ -79,8 +79,16 @@ private:
   const LogFile *File;
   size_t SegmentIndex = 0;
   uint64_t Offset = 0;
+  uint64_t Released = 0; // pages below this were given back (see below)
   bool Started = false;
 };
+
+/// Gives back the resident pages of \p File's mapping in [\p From, \p To)
+/// once they have been read: a mapped log's pages count in the merge's
+/// resident set, which would then grow with the size of the logs rather than
+/// with what the analysis keeps. Page-aligned inside; a no-op for a buffer
+/// that is not a file mapping. Returns the new release point.
+uint64_t releaseReadPages(const LogFile &File, uint64_t From, uint64_t To);
 
 /// True for the record types this version of the format defines.
 bool isKnownRecordType(uint8_t Type);
