@@ -199,7 +199,7 @@ std::string SamplingConfig::to_options() const {
 
 SamplingConfig SamplingConfig::balanced() {
   SamplingConfig config;
-  config.sample_interval_bytes = 512 * 1024;
+  config.sample_interval_bytes = 256 * 1024;
   return config;
 }
 

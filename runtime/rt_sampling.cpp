@@ -185,7 +185,7 @@ int64_t idleCountdown() {
   // Not recording: come back after about one interval of allocation to see
   // whether recording started.
   return static_cast<int64_t>(g_flags.sample_interval ? g_flags.sample_interval
-                                                      : 512 * 1024);
+                                                      : 256 * 1024);
 }
 
 void initSampling() {

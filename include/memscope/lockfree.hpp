@@ -72,9 +72,9 @@ struct SamplingConfig {
   /// The MEMSCOPE_OPTIONS string for this configuration.
   std::string to_options() const;
 
-  /// Byte sampling with a 512 KiB mean interval: the runtime's default.
+  /// Byte sampling with a 256 KiB mean interval: the runtime's default.
   static SamplingConfig balanced();
-  /// Byte sampling every 64 KiB on average: 8x the samples of balanced().
+  /// Byte sampling every 64 KiB on average: 4x the samples of balanced().
   static SamplingConfig high_precision();
   /// Byte sampling every 4 MiB on average: the least overhead.
   static SamplingConfig low_overhead();

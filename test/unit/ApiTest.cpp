@@ -82,7 +82,7 @@ TEST(SamplingConfigTest, MapsToRuntimeOptions) {
   EXPECT_EQ(SamplingConfig::exact().to_options(),
             "exact=1:min_allocation_size=0:buffer_size=1048576");
   EXPECT_EQ(SamplingConfig::balanced().to_options(),
-            "sample_interval=524288:min_allocation_size=0:buffer_size=65536");
+            "sample_interval=262144:min_allocation_size=0:buffer_size=65536");
 }
 
 /// CPU time the calling thread has used, in seconds.
