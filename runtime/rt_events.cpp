@@ -5,8 +5,10 @@
 // event of a few bytes in an Events record (memscope/LogFormat.h): varint
 // deltas of time and sample id against the previous event, and an index
 // for the (site, stack, kind) triple, which the file defines once with a
-// Key event. The index comes from a small per-writer table; when the table
-// fills up it is cleared and indices are given out (and defined) again.
+// Key event. The index comes from a small per-writer table (1,024 entries
+// in exact mode, 128 when sampling, where a thread meets few triples); when
+// the table fills up it is cleared and indices are given out (and defined)
+// again.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
@@ -17,38 +19,44 @@ namespace memscope {
 namespace rt {
 
 struct EventKeys {
-  static constexpr uint32_t kEntries = 1024; // 24 KiB, mapped on first use
   struct Entry {
     uint64_t site_id;
     uint64_t stack_id;
     uint32_t kind_plus_one; // 0: empty
     uint32_t index;
   };
-  Entry entries[kEntries];
+  uint32_t capacity; // a power of two
   uint32_t used;
+  Entry entries[1]; // capacity entries, mapped on first use
 };
 
 namespace {
+
+size_t keysBytes(uint32_t capacity) {
+  return sizeof(EventKeys) + sizeof(EventKeys::Entry) * (capacity - 1);
+}
 
 /// The index of (site, stack, kind) in \p writer's file; \p is_new when it
 /// must be defined before use. False when no table can be mapped.
 bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
                uint32_t kind, uint64_t &index, bool &is_new) {
   if (MSC_UNLIKELY(!writer.keys)) {
-    writer.keys = static_cast<EventKeys *>(mapZeroed(sizeof(EventKeys)));
+    uint32_t capacity = g_flags.exact ? 1024 : 128;
+    writer.keys = static_cast<EventKeys *>(mapZeroed(keysBytes(capacity)));
     if (!writer.keys)
       return false;
+    writer.keys->capacity = capacity;
   }
   EventKeys &keys = *writer.keys;
   uint64_t hash = (site_id ^ (stack_id * 0x9E3779B97F4A7C15ull) ^ kind) *
                   0xFF51AFD7ED558CCDull;
-  uint32_t mask = EventKeys::kEntries - 1;
+  uint32_t mask = keys.capacity - 1;
   for (uint32_t probe = 0;; ++probe) {
     EventKeys::Entry &entry = keys.entries[((hash >> 40) + probe) & mask];
     if (entry.kind_plus_one == 0) {
-      if (keys.used >= EventKeys::kEntries * 3 / 4) {
+      if (keys.used >= keys.capacity * 3 / 4) {
         // Full enough: start over; the Key events define indices anew.
-        memset(keys.entries, 0, sizeof(keys.entries));
+        memset(keys.entries, 0, sizeof(EventKeys::Entry) * keys.capacity);
         keys.used = 0;
         return internKey(writer, site_id, stack_id, kind, index, is_new);
       }
@@ -109,7 +117,7 @@ bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
 
 void forgetEventKeys(LogWriter &writer) {
   if (writer.keys)
-    munmap(writer.keys, sizeof(EventKeys));
+    munmap(writer.keys, keysBytes(writer.keys->capacity));
   writer.keys = nullptr;
 }
 
