@@ -1231,6 +1231,15 @@ def render(results, command, image):
         add("```")
         add("")
 
+    def heading(key):
+        """A section's title and the command that reruns it alone."""
+        add(f"## {SECTION_TITLES[key]}")
+        add("")
+        add("```sh")
+        add(f"{command} --only {key}")
+        add("```")
+        add("")
+
     def section(key):
         """The section's results; for one that failed, its heading and why."""
         data = results.get(key)
@@ -1289,12 +1298,7 @@ def render(results, command, image):
 
     over = section("overhead")
     if over:
-        add(f"## {SECTION_TITLES['overhead']}")
-        add("")
-        add("```sh")
-        add(command + " --only overhead")
-        add("```")
-        add("")
+        heading("overhead")
         add("Every workload is built twice from the same source by the same clang at `-O2`: "
             "`<name>-plain` without Memscope and `<name>-memscope` with it "
             "(bench/CMakeLists.txt). The recorded variants run the instrumented build under "
@@ -1405,12 +1409,7 @@ def render(results, command, image):
 
     acc = section("accuracy")
     if acc:
-        add(f"## {SECTION_TITLES['accuracy']}")
-        add("")
-        add("```sh")
-        add(command + " --only accuracy")
-        add("```")
-        add("")
+        heading("accuracy")
         add("The workloads are deterministic (fixed per-thread seeds), so one exact-mode run "
             "gives the true bytes and allocations of every site. Default-mode runs with "
             "different sampling seeds (`MEMSCOPE_OPTIONS=seed=N`) are compared with it, site "
@@ -1464,12 +1463,7 @@ def render(results, command, image):
 
     cv = section("curve")
     if cv:
-        add(f"## {SECTION_TITLES['curve']}")
-        add("")
-        add("```sh")
-        add(command + " --only curve")
-        add("```")
-        add("")
+        heading("curve")
         if cv.get("plot_failed"):
             add("The plot **FAILED**:")
             add("")
@@ -1522,12 +1516,7 @@ def render(results, command, image):
 
     sc = section("scale")
     if sc:
-        add(f"## {SECTION_TITLES['scale']}")
-        add("")
-        add("```sh")
-        add(command + " --only scale")
-        add("```")
-        add("")
+        heading("scale")
         add(f"`advanced` with N threads × {sc['iterations']} iterations (a 10,000-element vector "
             "per iteration), sleeps off, built with `-DMEMSCOPE_EXAMPLE_WORKLOAD_ONLY` and "
             "recorded through `MEMSCOPE_OUT`: with the example's own SamplingConfig{0.01, "
@@ -1571,12 +1560,7 @@ def render(results, command, image):
 
     fast = section("fastpath")
     if fast:
-        add(f"## {SECTION_TITLES['fastpath']}")
-        add("")
-        add("```sh")
-        add(command + " --only fastpath")
-        add("```")
-        add("")
+        heading("fastpath")
         add("`bench/fastpath.cpp`, plain and instrumented (recording at the default, so a "
             "32-byte block is sampled about once per 16,384 allocations): median of the "
             "repetitions, nanoseconds per operation. `BM_Malloc`/`BM_New` allocate only and "
@@ -1593,12 +1577,7 @@ def render(results, command, image):
 
     walk = section("stackwalk")
     if walk:
-        add(f"## {SECTION_TITLES['stackwalk']}")
-        add("")
-        add("```sh")
-        add(command + " --only stackwalk")
-        add("```")
-        add("")
+        heading("stackwalk")
         add("A stack of a sampled allocation through four frames of code without frame "
             "pointers (bench/stack-walk-frames.cpp) and the frames below it, walked by "
             "`_Unwind_Backtrace` (what the runtime used for such stacks before) and by the "
@@ -1624,12 +1603,7 @@ def render(results, command, image):
 
     col = section("collector")
     if col:
-        add(f"## {SECTION_TITLES['collector']}")
-        add("")
-        add("```sh")
-        add(command + " --only collector")
-        add("```")
-        add("")
+        heading("collector")
         add(f"`bench/collector-cost.cpp` idles for {col['seconds']:g} s while "
             f"`PlatformResourceCollector` samples every millisecond: {col['samples']} samples "
             f"used {col['cpu_seconds'] * 1000:.1f} ms of CPU, **{col['cpu_us_per_sample']:.1f} µs "

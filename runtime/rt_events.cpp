@@ -76,43 +76,48 @@ bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
 
 } // namespace
 
-bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
+namespace {
+
+/// Appends one event of (site, stack, kind), defining its key first when the
+/// file does not know it yet; \p encode writes the event itself.
+template <typename Encode>
+bool appendEvent(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
+                 uint32_t kind, const log::EventsHeader &fresh, Encode encode) {
   uint64_t key;
   bool is_new;
-  if (!internKey(writer, alloc.site_id, alloc.stack_id, alloc.kind, key,
-                 is_new))
+  if (!internKey(writer, site_id, stack_id, kind, key, is_new))
     return false;
-  log::EventsHeader fresh{alloc.monotonic_ns, alloc.sample_id - 1};
   uint8_t *out = reserveEvents(
       writer, (is_new ? log::kMaxKeyEventSize : 0) + log::kMaxEventSize, fresh);
   if (!out)
     return false;
   if (is_new)
-    out = log::encodeKeyEvent(out, key, alloc.site_id, alloc.stack_id,
-                              alloc.kind);
-  out = log::encodeAllocEvent(out, writer.events_state, key, alloc.sample_id,
-                              alloc.size, alloc.monotonic_ns, alloc.weight,
-                              alloc.flags);
-  commitEvents(writer, out);
+    out = log::encodeKeyEvent(out, key, site_id, stack_id, kind);
+  commitEvents(writer, encode(out, key));
   return true;
 }
 
+} // namespace
+
+bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
+  return appendEvent(writer, alloc.site_id, alloc.stack_id, alloc.kind,
+                     {alloc.monotonic_ns, alloc.sample_id - 1},
+                     [&](uint8_t *out, uint64_t key) {
+                       return log::encodeAllocEvent(
+                           out, writer.events_state, key, alloc.sample_id,
+                           alloc.size, alloc.monotonic_ns, alloc.weight,
+                           alloc.flags);
+                     });
+}
+
 bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
-  uint64_t key;
-  bool is_new;
-  if (!internKey(writer, free.site_id, 0, 0, key, is_new))
-    return false;
-  log::EventsHeader fresh{free.monotonic_ns, free.sample_id};
-  uint8_t *out = reserveEvents(
-      writer, (is_new ? log::kMaxKeyEventSize : 0) + log::kMaxEventSize, fresh);
-  if (!out)
-    return false;
-  if (is_new)
-    out = log::encodeKeyEvent(out, key, free.site_id, 0, 0);
-  out = log::encodeFreeEvent(out, writer.events_state, key, free.sample_id,
-                             free.monotonic_ns);
-  commitEvents(writer, out);
-  return true;
+  // A free's key names the freeing site only.
+  return appendEvent(
+      writer, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id},
+      [&](uint8_t *out, uint64_t key) {
+        return log::encodeFreeEvent(out, writer.events_state, key,
+                                    free.sample_id, free.monotonic_ns);
+      });
 }
 
 void forgetEventKeys(LogWriter &writer) {

@@ -219,34 +219,23 @@ public:
       Alloc.flags = Flags;
       return fixed(log::RecordType::Alloc, Alloc);
     }
-    // One Events record per event, with the shared encoder.
-    uint8_t Buffer[sizeof(log::EventsHeader) + log::kMaxKeyEventSize +
-                   log::kMaxEventSize];
-    log::EventsHeader Header{Monotonic, SampleId - 1};
-    memcpy(Buffer, &Header, sizeof(Header));
-    log::EventsState State;
-    State.start(Header);
-    uint8_t *Out = Buffer + sizeof(Header);
-    uint64_t Key = key(Out, SiteId, StackId, Kind);
-    Out = log::encodeAllocEvent(Out, State, Key, SampleId, Size, Monotonic,
-                                Weight, Flags);
-    return record(log::RecordType::Events, Buffer, Out - Buffer);
+    return oneEvent({Monotonic, SampleId - 1}, SiteId, StackId, Kind,
+                    [&](uint8_t *Out, log::EventsState &State, uint64_t Key) {
+                      return log::encodeAllocEvent(Out, State, Key, SampleId,
+                                                   Size, Monotonic, Weight,
+                                                   Flags);
+                    });
   }
   size_t free(uint64_t SampleId, uint64_t Monotonic, uint64_t SiteId = 0) {
     if (Major == 1) {
       log::FreeRecord Free{SampleId, SiteId, Monotonic};
       return fixed(log::RecordType::Free, Free);
     }
-    uint8_t Buffer[sizeof(log::EventsHeader) + log::kMaxKeyEventSize +
-                   log::kMaxEventSize];
-    log::EventsHeader Header{Monotonic, SampleId};
-    memcpy(Buffer, &Header, sizeof(Header));
-    log::EventsState State;
-    State.start(Header);
-    uint8_t *Out = Buffer + sizeof(Header);
-    uint64_t Key = key(Out, SiteId, 0, 0);
-    Out = log::encodeFreeEvent(Out, State, Key, SampleId, Monotonic);
-    return record(log::RecordType::Events, Buffer, Out - Buffer);
+    return oneEvent({Monotonic, SampleId}, SiteId, 0, 0,
+                    [&](uint8_t *Out, log::EventsState &State, uint64_t Key) {
+                      return log::encodeFreeEvent(Out, State, Key, SampleId,
+                                                  Monotonic);
+                    });
   }
   size_t stack(uint64_t StackId, llvm::ArrayRef<uint64_t> Frames) {
     log::StackRecordHeader Header{};
@@ -274,6 +263,23 @@ public:
 private:
   uint16_t Major;
   std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> Keys;
+
+  /// An Events record of one event, with the shared encoder: the key's
+  /// definition first if the file does not have it, then what \p Encode
+  /// writes.
+  template <typename Encode>
+  size_t oneEvent(const log::EventsHeader &Header, uint64_t SiteId,
+                  uint64_t StackId, uint32_t Kind, Encode Encode_) {
+    uint8_t Buffer[sizeof(log::EventsHeader) + log::kMaxKeyEventSize +
+                   log::kMaxEventSize];
+    memcpy(Buffer, &Header, sizeof(Header));
+    log::EventsState State;
+    State.start(Header);
+    uint8_t *Out = Buffer + sizeof(Header);
+    uint64_t Key = key(Out, SiteId, StackId, Kind);
+    Out = Encode_(Out, State, Key);
+    return record(log::RecordType::Events, Buffer, Out - Buffer);
+  }
 
   /// The key of (site, stack, kind); defines it at \p Out the first time.
   uint64_t key(uint8_t *&Out, uint64_t SiteId, uint64_t StackId,
