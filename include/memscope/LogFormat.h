@@ -267,6 +267,10 @@ constexpr uint64_t kMaxEventKeys = 65536;
 /// The longest encodings: a Key, and an Alloc or Free.
 constexpr uint32_t kMaxKeyEventSize = 1 + 4 * 10;
 constexpr uint32_t kMaxEventSize = 1 + 3 * 10 + 8 + 10;
+/// What a writer may have stored past the end of its open Events record
+/// before publishing it (a Key and its event): a thread killed there leaves
+/// at most this many bytes after the record, and zeros after them.
+constexpr uint32_t kMaxUnpublishedEvents = kMaxKeyEventSize + kMaxEventSize;
 
 inline uint8_t *putVarint(uint8_t *out, uint64_t value) {
   while (value >= 0x80) {

@@ -9,7 +9,7 @@
 // RUN: %python %S/Inputs/logcheck.py end %t.segv | FileCheck %s --check-prefix=SEGV
 // RUN: %merge %t.segv -o %t.segv-report > /dev/null
 // RUN: %python %S/Inputs/logcheck.py process %t.segv-report/analysis.json | FileCheck %s --check-prefix=SEGV-JSON
-// RUN: %python %S/Inputs/logcheck.py site-count %t.segv-report/analysis.json crash-signals.c:73 | FileCheck %s --check-prefix=COUNT
+// RUN: %python %S/Inputs/logcheck.py site-count %t.segv-report/analysis.json crash-signals.c:78 | FileCheck %s --check-prefix=COUNT
 // OK: logs ok
 // SEGV: end exit_kind=11 threads_running=1
 // SEGV-JSON: process state=exited exit_kind=11
@@ -19,7 +19,7 @@
 // RUN: %python %S/Inputs/logcheck.py check %t.abort | FileCheck %s --check-prefix=OK
 // RUN: %python %S/Inputs/logcheck.py end %t.abort | FileCheck %s --check-prefix=ABORT
 // RUN: %merge %t.abort -o %t.abort-report > /dev/null
-// RUN: %python %S/Inputs/logcheck.py site-count %t.abort-report/analysis.json crash-signals.c:73 | FileCheck %s --check-prefix=COUNT
+// RUN: %python %S/Inputs/logcheck.py site-count %t.abort-report/analysis.json crash-signals.c:78 | FileCheck %s --check-prefix=COUNT
 // ABORT: end exit_kind=6 threads_running=1
 //
 // RUN: rm -rf %t.fpe && env MEMSCOPE_OUT=%t.fpe MEMSCOPE_OPTIONS=exact=1 not --crash %t.exe fpe
@@ -33,11 +33,16 @@
 //
 // A worker thread crashes while three others allocate: all four are
 // running at the crash, and the main thread's 1000 allocations are there.
+// A thread killed while writing an event leaves that event cut short (about
+// one run in four): that is reported as such, never as damage.
 // RUN: rm -rf %t.thread && env MEMSCOPE_OUT=%t.thread MEMSCOPE_OPTIONS=exact=1 not --crash %t.exe thread
 // RUN: %python %S/Inputs/logcheck.py check %t.thread | FileCheck %s --check-prefix=OK
 // RUN: %python %S/Inputs/logcheck.py end %t.thread | FileCheck %s --check-prefix=THREAD
-// RUN: %merge %t.thread -o %t.thread-report > /dev/null
-// RUN: %python %S/Inputs/logcheck.py site-count %t.thread-report/analysis.json crash-signals.c:73 | FileCheck %s --check-prefix=COUNT
+// RUN: %merge %t.thread -o %t.thread-report 2>&1 > /dev/null | FileCheck %s --allow-empty --check-prefix=THREAD-WARN
+// THREAD-WARN-NOT: corrupted
+// THREAD-WARN-NOT: unwritten
+// THREAD-WARN-NOT: truncated
+// RUN: %python %S/Inputs/logcheck.py site-count %t.thread-report/analysis.json crash-signals.c:78 | FileCheck %s --check-prefix=COUNT
 // THREAD: end exit_kind=11 threads_running=5
 //
 // The program's own handler, installed after the runtime's, runs and the
@@ -70,7 +75,7 @@ volatile int stop_workers = 0;
 
 static void allocate_thousand(void) {
   for (int i = 0; i < 1000; ++i) {
-    void *block = malloc(100);                                   // line 73
+    void *block = malloc(100);                                   // line 78
     sink = block;
     if (i % 2)
       free(block);

@@ -854,7 +854,7 @@ void ProcessStreamer::run() {
   for (const LogFile &File : P.ThreadLogs)
     if (File.Usable)
       Files.push_back(
-          FileState{&File, RecordCursor(File), -1, -1, Event(), 0, 0});
+          FileState{&File, RecordCursor(File), -1, -1, Event(), 0, 0, {}, {}});
 
   // Min-heap on (time, free after alloc, file order): deterministic, and an
   // alloc and its free stamped in the same nanosecond stay in order.

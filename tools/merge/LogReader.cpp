@@ -115,6 +115,10 @@ private:
   std::optional<uint64_t> resync(uint64_t From);
   bool allZeroFrom(uint64_t Offset) const;
   void acceptRecord(uint64_t Offset, uint64_t End);
+  /// The file's last write, cut short: see run().
+  bool isCutShortTail(uint64_t Offset, bool ZeroHeader) const;
+  /// Reports a cut-short tail at Offset; false when it is not one.
+  bool endsCutShort(uint64_t Offset, bool ZeroHeader);
   /// Handles damage at Offset; returns where to continue, or nullopt to stop.
   std::optional<uint64_t> recover(uint64_t Offset, const std::string &What);
 
@@ -126,6 +130,7 @@ private:
   uint64_t ResyncBudget = 16 * Size + (uint64_t(1) << 24);
   bool GaveUp = false;
   uint64_t Released = 0; // see releaseReadPages
+  bool LastWasEvents = false;
 };
 
 } // namespace
@@ -159,6 +164,37 @@ bool FileScanner::allZeroFrom(uint64_t Offset) const {
   for (uint64_t I = Offset; I < Size; ++I)
     if (Data[I] != 0)
       return false;
+  return true;
+}
+
+// A writer stores a record's payload before its header, and grows an open
+// Events record event by event before republishing its header. A process that
+// dies while a thread writes (a crash in another thread, SIGKILL) leaves that
+// one write after the file's last record: a zero header and a partial payload,
+// or the bytes of an event after an Events record. Only the file's zeros
+// follow it. That is the documented cost of a kill (the event being written),
+// not damage: it is reported as such.
+bool FileScanner::isCutShortTail(uint64_t Offset, bool ZeroHeader) const {
+  uint64_t Reach = ZeroHeader ? sizeof(log::RecordHeader) + log::kMaxPayload
+                   : LastWasEvents ? log::kMaxUnpublishedEvents
+                                   : 0;
+  // The runtime grows a log by whole windows of pages (buffer_size is a
+  // multiple of 4096); a file of another size was cut, not left unwritten.
+  return Reach != 0 && Size % 4096 == 0 &&
+         allZeroFrom(Offset + std::min(Reach, Size - Offset));
+}
+
+bool FileScanner::endsCutShort(uint64_t Offset, bool ZeroHeader) {
+  if (!isCutShortTail(Offset, ZeroHeader))
+    return false;
+  uint64_t Last = Size;
+  while (Last > Offset && Data[Last - 1] == 0)
+    --Last;
+  File.SkippedBytes += Last - Offset;
+  warn(fmt::format("the last record was cut short at offset {} ({} byte{} "
+                   "written): the process stopped while this thread was "
+                   "writing it; the records before it are complete",
+                   Offset, Last - Offset, Last - Offset == 1 ? "" : "s"));
   return true;
 }
 
@@ -247,7 +283,7 @@ void FileScanner::run() {
     if (memcmp(&Header, Zero, sizeof(Header)) == 0) {
       // The unwritten tail of a file-backed buffer ends the log. Anything
       // non-zero after it means a record was reserved but never completed.
-      if (allZeroFrom(Offset))
+      if (allZeroFrom(Offset) || endsCutShort(Offset, true))
         return;
       std::optional<uint64_t> Next = recover(Offset, "unwritten record");
       if (!Next)
@@ -261,8 +297,11 @@ void FileScanner::run() {
       uint64_t End = Offset + sizeof(Header) + Header.payload_size;
       if (Header.type != 0 && End <= Size && crcMatches(Header, Offset)) {
         Offset += log::alignedRecordSize(Header.payload_size);
+        LastWasEvents = false;
         continue;
       }
+      if (endsCutShort(Offset, false))
+        return;
       std::optional<uint64_t> Next =
           recover(Offset, fmt::format("corrupted record (unknown type {})",
                                       unsigned(Header.type)));
@@ -272,6 +311,8 @@ void FileScanner::run() {
       continue;
     }
     uint64_t PayloadEnd = Offset + sizeof(Header) + Header.payload_size;
+    if (PayloadEnd > Size && endsCutShort(Offset, false))
+      return;
     if (PayloadEnd > Size) {
       // Either the file was cut short or the size field is damaged; only a
       // valid record further on tells them apart.
@@ -292,6 +333,8 @@ void FileScanner::run() {
       return;
     }
     if (!crcMatches(Header, Offset)) {
+      if (endsCutShort(Offset, false))
+        return;
       std::optional<uint64_t> Next =
           recover(Offset, "corrupted record (CRC mismatch)");
       if (!Next)
@@ -301,6 +344,7 @@ void FileScanner::run() {
     }
     uint64_t End = Offset + log::alignedRecordSize(Header.payload_size);
     acceptRecord(Offset, std::min(End, Size));
+    LastWasEvents = Header.type == uint8_t(log::RecordType::Events);
     if (Offset - Released >= (4 << 20))
       Released = releaseReadPages(File, Released, Offset);
     Offset = End;

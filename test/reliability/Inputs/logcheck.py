@@ -3,8 +3,11 @@
 tests. Framing follows include/memscope/LogFormat.h.
 
   logcheck.py check DIR        every record of every log under DIR has a valid
-                               CRC and nothing follows the end but zeros;
-                               prints "logs ok files=N records=M" or the damage
+                               CRC and nothing follows the end but zeros, or
+                               the one write a thread was making when the
+                               process died (LogReader's "cut short" tail);
+                               prints "logs ok files=N records=M cut_short=C"
+                               or the damage
   logcheck.py end DIR          per process folder (sorted): "end=none" or
                                "end exit_kind=N threads_running=R"
   logcheck.py site-count JSON FILE:LINE   allocations of that site in an
@@ -17,7 +20,11 @@ import struct
 import sys
 
 HEADER = 64
-END, PROCESS_END, THREAD_RUNNING = 0, 4, 7
+END, PROCESS_END, THREAD_RUNNING, EVENTS = 0, 4, 7, 22
+# LogFormat.h: kMaxPayload, and kMaxUnpublishedEvents (a Key and an event).
+MAX_PAYLOAD = 0xFFFF
+MAX_UNPUBLISHED_EVENTS = (1 + 4 * 10) + (1 + 3 * 10 + 8 + 10)
+CUT_SHORT = []
 
 
 def crc32c_table():
@@ -46,14 +53,27 @@ def records(path):
         raise ValueError(f"{path}: bad file header")
     (major,) = struct.unpack_from("<H", data, 8)
     offset = HEADER
+    last_type = None
+
+    def cut_short(zero_header):
+        # A thread killed mid-write leaves one unpublished write, then zeros.
+        reach = 8 + MAX_PAYLOAD if zero_header else (
+            MAX_UNPUBLISHED_EVENTS if last_type == EVENTS else 0)
+        if reach and len(data) % 4096 == 0 and not any(data[offset + reach:]):
+            CUT_SHORT.append(path)
+            return True
+        return False
+
     while offset + 8 <= len(data):
         rtype, flags, size, crc = struct.unpack_from("<BBHI", data, offset)
         if rtype == 0 and flags == 0 and size == 0 and crc == 0:
-            if any(data[offset:]):
+            if any(data[offset:]) and not cut_short(True):
                 raise ValueError(f"{path}: data after the end at offset {offset}")
             return
         end = offset + 8 + size
         if end > len(data):
+            if cut_short(False):
+                return
             raise ValueError(f"{path}: record at {offset} overruns the file")
         payload = data[offset + 8:end]
         head = data[offset:offset + 4]
@@ -62,8 +82,11 @@ def records(path):
         else:  # the payload, then the header's bytes
             expected = ~crc32c(head, crc32c(payload))
         if expected & 0xFFFFFFFF != crc:
+            if cut_short(False):
+                return
             raise ValueError(f"{path}: bad CRC at offset {offset}")
         yield rtype, payload
+        last_type = rtype
         offset += (8 + size + 7) & ~7
 
 
@@ -85,7 +108,8 @@ def main():
             except ValueError as error:
                 print(f"damaged: {error}")
                 sys.exit(1)
-        print(f"logs ok files={files} records={count}")
+        print(f"logs ok files={files} records={count} "
+              f"cut_short={len(CUT_SHORT)}")
     elif command == "end":
         for path in log_files(sys.argv[2]):
             if os.path.basename(path) != "process.log":

@@ -228,6 +228,45 @@ TEST(LogReader, TruncatedTailKeepsEverythingBefore) {
       << File.Diags[0].Message;
 }
 
+// A process that dies while a thread appends an event leaves that event's
+// bytes after the open Events record, unpublished, and zeros after them.
+TEST(LogReader, EventCutShortByTheProcessDyingIsReportedAsSuch) {
+  TestLogWriter W = threadLog(3);
+  const uint8_t Event[] = {0x01, 0x5a, 0x01, 0x00, 0x32, 0x20};
+  W.Bytes.insert(W.Bytes.end(), Event, Event + sizeof(Event));
+  W.Bytes.resize(W.Bytes.size() / 4096 * 4096 + 8192, 0); // whole pages
+  LogFile File = scanBytes(W.Bytes, "t2.log");
+  EXPECT_EQ(File.RecordCount, 4u);
+  EXPECT_EQ(File.SkippedBytes, sizeof(Event));
+  ASSERT_EQ(File.Diags.size(), 1u) << joinDiags(File);
+  EXPECT_NE(File.Diags[0].Message.find("cut short"), std::string::npos)
+      << File.Diags[0].Message;
+
+  // Non-zero bytes further than one event's reach are damage.
+  W.Bytes[W.Bytes.size() - 2048] = 0x7f;
+  EXPECT_EQ(W.Bytes.size() % 4096, 0u);
+  LogFile Damaged = scanBytes(W.Bytes, "t2.log");
+  EXPECT_EQ(Damaged.RecordCount, 4u);
+  ASSERT_FALSE(Damaged.Diags.empty());
+  EXPECT_EQ(Damaged.Diags[0].Message.find("cut short"), std::string::npos)
+      << Damaged.Diags[0].Message;
+}
+
+// A record is written payload first: a zero header with part of a payload
+// after it, then zeros, is the record being written when the process died.
+TEST(LogReader, RecordWithUnpublishedHeaderIsCutShort) {
+  TestLogWriter W = threadLog(2);
+  W.Bytes.resize(W.Bytes.size() + sizeof(log::RecordHeader), 0);
+  const uint8_t Payload[] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+  W.Bytes.insert(W.Bytes.end(), Payload, Payload + sizeof(Payload));
+  W.Bytes.resize(W.Bytes.size() / 4096 * 4096 + 8192, 0);
+  LogFile File = scanBytes(W.Bytes);
+  EXPECT_EQ(File.RecordCount, 3u);
+  ASSERT_EQ(File.Diags.size(), 1u) << joinDiags(File);
+  EXPECT_NE(File.Diags[0].Message.find("cut short"), std::string::npos)
+      << File.Diags[0].Message;
+}
+
 TEST(LogReader, FileShorterThanHeaderIsTruncated) {
   TestLogWriter W = threadLog(0);
   W.Bytes.resize(30);
