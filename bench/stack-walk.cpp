@@ -15,11 +15,10 @@ namespace {
 
 constexpr uint32_t kDepth = 32;
 
-/// The return address into the walker's caller, as the interposers pass it.
+/// The caller's frame record, as the runtime's entry points pass it.
 __attribute__((noinline)) uint32_t cachedRules(uint64_t *frames) {
-  auto caller = reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-  uint32_t depth = collectStack(caller, frames, kDepth);
-  asm volatile("" ::: "memory");
+  uint32_t depth = collectStack(MSC_CALLER_FRAME(), frames, kDepth);
+  MSC_KEEP_FRAME();
   return depth;
 }
 

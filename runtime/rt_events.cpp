@@ -27,6 +27,9 @@ struct EventKeys {
   };
   uint32_t capacity; // a power of two
   uint32_t used;
+  // The last allocation's and the last free's entry: a loop that allocates
+  // and frees at one place repeats them, and skips the hash.
+  Entry recent[2];
   Entry entries[1]; // capacity entries, mapped on first use
 };
 
@@ -38,6 +41,30 @@ size_t keysBytes(uint32_t capacity) {
 
 /// The index of (site, stack, kind) in \p writer's file; \p is_new when it
 /// must be defined before use. False when no table can be mapped.
+bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
+               uint32_t kind, uint64_t &index, bool &is_new);
+
+/// internKey, first trying the writer's most recent key of the same event
+/// type (\p recent: 0 for allocations, 1 for frees).
+inline bool internRecentKey(LogWriter &writer, int recent, uint64_t site_id,
+                            uint64_t stack_id, uint32_t kind, uint64_t &index,
+                            bool &is_new) {
+  if (MSC_LIKELY(writer.keys)) {
+    const EventKeys::Entry &last = writer.keys->recent[recent];
+    if (last.site_id == site_id && last.stack_id == stack_id &&
+        last.kind_plus_one == kind + 1) {
+      index = last.index;
+      is_new = false;
+      return true;
+    }
+  }
+  if (!internKey(writer, site_id, stack_id, kind, index, is_new))
+    return false;
+  writer.keys->recent[recent] = {site_id, stack_id, kind + 1,
+                                 static_cast<uint32_t>(index)};
+  return true;
+}
+
 bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
                uint32_t kind, uint64_t &index, bool &is_new) {
   if (MSC_UNLIKELY(!writer.keys)) {
@@ -57,6 +84,7 @@ bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
       if (keys.used >= keys.capacity * 3 / 4) {
         // Full enough: start over; the Key events define indices anew.
         memset(keys.entries, 0, sizeof(EventKeys::Entry) * keys.capacity);
+        memset(keys.recent, 0, sizeof(keys.recent));
         keys.used = 0;
         return internKey(writer, site_id, stack_id, kind, index, is_new);
       }
@@ -81,11 +109,12 @@ namespace {
 /// Appends one event of (site, stack, kind), defining its key first when the
 /// file does not know it yet; \p encode writes the event itself.
 template <typename Encode>
-bool appendEvent(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
-                 uint32_t kind, const log::EventsHeader &fresh, Encode encode) {
+bool appendEvent(LogWriter &writer, int recent, uint64_t site_id,
+                 uint64_t stack_id, uint32_t kind,
+                 const log::EventsHeader &fresh, Encode encode) {
   uint64_t key;
   bool is_new;
-  if (!internKey(writer, site_id, stack_id, kind, key, is_new))
+  if (!internRecentKey(writer, recent, site_id, stack_id, kind, key, is_new))
     return false;
   uint8_t *out = reserveEvents(
       writer, (is_new ? log::kMaxKeyEventSize : 0) + log::kMaxEventSize, fresh);
@@ -100,7 +129,7 @@ bool appendEvent(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
 } // namespace
 
 bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
-  return appendEvent(writer, alloc.site_id, alloc.stack_id, alloc.kind,
+  return appendEvent(writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
                      {alloc.monotonic_ns, alloc.sample_id - 1},
                      [&](uint8_t *out, uint64_t key) {
                        return log::encodeAllocEvent(
@@ -113,7 +142,7 @@ bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
 bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
   // A free's key names the freeing site only.
   return appendEvent(
-      writer, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id},
+      writer, 1, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id},
       [&](uint8_t *out, uint64_t key) {
         return log::encodeFreeEvent(out, writer.events_state, key,
                                     free.sample_id, free.monotonic_ns);

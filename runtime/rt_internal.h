@@ -158,13 +158,54 @@ MSC_HIDDEN LogWriter *createLogWriter(const char *name, log::FileKind kind,
 /// Appends one record. Not thread-safe: each writer has one owner.
 MSC_HIDDEN bool appendRecord(LogWriter &writer, log::RecordType type,
                              const void *payload, size_t size);
+/// Publishes a record header after its payload: a reader (or a crash)
+/// sees either nothing or the whole record.
+inline void publishHeader(uint8_t *at, const log::RecordHeader &header) {
+  uint64_t bits;
+  memcpy(&bits, &header, sizeof(bits));
+  __atomic_store_n(reinterpret_cast<uint64_t *>(at), bits, __ATOMIC_RELEASE);
+}
+/// An Events record stays under this size, so a window's padding and a
+/// Padding record's u16 size always fit.
+constexpr uint32_t kMaxEventsPayload = 16 * 1024;
+/// reserveEvents' slow path: closes the open Events record and opens one
+/// (starting at \p fresh), mapping the next window if need be.
+MSC_HIDDEN uint8_t *openEvents(LogWriter &writer, uint32_t max_bytes,
+                               const log::EventsHeader &fresh);
 /// Room for \p max_bytes more bytes of events in the writer's open Events
-/// record; opens one (starting at \p fresh) when none is open or it is
-/// full. Returns where to write them, nullptr when the log cannot be
-/// written. commitEvents then publishes what was written.
-MSC_HIDDEN uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
-                                  const log::EventsHeader &fresh);
-MSC_HIDDEN void commitEvents(LogWriter &writer, const uint8_t *end);
+/// record; opens one when none is open or it is full. Returns where to
+/// write them, nullptr when the log cannot be written. commitEvents then
+/// publishes what was written. Inline: exact mode runs this per event.
+inline uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
+                              const log::EventsHeader &fresh) {
+  if (MSC_LIKELY(writer.events_at != kNoEvents)) {
+    uint64_t end =
+        writer.events_at + sizeof(log::RecordHeader) + writer.events_size;
+    if (MSC_LIKELY(writer.events_size + max_bytes <= kMaxEventsPayload &&
+                   end + max_bytes <= writer.window_size))
+      return writer.window + end;
+  }
+  return openEvents(writer, max_bytes, fresh);
+}
+/// Publishes the events written up to \p end: the record's header, with its
+/// size and the CRC over its whole payload, is rewritten in one store, so a
+/// kill loses at most the event being written.
+inline void commitEvents(LogWriter &writer, const uint8_t *end) {
+  uint8_t *record = writer.window + writer.events_at;
+  const uint8_t *added =
+      record + sizeof(log::RecordHeader) + writer.events_size;
+  auto size = static_cast<uint32_t>(end - added);
+  writer.events_size += size;
+  log::RecordHeader header;
+  header.type = static_cast<uint8_t>(log::RecordType::Events);
+  header.flags = 0;
+  header.payload_size = static_cast<uint16_t>(writer.events_size);
+  log::GrownCrc crc =
+      log::growRecordCrc(writer.events_crc, added, size, header);
+  writer.events_crc = crc.running;
+  header.crc = crc.record;
+  publishHeader(record, header);
+}
 
 //===-- Events (rt_events.cpp) -------------------------------------------===//
 /// An allocation or free of a sampled block, as an event of the writer's
@@ -267,12 +308,32 @@ MSC_HIDDEN bool crashHandlersInstalled();
 MSC_HIDDEN void installAltStack();
 MSC_HIDDEN void removeAltStack();
 
-//===-- Sampling (rt_sampling.cpp)
-//-----------------------------------------===//
+//===-- The runtime's caller --------------------------------------------===//
+/// Where a stack walk starts: \p pc is the return address into the code that
+/// called the runtime, \p record the frame record (saved rbp, then that
+/// return address) of the runtime function it called. From the record the
+/// walk starts in the caller without stepping through the runtime's own
+/// frames (about a fifth of an exact-mode event's instructions); without it
+/// the walk steps outwards until it meets \p pc.
+struct CallerFrame {
+  uintptr_t pc = 0;
+  const uintptr_t *record = nullptr;
+};
+/// The caller of the function this expands in. __builtin_frame_address
+/// gives that function a frame record, so use it on slow paths only, and
+/// never in a tail call: the record must outlive the call that walks from it
+/// (MSC_KEEP_FRAME after such a call keeps it from being one).
+#define MSC_CALLER_FRAME()                                                     \
+  (::memscope::rt::CallerFrame{                                                \
+      reinterpret_cast<uintptr_t>(__builtin_return_address(0)),                \
+      static_cast<const uintptr_t *>(__builtin_frame_address(0))})
+#define MSC_KEEP_FRAME() asm volatile("" ::: "memory")
+
+//===-- Sampling (rt_sampling.cpp) ---------------------------------------===//
 /// The slow path shared by instrumented sites and the interposers. A
-/// non-zero \p caller_pc asks for the stack from that return address.
+/// non-zero \p caller.pc asks for the stack from there.
 MSC_HIDDEN void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
-                             msc_site_kind kind, uintptr_t caller_pc);
+                             msc_site_kind kind, CallerFrame caller);
 /// Removes \p ptr from the live table and records its free; the caller has
 /// seen a filter hit. \p site_id is 0 for uninstrumented frees.
 MSC_HIDDEN void freeSampled(uint64_t site_id, void *ptr);
@@ -296,11 +357,10 @@ inline bool maybeLive(const void *ptr) {
 }
 
 //===-- Stacks (rt_stack.cpp) --------------------------------------------===//
-/// Captures return addresses from \p caller_pc (the return address into the
-/// runtime's caller) outwards, up to stack_depth frames. Returns the stack
-/// id (0 if nothing was captured) and writes a Stack record to \p log the
-/// first time the writer sees that stack.
-MSC_HIDDEN uint64_t captureStack(LogWriter &log, uintptr_t caller_pc);
+/// Captures return addresses from \p caller outwards, up to stack_depth
+/// frames. Returns the stack id (0 if nothing was captured) and writes a
+/// Stack record to \p log the first time the writer sees that stack.
+MSC_HIDDEN uint64_t captureStack(LogWriter &log, const CallerFrame &caller);
 /// Releases the record of which stacks \p log has written.
 MSC_HIDDEN void forgetWrittenStacks(LogWriter &log);
 

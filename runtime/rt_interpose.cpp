@@ -40,22 +40,30 @@ inline __attribute__((always_inline)) bool mustSample(size_t size) {
 
 void countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
   if (mustSample(size) && ptr)
-    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, {caller_pc, nullptr});
 }
+
+/// The interposers reach the functions below by a tail call, so the frame
+/// record of the one that takes this has the interposer's caller's return
+/// address in it (the walk checks, and steps through otherwise).
+#define callerOfTailCall(caller_pc)                                            \
+  (CallerFrame{caller_pc,                                                      \
+               static_cast<const uintptr_t *>(__builtin_frame_address(0))})
 
 __attribute__((noinline)) void *mallocSampled(size_t size,
                                               uintptr_t caller_pc) {
   void *ptr = __libc_malloc(size);
   // Called for a failed allocation too: allocSampled re-arms the countdown,
   // which a huge failed request would otherwise leave far below zero.
-  allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller_pc);
+  allocSampled(0, ptr, size, MSC_KIND_INDIRECT, callerOfTailCall(caller_pc));
   return ptr;
 }
 
 __attribute__((noinline)) void *callocSampled(size_t count, size_t size,
                                               uintptr_t caller_pc) {
   void *ptr = __libc_calloc(count, size);
-  allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT, caller_pc);
+  allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT,
+               callerOfTailCall(caller_pc));
   return ptr;
 }
 
@@ -80,7 +88,8 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
       recordFree(0, old_sample);
   }
   if (sample) // also when it failed, to re-arm the countdown
-    allocSampled(0, result, size, MSC_KIND_INDIRECT, caller_pc);
+    allocSampled(0, result, size, MSC_KIND_INDIRECT,
+                 callerOfTailCall(caller_pc));
   return result;
 }
 

@@ -103,14 +103,6 @@ bool advanceWindow(LogWriter &writer, uint8_t *&old_window,
   return true;
 }
 
-/// Publishes a record header after its payload: a reader (or a crash)
-/// sees either nothing or the whole record.
-void publishHeader(uint8_t *at, const log::RecordHeader &header) {
-  uint64_t bits;
-  memcpy(&bits, &header, sizeof(bits));
-  __atomic_store_n(reinterpret_cast<uint64_t *>(at), bits, __ATOMIC_RELEASE);
-}
-
 /// Ends the open Events record: the next record starts after it.
 void closeEvents(LogWriter &writer) {
   if (writer.events_at == kNoEvents)
@@ -144,26 +136,16 @@ bool ensureContiguous(LogWriter &writer, uint64_t bytes) {
   return bytes <= writer.window_size;
 }
 
-// An Events record stays under this size, so a window's padding and a
-// Padding record's u16 size always fit.
-constexpr uint32_t kMaxEventsPayload = 16 * 1024;
-
 } // namespace
 
-uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
-                       const log::EventsHeader &fresh) {
+uint8_t *openEvents(LogWriter &writer, uint32_t max_bytes,
+                    const log::EventsHeader &fresh) {
   if (MSC_UNLIKELY(writer.failed)) {
     g_dropped_records.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
   constexpr uint32_t kHeader = sizeof(log::RecordHeader);
-  if (writer.events_at != kNoEvents) {
-    uint64_t end = writer.events_at + kHeader + writer.events_size;
-    if (writer.events_size + max_bytes <= kMaxEventsPayload &&
-        end + max_bytes <= writer.window_size)
-      return writer.window + end;
-    closeEvents(writer);
-  }
+  closeEvents(writer);
   if (!ensureContiguous(writer, kHeader + sizeof(fresh) + max_bytes)) {
     g_dropped_records.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
@@ -174,21 +156,6 @@ uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
   writer.events_crc = log::crc32cUpdate(0xFFFFFFFFu, &fresh, sizeof(fresh));
   writer.events_state.start(fresh);
   return writer.window + writer.position + kHeader + sizeof(fresh);
-}
-
-void commitEvents(LogWriter &writer, const uint8_t *end) {
-  uint8_t *record = writer.window + writer.events_at;
-  const uint8_t *added =
-      record + sizeof(log::RecordHeader) + writer.events_size;
-  auto size = static_cast<uint32_t>(end - added);
-  writer.events_crc = log::crc32cUpdate(writer.events_crc, added, size);
-  writer.events_size += size;
-  log::RecordHeader header;
-  header.type = static_cast<uint8_t>(log::RecordType::Events);
-  header.flags = 0;
-  header.payload_size = static_cast<uint16_t>(writer.events_size);
-  header.crc = log::finishRecordCrc(header, writer.events_crc);
-  publishHeader(record, header);
 }
 
 LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,

@@ -261,7 +261,7 @@ void freeSampled(uint64_t site_id, void *ptr) {
 }
 
 void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
-                  msc_site_kind kind, uintptr_t caller_pc) {
+                  msc_site_kind kind, CallerFrame caller) {
   if (MSC_UNLIKELY(g_flags.sample_rate > 0 && !g_flags.exact && t_state.rng)) {
     // Rate mode reaches here on every allocation: skip cheaply.
     if (size < g_flags.min_allocation_size)
@@ -303,7 +303,7 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
     record.flags |= log::AllocUntracked;
   }
-  record.stack_id = caller_pc ? captureStack(*log, caller_pc) : 0;
+  record.stack_id = captureStack(*log, caller);
   appendAllocEvent(*log, record);
 }
 
@@ -318,14 +318,14 @@ __attribute__((visibility("default"))) void
 __memscope_alloc_sampled(uint64_t site_id, void *ptr, uint64_t size) {
   // The stack too, so that flame graphs show who called the site: from an
   // instrumented caller it is a frame-pointer walk, no unwind tables.
-  allocSampled(site_id, ptr, size, MSC_KIND_UNKNOWN,
-               reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+  allocSampled(site_id, ptr, size, MSC_KIND_UNKNOWN, MSC_CALLER_FRAME());
+  MSC_KEEP_FRAME();
 }
 
 __attribute__((visibility("default"))) void
 __memscope_alloc_sampled_stack(uint64_t site_id, void *ptr, uint64_t size) {
-  allocSampled(site_id, ptr, size, MSC_KIND_UNKNOWN,
-               reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+  allocSampled(site_id, ptr, size, MSC_KIND_UNKNOWN, MSC_CALLER_FRAME());
+  MSC_KEEP_FRAME();
 }
 
 __attribute__((visibility("default"))) void

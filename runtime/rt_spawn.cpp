@@ -99,7 +99,7 @@ namespace {
 
 /// Fills in what the parent knows: its id, the instrumented spawn site it
 /// announced (if any) and, when recording, the stack of the creating call.
-SpawnRecord *prepareSpawn(uintptr_t caller_pc) {
+SpawnRecord *prepareSpawn(CallerFrame caller) {
   SpawnRecord *record = takeSpawnRecord();
   if (!record)
     return nullptr;
@@ -107,11 +107,11 @@ SpawnRecord *prepareSpawn(uintptr_t caller_pc) {
   record->parent_thread_id = ensureThreadId();
   record->spawn_site = t_state.pending_spawn_site;
   t_state.pending_spawn_site = 0;
-  record->creator_pc = caller_pc;
+  record->creator_pc = caller.pc;
   record->spawn_stack_id = 0;
   if (guard.entered() && isRecording())
     if (LogWriter *log = threadLog())
-      record->spawn_stack_id = captureStack(*log, caller_pc);
+      record->spawn_stack_id = captureStack(*log, caller);
   return record;
 }
 
@@ -191,8 +191,7 @@ pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     warnMissing("pthread_create");
     return EAGAIN;
   }
-  SpawnRecord *record =
-      prepareSpawn(reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+  SpawnRecord *record = prepareSpawn(MSC_CALLER_FRAME());
   if (!record)
     return real(thread, attr, start, arg);
   record->pthread_start = start;
@@ -212,8 +211,7 @@ thrd_create(thrd_t *thread, thrd_start_t start, void *arg) {
     warnMissing("thrd_create");
     return thrd_error;
   }
-  SpawnRecord *record =
-      prepareSpawn(reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+  SpawnRecord *record = prepareSpawn(MSC_CALLER_FRAME());
   if (!record)
     return real(thread, start, arg);
   record->c11_start = start;

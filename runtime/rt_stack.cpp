@@ -87,20 +87,20 @@ bool seenBefore(LogWriter &log, uint64_t id) {
 
 } // namespace
 
-uint64_t captureStack(LogWriter &log, uintptr_t caller_pc) {
-  if (!caller_pc)
+uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
+  if (!caller.pc)
     return 0;
   uint64_t frames[log::kMaxStackDepth];
   uint32_t max_depth = g_flags.stack_depth;
   if (max_depth < 1 || max_depth > log::kMaxStackDepth)
     max_depth = log::kMaxStackDepth;
-  uint32_t depth = collectStack(caller_pc, frames, max_depth);
+  uint32_t depth = collectStack(caller, frames, max_depth);
   uint64_t id = hashFrames(frames, depth);
   if (seenBefore(log, id))
     return id;
   if (writeNewModules() == ModuleChange::Unloaded) {
     forgetUnwindRules();
-    depth = collectStack(caller_pc, frames, max_depth);
+    depth = collectStack(caller, frames, max_depth);
     id = hashFrames(frames, depth);
     if (seenBefore(log, id))
       return id;

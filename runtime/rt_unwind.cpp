@@ -606,7 +606,8 @@ __attribute__((noinline)) uint64_t learnRule(uintptr_t pc, uint64_t key,
   return rule; // no room near its slot: computed again next time
 }
 
-inline uint64_t ruleFor(uintptr_t pc, uint32_t generation) {
+__attribute__((always_inline)) inline uint64_t ruleFor(uintptr_t pc,
+                                                       uint32_t generation) {
   uint64_t key = ruleKey(pc, generation);
   uint32_t index = ruleIndex(pc);
   for (uint32_t probe = 0; probe < kRuleProbes; ++probe) {
@@ -656,70 +657,104 @@ uint32_t walkFullUnwinder(uintptr_t caller_pc, uint64_t *frames,
   return state.started ? state.depth : 0;
 }
 
-__attribute__((noinline)) FastWalk walkCachedRules(uintptr_t caller_pc,
+namespace {
+
+/// The registers the walk tracks: a frame's return address, and its caller's
+/// rsp and rbp at that address.
+struct WalkState {
+  uintptr_t pc, sp, fp;
+};
+
+enum class Step { Next, Outermost, Fail };
+
+/// Moves \p state to the caller of its frame by the cached rule for its pc.
+/// Every CFA lies above the previous one and inside the thread's stack, so a
+/// wrong rule cannot read outside it or loop.
+__attribute__((always_inline)) inline Step
+stepByRule(WalkState &state, uint32_t generation, uintptr_t stack_high) {
+  uint64_t rule = ruleFor(state.pc, generation);
+  if ((rule & 0xff) == kOutermost)
+    return Step::Outermost;
+  if ((rule & 0xff) != kStep)
+    return Step::Fail;
+  uintptr_t base = (rule & kCfaFromFp) ? state.fp : state.sp;
+  if (!base) // _start and clone clear rbp: the outermost frame
+    return Step::Outermost;
+  uintptr_t cfa = base + ruleCfaOffset(rule);
+  if ((cfa & 7) || cfa <= state.sp || cfa > stack_high)
+    return Step::Fail;
+  if (rule & kFpSaved) {
+    uintptr_t slot = cfa + ruleFpOffset(rule);
+    if (slot < state.sp || slot + 8 > stack_high)
+      return Step::Fail;
+    state.fp = *reinterpret_cast<const uintptr_t *>(slot);
+  }
+  state.pc = *reinterpret_cast<const uintptr_t *>(cfa - 8);
+  state.sp = cfa;
+  return Step::Next;
+}
+
+__attribute__((noinline)) StackBounds boundsOf(uintptr_t sp) {
+  return currentStackBounds(sp);
+}
+
+} // namespace
+
+__attribute__((noinline)) FastWalk walkCachedRules(const CallerFrame &caller,
                                                    uint64_t *frames,
                                                    uint32_t max_depth,
                                                    uint32_t &depth) {
   depth = 0;
   // This function's own frame record (__builtin_frame_address gives it a
-  // frame pointer): the state of its caller, where the walk starts.
-  const auto *record =
-      static_cast<const uintptr_t *>(__builtin_frame_address(0));
-  auto sp = reinterpret_cast<uintptr_t>(record) + 16;
-  uintptr_t fp = record[0];
-  uintptr_t pc = record[1];
-  StackBounds bounds = currentStackBounds(reinterpret_cast<uintptr_t>(record));
+  // frame pointer): where the walk starts when the caller's is unknown.
+  const auto *own = static_cast<const uintptr_t *>(__builtin_frame_address(0));
+  StackBounds bounds = t_stack_bounds;
+  if (reinterpret_cast<uintptr_t>(own) < bounds.low ||
+      reinterpret_cast<uintptr_t>(own) >= bounds.high)
+    bounds = boundsOf(reinterpret_cast<uintptr_t>(own));
   uint32_t generation = g_generation.load(std::memory_order_acquire);
-  // The runtime's own frames come first, up to the caller of the runtime.
-  constexpr uint32_t kMaxRuntimeFrames = 8;
-  uint32_t runtime_frames = 0;
-  bool started = false;
-  for (;;) {
-    if (!pc)
-      return depth ? FastWalk::Complete : FastWalk::NeedsFullUnwind;
-    if (!started && pc == caller_pc)
-      started = true;
-    if (started) {
-      frames[depth++] = pc;
-      if (depth >= max_depth)
-        return FastWalk::Complete;
-    } else if (++runtime_frames > kMaxRuntimeFrames) {
-      return FastWalk::NeedsFullUnwind;
-    }
-    uint64_t rule = ruleFor(pc, generation);
-    if ((rule & 0xff) == kOutermost)
-      return started ? FastWalk::Complete : FastWalk::NeedsFullUnwind;
-    if ((rule & 0xff) != kStep)
-      return FastWalk::NeedsFullUnwind;
-    uintptr_t base = (rule & kCfaFromFp) ? fp : sp;
-    if (!base) // _start and clone clear rbp: the outermost frame
-      return started ? FastWalk::Complete : FastWalk::NeedsFullUnwind;
-    uintptr_t cfa = base + ruleCfaOffset(rule);
-    if ((cfa & 7) || cfa <= sp || cfa > bounds.high)
-      return FastWalk::NeedsFullUnwind;
-    uintptr_t next_fp = fp;
-    if (rule & kFpSaved) {
-      uintptr_t slot = cfa + ruleFpOffset(rule);
-      if (slot < sp || slot + 8 > bounds.high)
+  WalkState state;
+  if (caller.record && caller.record > own &&
+      reinterpret_cast<uintptr_t>(caller.record) + 16 <= bounds.high &&
+      caller.record[1] == caller.pc) {
+    state = {caller.pc, reinterpret_cast<uintptr_t>(caller.record) + 16,
+             caller.record[0]};
+  } else {
+    // Step through the runtime's own frames up to its caller.
+    constexpr uint32_t kMaxRuntimeFrames = 8;
+    state = {own[1], reinterpret_cast<uintptr_t>(own) + 16, own[0]};
+    for (uint32_t runtime_frames = 0; state.pc != caller.pc; ++runtime_frames)
+      if (!state.pc || runtime_frames == kMaxRuntimeFrames ||
+          stepByRule(state, generation, bounds.high) != Step::Next)
         return FastWalk::NeedsFullUnwind;
-      next_fp = *reinterpret_cast<const uintptr_t *>(slot);
-    }
-    pc = *reinterpret_cast<const uintptr_t *>(cfa - 8);
-    sp = cfa;
-    fp = next_fp;
   }
+  uint32_t count = 0;
+  FastWalk result = FastWalk::Complete;
+  while (state.pc) {
+    frames[count++] = state.pc;
+    if (count >= max_depth)
+      break;
+    Step step = stepByRule(state, generation, bounds.high);
+    if (step == Step::Outermost)
+      break;
+    if (step == Step::Fail) {
+      result = FastWalk::NeedsFullUnwind;
+      break;
+    }
+  }
+  depth = count;
+  return result;
 }
 
-uint32_t collectStack(uintptr_t caller_pc, uint64_t *frames,
+uint32_t collectStack(const CallerFrame &caller, uint64_t *frames,
                       uint32_t max_depth) {
   uint32_t depth = 0;
-  if (walkCachedRules(caller_pc, frames, max_depth, depth) ==
-      FastWalk::Complete)
+  if (walkCachedRules(caller, frames, max_depth, depth) == FastWalk::Complete)
     return depth;
-  depth = walkFullUnwinder(caller_pc, frames, max_depth);
+  depth = walkFullUnwinder(caller.pc, frames, max_depth);
   if (!depth) {
     // No unwind information reaches the caller: keep at least the caller.
-    frames[0] = caller_pc;
+    frames[0] = caller.pc;
     depth = 1;
   }
   return depth;

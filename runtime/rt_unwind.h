@@ -13,11 +13,10 @@
 namespace memscope {
 namespace rt {
 
-/// The return addresses of the stack from \p caller_pc (the return address
-/// into the caller of the runtime) outwards, at most \p max_depth, by the
-/// cheapest unwinder that is right for every frame. At least the caller is
-/// returned.
-MSC_HIDDEN uint32_t collectStack(uintptr_t caller_pc, uint64_t *frames,
+/// The return addresses of the stack from \p caller outwards, at most
+/// \p max_depth, by the cheapest unwinder that is right for every frame. At
+/// least the caller is returned.
+MSC_HIDDEN uint32_t collectStack(const CallerFrame &caller, uint64_t *frames,
                                  uint32_t max_depth);
 
 enum class FastWalk {
@@ -26,7 +25,7 @@ enum class FastWalk {
                    // frame that failed a check: frames are not usable
 };
 /// The cached-rule walk alone (collectStack's fast path).
-MSC_HIDDEN FastWalk walkCachedRules(uintptr_t caller_pc, uint64_t *frames,
+MSC_HIDDEN FastWalk walkCachedRules(const CallerFrame &caller, uint64_t *frames,
                                     uint32_t max_depth, uint32_t &depth);
 /// The full unwinder alone: _Unwind_Backtrace from caller_pc outwards; 0 if
 /// it never reached caller_pc.

@@ -142,8 +142,7 @@ __attribute__((noinline)) void *testMalloc(size_t size) {
   void *ptr = malloc(size);
   __memscope_tls.bytes_until_sample -= static_cast<int64_t>(size);
   if (__memscope_tls.bytes_until_sample < 0 && ptr)
-    allocSampled(0, ptr, size, MSC_KIND_INDIRECT,
-                 reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, MSC_CALLER_FRAME());
   return ptr;
 }
 void testFree(void *ptr) {

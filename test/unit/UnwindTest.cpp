@@ -35,8 +35,8 @@ constexpr uint32_t kDepth = 64;
 /// handler, which must not allocate.
 struct Walks {
   FastWalk fast_result = FastWalk::NeedsFullUnwind;
-  uint64_t fast_frames[kDepth];      // walkCachedRules
-  uint64_t collected_frames[kDepth]; // collectStack (fast, else full)
+  uint64_t fast_frames[kDepth];      // walkCachedRules from the record
+  uint64_t collected_frames[kDepth]; // collectStack stepping from the probe
   uint64_t full_frames[kDepth];      // _Unwind_Backtrace
   uint32_t fast_depth = 0, collected_depth = 0, full_depth = 0;
 
@@ -67,16 +67,19 @@ std::string describe(const std::vector<uint64_t> &frames) {
   return text;
 }
 
-/// Walks the stack of its caller three ways, \p max_depth deep.
+/// Walks the stack of its caller three ways, \p max_depth deep: the cached
+/// rules from the probe's frame record (as the runtime's entry points pass
+/// it), collectStack stepping through the probe's own frames to the caller
+/// (as when the record is unknown), and _Unwind_Backtrace.
 __attribute__((noinline)) void probe(Walks &walks,
                                      uint32_t max_depth = kDepth) {
-  auto caller = reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+  CallerFrame caller = MSC_CALLER_FRAME();
   walks.fast_result =
       walkCachedRules(caller, walks.fast_frames, max_depth, walks.fast_depth);
-  walks.collected_depth =
-      collectStack(caller, walks.collected_frames, max_depth);
-  walks.full_depth = walkFullUnwinder(caller, walks.full_frames, max_depth);
-  asm volatile("" ::: "memory"); // keep the calls above non-tail
+  walks.collected_depth = collectStack(CallerFrame{caller.pc, nullptr},
+                                       walks.collected_frames, max_depth);
+  walks.full_depth = walkFullUnwinder(caller.pc, walks.full_frames, max_depth);
+  MSC_KEEP_FRAME(); // keep the calls above non-tail
 }
 
 /// The checks every path gets: the runtime's walk equals libgcc's, and
