@@ -113,8 +113,18 @@ AnalysisResult readAnalysis(const std::filesystem::path &json_path) {
   const nlohmann::json &summary = analysis.at("summary");
   result.total_allocations = summary.value("total_allocations", 0ull);
   result.total_bytes = summary.value("total_bytes", 0ull);
-  result.peak_memory_mb =
-      summary.value("peak_live_bytes", 0.0) / (1024.0 * 1024.0);
+  result.totals_exact = summary.value("totals_exact", false);
+  constexpr double kMiB = 1024.0 * 1024.0;
+  result.peak_memory_mb = summary.value("peak_live_bytes", 0.0) / kMiB;
+  result.peak_memory_mb_low = result.peak_memory_mb_high =
+      result.peak_memory_mb;
+  const nlohmann::json &peak =
+      summary.value("peak_live_bytes_interval", nlohmann::json::array());
+  if (peak.is_array() && peak.size() == 2 && peak[0].is_number() &&
+      peak[1].is_number()) {
+    result.peak_memory_mb_low = peak[0].get<double>() / kMiB;
+    result.peak_memory_mb_high = peak[1].get<double>() / kMiB;
+  }
   // Threads of the program: Memscope's own sampler is left out.
   for (const nlohmann::json &thread :
        analysis.value("threads", nlohmann::json::array()))

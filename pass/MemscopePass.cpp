@@ -93,6 +93,7 @@ constexpr char kOptionsEnvVar[] = "MEMSCOPE_PASS_OPTIONS";
 constexpr int kCtorPriority = 2; // like the sanitizers: before user ctors
 constexpr unsigned kTlsCountdownField = 0;
 constexpr unsigned kTlsInCallField = 1;
+constexpr unsigned kTlsAllocationsField = 2;
 
 struct PassOptions {
   std::string IgnoreListPath;
@@ -556,6 +557,17 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   Count->setAtomic(AtomicOrdering::Monotonic);
   Value *Remaining = B.CreateSub(Count, Size, "memscope.remaining");
   B.CreateAlignedStore(Remaining, Countdown, Align(8))
+      ->setAtomic(AtomicOrdering::Monotonic);
+  // And count the allocation, exactly, in every mode:
+  //   __memscope_tls.allocations += 1
+  // Monotonic for the same reason: the runtime reads it from another thread
+  // when the process exits.
+  Value *Allocations =
+      B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsAllocationsField);
+  LoadInst *Counted = B.CreateAlignedLoad(Int32Ty, Allocations, Align(4));
+  Counted->setAtomic(AtomicOrdering::Monotonic);
+  B.CreateAlignedStore(B.CreateAdd(Counted, ConstantInt::get(Int32Ty, 1)),
+                       Allocations, Align(4))
       ->setAtomic(AtomicOrdering::Monotonic);
 
   // malloc and calloc go straight to the allocator behind the runtime's

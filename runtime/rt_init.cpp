@@ -26,7 +26,7 @@
 
 extern "C" {
 // Instrumented modules reference this; a runtime of another ABI lacks it.
-__attribute__((visibility("default"))) char __memscope_abi_v1 = 1;
+__attribute__((visibility("default"))) char MEMSCOPE_ABI_MARKER = 1;
 }
 
 namespace memscope {
@@ -196,14 +196,19 @@ void writeProcessInfo() {
 }
 
 void writeProcessEnd(int32_t exit_kind) {
-  log::ProcessEndRecord end;
-  memset(&end, 0, sizeof(end));
+  struct {
+    log::ProcessEndRecord end;
+    log::ThreadTotals unlogged; // threads that ended without a log
+  } record;
+  memset(&record, 0, sizeof(record));
+  log::ProcessEndRecord &end = record.end;
   end.monotonic_ns = monotonicNs();
   end.dropped_records = g_dropped_records.load(std::memory_order_relaxed);
   end.untracked_samples = g_untracked_samples.load(std::memory_order_relaxed);
   end.threads_started = threadsStarted();
   end.exit_kind = exit_kind;
-  appendProcessRecord(log::RecordType::ProcessEnd, &end, sizeof(end));
+  record.unlogged = unloggedThreadTotals();
+  appendProcessRecord(log::RecordType::ProcessEnd, &record, sizeof(record));
 }
 
 void onExit() {

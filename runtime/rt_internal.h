@@ -124,6 +124,8 @@ MSC_HIDDEN uint32_t currentSession();
 struct StackCache;
 struct EventKeys;
 constexpr uint64_t kNoEvents = ~uint64_t(0);
+struct ThreadCounts;
+
 struct LogWriter {
   char name[32]; // file name inside the folder
   // The session folder it was created in (sessionFolder()): a log stays
@@ -148,6 +150,9 @@ struct LogWriter {
   // The thread that owns the slot now (0 when free), for the exit snapshot.
   std::atomic<uint64_t> owner_thread_id{0};
   std::atomic<uint64_t> owner_os_tid{0};
+  // Its counts and fast-path state (TLS), read at exit by otherThreadTotals.
+  const ThreadCounts *owner_counts = nullptr;
+  const msc_thread_fast *owner_fast = nullptr;
 };
 /// Creates <process folder>/<name> and maps its first window; nullptr on
 /// failure. \p recycled, if given, is a retired writer whose memory is
@@ -224,6 +229,17 @@ MSC_HIDDEN void retireLogWriter(LogWriter &writer);
 
 //===-- Threads (rt_thread.cpp)
 //--------------------------------------------===//
+/// What a thread allocated while recording, counted, not sampled: the fast
+/// path adds each request to the countdown and 1 to its allocations; the
+/// runtime banks both here whenever it re-arms the countdown (rt_sampling.cpp).
+struct ThreadCounts {
+  uint64_t allocations; // banked
+  uint64_t bytes;
+  int64_t armed;    // the countdown's value when it was last armed
+  bool counting;    // armed while recording: what it counts down counts
+  uint32_t session; // the banked figures' session
+};
+
 struct ThreadState {
   bool registered;
   bool exited;
@@ -246,6 +262,7 @@ struct ThreadState {
   int32_t idle_index;  // 1 + position in the idle list, 0 when not in it
   LogWriter *log;
   void *alt_stack; // signal stack the runtime installed for this thread
+  ThreadCounts counts;
 };
 MSC_HIDDEN extern __thread ThreadState t_state
     __attribute__((tls_model("initial-exec")));
@@ -281,20 +298,30 @@ MSC_HIDDEN void parkIdleThread();
 MSC_HIDDEN void wakeIdleThreads();
 MSC_HIDDEN uint64_t threadsStarted();
 
+/// Marks the runtime's own code on this thread: nested calls into the
+/// sampled path return at once, and the interposers neither count nor
+/// sample what the runtime itself allocates (in_instrumented_call, which
+/// they already skip on), so that counted totals equal exact mode's events.
 class RecursionGuard {
 public:
   RecursionGuard() : Entered(!t_state.in_runtime) {
-    if (Entered)
+    if (Entered) {
       t_state.in_runtime = true;
+      SavedInCall = __memscope_tls.in_instrumented_call;
+      __memscope_tls.in_instrumented_call = 1;
+    }
   }
   ~RecursionGuard() {
-    if (Entered)
+    if (Entered) {
+      __memscope_tls.in_instrumented_call = SavedInCall;
       t_state.in_runtime = false;
+    }
   }
   bool entered() const { return Entered; }
 
 private:
   bool Entered;
+  uint32_t SavedInCall = 0;
 };
 
 //===-- Fatal signals (rt_crash.cpp)
@@ -343,6 +370,23 @@ MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);
 MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id);
 MSC_HIDDEN void initSampling();
 MSC_HIDDEN void resetSamplingAfterFork();
+/// Sets the calling thread's countdown to \p value, first banking what the
+/// previous one counted; \p counting says whether what this one counts
+/// down is recorded. Every store to the countdown by its thread goes here.
+MSC_HIDDEN void armCountdown(int64_t value, bool counting);
+/// The calling thread's exact totals so far.
+MSC_HIDDEN log::ThreadTotals currentThreadTotals();
+/// Another thread's totals, read through process_vm_readv so that a thread
+/// that exits meanwhile costs a failed read, not a fault. False if either
+/// could not be read.
+MSC_HIDDEN bool otherThreadTotals(const ThreadCounts *counts,
+                                  const msc_thread_fast *fast,
+                                  log::ThreadTotals &totals);
+/// Totals of threads that ended without a log, for ProcessEnd.
+MSC_HIDDEN log::ThreadTotals unloggedThreadTotals();
+/// Adds the calling thread's totals to unloggedThreadTotals (it ends with no
+/// log to write them to).
+MSC_HIDDEN void addToUnloggedTotals();
 /// The countdown value a thread restarts from when it is not recording.
 MSC_HIDDEN int64_t idleCountdown();
 

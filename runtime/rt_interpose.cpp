@@ -30,6 +30,10 @@ inline __attribute__((always_inline)) bool mustSample(size_t size) {
   msc_thread_fast &fast = __memscope_tls;
   if (fast.in_instrumented_call)
     return false;
+  // Counted exactly, as the instrumented sites count theirs.
+  __atomic_store_n(&fast.allocations,
+                   __atomic_load_n(&fast.allocations, __ATOMIC_RELAXED) + 1,
+                   __ATOMIC_RELAXED);
   // Relaxed atomics: wakeIdleThreads may store -1 from another thread.
   int64_t remaining =
       __atomic_load_n(&fast.bytes_until_sample, __ATOMIC_RELAXED) -

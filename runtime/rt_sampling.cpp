@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 extern "C" {
@@ -143,18 +144,26 @@ uint64_t drawRateSkip() {
 /// Decides whether the allocation that reached the slow path is sampled and
 /// with which weight, and re-arms the thread's countdown.
 bool decide(uint64_t size, double &weight) {
+  if (MSC_UNLIKELY(!t_state.counts.counting)) {
+    // The first allocation recorded after an idle phase (or ever): what the
+    // countdown counted before it was not recorded; this one is.
+    t_state.counts.armed =
+        __memscope_tls.bytes_until_sample + static_cast<int64_t>(size);
+    __atomic_store_n(&__memscope_tls.allocations, 1, __ATOMIC_RELAXED);
+    t_state.counts.counting = true;
+  }
   bool fresh = !t_state.rng;
   if (MSC_UNLIKELY(fresh))
     seedThread();
   if (g_flags.exact) {
-    __memscope_tls.bytes_until_sample = -1;
+    armCountdown(-1, true);
     weight = 1.0;
     return size >= g_flags.min_allocation_size;
   }
   if (g_flags.sample_rate > 0) {
     // allocSampled skipped the allocations before this one cheaply; this
     // one is sampled unless the thread just started its Bernoulli sequence.
-    __memscope_tls.bytes_until_sample = -1;
+    armCountdown(-1, true);
     weight = 1.0 / g_flags.sample_rate;
     if (size < g_flags.min_allocation_size)
       return false;
@@ -167,11 +176,11 @@ bool decide(uint64_t size, double &weight) {
     // a fresh Poisson process at this allocation.
     int64_t remaining = drawByteCountdown() - static_cast<int64_t>(size);
     if (remaining >= 0) {
-      __memscope_tls.bytes_until_sample = remaining;
+      armCountdown(remaining, true);
       return false;
     }
   }
-  __memscope_tls.bytes_until_sample = drawByteCountdown();
+  armCountdown(drawByteCountdown(), true);
   if (size == 0 || size < g_flags.min_allocation_size)
     return false;
   double interval = static_cast<double>(g_flags.sample_interval);
@@ -180,6 +189,90 @@ bool decide(uint64_t size, double &weight) {
 }
 
 } // namespace
+
+//===-- Exact totals -----------------------------------------------------===//
+
+namespace {
+
+// Threads that ended without a log to write their totals to.
+std::atomic<uint64_t> g_unlogged_allocations{0};
+std::atomic<uint64_t> g_unlogged_bytes{0};
+
+/// What the countdown counted since it was armed, were it banked now.
+log::ThreadTotals unbanked(const ThreadCounts &counts,
+                           const msc_thread_fast &fast) {
+  if (!counts.counting)
+    return {0, 0};
+  int64_t consumed = counts.armed - fast.bytes_until_sample;
+  return {fast.allocations, consumed > 0 ? static_cast<uint64_t>(consumed) : 0};
+}
+
+} // namespace
+
+void armCountdown(int64_t value, bool counting) {
+  ThreadCounts &counts = t_state.counts;
+  msc_thread_fast &fast = __memscope_tls;
+  uint32_t session = currentSession();
+  if (counts.session != session) {
+    // A new API session counts afresh.
+    counts.allocations = counts.bytes = 0;
+    counts.session = session;
+  }
+  log::ThreadTotals pending = unbanked(
+      counts, {__atomic_load_n(&fast.bytes_until_sample, __ATOMIC_RELAXED), 0,
+               fast.allocations});
+  counts.allocations += pending.allocations;
+  counts.bytes += pending.bytes;
+  __atomic_store_n(&fast.allocations, 0, __ATOMIC_RELAXED);
+  counts.armed = value;
+  counts.counting = counting;
+  __atomic_store_n(&fast.bytes_until_sample, value, __ATOMIC_RELAXED);
+}
+
+log::ThreadTotals currentThreadTotals() {
+  const ThreadCounts &counts = t_state.counts;
+  if (counts.session != currentSession())
+    return {0, 0};
+  log::ThreadTotals pending = unbanked(counts, __memscope_tls);
+  return {counts.allocations + pending.allocations,
+          counts.bytes + pending.bytes};
+}
+
+bool otherThreadTotals(const ThreadCounts *counts, const msc_thread_fast *fast,
+                       log::ThreadTotals &totals) {
+  if (!counts || !fast)
+    return false;
+  ThreadCounts counts_copy;
+  msc_thread_fast fast_copy;
+  struct iovec local[2] = {{&counts_copy, sizeof(counts_copy)},
+                           {&fast_copy, sizeof(fast_copy)}};
+  struct iovec remote[2] = {
+      {const_cast<ThreadCounts *>(counts), sizeof(counts_copy)},
+      {const_cast<msc_thread_fast *>(fast), sizeof(fast_copy)}};
+  ssize_t read = process_vm_readv(getpid(), local, 2, remote, 2, 0);
+  if (read != static_cast<ssize_t>(sizeof(counts_copy) + sizeof(fast_copy)))
+    return false;
+  if (counts_copy.session != currentSession()) {
+    totals = {0, 0};
+    return true;
+  }
+  log::ThreadTotals pending = unbanked(counts_copy, fast_copy);
+  totals = {counts_copy.allocations + pending.allocations,
+            counts_copy.bytes + pending.bytes};
+  return true;
+}
+
+log::ThreadTotals unloggedThreadTotals() {
+  return {g_unlogged_allocations.load(std::memory_order_relaxed),
+          g_unlogged_bytes.load(std::memory_order_relaxed)};
+}
+
+void addToUnloggedTotals() {
+  log::ThreadTotals totals = currentThreadTotals();
+  g_unlogged_allocations.fetch_add(totals.allocations,
+                                   std::memory_order_relaxed);
+  g_unlogged_bytes.fetch_add(totals.bytes, std::memory_order_relaxed);
+}
 
 int64_t idleCountdown() {
   // Not recording: come back after about one interval of allocation to see
@@ -208,6 +301,12 @@ void initSampling() {
 }
 
 void resetSamplingAfterFork() {
+  // The child counts from the fork; the parent's other threads are gone.
+  t_state.counts.allocations = t_state.counts.bytes = 0;
+  t_state.counts.armed = __memscope_tls.bytes_until_sample;
+  __memscope_tls.allocations = 0;
+  g_unlogged_allocations.store(0, std::memory_order_relaxed);
+  g_unlogged_bytes.store(0, std::memory_order_relaxed);
   memset(__memscope_live_filter, 0, sizeof(__memscope_live_filter));
   if (g_live)
     madvise(g_live, g_live_bytes, MADV_DONTNEED); // back to zero pages
@@ -277,7 +376,7 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
   if (MSC_UNLIKELY(!ensureInitialized())) {
     t_state.rng = 0; // restart the Poisson process when recording starts
     if (g_state.load(std::memory_order_acquire) == State::Uninitialized)
-      __memscope_tls.bytes_until_sample = 0; // too early: ask again next time
+      armCountdown(0, false); // too early: ask again next time
     else
       parkIdleThread();
     return;
@@ -287,7 +386,7 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
     return;
   LogWriter *log = threadLog();
   if (!log) {
-    __memscope_tls.bytes_until_sample = INT64_MAX >> 1;
+    armCountdown(INT64_MAX >> 1, false);
     return;
   }
   log::AllocRecord record;

@@ -184,18 +184,27 @@ void writeThreadEnd() {
     appendRecord(*t_state.log, log::RecordType::ThreadName, buffer,
                  payload.size());
   }
-  log::ThreadEndRecord end;
-  end.thread_id = t_state.thread_id;
-  end.monotonic_ns = monotonicNs();
-  cpuTimes(end.cpu_user_ns, end.cpu_system_ns);
-  appendRecord(*t_state.log, log::RecordType::ThreadEnd, &end, sizeof(end));
+  struct {
+    log::ThreadEndRecord end;
+    log::ThreadTotals totals;
+  } record;
+  record.end.thread_id = t_state.thread_id;
+  record.end.monotonic_ns = monotonicNs();
+  cpuTimes(record.end.cpu_user_ns, record.end.cpu_system_ns);
+  record.totals = currentThreadTotals();
+  appendRecord(*t_state.log, log::RecordType::ThreadEnd, &record,
+               sizeof(record));
 }
 
 void onThreadExit(void *) {
   RecursionGuard guard;
   leaveIdleList(); // before this thread's TLS goes away
-  if (t_state.session == currentSession() && isRecording())
-    writeThreadEnd();
+  if (t_state.session == currentSession() && isRecording()) {
+    if (t_state.registered && t_state.log)
+      writeThreadEnd();
+    else
+      addToUnloggedTotals();
+  }
   if (t_state.session == currentSession())
     releaseSlot(t_state.log);
   else
@@ -204,7 +213,7 @@ void onThreadExit(void *) {
   t_state.exited = true;
   removeAltStack();
   // Allocations from later TLS destructors are not recorded.
-  __memscope_tls.bytes_until_sample = INT64_MAX;
+  armCountdown(INT64_MAX, false);
 }
 
 } // namespace
@@ -273,6 +282,8 @@ LogWriter *threadLog() {
   t_state.log->owner_thread_id.store(t_state.thread_id,
                                      std::memory_order_relaxed);
   t_state.log->owner_os_tid.store(t_state.os_tid, std::memory_order_relaxed);
+  t_state.log->owner_counts = &t_state.counts;
+  t_state.log->owner_fast = &__memscope_tls;
   if (g_exit_key_created)
     pthread_setspecific(g_exit_key, &t_state);
 
@@ -331,7 +342,7 @@ void resetThreadsAfterFork() {
 }
 
 void parkIdleThread() {
-  __memscope_tls.bytes_until_sample = idleCountdown();
+  armCountdown(idleCountdown(), false);
   if (t_state.idle_index || t_state.exited || !g_idle)
     return;
   {
@@ -432,14 +443,23 @@ void writeRunningThreads(bool include_current) {
     uint64_t os_tid = writer->owner_os_tid.load(std::memory_order_relaxed);
     if (!thread_id || (thread_id == t_state.thread_id && !include_current))
       continue;
-    log::ThreadRunningRecord running;
-    running.thread_id = thread_id;
-    running.os_tid = os_tid;
-    running.monotonic_ns = monotonicNs();
-    if (!readThreadCpu(os_tid, running.cpu_user_ns, running.cpu_system_ns))
-      running.cpu_user_ns = running.cpu_system_ns = 0;
-    appendProcessRecord(log::RecordType::ThreadRunning, &running,
-                        sizeof(running));
+    struct {
+      log::ThreadRunningRecord running;
+      log::ThreadTotals totals;
+    } record;
+    record.running.thread_id = thread_id;
+    record.running.os_tid = os_tid;
+    record.running.monotonic_ns = monotonicNs();
+    if (!readThreadCpu(os_tid, record.running.cpu_user_ns,
+                       record.running.cpu_system_ns))
+      record.running.cpu_user_ns = record.running.cpu_system_ns = 0;
+    size_t size = sizeof(record);
+    if (thread_id == t_state.thread_id)
+      record.totals = currentThreadTotals();
+    else if (!otherThreadTotals(writer->owner_counts, writer->owner_fast,
+                                record.totals))
+      size = sizeof(record.running); // unknown: the merge estimates them
+    appendProcessRecord(log::RecordType::ThreadRunning, &record, size);
   }
 }
 

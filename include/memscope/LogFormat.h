@@ -39,7 +39,7 @@ namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
-constexpr uint16_t kVersionMinor = 0;       // readers accept any minor
+constexpr uint16_t kVersionMinor = 1;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
@@ -199,6 +199,15 @@ struct ThreadEndRecord {
   uint64_t monotonic_ns;
   uint64_t cpu_user_ns;
   uint64_t cpu_system_ns;
+};
+
+/// Since 2.1, after a ThreadEndRecord or a ThreadRunningRecord: what the
+/// thread allocated while recording, counted (not sampled) by the inline
+/// fast path and the interposers. After a ProcessEndRecord: the same for
+/// the threads that ended without a log (they never recorded anything).
+struct ThreadTotals {
+  uint64_t allocations;
+  uint64_t bytes;
 };
 
 struct AllocRecord {

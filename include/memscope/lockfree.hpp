@@ -158,7 +158,12 @@ struct AnalysisResult {
   std::size_t thread_count = 0; // threads that ran, the main thread included
   std::uint64_t total_allocations = 0;
   std::uint64_t total_bytes = 0;
+  bool totals_exact = false; // the two above are counted, not estimated
   double peak_memory_mb = 0; // peak live heap (estimated under sampling), MiB
+  /// 95% interval of the live heap at that peak, MiB (both ends equal
+  /// peak_memory_mb in exact mode; docs/analysis-schema.md, "Intervals").
+  double peak_memory_mb_low = 0;
+  double peak_memory_mb_high = 0;
   std::vector<Bottleneck> bottlenecks;
   double resource_efficiency = 0; // thread_metrics.efficiency_percent
   ResourceMetrics resources;

@@ -28,7 +28,7 @@ int helper(int n) {
   return n + 1;
 }
 #endif
-// OBJ: U __memscope_abi_v1
+// OBJ: U __memscope_abi_v{{[0-9]+}}
 // OBJ: W memscope.module_ctor
 // SHARED-NOT: libmemscope_rt
 // LINKED: (NEEDED) Shared library: [libmemscope_rt.so]

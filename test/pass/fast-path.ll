@@ -28,6 +28,9 @@ define void @release(ptr %p) {
 ; CHECK-NEXT:    [[COUNT:%.*]] = load atomic i64, ptr @__memscope_tls monotonic, align 8
 ; CHECK-NEXT:    [[REMAINING:%.*]] = sub i64 [[COUNT]], %n
 ; CHECK-NEXT:    store atomic i64 [[REMAINING]], ptr @__memscope_tls monotonic, align 8
+; CHECK-NEXT:    [[ALLOCATIONS:%.*]] = load atomic i32, ptr getelementptr inbounds {{(nuw )?}}({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 2) monotonic, align 4
+; CHECK-NEXT:    [[COUNTED:%.*]] = add i32 [[ALLOCATIONS]], 1
+; CHECK-NEXT:    store atomic i32 [[COUNTED]], ptr getelementptr inbounds {{(nuw )?}}({ i64, i32, i32 }, ptr @__memscope_tls, i32 0, i32 2) monotonic, align 4
 ; CHECK-NEXT:    [[P:%.*]] = call ptr @__memscope_malloc_uncounted(i64 %n)
 ; CHECK-NEXT:    [[SAMPLED:%.*]] = icmp slt i64 [[REMAINING]], 0
 ; CHECK-NEXT:    br i1 [[SAMPLED]], label %[[SLOW:.*]], label %[[DONE:.*]], !prof [[UNLIKELY:![0-9]+]]
@@ -54,7 +57,7 @@ define void @release(ptr %p) {
 ; the version check (the runtime refuses another Memscope version), and only
 ; then the registration of the DSO's site tables.
 ; CHECK: define weak_odr hidden void @memscope.module_ctor() {{.*}}comdat
-; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v1
+; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v2
 ; CHECK-NEXT: [[OK:%.*]] = call i32 @__memscope_check_versions(ptr @__start_memscope_sites, ptr @__stop_memscope_sites)
 ; CHECK-NEXT: [[ACCEPTED:%.*]] = icmp ne i32 [[OK]], 0
 ; CHECK-NEXT: br i1 [[ACCEPTED]], label %register, label %done

@@ -16,6 +16,7 @@
 #include "Analysis.h"
 #include "Bottlenecks.h"
 #include "Compat.h"
+#include "Estimates.h"
 #include "Input.h"
 #include "Profile.h"
 #include "Symbolization.h"
@@ -104,6 +105,10 @@ void AllocationStats::add(const AllocationStats &Other) {
   Samples += Other.Samples;
   LifetimeNs += Other.LifetimeNs;
   FreedSamples += Other.FreedSamples;
+  AllocationsVariance += Other.AllocationsVariance;
+  BytesVariance += Other.BytesVariance;
+  LiveAllocationsVariance += Other.LiveAllocationsVariance;
+  LiveBytesVariance += Other.LiveBytesVariance;
 }
 
 std::optional<double> AllocationStats::averageLifetimeNs() const {
@@ -196,6 +201,7 @@ struct SlotThreadStats {
   double Bytes = 0;
   double LiveAllocations = 0; // at exit
   double LiveBytes = 0;
+  double LiveBytesVariance = 0;
 };
 
 /// Allocations of one process from one site (instrumented) or one stack
@@ -224,6 +230,10 @@ struct ThreadState {
   uint64_t InitialNameNs = UINT64_MAX; // start of the span that named it
   bool Renamed = false;
   uint64_t RenamedNs = 0;
+  /// The runtime's exact totals, from the latest ThreadEnd or ThreadRunning
+  /// that has them (at TotalsNs, monotonic).
+  std::optional<log::ThreadTotals> Totals;
+  uint64_t TotalsNs = 0;
 };
 
 struct CrossStat {
@@ -241,8 +251,11 @@ struct ProcessData {
   ModuleMap Modules;
   std::unordered_map<uint64_t, SiteInfo> Sites;
   std::optional<log::ProcessEndRecord> End;
-  /// ThreadRunning records by thread id.
+  /// ProcessEnd's totals of threads that ended without a log (2.1 on).
+  std::optional<log::ThreadTotals> UnloggedTotals;
+  /// ThreadRunning records by thread id, with their totals (2.1 on).
   std::unordered_map<uint64_t, log::ThreadRunningRecord> Running;
+  std::unordered_map<uint64_t, log::ThreadTotals> RunningTotals;
   std::vector<log::ResourceSampleRecord> ResourceSamples;
   uint32_t Pid = 0;
   uint64_t StartMonotonicNs = 0;
@@ -259,7 +272,9 @@ struct ProcessData {
   std::map<std::pair<uint32_t, uint64_t>, CrossStat> CrossBySlot;
   std::map<std::pair<uint32_t, uint32_t>, CrossStat> CrossByThread;
   AllocationStats Stats;
+  bool TotalsExact = false; // see applyExactTotals
   double PeakLiveBytes = 0;
+  double PeakLiveBytesVariance = 0;
   uint64_t PeakLiveTimeNs = 0;
   /// Parallel to Slots: estimated live bytes when the peak was reached.
   std::vector<double> SlotPeakBytes;
@@ -322,8 +337,11 @@ void decodeProcessLog(ProcessData &P) {
     }
     case log::RecordType::ProcessEnd: {
       log::ProcessEndRecord End;
-      if ((Ok = decodeProcessEnd(Record.Payload, End)))
+      std::optional<log::ThreadTotals> Unlogged;
+      if ((Ok = decodeProcessEnd(Record.Payload, End, &Unlogged))) {
         P.End = End;
+        P.UnloggedTotals = Unlogged;
+      }
       break;
     }
     case log::RecordType::Warning: {
@@ -334,10 +352,16 @@ void decodeProcessLog(ProcessData &P) {
     }
     case log::RecordType::ThreadRunning: {
       log::ThreadRunningRecord Running;
-      if ((Ok = decodeThreadRunning(Record.Payload, Running))) {
+      std::optional<log::ThreadTotals> Totals;
+      if ((Ok = decodeThreadRunning(Record.Payload, Running, &Totals))) {
         auto [It, Inserted] = P.Running.try_emplace(Running.thread_id, Running);
-        if (!Inserted && Running.monotonic_ns >= It->second.monotonic_ns)
+        if (Inserted || Running.monotonic_ns >= It->second.monotonic_ns) {
           It->second = Running;
+          if (Totals)
+            P.RunningTotals[Running.thread_id] = *Totals;
+          else
+            P.RunningTotals.erase(Running.thread_id);
+        }
       }
       break;
     }
@@ -420,7 +444,9 @@ private:
   bool nextEvent(FileState &State);
   uint32_t newThread();
   void onThreadStart(FileState &State, const ThreadStartInfo &Start);
-  void onThreadEnd(FileState &State, const log::ThreadEndRecord &End);
+  void applyExactTotals();
+  void onThreadEnd(FileState &State, const log::ThreadEndRecord &End,
+                   const std::optional<log::ThreadTotals> &Totals);
   uint32_t currentThread(FileState &State);
   uint32_t slotFor(const log::AllocRecord &Alloc);
   void onAlloc(FileState &State, const log::AllocRecord &Alloc);
@@ -453,6 +479,7 @@ private:
   std::unordered_map<uint64_t, LiveSample> Live;
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
   double LiveBytes = 0;
+  double LiveVariance = 0; // of LiveBytes (Estimates.h)
   /// Live bytes per slot now; the slots changed since the last peak
   /// snapshot, so that taking one costs what changed, not every slot.
   std::vector<double> SlotLive;
@@ -514,8 +541,9 @@ void ProcessStreamer::onThreadStart(FileState &State,
   State.CurrentSpan = TS.Spans.size() - 1;
 }
 
-void ProcessStreamer::onThreadEnd(FileState &State,
-                                  const log::ThreadEndRecord &End) {
+void ProcessStreamer::onThreadEnd(
+    FileState &State, const log::ThreadEndRecord &End,
+    const std::optional<log::ThreadTotals> &Totals) {
   int64_t Index = -1, SpanIndex = -1;
   if (State.CurrentThread >= 0) {
     uint64_t Current = P.Threads[State.CurrentThread].ThreadId;
@@ -547,6 +575,12 @@ void ProcessStreamer::onThreadEnd(FileState &State,
   Thread.CpuUserNs = std::max(Thread.CpuUserNs, End.cpu_user_ns);
   Thread.CpuSystemNs = std::max(Thread.CpuSystemNs, End.cpu_system_ns);
   P.LastEventNs = std::max(P.LastEventNs, EndNs);
+  // Totals are cumulative over the thread's spans: the latest holds them.
+  ThreadState &Streamed = P.ThreadStates[Index];
+  if (End.monotonic_ns >= Streamed.TotalsNs) {
+    Streamed.Totals = Totals;
+    Streamed.TotalsNs = End.monotonic_ns;
+  }
 }
 
 uint32_t ProcessStreamer::currentThread(FileState &State) {
@@ -635,8 +669,9 @@ bool ProcessStreamer::advance(FileState &State) {
     }
     case log::RecordType::ThreadEnd: {
       log::ThreadEndRecord End;
-      if ((Ok = decodeThreadEnd(Record.Payload, End)))
-        onThreadEnd(State, End);
+      std::optional<log::ThreadTotals> Totals;
+      if ((Ok = decodeThreadEnd(Record.Payload, End, &Totals)))
+        onThreadEnd(State, End, Totals);
       break;
     }
     case log::RecordType::Stack: {
@@ -712,9 +747,13 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
     Weight = 1;
   }
   double Bytes = Weight * double(Alloc.size);
+  double BytesVariance = sampleVariance(Weight, double(Alloc.size));
+  double CountVariance = sampleVariance(Weight, 1);
   Slot &S = P.Slots[SlotIndex];
   S.Stats.Allocations += Weight;
   S.Stats.Bytes += Bytes;
+  S.Stats.AllocationsVariance += CountVariance;
+  S.Stats.BytesVariance += BytesVariance;
   ++S.Stats.Samples;
   SlotThreadStats &PerThread = S.PerThread[ThreadIndex];
   PerThread.Allocations += Weight;
@@ -725,6 +764,8 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   ++Thread.Samples;
   P.Stats.Allocations += Weight;
   P.Stats.Bytes += Bytes;
+  P.Stats.AllocationsVariance += CountVariance;
+  P.Stats.BytesVariance += BytesVariance;
   ++P.Stats.Samples;
 
   // The runtime could not track this block, so its free is never logged:
@@ -736,6 +777,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   auto Pending = PendingFrees.find(Alloc.sample_id);
   if (Pending != PendingFrees.end()) {
     LiveBytes += Bytes;
+    LiveVariance += BytesVariance;
     changeSlotLive(SlotIndex, Bytes);
     release(Sample, Pending->second.Thread, Pending->second.Site,
             Pending->second.Time);
@@ -750,13 +792,16 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
       snapshotPeak();
     double Old = It->second.Weight * double(It->second.Size);
     LiveBytes -= Old;
+    LiveVariance -= sampleVariance(It->second.Weight, double(It->second.Size));
     changeSlotLive(It->second.Slot, -Old);
     It->second = Sample;
   }
   LiveBytes += Bytes;
+  LiveVariance += BytesVariance;
   changeSlotLive(SlotIndex, Bytes);
   if (LiveBytes > P.PeakLiveBytes) {
     P.PeakLiveBytes = LiveBytes;
+    P.PeakLiveBytesVariance = LiveVariance;
     P.PeakLiveTimeNs = P.relative(Alloc.monotonic_ns);
     PeakPending = true;
   }
@@ -825,6 +870,7 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
   if (PeakPending)
     snapshotPeak();
   LiveBytes -= Bytes;
+  LiveVariance -= sampleVariance(Sample.Weight, double(Sample.Size));
   changeSlotLive(Sample.Slot, -Bytes);
   if (FreeThread != Sample.Thread) {
     CrossStat &BySlot = P.CrossBySlot[{Sample.Slot, FreeSite}];
@@ -978,6 +1024,15 @@ void ProcessStreamer::finishThreads() {
     Thread.RunningAtExit = true;
     Thread.CpuUserNs = std::max(Thread.CpuUserNs, Running.cpu_user_ns);
     Thread.CpuSystemNs = std::max(Thread.CpuSystemNs, Running.cpu_system_ns);
+    ThreadState &Streamed = P.ThreadStates[It->second];
+    if (Running.monotonic_ns >= Streamed.TotalsNs) {
+      auto Totals = P.RunningTotals.find(ThreadId);
+      if (Totals != P.RunningTotals.end())
+        Streamed.Totals = Totals->second;
+      else
+        Streamed.Totals.reset();
+      Streamed.TotalsNs = Running.monotonic_ns;
+    }
     if (!Thread.Tid)
       Thread.Tid = Running.os_tid;
   }
@@ -990,6 +1045,7 @@ void ProcessStreamer::finishThreads() {
   applyRenames();
   for (ThreadReport &Thread : P.Threads)
     Thread.ToolThread = isToolThreadName(Thread.Name);
+  applyExactTotals();
   if (UnknownRunning)
     P.warn(fmt::format("pid {}: {} ThreadRunning records name threads that "
                        "have no ThreadStart record; ignored",
@@ -1000,21 +1056,58 @@ void ProcessStreamer::finishThreads() {
                        P.Pid, StrayThreadEnds));
 }
 
+/// The runtime's counts (log format 2.1 on) replace the sampled estimates:
+/// each thread's that has them, and the process's when every thread has
+/// them and ProcessEnd adds the threads that ended without a log.
+void ProcessStreamer::applyExactTotals() {
+  bool AllExact = P.UnloggedTotals.has_value() && !P.Threads.empty();
+  double Allocations = AllExact ? double(P.UnloggedTotals->allocations) : 0;
+  double Bytes = AllExact ? double(P.UnloggedTotals->bytes) : 0;
+  for (size_t I = 0; I < P.Threads.size(); ++I) {
+    ThreadReport &Thread = P.Threads[I];
+    if (const std::optional<log::ThreadTotals> &Totals =
+            P.ThreadStates[I].Totals) {
+      Thread.Allocations = double(Totals->allocations);
+      Thread.Bytes = double(Totals->bytes);
+      Thread.TotalsExact = true;
+    } else {
+      AllExact = false;
+    }
+    Allocations += Thread.Allocations;
+    Bytes += Thread.Bytes;
+  }
+  if (!AllExact)
+    return;
+  P.Stats.Allocations = Allocations;
+  P.Stats.Bytes = Bytes;
+  P.Stats.AllocationsVariance = P.Stats.BytesVariance = 0;
+  P.TotalsExact = true;
+}
+
 void ProcessStreamer::finish() {
   if (PeakPending)
     snapshotPeak();
   for (const auto &[Id, Sample] : Live) {
     double Bytes = Sample.Weight * double(Sample.Size);
+    double BytesVariance = sampleVariance(Sample.Weight, double(Sample.Size));
+    double CountVariance = sampleVariance(Sample.Weight, 1);
     AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
     Stats.LiveAllocations += Sample.Weight;
     Stats.LiveBytes += Bytes;
+    Stats.LiveAllocationsVariance += CountVariance;
+    Stats.LiveBytesVariance += BytesVariance;
     P.Stats.LiveAllocations += Sample.Weight;
     P.Stats.LiveBytes += Bytes;
-    P.Threads[Sample.Thread].LiveAllocationsAtExit += Sample.Weight;
-    P.Threads[Sample.Thread].LiveBytesAtExit += Bytes;
+    P.Stats.LiveAllocationsVariance += CountVariance;
+    P.Stats.LiveBytesVariance += BytesVariance;
+    ThreadReport &Thread = P.Threads[Sample.Thread];
+    Thread.LiveAllocationsAtExit += Sample.Weight;
+    Thread.LiveBytesAtExit += Bytes;
+    Thread.LiveBytesAtExitVariance += BytesVariance;
     SlotThreadStats &PerThread = P.Slots[Sample.Slot].PerThread[Sample.Thread];
     PerThread.LiveAllocations += Sample.Weight;
     PerThread.LiveBytes += Bytes;
+    PerThread.LiveBytesVariance += BytesVariance;
   }
   for (const FileState &State : Files) {
     if (State.Malformed)
@@ -1167,11 +1260,15 @@ void classifyLifetime(ProcessData &P, Symbolizer &Symbols,
       ThreadReport &Report = P.Threads[Thread];
       Report.LiveAllocationsAtExit -= PerThread.LiveAllocations;
       Report.LiveBytesAtExit -= PerThread.LiveBytes;
+      Report.LiveBytesAtExitVariance -= PerThread.LiveBytesVariance;
       Report.LifetimeAllocationsAtExit += PerThread.LiveAllocations;
       Report.LifetimeBytesAtExit += PerThread.LiveBytes;
     }
     double Allocations = S.Stats.LiveAllocations, Bytes = S.Stats.LiveBytes;
+    P.Stats.LiveAllocationsVariance -= S.Stats.LiveAllocationsVariance;
+    P.Stats.LiveBytesVariance -= S.Stats.LiveBytesVariance;
     S.Stats.LiveAllocations = S.Stats.LiveBytes = 0;
+    S.Stats.LiveAllocationsVariance = S.Stats.LiveBytesVariance = 0;
     S.Stats.LifetimeAllocations += Allocations;
     S.Stats.LifetimeBytes += Bytes;
     P.Stats.LiveAllocations -= Allocations;
@@ -1799,7 +1896,9 @@ ProcessReport reportProcess(const ProcessData &P) {
   }
   Report.ThreadCount = P.Threads.size();
   Report.Stats = P.Stats;
+  Report.TotalsExact = P.TotalsExact;
   Report.PeakLiveBytes = P.PeakLiveBytes;
+  Report.PeakLiveBytesVariance = P.PeakLiveBytesVariance;
   Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
   Report.UnmatchedFrees = P.UnmatchedFrees;
   Report.Resources = resourceReport(P.ResourceSamples, P.StartMonotonicNs);
@@ -1809,6 +1908,41 @@ ProcessReport reportProcess(const ProcessData &P) {
 }
 
 } // namespace
+
+/// One line when the run is too small for its largest site's bytes to be
+/// known within ±10% (95%), naming the setting that would be.
+static std::string precisionNote(const Analysis &Result) {
+  const Summary &Totals = Result.Totals;
+  if (Totals.Exact || Result.Sites.empty())
+    return "";
+  const SiteReport *Largest = &Result.Sites.front();
+  for (const SiteReport &Site : Result.Sites)
+    if (Site.Stats.Bytes > Largest->Stats.Bytes)
+      Largest = &Site;
+  double Bytes = Largest->Stats.Bytes;
+  Interval Range = interval95(Bytes, Largest->Stats.BytesVariance);
+  if (!(Bytes > 0))
+    return "";
+  double Relative = std::max(Bytes - Range.Low, Range.High - Bytes) / Bytes;
+  if (Relative <= 0.10)
+    return "";
+  std::string Fix = "exact=1";
+  if (Totals.Sampling.Mode == "bytes" && Totals.Sampling.IntervalBytes) {
+    // The relative error of a sum of small blocks grows as sqrt(interval).
+    double Wanted = double(Totals.Sampling.IntervalBytes) * (0.10 / Relative) *
+                    (0.10 / Relative);
+    uint64_t Interval = 1;
+    while (double(Interval * 2) <= Wanted)
+      Interval *= 2;
+    if (Interval >= 4096)
+      Fix = fmt::format("sample_interval={} (or exact=1)", Interval);
+  }
+  return fmt::format("Per-site figures are estimates from {} samples: the "
+                     "largest site's bytes are known to \u00b1{:.0f}% (95% "
+                     "interval). For \u00b110%, run with "
+                     "MEMSCOPE_OPTIONS={}.",
+                     Totals.Stats.Samples, Relative * 100, Fix);
+}
 
 llvm::Expected<Analysis>
 memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
@@ -1920,6 +2054,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   ProfileBuilder Stacks(Symbols, Result.Stacks);
   Summary &Totals = Result.Totals;
   Totals.Exact = true;
+  Totals.TotalsExact = !Processes.empty();
   bool HaveSampling = false, MixedSampling = false;
   uint64_t EarliestStart = UINT64_MAX, LatestEnd = 0;
   for (size_t I = 0; I < Processes.size(); ++I) {
@@ -1948,11 +2083,13 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     Diags.append(P.Diags);
 
     Totals.Stats.add(Report.Stats);
+    Totals.TotalsExact = Totals.TotalsExact && Report.TotalsExact;
     Totals.ThreadCount += Report.ThreadCount;
     Totals.DroppedRecords += Report.DroppedRecords;
     Totals.UntrackedSamples += Report.UntrackedSamples;
     if (Report.PeakLiveBytes > Totals.PeakLiveBytes) {
       Totals.PeakLiveBytes = Report.PeakLiveBytes;
+      Totals.PeakLiveBytesVariance = Report.PeakLiveBytesVariance;
       Totals.PeakLiveTimeNs = Report.PeakLiveTimeNs;
     }
     EarliestStart = std::min(EarliestStart, Report.StartRealtimeNs);
@@ -1979,6 +2116,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   if (Result.Processes.size() == 1)
     Result.Resources = Result.Processes.front().Resources;
   Result.Bottlenecks = findBottlenecks(Result);
+  Totals.PrecisionNote = precisionNote(Result);
   for (const Diagnostic &D : Diags.all())
     Totals.Warnings.push_back((D.Level == Severity::Error ? "error: " : "") +
                               D.Message);

@@ -62,6 +62,12 @@ struct AllocationStats {
   /// Freed samples: Σ weight × (free time − alloc time), and their count.
   double LifetimeNs = 0;
   uint64_t FreedSamples = 0;
+  /// Estimated variances of the figures above (Estimates.h); 0 in exact
+  /// mode.
+  double AllocationsVariance = 0;
+  double BytesVariance = 0;
+  double LiveAllocationsVariance = 0;
+  double LiveBytesVariance = 0;
 
   void add(const AllocationStats &Other);
   /// Weight-averaged lifetime of the freed blocks; unset without frees.
@@ -139,11 +145,15 @@ struct ThreadReport {
   uint64_t CpuSystemNs = 0;
   /// Memscope's own thread (the resource sampler, see isToolThreadName()).
   bool ToolThread = false;
+  /// Allocations and Bytes were counted by the runtime, not estimated from
+  /// samples (log format 2.1 on; every mode).
+  bool TotalsExact = false;
   double Allocations = 0;
   uint64_t Samples = 0; // Alloc records behind Allocations and Bytes
   double Bytes = 0;
   double LiveAllocationsAtExit = 0; // leaks
   double LiveBytesAtExit = 0;
+  double LiveBytesAtExitVariance = 0;   // Estimates.h
   double LifetimeAllocationsAtExit = 0; // process-lifetime blocks
   double LifetimeBytesAtExit = 0;
   /// Up to 5 sites by bytes, descending.
@@ -273,7 +283,12 @@ struct ProcessReport {
   int32_t Signal = 0;
   uint64_t ThreadCount = 0;
   AllocationStats Stats;
+  /// Stats.Allocations and Stats.Bytes are the runtime's counts (every
+  /// thread's and those of threads that ended without a log), not
+  /// estimates.
+  bool TotalsExact = false;
   double PeakLiveBytes = 0;
+  double PeakLiveBytesVariance = 0; // of the live set at the peak
   uint64_t PeakLiveTimeNs = 0;
   uint64_t DroppedRecords = 0;
   uint64_t UntrackedSamples = 0;
@@ -323,7 +338,7 @@ struct ProfileSample {
   double LiveAllocationsAtExit = 0;
   double LiveBytesAtExit = 0;
   bool ProcessLifetime = false; // its blocks in use at exit are
-  double LiveBytesAtPeak = 0; // live when its process reached its peak
+  double LiveBytesAtPeak = 0;   // live when its process reached its peak
 };
 
 struct Profile {
@@ -336,7 +351,9 @@ struct Summary {
   uint64_t ProcessCount = 0;
   uint64_t ThreadCount = 0;
   AllocationStats Stats;
+  bool TotalsExact = false; // every process's are (ProcessReport)
   double PeakLiveBytes = 0;
+  double PeakLiveBytesVariance = 0; // the peak process's, at its peak
   uint64_t PeakLiveTimeNs = 0;
   uint64_t DurationNs = 0;
   double IndirectAllocations = 0;
@@ -347,6 +364,9 @@ struct Summary {
   uint64_t UntrackedSamples = 0;
   uint64_t ThreadsRunningAtExit = 0;
   uint64_t SpawnSiteCount = 0; // entries of Analysis::SpawnSites
+  /// Empty, or one line saying the run is too small for ±10% on its largest
+  /// site and which option would fix it (analyze()).
+  std::string PrecisionNote;
   /// The folder source paths are relative to ("" = all absolute), with its
   /// trailing '/'.
   std::string SourceRoot;

@@ -81,8 +81,18 @@ double meanSize(const SiteReport &Site) {
                                     : 0;
 }
 
+/// The denominator of a site's share: the sum over the sites, an estimate
+/// made of the same samples as the site's own figure (the counted total
+/// could be smaller than one over-estimated site, giving shares above 100%).
+double sitesTotal(const Analysis &Result, double AllocationStats::*Figure) {
+  double Total = 0;
+  for (const SiteReport &Site : Result.Sites)
+    Total += Site.Stats.*Figure;
+  return Total;
+}
+
 void hotSiteBytes(const Analysis &Result, std::vector<Bottleneck> &Out) {
-  double Total = Result.Totals.Stats.Bytes;
+  double Total = sitesTotal(Result, &AllocationStats::Bytes);
   if (!(Total > 0))
     return;
   for (const SiteReport &Site : Result.Sites) {
@@ -120,7 +130,7 @@ void hotSiteBytes(const Analysis &Result, std::vector<Bottleneck> &Out) {
 }
 
 void hotSiteCount(const Analysis &Result, std::vector<Bottleneck> &Out) {
-  double Total = Result.Totals.Stats.Allocations;
+  double Total = sitesTotal(Result, &AllocationStats::Allocations);
   if (!(Total > 0))
     return;
   for (const SiteReport &Site : Result.Sites) {
@@ -153,7 +163,7 @@ void hotSiteCount(const Analysis &Result, std::vector<Bottleneck> &Out) {
 }
 
 void temporaries(const Analysis &Result, std::vector<Bottleneck> &Out) {
-  double Total = Result.Totals.Stats.Allocations;
+  double Total = sitesTotal(Result, &AllocationStats::Allocations);
   if (!(Total > 0))
     return;
   for (const SiteReport &Site : Result.Sites) {

@@ -1,5 +1,6 @@
 //===- JsonWriter.cpp - analysis.json -------------------------------------===//
 
+#include "Estimates.h"
 #include "Report.h"
 
 #include "memscope/abi.h"
@@ -31,10 +32,19 @@ static ordered_json samplingJson(const SamplingInfo &Sampling) {
   return Json;
 }
 
+/// [low, high]: the 95% interval of an estimate (Estimates.h); both ends are
+/// the value when it is exact.
+static ordered_json intervalJson(double Value, double Variance) {
+  Interval Range = interval95(Value, Variance);
+  return ordered_json::array({rounded(Range.Low), rounded(Range.High)});
+}
+
 /// Blocks live at exit: leaks, then process-lifetime blocks (Lifetime.h).
 static void addAtExit(ordered_json &Json, const AllocationStats &Stats) {
   Json["live_allocations_at_exit"] = rounded(Stats.LiveAllocations);
   Json["live_bytes_at_exit"] = rounded(Stats.LiveBytes);
+  Json["live_bytes_at_exit_interval"] =
+      intervalJson(Stats.LiveBytes, Stats.LiveBytesVariance);
   Json["process_lifetime_allocations"] = rounded(Stats.LifetimeAllocations);
   Json["process_lifetime_bytes"] = rounded(Stats.LifetimeBytes);
 }
@@ -46,10 +56,13 @@ static ordered_json summaryJson(const Summary &Totals,
   Json["thread_count"] = Totals.ThreadCount;
   Json["total_allocations"] = rounded(Totals.Stats.Allocations);
   Json["total_bytes"] = rounded(Totals.Stats.Bytes);
+  Json["totals_exact"] = Totals.TotalsExact;
   Json["total_frees"] = rounded(Totals.Stats.Frees);
   Json["freed_bytes"] = rounded(Totals.Stats.FreedBytes);
   addAtExit(Json, Totals.Stats);
   Json["peak_live_bytes"] = rounded(Totals.PeakLiveBytes);
+  Json["peak_live_bytes_interval"] =
+      intervalJson(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance);
   Json["peak_live_time_ns"] = Totals.PeakLiveTimeNs;
   Json["duration_ns"] = Totals.DurationNs;
   Json["samples"] = Totals.Stats.Samples;
@@ -61,6 +74,9 @@ static ordered_json summaryJson(const Summary &Totals,
   Json["untracked_samples"] = Totals.UntrackedSamples;
   Json["threads_running_at_exit"] = Totals.ThreadsRunningAtExit;
   Json["spawn_site_count"] = Totals.SpawnSiteCount;
+  Json["precision_note"] = Totals.PrecisionNote.empty()
+                               ? ordered_json()
+                               : ordered_json(Totals.PrecisionNote);
   Json["source_root"] = Totals.SourceRoot;
   Json["cross_thread_frees"] = rounded(CrossFrees.Frees);
   Json["cross_thread_free_bytes"] = rounded(CrossFrees.Bytes);
@@ -123,10 +139,13 @@ static ordered_json processJson(const ProcessReport &P) {
   Json["thread_count"] = P.ThreadCount;
   Json["total_allocations"] = rounded(P.Stats.Allocations);
   Json["total_bytes"] = rounded(P.Stats.Bytes);
+  Json["totals_exact"] = P.TotalsExact;
   Json["total_frees"] = rounded(P.Stats.Frees);
   Json["freed_bytes"] = rounded(P.Stats.FreedBytes);
   addAtExit(Json, P.Stats);
   Json["peak_live_bytes"] = rounded(P.PeakLiveBytes);
+  Json["peak_live_bytes_interval"] =
+      intervalJson(P.PeakLiveBytes, P.PeakLiveBytesVariance);
   Json["peak_live_time_ns"] = P.PeakLiveTimeNs;
   Json["samples"] = P.Stats.Samples;
   Json["dropped_records"] = P.DroppedRecords;
@@ -174,6 +193,10 @@ static ordered_json siteJson(const SiteReport &Site) {
   Json["attributed_by"] = Site.AttributedBy;
   Json["allocations"] = rounded(Site.Stats.Allocations);
   Json["bytes"] = rounded(Site.Stats.Bytes);
+  Json["allocations_interval"] =
+      intervalJson(Site.Stats.Allocations, Site.Stats.AllocationsVariance);
+  Json["bytes_interval"] =
+      intervalJson(Site.Stats.Bytes, Site.Stats.BytesVariance);
   Json["frees"] = rounded(Site.Stats.Frees);
   Json["freed_bytes"] = rounded(Site.Stats.FreedBytes);
   addAtExit(Json, Site.Stats);
@@ -240,9 +263,12 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["tool_thread"] = Thread.ToolThread;
   Json["allocations"] = rounded(Thread.Allocations);
   Json["bytes"] = rounded(Thread.Bytes);
+  Json["totals_exact"] = Thread.TotalsExact;
   Json["samples"] = Thread.Samples;
   Json["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
   Json["live_bytes_at_exit"] = rounded(Thread.LiveBytesAtExit);
+  Json["live_bytes_at_exit_interval"] =
+      intervalJson(Thread.LiveBytesAtExit, Thread.LiveBytesAtExitVariance);
   Json["process_lifetime_allocations"] =
       rounded(Thread.LifetimeAllocationsAtExit);
   Json["process_lifetime_bytes"] = rounded(Thread.LifetimeBytesAtExit);

@@ -465,6 +465,23 @@ template <typename T> bool decodeFixed(ArrayRef<uint8_t> Payload, T &Out) {
   return Reader.pod(Out);
 }
 
+/// A fixed record followed, from a later minor version on, by ThreadTotals.
+template <typename T>
+bool decodeWithTotals(ArrayRef<uint8_t> Payload, T &Out,
+                      std::optional<log::ThreadTotals> *Totals) {
+  PayloadReader Reader(Payload);
+  if (!Reader.pod(Out))
+    return false;
+  if (Totals) {
+    log::ThreadTotals Counted;
+    if (Reader.remaining() >= sizeof(Counted) && Reader.pod(Counted))
+      *Totals = Counted;
+    else
+      Totals->reset();
+  }
+  return true;
+}
+
 } // namespace
 
 bool memscope::merge::decodeProcessInfo(ArrayRef<uint8_t> Payload,
@@ -506,9 +523,10 @@ bool memscope::merge::decodeSite(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
   return true;
 }
 
-bool memscope::merge::decodeProcessEnd(ArrayRef<uint8_t> Payload,
-                                       log::ProcessEndRecord &Out) {
-  return decodeFixed(Payload, Out);
+bool memscope::merge::decodeProcessEnd(
+    ArrayRef<uint8_t> Payload, log::ProcessEndRecord &Out,
+    std::optional<log::ThreadTotals> *Unlogged) {
+  return decodeWithTotals(Payload, Out, Unlogged);
 }
 
 bool memscope::merge::decodeWarning(ArrayRef<uint8_t> Payload,
@@ -547,9 +565,10 @@ bool memscope::merge::decodeThreadName(ArrayRef<uint8_t> Payload,
   return true;
 }
 
-bool memscope::merge::decodeThreadRunning(ArrayRef<uint8_t> Payload,
-                                          log::ThreadRunningRecord &Out) {
-  return decodeFixed(Payload, Out);
+bool memscope::merge::decodeThreadRunning(
+    ArrayRef<uint8_t> Payload, log::ThreadRunningRecord &Out,
+    std::optional<log::ThreadTotals> *Totals) {
+  return decodeWithTotals(Payload, Out, Totals);
 }
 
 bool memscope::merge::decodeResourceSample(ArrayRef<uint8_t> Payload,
@@ -557,9 +576,10 @@ bool memscope::merge::decodeResourceSample(ArrayRef<uint8_t> Payload,
   return decodeFixed(Payload, Out);
 }
 
-bool memscope::merge::decodeThreadEnd(ArrayRef<uint8_t> Payload,
-                                      log::ThreadEndRecord &Out) {
-  return decodeFixed(Payload, Out);
+bool memscope::merge::decodeThreadEnd(
+    ArrayRef<uint8_t> Payload, log::ThreadEndRecord &Out,
+    std::optional<log::ThreadTotals> *Totals) {
+  return decodeWithTotals(Payload, Out, Totals);
 }
 
 bool memscope::merge::decodeAlloc(ArrayRef<uint8_t> Payload,

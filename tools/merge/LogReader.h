@@ -148,17 +148,21 @@ struct StackInfo {
 bool decodeProcessInfo(llvm::ArrayRef<uint8_t> Payload, ProcessInfo &Out);
 bool decodeModule(llvm::ArrayRef<uint8_t> Payload, ModuleInfo &Out);
 bool decodeSite(llvm::ArrayRef<uint8_t> Payload, SiteInfo &Out);
+/// \p Unlogged: the totals of threads that ended without a log (2.1 on).
 bool decodeProcessEnd(llvm::ArrayRef<uint8_t> Payload,
-                      log::ProcessEndRecord &Out);
+                      log::ProcessEndRecord &Out,
+                      std::optional<log::ThreadTotals> *Unlogged = nullptr);
 bool decodeWarning(llvm::ArrayRef<uint8_t> Payload, std::string &Out);
 bool decodeThreadStart(llvm::ArrayRef<uint8_t> Payload, ThreadStartInfo &Out);
 bool decodeThreadName(llvm::ArrayRef<uint8_t> Payload, ThreadNameInfo &Out);
+/// \p Totals: the thread's exact totals, when the record has them (2.1 on).
 bool decodeThreadRunning(llvm::ArrayRef<uint8_t> Payload,
-                         log::ThreadRunningRecord &Out);
+                         log::ThreadRunningRecord &Out,
+                         std::optional<log::ThreadTotals> *Totals = nullptr);
 bool decodeResourceSample(llvm::ArrayRef<uint8_t> Payload,
                           log::ResourceSampleRecord &Out);
-bool decodeThreadEnd(llvm::ArrayRef<uint8_t> Payload,
-                     log::ThreadEndRecord &Out);
+bool decodeThreadEnd(llvm::ArrayRef<uint8_t> Payload, log::ThreadEndRecord &Out,
+                     std::optional<log::ThreadTotals> *Totals = nullptr);
 bool decodeAlloc(llvm::ArrayRef<uint8_t> Payload, log::AllocRecord &Out);
 bool decodeFree(llvm::ArrayRef<uint8_t> Payload, log::FreeRecord &Out);
 bool decodeStack(llvm::ArrayRef<uint8_t> Payload, StackInfo &Out);

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Estimates.h"
 #include "Report.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -253,6 +254,18 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
       std::llround(Totals.Stats.LiveAllocations),
       std::llround(Totals.Stats.LifetimeBytes),
       std::llround(Totals.Stats.LifetimeAllocations));
+  if (!Totals.Exact) {
+    Interval Peak =
+        interval95(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance);
+    OS << fmt::format("estimates: {} samples; totals {}; per-site figures "
+                      "and live bytes estimated (95% intervals: sites' "
+                      "bytes below, peak live {}-{} bytes)\n",
+                      Totals.Stats.Samples,
+                      Totals.TotalsExact ? "counted" : "estimated",
+                      std::llround(Peak.Low), std::llround(Peak.High));
+    if (!Totals.PrecisionNote.empty())
+      OS << "note: " << Totals.PrecisionNote << "\n";
+  }
   if (const std::optional<ResourceReport> &R = Result.Resources)
     OS << fmt::format("resources: peak CPU {}, average CPU {}, peak RSS {} "
                       "bytes, {} I/O operations over {} samples\n",
@@ -278,13 +291,24 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
     size_t LocationWidth = 8;
     for (size_t I = 0; I < Shown; ++I)
       LocationWidth = std::max(LocationWidth, location(Result.Sites[I]).size());
-    OS << fmt::format("  {:>12}  {:>10}  {:>12}  {:<14}  {:<{}}  {}\n", "bytes",
-                      "allocs", "live-at-exit", "kind", "location",
-                      LocationWidth, "function");
+    // Sampled runs get the bytes' 95% interval, as ±(its larger side).
+    auto PlusMinus = [&](const SiteReport &Site) -> std::string {
+      if (Totals.Exact)
+        return "";
+      Interval Range = interval95(Site.Stats.Bytes, Site.Stats.BytesVariance);
+      double Half =
+          std::max(Site.Stats.Bytes - Range.Low, Range.High - Site.Stats.Bytes);
+      return fmt::format("  {:>10}",
+                         fmt::format("\u00b1{}", std::llround(Half)));
+    };
+    OS << fmt::format(
+        "  {:>12}{}  {:>10}  {:>12}  {:<14}  {:<{}}  {}\n", "bytes",
+        Totals.Exact ? "" : fmt::format("  {:>10}", "95%"), "allocs",
+        "live-at-exit", "kind", "location", LocationWidth, "function");
     for (size_t I = 0; I < Shown; ++I) {
       const SiteReport &Site = Result.Sites[I];
-      OS << fmt::format("  {:>12}  {:>10}  {:>12}  {:<14}  {:<{}}  {}\n",
-                        std::llround(Site.Stats.Bytes),
+      OS << fmt::format("  {:>12}{}  {:>10}  {:>12}  {:<14}  {:<{}}  {}\n",
+                        std::llround(Site.Stats.Bytes), PlusMinus(Site),
                         std::llround(Site.Stats.Allocations),
                         std::llround(Site.Stats.LiveBytes), Site.Kind,
                         location(Site), LocationWidth,

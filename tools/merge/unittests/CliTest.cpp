@@ -55,11 +55,15 @@ std::string writeRun(const TempDir &Dir, uint16_t Major = log::kVersionMajor) {
   Process.site(0x42, MSC_KIND_MALLOC, "main.cpp", 3, "main");
   Process.processEnd(TestLogWriter::StartMonotonic + 50);
   Process.header().version_major = Major;
+  if (Major != log::kVersionMajor)
+    Process.header().version_minor = 0;
   Process.writeTo(P + "/process.log");
   TestLogWriter Thread(log::FileKind::Thread, 77, 0, Major);
   Thread.threadStart(1, 77, TestLogWriter::StartMonotonic + 1, "main");
   Thread.alloc(1, 0x42, 24, TestLogWriter::StartMonotonic + 2);
   Thread.header().version_major = Major;
+  if (Major != log::kVersionMajor)
+    Thread.header().version_minor = 0;
   Thread.writeTo(P + "/t0.log");
   return Dir.sub("run");
 }

@@ -328,6 +328,7 @@ TEST(LogReader, NewerMajorVersionIsRejected) {
 TEST(LogReader, OlderMajorVersionIsRejectedNamingWhatIsRead) {
   TestLogWriter W = threadLog(2);
   W.header().version_major = 0;
+  W.header().version_minor = 0;
   LogFile File = scanBytes(W.Bytes, "t0.log");
   EXPECT_FALSE(File.Usable);
   ASSERT_EQ(File.Diags.size(), 1u);
