@@ -109,6 +109,21 @@ void AllocationStats::add(const AllocationStats &Other) {
   BytesVariance += Other.BytesVariance;
   LiveAllocationsVariance += Other.LiveAllocationsVariance;
   LiveBytesVariance += Other.LiveBytesVariance;
+  SampledBytes += Other.SampledBytes;
+  LiveSampledBytes += Other.LiveSampledBytes;
+  LiveSamples += Other.LiveSamples;
+}
+
+Interval AllocationStats::bytesInterval() const {
+  return interval95(Bytes, BytesVariance, SampledBytes);
+}
+
+Interval AllocationStats::allocationsInterval() const {
+  return interval95(Allocations, AllocationsVariance, double(Samples));
+}
+
+Interval AllocationStats::liveBytesInterval() const {
+  return interval95(LiveBytes, LiveBytesVariance, LiveSampledBytes);
 }
 
 std::optional<double> AllocationStats::averageLifetimeNs() const {
@@ -202,6 +217,7 @@ struct SlotThreadStats {
   double LiveAllocations = 0; // at exit
   double LiveBytes = 0;
   double LiveBytesVariance = 0;
+  double LiveSampledBytes = 0;
 };
 
 /// Allocations of one process from one site (instrumented) or one stack
@@ -275,6 +291,7 @@ struct ProcessData {
   bool TotalsExact = false; // see applyExactTotals
   double PeakLiveBytes = 0;
   double PeakLiveBytesVariance = 0;
+  double PeakLiveBytesObserved = 0;
   uint64_t PeakLiveTimeNs = 0;
   /// Parallel to Slots: estimated live bytes when the peak was reached.
   std::vector<double> SlotPeakBytes;
@@ -480,6 +497,7 @@ private:
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
   double LiveBytes = 0;
   double LiveVariance = 0; // of LiveBytes (Estimates.h)
+  double LiveObserved = 0; // the live samples' own bytes
   /// Live bytes per slot now; the slots changed since the last peak
   /// snapshot, so that taking one costs what changed, not every slot.
   std::vector<double> SlotLive;
@@ -754,6 +772,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   S.Stats.Bytes += Bytes;
   S.Stats.AllocationsVariance += CountVariance;
   S.Stats.BytesVariance += BytesVariance;
+  S.Stats.SampledBytes += double(Alloc.size);
   ++S.Stats.Samples;
   SlotThreadStats &PerThread = S.PerThread[ThreadIndex];
   PerThread.Allocations += Weight;
@@ -766,6 +785,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   P.Stats.Bytes += Bytes;
   P.Stats.AllocationsVariance += CountVariance;
   P.Stats.BytesVariance += BytesVariance;
+  P.Stats.SampledBytes += double(Alloc.size);
   ++P.Stats.Samples;
 
   // The runtime could not track this block, so its free is never logged:
@@ -778,6 +798,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   if (Pending != PendingFrees.end()) {
     LiveBytes += Bytes;
     LiveVariance += BytesVariance;
+    LiveObserved += double(Alloc.size);
     changeSlotLive(SlotIndex, Bytes);
     release(Sample, Pending->second.Thread, Pending->second.Site,
             Pending->second.Time);
@@ -793,15 +814,18 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
     double Old = It->second.Weight * double(It->second.Size);
     LiveBytes -= Old;
     LiveVariance -= sampleVariance(It->second.Weight, double(It->second.Size));
+    LiveObserved -= double(It->second.Size);
     changeSlotLive(It->second.Slot, -Old);
     It->second = Sample;
   }
   LiveBytes += Bytes;
   LiveVariance += BytesVariance;
+  LiveObserved += double(Alloc.size);
   changeSlotLive(SlotIndex, Bytes);
   if (LiveBytes > P.PeakLiveBytes) {
     P.PeakLiveBytes = LiveBytes;
     P.PeakLiveBytesVariance = LiveVariance;
+    P.PeakLiveBytesObserved = LiveObserved;
     P.PeakLiveTimeNs = P.relative(Alloc.monotonic_ns);
     PeakPending = true;
   }
@@ -871,6 +895,7 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
     snapshotPeak();
   LiveBytes -= Bytes;
   LiveVariance -= sampleVariance(Sample.Weight, double(Sample.Size));
+  LiveObserved -= double(Sample.Size);
   changeSlotLive(Sample.Slot, -Bytes);
   if (FreeThread != Sample.Thread) {
     CrossStat &BySlot = P.CrossBySlot[{Sample.Slot, FreeSite}];
@@ -1094,20 +1119,27 @@ void ProcessStreamer::finish() {
     AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
     Stats.LiveAllocations += Sample.Weight;
     Stats.LiveBytes += Bytes;
+    double Size = double(Sample.Size);
     Stats.LiveAllocationsVariance += CountVariance;
     Stats.LiveBytesVariance += BytesVariance;
+    Stats.LiveSampledBytes += Size;
+    ++Stats.LiveSamples;
     P.Stats.LiveAllocations += Sample.Weight;
     P.Stats.LiveBytes += Bytes;
     P.Stats.LiveAllocationsVariance += CountVariance;
     P.Stats.LiveBytesVariance += BytesVariance;
+    P.Stats.LiveSampledBytes += Size;
+    ++P.Stats.LiveSamples;
     ThreadReport &Thread = P.Threads[Sample.Thread];
     Thread.LiveAllocationsAtExit += Sample.Weight;
     Thread.LiveBytesAtExit += Bytes;
     Thread.LiveBytesAtExitVariance += BytesVariance;
+    Thread.LiveBytesAtExitObserved += Size;
     SlotThreadStats &PerThread = P.Slots[Sample.Slot].PerThread[Sample.Thread];
     PerThread.LiveAllocations += Sample.Weight;
     PerThread.LiveBytes += Bytes;
     PerThread.LiveBytesVariance += BytesVariance;
+    PerThread.LiveSampledBytes += Size;
   }
   for (const FileState &State : Files) {
     if (State.Malformed)
@@ -1261,14 +1293,19 @@ void classifyLifetime(ProcessData &P, Symbolizer &Symbols,
       Report.LiveAllocationsAtExit -= PerThread.LiveAllocations;
       Report.LiveBytesAtExit -= PerThread.LiveBytes;
       Report.LiveBytesAtExitVariance -= PerThread.LiveBytesVariance;
+      Report.LiveBytesAtExitObserved -= PerThread.LiveSampledBytes;
       Report.LifetimeAllocationsAtExit += PerThread.LiveAllocations;
       Report.LifetimeBytesAtExit += PerThread.LiveBytes;
     }
     double Allocations = S.Stats.LiveAllocations, Bytes = S.Stats.LiveBytes;
     P.Stats.LiveAllocationsVariance -= S.Stats.LiveAllocationsVariance;
     P.Stats.LiveBytesVariance -= S.Stats.LiveBytesVariance;
+    P.Stats.LiveSampledBytes -= S.Stats.LiveSampledBytes;
+    P.Stats.LiveSamples -= S.Stats.LiveSamples;
     S.Stats.LiveAllocations = S.Stats.LiveBytes = 0;
     S.Stats.LiveAllocationsVariance = S.Stats.LiveBytesVariance = 0;
+    S.Stats.LiveSampledBytes = 0;
+    S.Stats.LiveSamples = 0;
     S.Stats.LifetimeAllocations += Allocations;
     S.Stats.LifetimeBytes += Bytes;
     P.Stats.LiveAllocations -= Allocations;
@@ -1899,6 +1936,7 @@ ProcessReport reportProcess(const ProcessData &P) {
   Report.TotalsExact = P.TotalsExact;
   Report.PeakLiveBytes = P.PeakLiveBytes;
   Report.PeakLiveBytesVariance = P.PeakLiveBytesVariance;
+  Report.PeakLiveBytesObserved = P.PeakLiveBytesObserved;
   Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
   Report.UnmatchedFrees = P.UnmatchedFrees;
   Report.Resources = resourceReport(P.ResourceSamples, P.StartMonotonicNs);
@@ -1920,7 +1958,7 @@ static std::string precisionNote(const Analysis &Result) {
     if (Site.Stats.Bytes > Largest->Stats.Bytes)
       Largest = &Site;
   double Bytes = Largest->Stats.Bytes;
-  Interval Range = interval95(Bytes, Largest->Stats.BytesVariance);
+  Interval Range = Largest->Stats.bytesInterval();
   if (!(Bytes > 0))
     return "";
   double Relative = std::max(Bytes - Range.Low, Range.High - Bytes) / Bytes;
@@ -2090,6 +2128,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     if (Report.PeakLiveBytes > Totals.PeakLiveBytes) {
       Totals.PeakLiveBytes = Report.PeakLiveBytes;
       Totals.PeakLiveBytesVariance = Report.PeakLiveBytesVariance;
+      Totals.PeakLiveBytesObserved = Report.PeakLiveBytesObserved;
       Totals.PeakLiveTimeNs = Report.PeakLiveTimeNs;
     }
     EarliestStart = std::min(EarliestStart, Report.StartRealtimeNs);

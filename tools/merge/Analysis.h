@@ -13,6 +13,7 @@
 #define MEMSCOPE_MERGE_ANALYSIS_H
 
 #include "Diagnostics.h"
+#include "Estimates.h"
 #include "Lifetime.h"
 #include "LogReader.h"
 
@@ -68,6 +69,16 @@ struct AllocationStats {
   double BytesVariance = 0;
   double LiveAllocationsVariance = 0;
   double LiveBytesVariance = 0;
+  /// The sampled blocks' own bytes (the certain part of Bytes and of
+  /// LiveBytes; Samples is that of Allocations).
+  double SampledBytes = 0;
+  double LiveSampledBytes = 0;
+  uint64_t LiveSamples = 0;
+
+  /// The 95% intervals of the estimates (Estimates.h).
+  Interval bytesInterval() const;
+  Interval allocationsInterval() const;
+  Interval liveBytesInterval() const;
 
   void add(const AllocationStats &Other);
   /// Weight-averaged lifetime of the freed blocks; unset without frees.
@@ -154,6 +165,7 @@ struct ThreadReport {
   double LiveAllocationsAtExit = 0; // leaks
   double LiveBytesAtExit = 0;
   double LiveBytesAtExitVariance = 0;   // Estimates.h
+  double LiveBytesAtExitObserved = 0;   // the live samples' own bytes
   double LifetimeAllocationsAtExit = 0; // process-lifetime blocks
   double LifetimeBytesAtExit = 0;
   /// Up to 5 sites by bytes, descending.
@@ -289,6 +301,7 @@ struct ProcessReport {
   bool TotalsExact = false;
   double PeakLiveBytes = 0;
   double PeakLiveBytesVariance = 0; // of the live set at the peak
+  double PeakLiveBytesObserved = 0; // its samples' own bytes
   uint64_t PeakLiveTimeNs = 0;
   uint64_t DroppedRecords = 0;
   uint64_t UntrackedSamples = 0;
@@ -354,6 +367,7 @@ struct Summary {
   bool TotalsExact = false; // every process's are (ProcessReport)
   double PeakLiveBytes = 0;
   double PeakLiveBytesVariance = 0; // the peak process's, at its peak
+  double PeakLiveBytesObserved = 0;
   uint64_t PeakLiveTimeNs = 0;
   uint64_t DurationNs = 0;
   double IndirectAllocations = 0;

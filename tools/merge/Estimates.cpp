@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 using namespace memscope::merge;
 
@@ -24,20 +23,16 @@ double gammaQuantile(double Shape, double Z) {
 
 } // namespace
 
-double memscope::merge::effectiveSamples(double Value, double Variance) {
-  if (!(Variance > 0))
-    return std::numeric_limits<double>::infinity();
-  return Value * Value / Variance;
-}
-
-Interval memscope::merge::interval95(double Value, double Variance) {
-  if (!(Value > 0) || !(Variance > 0) || !std::isfinite(Variance))
+Interval memscope::merge::interval95(double Value, double Variance,
+                                     double Observed) {
+  double Rest = Value - std::clamp(Observed, 0.0, Value);
+  if (!(Rest > 0) || !(Variance > 0) || !std::isfinite(Variance))
     return {Value, Value};
-  double N = effectiveSamples(Value, Variance);
+  double N = Rest * Rest / Variance; // effective samples of the rest
   // Garwood: a Poisson count of N has the 95% interval
   // [Gamma(N).q(2.5%), Gamma(N + 1).q(97.5%)] for its mean.
-  double Scale = Value / N;
-  double Low = gammaQuantile(N, -kZ975) * Scale;
-  double High = gammaQuantile(N + 1, kZ975) * Scale;
+  double Scale = Rest / N;
+  double Low = Value - Rest + gammaQuantile(N, -kZ975) * Scale;
+  double High = Value - Rest + gammaQuantile(N + 1, kZ975) * Scale;
   return {std::min(Low, Value), std::max(High, Value)};
 }

@@ -9,13 +9,18 @@
 // estimated without bias by the sum of (w^2 - w) * y^2 over the same
 // samples. AllocationStats keeps those sums next to the figures.
 //
-// The 95% interval treats the figure as a scaled Poisson count with
-// n = value^2 / variance effective samples (exactly that when every block is
-// much smaller than T, where the value is T times the samples) and takes
-// Garwood's interval for a Poisson mean, so that a site of one or two
+// The sampled blocks themselves (their y summed: the observed part) are
+// certain; only the rest, sum of (w - 1) * y, is estimated, and all of the
+// variance is its. The 95% interval treats that rest as a scaled Poisson
+// count with n = rest^2 / variance effective samples (exactly that when every
+// block is much smaller than T, where the rest is about T per sample) and
+// takes Garwood's interval for a Poisson mean, so that a site of one or two
 // samples gets the wide, asymmetric interval it deserves rather than a
-// normal one that dips below zero. Exact figures (variance 0) get
-// [value, value]. bench/run_bench.py measures the intervals' coverage.
+// normal one that dips below zero, and a site that mixes a few large blocks
+// (sampled with p near 1) with rare small ones is not given the large
+// blocks' certainty. Exact figures (variance 0) get [value, value].
+// tools/merge/unittests/EstimatesTest.cpp checks the coverage on simulated
+// sampling, bench/run_bench.py on real runs against exact mode.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEMSCOPE_MERGE_ESTIMATES_H
@@ -37,12 +42,9 @@ struct Interval {
   double High = 0;
 };
 
-/// The 95% interval of an estimate with the given estimated variance.
-Interval interval95(double Value, double Variance);
-
-/// Effective samples behind an estimate: Value^2 / Variance (infinite when
-/// the figure is exact).
-double effectiveSamples(double Value, double Variance);
+/// The 95% interval of an estimate with the given estimated variance, of
+/// which \p Observed (the sum of y over the samples) is certain.
+Interval interval95(double Value, double Variance, double Observed);
 
 } // namespace merge
 } // namespace memscope

@@ -34,8 +34,7 @@ static ordered_json samplingJson(const SamplingInfo &Sampling) {
 
 /// [low, high]: the 95% interval of an estimate (Estimates.h); both ends are
 /// the value when it is exact.
-static ordered_json intervalJson(double Value, double Variance) {
-  Interval Range = interval95(Value, Variance);
+static ordered_json intervalJson(Interval Range) {
   return ordered_json::array({rounded(Range.Low), rounded(Range.High)});
 }
 
@@ -43,8 +42,7 @@ static ordered_json intervalJson(double Value, double Variance) {
 static void addAtExit(ordered_json &Json, const AllocationStats &Stats) {
   Json["live_allocations_at_exit"] = rounded(Stats.LiveAllocations);
   Json["live_bytes_at_exit"] = rounded(Stats.LiveBytes);
-  Json["live_bytes_at_exit_interval"] =
-      intervalJson(Stats.LiveBytes, Stats.LiveBytesVariance);
+  Json["live_bytes_at_exit_interval"] = intervalJson(Stats.liveBytesInterval());
   Json["process_lifetime_allocations"] = rounded(Stats.LifetimeAllocations);
   Json["process_lifetime_bytes"] = rounded(Stats.LifetimeBytes);
 }
@@ -61,8 +59,9 @@ static ordered_json summaryJson(const Summary &Totals,
   Json["freed_bytes"] = rounded(Totals.Stats.FreedBytes);
   addAtExit(Json, Totals.Stats);
   Json["peak_live_bytes"] = rounded(Totals.PeakLiveBytes);
-  Json["peak_live_bytes_interval"] =
-      intervalJson(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance);
+  Json["peak_live_bytes_interval"] = intervalJson(
+      interval95(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance,
+                 Totals.PeakLiveBytesObserved));
   Json["peak_live_time_ns"] = Totals.PeakLiveTimeNs;
   Json["duration_ns"] = Totals.DurationNs;
   Json["samples"] = Totals.Stats.Samples;
@@ -144,8 +143,8 @@ static ordered_json processJson(const ProcessReport &P) {
   Json["freed_bytes"] = rounded(P.Stats.FreedBytes);
   addAtExit(Json, P.Stats);
   Json["peak_live_bytes"] = rounded(P.PeakLiveBytes);
-  Json["peak_live_bytes_interval"] =
-      intervalJson(P.PeakLiveBytes, P.PeakLiveBytesVariance);
+  Json["peak_live_bytes_interval"] = intervalJson(interval95(
+      P.PeakLiveBytes, P.PeakLiveBytesVariance, P.PeakLiveBytesObserved));
   Json["peak_live_time_ns"] = P.PeakLiveTimeNs;
   Json["samples"] = P.Stats.Samples;
   Json["dropped_records"] = P.DroppedRecords;
@@ -193,10 +192,8 @@ static ordered_json siteJson(const SiteReport &Site) {
   Json["attributed_by"] = Site.AttributedBy;
   Json["allocations"] = rounded(Site.Stats.Allocations);
   Json["bytes"] = rounded(Site.Stats.Bytes);
-  Json["allocations_interval"] =
-      intervalJson(Site.Stats.Allocations, Site.Stats.AllocationsVariance);
-  Json["bytes_interval"] =
-      intervalJson(Site.Stats.Bytes, Site.Stats.BytesVariance);
+  Json["allocations_interval"] = intervalJson(Site.Stats.allocationsInterval());
+  Json["bytes_interval"] = intervalJson(Site.Stats.bytesInterval());
   Json["frees"] = rounded(Site.Stats.Frees);
   Json["freed_bytes"] = rounded(Site.Stats.FreedBytes);
   addAtExit(Json, Site.Stats);
@@ -267,8 +264,9 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["samples"] = Thread.Samples;
   Json["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
   Json["live_bytes_at_exit"] = rounded(Thread.LiveBytesAtExit);
-  Json["live_bytes_at_exit_interval"] =
-      intervalJson(Thread.LiveBytesAtExit, Thread.LiveBytesAtExitVariance);
+  Json["live_bytes_at_exit_interval"] = intervalJson(
+      interval95(Thread.LiveBytesAtExit, Thread.LiveBytesAtExitVariance,
+                 Thread.LiveBytesAtExitObserved));
   Json["process_lifetime_allocations"] =
       rounded(Thread.LifetimeAllocationsAtExit);
   Json["process_lifetime_bytes"] = rounded(Thread.LifetimeBytesAtExit);

@@ -256,7 +256,8 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
       std::llround(Totals.Stats.LifetimeAllocations));
   if (!Totals.Exact) {
     Interval Peak =
-        interval95(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance);
+        interval95(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance,
+                   Totals.PeakLiveBytesObserved);
     OS << fmt::format("estimates: {} samples; totals {}; per-site figures "
                       "and live bytes estimated (95% intervals: sites' "
                       "bytes below, peak live {}-{} bytes)\n",
@@ -295,7 +296,7 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
     auto PlusMinus = [&](const SiteReport &Site) -> std::string {
       if (Totals.Exact)
         return "";
-      Interval Range = interval95(Site.Stats.Bytes, Site.Stats.BytesVariance);
+      Interval Range = Site.Stats.bytesInterval();
       double Half =
           std::max(Site.Stats.Bytes - Range.Low, Range.High - Site.Stats.Bytes);
       return fmt::format("  {:>10}",
