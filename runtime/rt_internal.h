@@ -151,8 +151,8 @@ struct LogWriter {
   std::atomic<uint64_t> owner_thread_id{0};
   std::atomic<uint64_t> owner_os_tid{0};
   // Its counts and fast-path state (TLS), read at exit by otherThreadTotals.
-  const ThreadCounts *owner_counts = nullptr;
-  const msc_thread_fast *owner_fast = nullptr;
+  std::atomic<const ThreadCounts *> owner_counts{nullptr};
+  std::atomic<const msc_thread_fast *> owner_fast{nullptr};
 };
 /// Creates <process folder>/<name> and maps its first window; nullptr on
 /// failure. \p recycled, if given, is a retired writer whose memory is

@@ -282,8 +282,8 @@ LogWriter *threadLog() {
   t_state.log->owner_thread_id.store(t_state.thread_id,
                                      std::memory_order_relaxed);
   t_state.log->owner_os_tid.store(t_state.os_tid, std::memory_order_relaxed);
-  t_state.log->owner_counts = &t_state.counts;
-  t_state.log->owner_fast = &__memscope_tls;
+  t_state.log->owner_counts.store(&t_state.counts, std::memory_order_relaxed);
+  t_state.log->owner_fast.store(&__memscope_tls, std::memory_order_relaxed);
   if (g_exit_key_created)
     pthread_setspecific(g_exit_key, &t_state);
 
@@ -456,8 +456,10 @@ void writeRunningThreads(bool include_current) {
     size_t size = sizeof(record);
     if (thread_id == t_state.thread_id)
       record.totals = currentThreadTotals();
-    else if (!otherThreadTotals(writer->owner_counts, writer->owner_fast,
-                                record.totals))
+    else if (!otherThreadTotals(
+                 writer->owner_counts.load(std::memory_order_relaxed),
+                 writer->owner_fast.load(std::memory_order_relaxed),
+                 record.totals))
       size = sizeof(record.running); // unknown: the merge estimates them
     appendProcessRecord(log::RecordType::ThreadRunning, &record, size);
   }

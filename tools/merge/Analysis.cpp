@@ -214,6 +214,10 @@ namespace {
 struct SlotThreadStats {
   double Allocations = 0;
   double Bytes = 0;
+  double AllocationsVariance = 0;
+  double BytesVariance = 0;
+  double SampledBytes = 0;
+  uint64_t Samples = 0;
   double LiveAllocations = 0; // at exit
   double LiveBytes = 0;
   double LiveBytesVariance = 0;
@@ -777,6 +781,10 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   SlotThreadStats &PerThread = S.PerThread[ThreadIndex];
   PerThread.Allocations += Weight;
   PerThread.Bytes += Bytes;
+  PerThread.AllocationsVariance += CountVariance;
+  PerThread.BytesVariance += BytesVariance;
+  PerThread.SampledBytes += double(Alloc.size);
+  ++PerThread.Samples;
   ThreadReport &Thread = P.Threads[ThreadIndex];
   Thread.Allocations += Weight;
   Thread.Bytes += Bytes;
@@ -1622,6 +1630,10 @@ void ThreadMerger::addTopSites(ProcessData &P,
       }
       Site.Allocations += Stats.Allocations;
       Site.Bytes += Stats.Bytes;
+      Site.AllocationsVariance += Stats.AllocationsVariance;
+      Site.BytesVariance += Stats.BytesVariance;
+      Site.SampledBytes += Stats.SampledBytes;
+      Site.Samples += Stats.Samples;
     }
   }
   for (size_t I = 0; I < P.Threads.size(); ++I) {
@@ -1745,7 +1757,10 @@ void ThreadMerger::addToSpawnSite(const ProcessData &P, size_t ThreadIndex) {
   Site.ThreadsRunningAtExit += Thread.RunningAtExit;
   Site.Allocations += Thread.Allocations;
   Site.Bytes += Thread.Bytes;
+  Site.TotalsExact = Site.TotalsExact && Thread.TotalsExact;
   Site.LiveBytesAtExit += Thread.LiveBytesAtExit;
+  Site.LiveBytesAtExitVariance += Thread.LiveBytesAtExitVariance;
+  Site.LiveBytesAtExitObserved += Thread.LiveBytesAtExitObserved;
   Site.CpuUserNs += Thread.CpuUserNs;
   Site.CpuSystemNs += Thread.CpuSystemNs;
   if (!llvm::is_contained(Site.Pids, P.Pid))

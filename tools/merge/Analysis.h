@@ -129,6 +129,11 @@ struct ThreadSiteReport {
   InlineFrame Location; // the site's first frame in user code
   double Allocations = 0;
   double Bytes = 0;
+  // For their intervals (Estimates.h).
+  double AllocationsVariance = 0;
+  double BytesVariance = 0;
+  double SampledBytes = 0;
+  uint64_t Samples = 0;
 };
 
 /// One thread: all spans (ThreadStart ... ThreadEnd) of one (pid, thread_id).
@@ -193,7 +198,10 @@ struct SpawnSiteReport {
   uint64_t ThreadsRunningAtExit = 0;
   double Allocations = 0; // of the threads it created
   double Bytes = 0;
+  bool TotalsExact = true; // every thread's Allocations and Bytes are
   double LiveBytesAtExit = 0;
+  double LiveBytesAtExitVariance = 0; // Estimates.h
+  double LiveBytesAtExitObserved = 0;
   uint64_t CpuUserNs = 0;
   uint64_t CpuSystemNs = 0;
   /// The threads it created, as indices into Analysis::Threads.

@@ -279,6 +279,10 @@ static ordered_json threadJson(const ThreadReport &Thread) {
     SiteJson["function"] = Site.Location.Function;
     SiteJson["allocations"] = rounded(Site.Allocations);
     SiteJson["bytes"] = rounded(Site.Bytes);
+    SiteJson["allocations_interval"] = intervalJson(interval95(
+        Site.Allocations, Site.AllocationsVariance, double(Site.Samples)));
+    SiteJson["bytes_interval"] = intervalJson(
+        interval95(Site.Bytes, Site.BytesVariance, Site.SampledBytes));
     Top.push_back(std::move(SiteJson));
   }
   Json["top_sites"] = std::move(Top);
@@ -342,7 +346,11 @@ static ordered_json spawnSiteJson(const SpawnSiteReport &Site) {
   Json["threads_running_at_exit"] = Site.ThreadsRunningAtExit;
   Json["allocations"] = rounded(Site.Allocations);
   Json["bytes"] = rounded(Site.Bytes);
+  Json["totals_exact"] = Site.TotalsExact;
   Json["live_bytes_at_exit"] = rounded(Site.LiveBytesAtExit);
+  Json["live_bytes_at_exit_interval"] = intervalJson(
+      interval95(Site.LiveBytesAtExit, Site.LiveBytesAtExitVariance,
+                 Site.LiveBytesAtExitObserved));
   Json["cpu_user_ns"] = Site.CpuUserNs;
   Json["cpu_system_ns"] = Site.CpuSystemNs;
   return Json;
