@@ -1,12 +1,14 @@
 //===- Analysis.h - The merged analysis of a memscope run -------*- C++ -*-===//
 //
 // analyze() reads all logs of a run and produces an Analysis: a plain data
-// model that the writers (JSON, text, and later html/pprof/folded/trace)
+// model that the writers (JSON, HTML, pprof, folded stacks, trace, text)
 // render. Nothing here knows about output formats.
 //
-// Counts are estimates: every Alloc sample carries the number of allocations
-// it stands for (its weight), and estimates are sums of weights. They are
-// kept as doubles and rounded only when written.
+// Threads' and processes' allocation counts and bytes are the runtime's
+// counts (TotalsExact). Every other figure is an estimate: each sample
+// carries the number of allocations it stands for (its weight), estimates
+// are sums of weights, kept as doubles next to their variances
+// (Estimates.h) and rounded only when written.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEMSCOPE_MERGE_ANALYSIS_H

@@ -1,0 +1,155 @@
+//===-- ProcessModel.h - What the merge knows of one process ----*- C++ -*-===//
+//
+// The per-process model of stage 2 (see Analysis.cpp): what process.log
+// says (decodeProcessLog, ProcessLog.cpp), and what streaming the thread logs
+// adds (streamThreadLogs, ProcessStreamer.cpp): slots, threads, the live
+// peak and the timeline. Internal to memscope-merge; writers see only
+// Analysis.h's model.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEMSCOPE_MERGE_PROCESSMODEL_H
+#define MEMSCOPE_MERGE_PROCESSMODEL_H
+
+#include "Analysis.h"
+#include "Input.h"
+#include "LogReader.h"
+#include "Symbolization.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+#include "fmt/format.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace memscope {
+namespace merge {
+
+/// One thread's share of a slot.
+struct SlotThreadStats {
+  double Allocations = 0;
+  double Bytes = 0;
+  double AllocationsVariance = 0;
+  double BytesVariance = 0;
+  double SampledBytes = 0;
+  uint64_t Samples = 0;
+  double LiveAllocations = 0; // at exit
+  double LiveBytes = 0;
+  double LiveBytesVariance = 0;
+  double LiveSampledBytes = 0;
+};
+
+/// Allocations of one process from one site (instrumented) or one stack
+/// (indirect, attributed later). Samples of an instrumented site that carry
+/// a stack (__memscope_alloc_sampled_stack) have a slot per (site, stack):
+/// the merge may attribute each stack to another line of user code.
+struct Slot {
+  bool Indirect = false;
+  uint64_t Key = 0;     // site id or stack id
+  uint64_t StackId = 0; // instrumented sites: the samples' stack, 0 = none
+  uint32_t Kind = 0;
+  AllocationStats Stats;
+  /// By index into ProcessData::Threads.
+  llvm::DenseMap<uint32_t, SlotThreadStats> PerThread;
+};
+
+/// A ThreadStart ... ThreadEnd interval, relative to the process start.
+struct Span {
+  uint64_t Start = 0;
+  std::optional<uint64_t> End;
+};
+
+/// What the streamer knows about a thread beyond its ThreadReport.
+struct ThreadState {
+  std::vector<Span> Spans;
+  uint64_t InitialNameNs = UINT64_MAX; // start of the span that named it
+  bool Renamed = false;
+  uint64_t RenamedNs = 0;
+  /// The runtime's exact totals, from the latest ThreadEnd or ThreadRunning
+  /// that has them (at TotalsNs, monotonic).
+  std::optional<log::ThreadTotals> Totals;
+  uint64_t TotalsNs = 0;
+};
+
+struct CrossStat {
+  double Frees = 0;
+  double Bytes = 0;
+};
+
+struct ProcessData {
+  ProcessFolder Folder;
+  std::optional<LogFile> ProcessLog;
+  std::vector<LogFile> ThreadLogs;
+
+  // From process.log.
+  std::optional<ProcessInfo> Info;
+  ModuleMap Modules;
+  std::unordered_map<uint64_t, SiteInfo> Sites;
+  std::optional<log::ProcessEndRecord> End;
+  /// ProcessEnd's totals of threads that ended without a log (2.1 on).
+  std::optional<log::ThreadTotals> UnloggedTotals;
+  /// ThreadRunning records by thread id, with their totals (2.1 on).
+  std::unordered_map<uint64_t, log::ThreadRunningRecord> Running;
+  std::unordered_map<uint64_t, log::ThreadTotals> RunningTotals;
+  std::vector<log::ResourceSampleRecord> ResourceSamples;
+  uint32_t Pid = 0;
+  uint64_t StartMonotonicNs = 0;
+  uint64_t StartRealtimeNs = 0;
+
+  // From the thread logs.
+  std::vector<Slot> Slots;
+  std::vector<ThreadReport> Threads;
+  std::vector<ThreadState> ThreadStates; // parallel to Threads
+  std::vector<ThreadNameInfo> Renames;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> Stacks;
+  /// Frees in another thread than the allocation's, by (allocating slot,
+  /// freeing site) and by (allocating thread, freeing thread).
+  std::map<std::pair<uint32_t, uint64_t>, CrossStat> CrossBySlot;
+  std::map<std::pair<uint32_t, uint32_t>, CrossStat> CrossByThread;
+  AllocationStats Stats;
+  bool TotalsExact = false; // see applyExactTotals
+  double PeakLiveBytes = 0;
+  double PeakLiveBytesVariance = 0;
+  double PeakLiveBytesObserved = 0;
+  uint64_t PeakLiveTimeNs = 0;
+  /// Parallel to Slots: estimated live bytes when the peak was reached.
+  std::vector<double> SlotPeakBytes;
+  std::vector<LivePoint> LiveTimeline;
+  uint64_t LiveBucketNs = 1000;
+  uint64_t LastEventNs = 0; // relative to the start
+  uint64_t UnmatchedFrees = 0;
+
+  std::vector<Diagnostic> Diags;
+
+  void warn(std::string Message) {
+    Diags.push_back({Severity::Warning, std::move(Message)});
+  }
+  uint64_t relative(uint64_t MonotonicNs) const {
+    return MonotonicNs > StartMonotonicNs ? MonotonicNs - StartMonotonicNs : 0;
+  }
+  /// ProcessEnd, or the last event when the process did not exit cleanly.
+  uint64_t endNs() const {
+    return End ? relative(End->monotonic_ns) : LastEventNs;
+  }
+  bool usable() const {
+    if (ProcessLog && ProcessLog->Usable)
+      return true;
+    return llvm::any_of(ThreadLogs,
+                        [](const LogFile &File) { return File.Usable; });
+  }
+};
+
+/// Reads process.log into \p P: process information, modules, sites,
+/// ProcessEnd and ThreadRunning records, resource samples.
+void decodeProcessLog(ProcessData &P);
+
+/// Streams \p P's thread logs in time order (ProcessStreamer).
+void streamThreadLogs(ProcessData &P);
+
+} // namespace merge
+} // namespace memscope
+
+#endif // MEMSCOPE_MERGE_PROCESSMODEL_H

@@ -1,0 +1,473 @@
+//===-- ProcessStreamer.cpp - Streaming one process's thread logs ---------===//
+//
+// See ProcessStreamer.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ProcessStreamer.h"
+#include "Estimates.h"
+
+#include "memscope/abi.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Path.h"
+
+#include <cmath>
+
+using namespace memscope;
+using namespace memscope::merge;
+
+void memscope::merge::streamThreadLogs(ProcessData &P) {
+  ProcessStreamer(P).run();
+}
+
+uint32_t ProcessStreamer::newThread() {
+  ThreadReport Thread;
+  Thread.Pid = P.Pid;
+  P.Threads.push_back(std::move(Thread));
+  P.ThreadStates.emplace_back();
+  return P.Threads.size() - 1;
+}
+
+void ProcessStreamer::onThreadStart(FileState &State,
+                                    const ThreadStartInfo &Start) {
+  const log::ThreadStartRecord &Fixed = Start.Fixed;
+  uint64_t StartNs = P.relative(Fixed.monotonic_ns);
+  P.LastEventNs = std::max(P.LastEventNs, StartNs);
+  // A thread that records again after its ThreadEnd (static destructors at
+  // exit) starts another span of the same thread.
+  auto Known =
+      Fixed.thread_id ? ThreadById.find(Fixed.thread_id) : ThreadById.end();
+  uint32_t Index;
+  if (Known != ThreadById.end()) {
+    Index = Known->second;
+  } else {
+    Index = newThread();
+    P.Threads[Index].ThreadId = Fixed.thread_id;
+    if (Fixed.thread_id)
+      ThreadById[Fixed.thread_id] = Index;
+  }
+  ThreadReport &Thread = P.Threads[Index];
+  ThreadState &TS = P.ThreadStates[Index];
+  if (Fixed.os_tid)
+    Thread.Tid = Fixed.os_tid;
+  auto Fill = [](uint64_t &Field, uint64_t Value) {
+    if (!Field)
+      Field = Value;
+  };
+  Fill(Thread.ParentThreadId, Fixed.parent_thread_id);
+  Fill(Thread.SpawnSite, Fixed.spawn_site);
+  Fill(Thread.SpawnStackId, Fixed.spawn_stack_id);
+  Fill(Thread.CreatorPc, Fixed.creator_pc);
+  Fill(Thread.PthreadHandle, Fixed.pthread_handle);
+  // Spans of one thread may be read out of time order (different files).
+  if (StartNs < TS.InitialNameNs) {
+    TS.InitialNameNs = StartNs;
+    Thread.Name = Start.Name;
+  }
+  TS.Spans.push_back({StartNs, std::nullopt});
+  State.CurrentThread = Index;
+  State.CurrentSpan = TS.Spans.size() - 1;
+}
+
+void ProcessStreamer::onThreadEnd(
+    FileState &State, const log::ThreadEndRecord &End,
+    const std::optional<log::ThreadTotals> &Totals) {
+  int64_t Index = -1, SpanIndex = -1;
+  if (State.CurrentThread >= 0) {
+    uint64_t Current = P.Threads[State.CurrentThread].ThreadId;
+    if (End.thread_id == 0 || End.thread_id == Current ||
+        (Current == 0 && !ThreadById.count(End.thread_id))) {
+      Index = State.CurrentThread;
+      SpanIndex = State.CurrentSpan;
+    }
+  }
+  if (Index < 0) {
+    auto It = ThreadById.find(End.thread_id);
+    if (It == ThreadById.end()) {
+      ++StrayThreadEnds;
+      return;
+    }
+    Index = It->second;
+    // The latest open span of that thread.
+    const std::vector<Span> &Spans = P.ThreadStates[Index].Spans;
+    for (size_t I = Spans.size(); I-- > 0 && SpanIndex < 0;)
+      if (!Spans[I].End)
+        SpanIndex = I;
+  }
+  uint64_t EndNs = P.relative(End.monotonic_ns);
+  std::vector<Span> &Spans = P.ThreadStates[Index].Spans;
+  if (SpanIndex >= 0 && size_t(SpanIndex) < Spans.size())
+    Spans[SpanIndex].End = std::max(EndNs, Spans[SpanIndex].Start);
+  // CPU times are cumulative per OS thread: the latest is the largest.
+  ThreadReport &Thread = P.Threads[Index];
+  Thread.CpuUserNs = std::max(Thread.CpuUserNs, End.cpu_user_ns);
+  Thread.CpuSystemNs = std::max(Thread.CpuSystemNs, End.cpu_system_ns);
+  P.LastEventNs = std::max(P.LastEventNs, EndNs);
+  // Totals are cumulative over the thread's spans: the latest holds them.
+  ThreadState &Streamed = P.ThreadStates[Index];
+  if (End.monotonic_ns >= Streamed.TotalsNs) {
+    Streamed.Totals = Totals;
+    Streamed.TotalsNs = End.monotonic_ns;
+  }
+}
+
+uint32_t ProcessStreamer::currentThread(FileState &State) {
+  if (State.CurrentThread < 0) {
+    // The ThreadStart record was lost; keep the samples anyway.
+    P.warn(fmt::format("{}: records before the first ThreadStart are "
+                       "attributed to an unknown thread",
+                       State.File->Path));
+    uint32_t Index = newThread();
+    P.Threads[Index].Name = fmt::format(
+        "<unknown thread in {}>", llvm::sys::path::filename(State.File->Path));
+    P.ThreadStates[Index].Spans.push_back(
+        {P.relative(State.Head.Time), std::nullopt});
+    State.CurrentThread = Index;
+    State.CurrentSpan = 0;
+  }
+  return State.CurrentThread;
+}
+
+bool ProcessStreamer::nextEvent(FileState &State) {
+  log::DecodedEvent Event;
+  while (State.Events) {
+    switch (State.Events->next(Event)) {
+    case log::EventsDecoder::Status::End:
+      State.Events.reset();
+      continue;
+    case log::EventsDecoder::Status::Malformed:
+      ++State.Malformed;
+      State.Events.reset();
+      continue;
+    case log::EventsDecoder::Status::Event:
+      break;
+    }
+    if (Event.type == log::kEventKey) {
+      // The decoder keeps indices below log::kMaxEventKeys.
+      if (State.Keys.size() <= Event.key)
+        State.Keys.resize(Event.key + 1);
+      State.Keys[Event.key] = {Event.site_id, Event.stack_id, Event.kind, true};
+      continue;
+    }
+    if (Event.key >= State.Keys.size() || !State.Keys[Event.key].Defined) {
+      ++State.Malformed; // its Key was in a damaged record
+      continue;
+    }
+    const EventKey &Key = State.Keys[Event.key];
+    State.Head.Time = Event.monotonic_ns;
+    State.Head.IsFree = Event.type == log::kEventFree;
+    if (State.Head.IsFree) {
+      State.Head.Free = {Event.sample_id, Key.SiteId, Event.monotonic_ns};
+    } else {
+      log::AllocRecord &Alloc = State.Head.Alloc;
+      Alloc.sample_id = Event.sample_id;
+      Alloc.site_id = Key.SiteId;
+      Alloc.address = 0; // not recorded since version 2
+      Alloc.size = Event.size;
+      Alloc.monotonic_ns = Event.monotonic_ns;
+      Alloc.stack_id = Key.StackId;
+      Alloc.weight = Event.weight;
+      Alloc.kind = Key.Kind;
+      Alloc.flags = Event.flags;
+    }
+    return true;
+  }
+  return false;
+}
+
+bool ProcessStreamer::advance(FileState &State) {
+  if (nextEvent(State))
+    return true;
+  RecordView Record;
+  while (State.Cursor.next(Record)) {
+    bool Ok = true;
+    switch (Record.Type) {
+    case log::RecordType::ThreadStart: {
+      ThreadStartInfo Start;
+      if ((Ok = decodeThreadStart(Record.Payload, Start)))
+        onThreadStart(State, Start);
+      break;
+    }
+    case log::RecordType::ThreadName: {
+      // Resolved once every thread's spans are known.
+      ThreadNameInfo Name;
+      if ((Ok = decodeThreadName(Record.Payload, Name)))
+        P.Renames.push_back(std::move(Name));
+      break;
+    }
+    case log::RecordType::ThreadEnd: {
+      log::ThreadEndRecord End;
+      std::optional<log::ThreadTotals> Totals;
+      if ((Ok = decodeThreadEnd(Record.Payload, End, &Totals)))
+        onThreadEnd(State, End, Totals);
+      break;
+    }
+    case log::RecordType::Stack: {
+      StackInfo Stack;
+      if ((Ok = decodeStack(Record.Payload, Stack)))
+        P.Stacks.try_emplace(Stack.Id, std::move(Stack.Frames));
+      break;
+    }
+    case log::RecordType::Padding:
+      break;
+    case log::RecordType::Events:
+      State.Events.emplace(Record.Payload.data(), Record.Payload.size());
+      if (nextEvent(State))
+        return true;
+      break;
+    case log::RecordType::Alloc:
+      if ((Ok = decodeAlloc(Record.Payload, State.Head.Alloc))) {
+        State.Head.IsFree = false;
+        State.Head.Time = State.Head.Alloc.monotonic_ns;
+        return true;
+      }
+      break;
+    case log::RecordType::Free:
+      if ((Ok = decodeFree(Record.Payload, State.Head.Free))) {
+        State.Head.IsFree = true;
+        State.Head.Time = State.Head.Free.monotonic_ns;
+        return true;
+      }
+      break;
+    default:
+      ++State.Misplaced;
+      break;
+    }
+    State.Malformed += !Ok;
+  }
+  return false;
+}
+
+uint32_t ProcessStreamer::slotFor(const log::AllocRecord &Alloc) {
+  bool Indirect = Alloc.site_id == 0;
+  bool Inserted;
+  uint32_t Index;
+  if (Indirect) {
+    auto It = IndirectSlots.try_emplace(Alloc.stack_id, P.Slots.size());
+    Inserted = It.second;
+    Index = It.first->second;
+  } else {
+    auto It = InstrumentedSlots.try_emplace({Alloc.site_id, Alloc.stack_id},
+                                            P.Slots.size());
+    Inserted = It.second;
+    Index = It.first->second;
+  }
+  if (Inserted) {
+    Slot New;
+    New.Indirect = Indirect;
+    New.Key = Indirect ? Alloc.stack_id : Alloc.site_id;
+    New.StackId = Indirect ? 0 : Alloc.stack_id;
+    New.Kind = Indirect ? uint32_t(MSC_KIND_INDIRECT) : Alloc.kind;
+    P.Slots.push_back(std::move(New));
+    SlotLive.push_back(0);
+    IsDirty.push_back(0);
+    P.SlotPeakBytes.push_back(0);
+  }
+  return Index;
+}
+
+void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
+  uint32_t ThreadIndex = currentThread(State);
+  uint32_t SlotIndex = slotFor(Alloc);
+  double Weight = Alloc.weight;
+  if (!std::isfinite(Weight) || Weight <= 0) {
+    ++BadWeights;
+    Weight = 1;
+  }
+  double Bytes = Weight * double(Alloc.size);
+  double BytesVariance = sampleVariance(Weight, double(Alloc.size));
+  double CountVariance = sampleVariance(Weight, 1);
+  Slot &S = P.Slots[SlotIndex];
+  S.Stats.Allocations += Weight;
+  S.Stats.Bytes += Bytes;
+  S.Stats.AllocationsVariance += CountVariance;
+  S.Stats.BytesVariance += BytesVariance;
+  S.Stats.SampledBytes += double(Alloc.size);
+  ++S.Stats.Samples;
+  SlotThreadStats &PerThread = S.PerThread[ThreadIndex];
+  PerThread.Allocations += Weight;
+  PerThread.Bytes += Bytes;
+  PerThread.AllocationsVariance += CountVariance;
+  PerThread.BytesVariance += BytesVariance;
+  PerThread.SampledBytes += double(Alloc.size);
+  ++PerThread.Samples;
+  ThreadReport &Thread = P.Threads[ThreadIndex];
+  Thread.Allocations += Weight;
+  Thread.Bytes += Bytes;
+  ++Thread.Samples;
+  P.Stats.Allocations += Weight;
+  P.Stats.Bytes += Bytes;
+  P.Stats.AllocationsVariance += CountVariance;
+  P.Stats.BytesVariance += BytesVariance;
+  P.Stats.SampledBytes += double(Alloc.size);
+  ++P.Stats.Samples;
+
+  // The runtime could not track this block, so its free is never logged:
+  // it must count neither as live at exit nor towards the peak.
+  if (Alloc.flags & log::AllocUntracked)
+    return;
+  LiveSample Sample{SlotIndex, ThreadIndex, Weight, Alloc.size,
+                    Alloc.monotonic_ns};
+  auto Pending = PendingFrees.find(Alloc.sample_id);
+  if (Pending != PendingFrees.end()) {
+    LiveBytes += Bytes;
+    LiveVariance += BytesVariance;
+    LiveObserved += double(Alloc.size);
+    changeSlotLive(SlotIndex, Bytes);
+    release(Sample, Pending->second.Thread, Pending->second.Site,
+            Pending->second.Time);
+    PendingFrees.erase(Pending);
+    return;
+  }
+  auto [It, Inserted] = Live.try_emplace(Alloc.sample_id, Sample);
+  if (!Inserted) {
+    // A reused sample id: the older sample's free was lost. Forget it.
+    ++DuplicateSamples;
+    if (PeakPending)
+      snapshotPeak();
+    double Old = It->second.Weight * double(It->second.Size);
+    LiveBytes -= Old;
+    LiveVariance -= sampleVariance(It->second.Weight, double(It->second.Size));
+    LiveObserved -= double(It->second.Size);
+    changeSlotLive(It->second.Slot, -Old);
+    It->second = Sample;
+  }
+  LiveBytes += Bytes;
+  LiveVariance += BytesVariance;
+  LiveObserved += double(Alloc.size);
+  changeSlotLive(SlotIndex, Bytes);
+  if (LiveBytes > P.PeakLiveBytes) {
+    P.PeakLiveBytes = LiveBytes;
+    P.PeakLiveBytesVariance = LiveVariance;
+    P.PeakLiveBytesObserved = LiveObserved;
+    P.PeakLiveTimeNs = P.relative(Alloc.monotonic_ns);
+    PeakPending = true;
+  }
+  notePoint(Alloc.monotonic_ns);
+}
+
+void ProcessStreamer::changeSlotLive(uint32_t Index, double Delta) {
+  SlotLive[Index] += Delta;
+  if (!IsDirty[Index]) {
+    IsDirty[Index] = 1;
+    Dirty.push_back(Index);
+  }
+}
+
+void ProcessStreamer::snapshotPeak() {
+  for (uint32_t Index : Dirty) {
+    P.SlotPeakBytes[Index] = SlotLive[Index];
+    IsDirty[Index] = 0;
+  }
+  Dirty.clear();
+  PeakPending = false;
+}
+
+void ProcessStreamer::notePoint(uint64_t MonotonicNs) {
+  uint64_t Time = P.relative(MonotonicNs);
+  std::vector<LivePoint> &Points = P.LiveTimeline;
+  // Widen the buckets until this time fits, merging neighbours.
+  while (Time / P.LiveBucketNs >= ProcessReport::kMaxLivePoints) {
+    P.LiveBucketNs *= 2;
+    size_t Out = 0;
+    for (size_t I = 0; I < Points.size(); ++I) {
+      uint64_t Start = Points[I].TimeNs / P.LiveBucketNs * P.LiveBucketNs;
+      if (Out && Points[Out - 1].TimeNs == Start) {
+        Points[Out - 1].MaxBytes =
+            std::max(Points[Out - 1].MaxBytes, Points[I].MaxBytes);
+        Points[Out - 1].LastBytes = Points[I].LastBytes;
+      } else {
+        Points[Out] = Points[I];
+        Points[Out].TimeNs = Start;
+        ++Out;
+      }
+    }
+    Points.resize(Out);
+  }
+  uint64_t Start = Time / P.LiveBucketNs * P.LiveBucketNs;
+  if (Points.empty() || Points.back().TimeNs != Start)
+    Points.push_back({Start, LiveBytes, LiveBytes});
+  else {
+    Points.back().MaxBytes = std::max(Points.back().MaxBytes, LiveBytes);
+    Points.back().LastBytes = LiveBytes;
+  }
+}
+
+void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
+                              uint64_t FreeSite, uint64_t FreeTime) {
+  double Bytes = Sample.Weight * double(Sample.Size);
+  AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
+  Stats.Frees += Sample.Weight;
+  Stats.FreedBytes += Bytes;
+  // A Free read before its Alloc has the same timestamp: a lifetime of 0.
+  uint64_t Lifetime = FreeTime > Sample.Time ? FreeTime - Sample.Time : 0;
+  Stats.LifetimeNs += Sample.Weight * double(Lifetime);
+  ++Stats.FreedSamples;
+  P.Stats.Frees += Sample.Weight;
+  P.Stats.FreedBytes += Bytes;
+  if (PeakPending)
+    snapshotPeak();
+  LiveBytes -= Bytes;
+  LiveVariance -= sampleVariance(Sample.Weight, double(Sample.Size));
+  LiveObserved -= double(Sample.Size);
+  changeSlotLive(Sample.Slot, -Bytes);
+  if (FreeThread != Sample.Thread) {
+    CrossStat &BySlot = P.CrossBySlot[{Sample.Slot, FreeSite}];
+    BySlot.Frees += Sample.Weight;
+    BySlot.Bytes += Bytes;
+    CrossStat &ByThread = P.CrossByThread[{Sample.Thread, FreeThread}];
+    ByThread.Frees += Sample.Weight;
+    ByThread.Bytes += Bytes;
+  }
+}
+
+void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
+  uint32_t FreeThread = currentThread(State);
+  auto It = Live.find(Free.sample_id);
+  if (It == Live.end()) {
+    PendingFrees[Free.sample_id] = {FreeThread, Free.site_id,
+                                    Free.monotonic_ns};
+    return;
+  }
+  release(It->second, FreeThread, Free.site_id, Free.monotonic_ns);
+  Live.erase(It);
+  notePoint(Free.monotonic_ns);
+}
+
+void ProcessStreamer::run() {
+  Files.reserve(P.ThreadLogs.size());
+  for (const LogFile &File : P.ThreadLogs)
+    if (File.Usable)
+      Files.push_back(
+          FileState{&File, RecordCursor(File), -1, -1, Event(), 0, 0, {}, {}});
+
+  // Min-heap on (time, free after alloc, file order): deterministic, and an
+  // alloc and its free stamped in the same nanosecond stay in order.
+  auto Later = [this](size_t A, size_t B) {
+    const Event &EA = Files[A].Head, &EB = Files[B].Head;
+    if (EA.Time != EB.Time)
+      return EA.Time > EB.Time;
+    if (EA.IsFree != EB.IsFree)
+      return EA.IsFree;
+    return A > B;
+  };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(Later)> Queue(
+      Later);
+  for (size_t I = 0; I < Files.size(); ++I)
+    if (advance(Files[I]))
+      Queue.push(I);
+  while (!Queue.empty()) {
+    size_t Index = Queue.top();
+    Queue.pop();
+    FileState &State = Files[Index];
+    P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head.Time));
+    if (State.Head.IsFree)
+      onFree(State, State.Head.Free);
+    else
+      onAlloc(State, State.Head.Alloc);
+    if (advance(State))
+      Queue.push(Index);
+  }
+  finish();
+}

@@ -1,0 +1,126 @@
+//===-- ProcessStreamer.h - Streaming one process's thread logs -*- C++ -*-===//
+//
+// A k-way merge of the thread logs of one process in monotonic time order
+// (each log is already in order; at equal times allocations go first): the
+// live set of sampled blocks, the peak, the timeline and each slot's and
+// thread's figures. Memory is bounded by sites, stacks and live samples,
+// never by the number of events. ProcessStreamer.cpp has the stream,
+// ProcessStreamerFinish.cpp the end of it (threads' spans, names and totals,
+// blocks live at exit).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MEMSCOPE_MERGE_PROCESSSTREAMER_H
+#define MEMSCOPE_MERGE_PROCESSSTREAMER_H
+
+#include "ProcessModel.h"
+
+#include <queue>
+
+namespace memscope {
+namespace merge {
+
+/// Streams the thread logs of one process in time order.
+class ProcessStreamer {
+public:
+  explicit ProcessStreamer(ProcessData &P) : P(P) {}
+  void run();
+
+private:
+  struct Event {
+    uint64_t Time = 0;
+    bool IsFree = false;
+    log::AllocRecord Alloc{};
+    log::FreeRecord Free{};
+  };
+  /// What an Events record's key index stands for (log::encodeKeyEvent).
+  struct EventKey {
+    uint64_t SiteId = 0;
+    uint64_t StackId = 0;
+    uint32_t Kind = 0;
+    bool Defined = false;
+  };
+  struct FileState {
+    const LogFile *File;
+    RecordCursor Cursor;
+    int64_t CurrentThread = -1;
+    int64_t CurrentSpan = -1; // in ThreadStates[CurrentThread].Spans
+    Event Head;
+    uint64_t Malformed = 0;
+    uint64_t Misplaced = 0;
+    // The Events record being read, and the keys the file defined so far.
+    std::optional<log::EventsDecoder> Events;
+    std::vector<EventKey> Keys;
+  };
+  struct LiveSample {
+    uint32_t Slot;
+    uint32_t Thread;
+    double Weight;
+    uint64_t Size;
+    uint64_t Time; // of the Alloc, monotonic
+  };
+  /// A Free seen before its Alloc (equal timestamps on two threads).
+  struct PendingFree {
+    uint32_t Thread;
+    uint64_t Site;
+    uint64_t Time;
+  };
+
+  /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
+  bool advance(FileState &State);
+  /// The next allocation or free of the open Events record, if any.
+  bool nextEvent(FileState &State);
+  uint32_t newThread();
+  void onThreadStart(FileState &State, const ThreadStartInfo &Start);
+  void applyExactTotals();
+  void onThreadEnd(FileState &State, const log::ThreadEndRecord &End,
+                   const std::optional<log::ThreadTotals> &Totals);
+  uint32_t currentThread(FileState &State);
+  uint32_t slotFor(const log::AllocRecord &Alloc);
+  void onAlloc(FileState &State, const log::AllocRecord &Alloc);
+  void onFree(FileState &State, const log::FreeRecord &Free);
+  void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
+               uint64_t FreeTime);
+  void finish();
+  void finishThreads();
+  void applyRenames();
+  /// Live bytes of slot Index change by Delta (after LiveBytes changed).
+  void changeSlotLive(uint32_t Index, double Delta);
+  /// Copies the live bytes of every slot changed since the last snapshot.
+  void snapshotPeak();
+  void notePoint(uint64_t MonotonicNs);
+
+  struct SiteStackHash {
+    size_t operator()(const std::pair<uint64_t, uint64_t> &Key) const {
+      return std::hash<uint64_t>()(Key.first * 0x9E3779B97F4A7C15ull ^
+                                   Key.second);
+    }
+  };
+
+  ProcessData &P;
+  std::vector<FileState> Files;
+  /// By (site id, stack id).
+  std::unordered_map<std::pair<uint64_t, uint64_t>, uint32_t, SiteStackHash>
+      InstrumentedSlots;
+  std::unordered_map<uint64_t, uint32_t> IndirectSlots;
+  std::unordered_map<uint64_t, uint32_t> ThreadById;
+  std::unordered_map<uint64_t, LiveSample> Live;
+  std::unordered_map<uint64_t, PendingFree> PendingFrees;
+  double LiveBytes = 0;
+  double LiveVariance = 0; // of LiveBytes (Estimates.h)
+  double LiveObserved = 0; // the live samples' own bytes
+  /// Live bytes per slot now; the slots changed since the last peak
+  /// snapshot, so that taking one costs what changed, not every slot.
+  std::vector<double> SlotLive;
+  std::vector<uint32_t> Dirty;
+  std::vector<uint8_t> IsDirty;
+  /// A new peak was reached and not yet copied to P.SlotPeakBytes.
+  bool PeakPending = false;
+  uint64_t DuplicateSamples = 0;
+  uint64_t BadWeights = 0;
+  uint64_t StrayThreadEnds = 0;
+};
+
+} // namespace merge
+} // namespace memscope
+
+#endif // MEMSCOPE_MERGE_PROCESSSTREAMER_H
