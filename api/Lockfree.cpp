@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "memscope/lockfree.hpp"
+#include "memscope/LogFormat.h"
 #include "memscope/memscope.h"
 
 #include <nlohmann/json.hpp>
@@ -29,7 +30,8 @@ namespace lockfree {
 
 namespace {
 
-constexpr char kSamplerThreadName[] = "memscope-rsrc";
+constexpr const char *kSamplerThreadName =
+    memscope::log::kResourceSamplerThreadName;
 
 /// memscope-merge: $MEMSCOPE_MERGE, else next to the runtime
 /// (<prefix>/lib/libmemscope_rt.so -> <prefix>/bin/memscope-merge), else PATH.

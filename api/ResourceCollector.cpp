@@ -12,6 +12,7 @@
 // The sampling loop allocates nothing.
 //
 //===----------------------------------------------------------------------===//
+#include "memscope/LogFormat.h"
 #include "memscope/lockfree.hpp"
 #include "memscope/memscope.h"
 
@@ -136,9 +137,9 @@ void logSample(const ProcSample &sample) {
 }
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-// The analysis leaves this thread out of the program's thread count. At most
-// 15 characters: the kernel's limit for a thread name.
-constexpr char kSamplerThreadName[] = "memscope-rsrc";
+// The analysis leaves this thread out of the program's thread count.
+constexpr const char *kSamplerThreadName =
+    memscope::log::kResourceSamplerThreadName;
 
 } // namespace
 

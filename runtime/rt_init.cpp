@@ -49,7 +49,7 @@ char g_exe_path[PATH_MAX];
 // it first records; empty when not a forked child waiting to record.
 char g_child_out_dir[PATH_MAX];
 LogWriter *g_process_log = nullptr;
-std::atomic<bool> g_process_log_lock{false};
+StaticSpinMutex g_process_log_lock;
 // Who holds g_process_log_lock (os tid), so that the crash handler of a
 // thread that crashed while holding it does not wait for itself.
 std::atomic<long> g_process_log_holder{0};
@@ -67,19 +67,7 @@ struct SiteTableRange {
 constexpr size_t kMaxSiteTables = 4096;
 SiteTableRange *g_site_tables = nullptr;
 std::atomic<uint32_t> g_site_table_count{0};
-std::atomic<bool> g_site_tables_lock{false};
-
-class SpinLock {
-public:
-  explicit SpinLock(std::atomic<bool> &flag) : Flag(flag) {
-    while (Flag.exchange(true, std::memory_order_acquire))
-      sched_yield();
-  }
-  ~SpinLock() { Flag.store(false, std::memory_order_release); }
-
-private:
-  std::atomic<bool> &Flag;
-};
+StaticSpinMutex g_site_tables_lock;
 
 void vreport(const char *prefix, const char *format, va_list args) {
   char line[1024];
@@ -276,7 +264,7 @@ int beginSession(const char *out_dir) {
   }
   LogWriter *previous;
   {
-    SpinLock lock(g_process_log_lock);
+    SpinMutexLock lock(g_process_log_lock);
     previous = g_process_log;
     g_process_log = process_log;
   }
@@ -297,9 +285,9 @@ int beginSession(const char *out_dir) {
 
 void childAfterFork() {
   // Locks another parent thread held at fork time are gone with it.
-  g_process_log_lock.store(false, std::memory_order_relaxed);
+  g_process_log_lock.resetAfterFork();
   g_process_log_holder.store(0, std::memory_order_relaxed);
-  g_site_tables_lock.store(false, std::memory_order_relaxed);
+  g_site_tables_lock.resetAfterFork();
   resetThreadLocksAfterFork();
   resetSpawnAfterFork();
   if (g_state.load(std::memory_order_relaxed) != State::Recording)
@@ -414,7 +402,7 @@ void appendProcessRecord(log::RecordType type, const void *payload,
       appendRecord(*g_process_log, type, payload, size);
     return;
   }
-  SpinLock lock(g_process_log_lock);
+  SpinMutexLock lock(g_process_log_lock);
   g_process_log_holder.store(static_cast<long>(syscall(SYS_gettid)),
                              std::memory_order_relaxed);
   if (g_process_log)
@@ -436,7 +424,7 @@ bool finishAfterCrash(int signo) {
   long self = static_cast<long>(syscall(SYS_gettid));
   bool locked = false;
   for (int attempt = 0; attempt < 2000; ++attempt) {
-    if (!g_process_log_lock.exchange(true, std::memory_order_acquire)) {
+    if (g_process_log_lock.tryLock()) {
       locked = true;
       break;
     }
@@ -452,7 +440,7 @@ bool finishAfterCrash(int signo) {
   writeProcessEnd(signo);
   g_process_ended.store(true, std::memory_order_release);
   t_holds_process_log = false;
-  g_process_log_lock.store(false, std::memory_order_release);
+  g_process_log_lock.unlock();
   return true;
 }
 
@@ -551,7 +539,7 @@ __memscope_register_sites(const msc_module_sites *begin,
     module_address = __builtin_return_address(0);
   SiteTableRange range{begin, end, module_address};
   {
-    SpinLock lock(g_site_tables_lock);
+    SpinMutexLock lock(g_site_tables_lock);
     uint32_t count = g_site_table_count.load(std::memory_order_relaxed);
     if (g_site_tables && count < kMaxSiteTables) {
       g_site_tables[count] = range;

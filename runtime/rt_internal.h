@@ -5,14 +5,19 @@
 //   rt_init.cpp       process start/exit, output folder, site registration
 //   rt_log.cpp        file-backed per-thread log writers
 //   rt_thread.cpp     per-thread state, slots, thread start/end
-//   rt_sampling.cpp   countdown, weights, live sampled-block table
+//   rt_sampling.cpp   countdown, weights, exact totals, live sampled-block
+//                     table
+//   rt_events.cpp     allocations and frees as compact events, keys
 //   rt_stack.cpp      stack ids and Stack records of sampled allocations
 //   rt_unwind.cpp     the stack walk: frame pointers, cached unwind rules
 //   rt_modules.cpp    module map (paths, build-ids, text ranges)
 //   rt_interpose.cpp  malloc-family interposers
+//   rt_dispatch.cpp   the allocator behind them (glibc or a preloaded one),
+//                     and the uncounted entries instrumented sites call
 //   rt_spawn.cpp      pthread_create/thrd_create trampolines
 //   rt_crash.cpp      fatal-signal handler that finishes the logs
 //   rt_api.cpp        the C interface (memscope/memscope.h)
+//   rt_version.cpp    the pass/runtime version and ABI check of each module
 //
 // Rules for every file: never call the instrumented malloc on a recording
 // path (memory comes from mmap), keep TLS trivially destructible, and enter
@@ -26,6 +31,7 @@
 #include "memscope/abi.h"
 
 #include <atomic>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +68,41 @@ MSC_HIDDEN extern Flags g_flags;
 /// value once on stderr and keeps that flag's default.
 MSC_HIDDEN void parseFlags(const char *options);
 MSC_HIDDEN void printFlagHelp();
+
+//===-- The runtime's one lock --------------------------------------------===//
+/// A test-and-set spin lock, like sanitizer_common's StaticSpinMutex:
+/// constant-initialised (usable before constructors run and on paths that
+/// must not allocate), a yield while it is held elsewhere (the holder may be
+/// descheduled on few cores), and a reset for the child of a fork, where a
+/// lock held by another parent thread would never be released.
+class StaticSpinMutex {
+public:
+  constexpr StaticSpinMutex() = default;
+  void lock() {
+    while (Flag.exchange(true, std::memory_order_acquire))
+      sched_yield();
+  }
+  bool tryLock() { return !Flag.exchange(true, std::memory_order_acquire); }
+  void unlock() { Flag.store(false, std::memory_order_release); }
+  void resetAfterFork() { Flag.store(false, std::memory_order_relaxed); }
+
+private:
+  std::atomic<bool> Flag{false};
+};
+
+/// Holds a StaticSpinMutex for a scope.
+class SpinMutexLock {
+public:
+  explicit SpinMutexLock(StaticSpinMutex &Mutex) : Mutex(Mutex) {
+    Mutex.lock();
+  }
+  ~SpinMutexLock() { Mutex.unlock(); }
+  SpinMutexLock(const SpinMutexLock &) = delete;
+  SpinMutexLock &operator=(const SpinMutexLock &) = delete;
+
+private:
+  StaticSpinMutex &Mutex;
+};
 
 //===-- Small utilities (rt_init.cpp)
 //--------------------------------------===//

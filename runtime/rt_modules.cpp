@@ -28,29 +28,17 @@ struct TextRange {
 constexpr uint32_t kMaxRanges = 1024;
 TextRange g_instrumented[kMaxRanges];
 std::atomic<uint32_t> g_instrumented_count{0};
-std::atomic<bool> g_ranges_lock{false};
+StaticSpinMutex g_ranges_lock;
 
 constexpr uint32_t kMaxWrittenModules = 4096;
 uint64_t g_written_modules[kMaxWrittenModules]; // hashes of (bias, path)
 uint32_t g_written_count = 0;
-std::atomic<bool> g_modules_lock{false};
+StaticSpinMutex g_modules_lock;
 // Held around every dl_iterate_phdr call of the runtime, and by fork's
 // prepare handler: dl_iterate_phdr holds the loader's write lock, which
 // glibc does not reset in a forked child, so a fork while a runtime thread
 // was inside it left the child blocked at its first dl_iterate_phdr.
-std::atomic<bool> g_loader_lock{false};
-
-class Lock {
-public:
-  explicit Lock(std::atomic<bool> &flag) : Flag(flag) {
-    while (Flag.exchange(true, std::memory_order_acquire)) {
-    }
-  }
-  ~Lock() { Flag.store(false, std::memory_order_release); }
-
-private:
-  std::atomic<bool> &Flag;
-};
+StaticSpinMutex g_loader_lock;
 
 struct FindModule {
   uintptr_t address;
@@ -173,8 +161,8 @@ int writeModule(struct dl_phdr_info *info, size_t, void *) {
 } // namespace
 
 uintptr_t noteInstrumentedModule(const void *address_in_module) {
-  Lock lock(g_ranges_lock);
-  Lock loader(g_loader_lock);
+  SpinMutexLock lock(g_ranges_lock);
+  SpinMutexLock loader(g_loader_lock);
   FindModule find{reinterpret_cast<uintptr_t>(address_in_module), 0};
   dl_iterate_phdr(addRangesIfContains, &find);
   return find.text;
@@ -217,8 +205,8 @@ LoadCounts loadCounts() {
 void writeModuleMap() {
   if (!isRecording() && g_state.load() != State::Initializing)
     return;
-  Lock lock(g_modules_lock);
-  Lock loader(g_loader_lock);
+  SpinMutexLock lock(g_modules_lock);
+  SpinMutexLock loader(g_loader_lock);
   // Read before the scan: a module loaded during it is seen next time.
   g_seen_adds.store(loadCounts().adds, std::memory_order_relaxed);
   dl_iterate_phdr(writeModule, nullptr);
@@ -227,7 +215,7 @@ void writeModuleMap() {
 ModuleChange writeNewModules() {
   LoadCounts counts;
   {
-    Lock loader(g_loader_lock);
+    SpinMutexLock loader(g_loader_lock);
     counts = loadCounts();
   }
   ModuleChange change = ModuleChange::None;
@@ -242,19 +230,14 @@ ModuleChange writeNewModules() {
   return change;
 }
 
-void lockLoaderForFork() {
-  while (g_loader_lock.exchange(true, std::memory_order_acquire)) {
-  }
-}
+void lockLoaderForFork() { g_loader_lock.lock(); }
 
-void unlockLoaderAfterFork() {
-  g_loader_lock.store(false, std::memory_order_release);
-}
+void unlockLoaderAfterFork() { g_loader_lock.unlock(); }
 
 void resetModulesAfterFork() {
-  g_loader_lock.store(false, std::memory_order_relaxed);
-  g_modules_lock.store(false, std::memory_order_relaxed);
-  g_ranges_lock.store(false, std::memory_order_relaxed);
+  g_loader_lock.resetAfterFork();
+  g_modules_lock.resetAfterFork();
+  g_ranges_lock.resetAfterFork();
   g_written_count = 0;
 }
 

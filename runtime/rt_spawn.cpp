@@ -50,19 +50,10 @@ struct SpawnRecord {
 };
 
 SpawnRecord *g_free_spawns = nullptr;
-std::atomic<bool> g_spawn_lock{false};
-
-class SpawnLock {
-public:
-  SpawnLock() {
-    while (g_spawn_lock.exchange(true, std::memory_order_acquire))
-      sched_yield();
-  }
-  ~SpawnLock() { g_spawn_lock.store(false, std::memory_order_release); }
-};
+StaticSpinMutex g_spawn_lock;
 
 SpawnRecord *takeSpawnRecord() {
-  SpawnLock lock;
+  SpinMutexLock lock(g_spawn_lock);
   if (!g_free_spawns) {
     constexpr size_t kChunk = 64 * 1024;
     auto *chunk = static_cast<SpawnRecord *>(mapZeroed(kChunk));
@@ -79,7 +70,7 @@ SpawnRecord *takeSpawnRecord() {
 }
 
 void returnSpawnRecord(SpawnRecord *record) {
-  SpawnLock lock;
+  SpinMutexLock lock(g_spawn_lock);
   record->next_free = g_free_spawns;
   g_free_spawns = record;
 }
@@ -90,7 +81,7 @@ namespace memscope {
 namespace rt {
 void resetSpawnAfterFork() {
   // A parent thread that held the lock at fork time does not exist here.
-  g_spawn_lock.store(false, std::memory_order_relaxed);
+  g_spawn_lock.resetAfterFork();
 }
 } // namespace rt
 } // namespace memscope

@@ -40,7 +40,7 @@ LogWriter *g_free_slots = nullptr;
 LogWriter *g_retired_writers = nullptr;
 // The session whose folder g_slots' files are in.
 uint32_t g_slots_session = 0;
-std::atomic<bool> g_slots_lock{false};
+StaticSpinMutex g_slots_lock;
 std::atomic<uint64_t> g_next_thread_id{1};
 std::atomic<uint64_t> g_threads_started{0};
 pthread_key_t g_exit_key;
@@ -50,35 +50,17 @@ long g_clock_ticks = 0; // sysconf(_SC_CLK_TCK), read once at init
 
 msc_thread_fast **g_idle = nullptr; // parked threads' countdowns
 uint32_t g_idle_used = 0;           // high-water mark of g_idle
-std::atomic<bool> g_idle_lock{false};
-
-class IdleLock {
-public:
-  IdleLock() {
-    while (g_idle_lock.exchange(true, std::memory_order_acquire))
-      sched_yield();
-  }
-  ~IdleLock() { g_idle_lock.store(false, std::memory_order_release); }
-};
+StaticSpinMutex g_idle_lock;
 
 void leaveIdleList() {
   if (!t_state.idle_index)
     return;
-  IdleLock lock;
+  SpinMutexLock lock(g_idle_lock);
   g_idle[t_state.idle_index - 1] = nullptr;
   t_state.idle_index = 0;
 }
 
-class SlotLock {
-public:
-  SlotLock() {
-    while (g_slots_lock.exchange(true, std::memory_order_acquire))
-      sched_yield();
-  }
-  ~SlotLock() { g_slots_lock.store(false, std::memory_order_release); }
-};
-
-/// Takes \p writer out of use for good; the caller holds SlotLock.
+/// Takes \p writer out of use for good; the caller holds g_slots_lock.
 void retireLocked(LogWriter *writer) {
   retireLogWriter(*writer);
   writer->next_free = g_retired_writers;
@@ -89,7 +71,7 @@ LogWriter *acquireSlot() {
   uint32_t slot, session;
   LogWriter *recycled;
   {
-    SlotLock lock;
+    SpinMutexLock lock(g_slots_lock);
     if (LogWriter *reused = g_free_slots) {
       g_free_slots = reused->next_free;
       reused->next_free = nullptr;
@@ -114,7 +96,7 @@ LogWriter *acquireSlot() {
   snprintf(name, sizeof(name), "t%u.log", slot);
   LogWriter *writer =
       createLogWriter(name, log::FileKind::Thread, slot, recycled);
-  SlotLock lock;
+  SpinMutexLock lock(g_slots_lock);
   if (!writer) {
     if (recycled) {
       recycled->next_free = g_retired_writers;
@@ -137,7 +119,7 @@ LogWriter *acquireSlot() {
 void retireOwnStaleLog() {
   if (!t_state.log)
     return;
-  SlotLock lock;
+  SpinMutexLock lock(g_slots_lock);
   retireLocked(t_state.log);
   t_state.log = nullptr;
 }
@@ -149,7 +131,7 @@ void releaseSlot(LogWriter *writer) {
   writer->owner_os_tid.store(0, std::memory_order_relaxed);
   if (writer->failed)
     return;
-  SlotLock lock;
+  SpinMutexLock lock(g_slots_lock);
   writer->next_free = g_free_slots;
   g_free_slots = writer;
 }
@@ -234,7 +216,7 @@ void initThreads() {
 void beginThreadLogsSession(uint32_t session) {
   if (!g_slots)
     return;
-  SlotLock lock;
+  SpinMutexLock lock(g_slots_lock);
   // Free logs have no owner; logs still owned by a thread are retired by
   // that thread when it next records or exits.
   while (LogWriter *writer = g_free_slots) {
@@ -320,8 +302,8 @@ void finishCurrentThread() {
 }
 
 void resetThreadLocksAfterFork() {
-  g_slots_lock.store(false, std::memory_order_relaxed);
-  g_idle_lock.store(false, std::memory_order_relaxed);
+  g_slots_lock.resetAfterFork();
+  g_idle_lock.resetAfterFork();
 }
 
 void resetThreadsAfterFork() {
@@ -346,7 +328,7 @@ void parkIdleThread() {
   if (t_state.idle_index || t_state.exited || !g_idle)
     return;
   {
-    IdleLock lock;
+    SpinMutexLock lock(g_idle_lock);
     uint32_t index = 0;
     while (index < g_idle_used && g_idle[index])
       ++index;
@@ -364,7 +346,7 @@ void parkIdleThread() {
 void wakeIdleThreads() {
   if (!g_idle)
     return;
-  IdleLock lock;
+  SpinMutexLock lock(g_idle_lock);
   for (uint32_t i = 0; i < g_idle_used; ++i)
     if (g_idle[i]) {
       // A racing allocation in that thread may overwrite this store; it then

@@ -1,6 +1,9 @@
 # -*- Python -*-
-# lit configuration for Memscope: pass tests on IR, end-to-end runs of
-# instrumented programs, and memscope-merge input handling.
+# lit configuration for Memscope's suites: pass (the pass on IR), e2e
+# (instrumented programs run and merged), merge (memscope-merge's input
+# handling), report (the outputs against outside readers), reliability
+# (crashes, kills, full disks, forks) and integration (wrappers, CMake,
+# autotools, LTO, version checks).
 import os
 import shutil
 

@@ -46,6 +46,10 @@ constexpr uint32_t kRecordAlign = 8;
 constexpr uint32_t kMaxPayload = 0xFFFF;
 constexpr uint32_t kMaxStackDepth = 256;
 constexpr uint32_t kMaxNameLength = 64;
+/// The name of Memscope's own resource sampler thread (memscope::lockfree's
+/// PlatformResourceCollector): readers tell it from the program's threads.
+/// At most 15 characters, the kernel's limit for a thread name.
+constexpr char kResourceSamplerThreadName[] = "memscope-rsrc";
 
 enum class FileKind : uint16_t { Process = 1, Thread = 2 };
 

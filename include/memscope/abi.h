@@ -9,6 +9,7 @@
 #ifndef MEMSCOPE_ABI_H
 #define MEMSCOPE_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -140,6 +141,13 @@ void __memscope_register_sites(const struct msc_module_sites *begin,
 /* Called instead of nothing: records a thread spawn site for the next thread
  * the calling thread creates. */
 void __memscope_note_spawn(uint64_t site_id);
+/* An instrumented malloc or calloc site calls these instead: they go
+ * straight to the allocator behind the runtime's interposers (the site has
+ * already counted the request), and free sites whose pointer missed the
+ * live filter call __memscope_free_unchecked the same way. */
+void *__memscope_malloc_uncounted(size_t size);
+void *__memscope_calloc_uncounted(size_t count, size_t size);
+void __memscope_free_unchecked(void *ptr);
 
 #ifdef __cplusplus
 }

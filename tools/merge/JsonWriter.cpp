@@ -47,21 +47,29 @@ static void addAtExit(ordered_json &Json, const AllocationStats &Stats) {
   Json["process_lifetime_bytes"] = rounded(Stats.LifetimeBytes);
 }
 
+/// The totals block that summary and processes[] share: counts, frees,
+/// blocks live at exit, and the peak with its interval.
+static void addTotals(ordered_json &Json, const AllocationStats &Stats,
+                      bool TotalsExact, double PeakLiveBytes,
+                      double PeakVariance, double PeakObserved) {
+  Json["total_allocations"] = rounded(Stats.Allocations);
+  Json["total_bytes"] = rounded(Stats.Bytes);
+  Json["totals_exact"] = TotalsExact;
+  Json["total_frees"] = rounded(Stats.Frees);
+  Json["freed_bytes"] = rounded(Stats.FreedBytes);
+  addAtExit(Json, Stats);
+  Json["peak_live_bytes"] = rounded(PeakLiveBytes);
+  Json["peak_live_bytes_interval"] =
+      intervalJson(interval95(PeakLiveBytes, PeakVariance, PeakObserved));
+}
+
 static ordered_json summaryJson(const Summary &Totals,
                                 const CrossThreadFrees &CrossFrees) {
   ordered_json Json;
   Json["process_count"] = Totals.ProcessCount;
   Json["thread_count"] = Totals.ThreadCount;
-  Json["total_allocations"] = rounded(Totals.Stats.Allocations);
-  Json["total_bytes"] = rounded(Totals.Stats.Bytes);
-  Json["totals_exact"] = Totals.TotalsExact;
-  Json["total_frees"] = rounded(Totals.Stats.Frees);
-  Json["freed_bytes"] = rounded(Totals.Stats.FreedBytes);
-  addAtExit(Json, Totals.Stats);
-  Json["peak_live_bytes"] = rounded(Totals.PeakLiveBytes);
-  Json["peak_live_bytes_interval"] = intervalJson(
-      interval95(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance,
-                 Totals.PeakLiveBytesObserved));
+  addTotals(Json, Totals.Stats, Totals.TotalsExact, Totals.PeakLiveBytes,
+            Totals.PeakLiveBytesVariance, Totals.PeakLiveBytesObserved);
   Json["peak_live_time_ns"] = Totals.PeakLiveTimeNs;
   Json["duration_ns"] = Totals.DurationNs;
   Json["samples"] = Totals.Stats.Samples;
@@ -136,15 +144,8 @@ static ordered_json processJson(const ProcessReport &P) {
     Json["signal_name"] = nullptr;
   }
   Json["thread_count"] = P.ThreadCount;
-  Json["total_allocations"] = rounded(P.Stats.Allocations);
-  Json["total_bytes"] = rounded(P.Stats.Bytes);
-  Json["totals_exact"] = P.TotalsExact;
-  Json["total_frees"] = rounded(P.Stats.Frees);
-  Json["freed_bytes"] = rounded(P.Stats.FreedBytes);
-  addAtExit(Json, P.Stats);
-  Json["peak_live_bytes"] = rounded(P.PeakLiveBytes);
-  Json["peak_live_bytes_interval"] = intervalJson(interval95(
-      P.PeakLiveBytes, P.PeakLiveBytesVariance, P.PeakLiveBytesObserved));
+  addTotals(Json, P.Stats, P.TotalsExact, P.PeakLiveBytes,
+            P.PeakLiveBytesVariance, P.PeakLiveBytesObserved);
   Json["peak_live_time_ns"] = P.PeakLiveTimeNs;
   Json["samples"] = P.Stats.Samples;
   Json["dropped_records"] = P.DroppedRecords;
@@ -462,11 +463,6 @@ ordered_json memscope::merge::toJson(const Analysis &Result) {
   Json["resources"] = resourcesJson(Result.Resources);
   Json["bottlenecks"] = bottlenecksJson(Result);
   return Json;
-}
-
-llvm::Error memscope::merge::writeJsonReport(const Analysis &Result,
-                                             llvm::StringRef Path) {
-  return writeJsonReport(toJson(Result), Path);
 }
 
 llvm::Error memscope::merge::writeJsonReport(const ordered_json &Json,

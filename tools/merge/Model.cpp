@@ -122,5 +122,5 @@ std::string memscope::merge::signalName(int Signal) {
 }
 
 bool memscope::merge::isToolThreadName(llvm::StringRef Name) {
-  return Name == "memscope-rsrc";
+  return Name == log::kResourceSamplerThreadName;
 }

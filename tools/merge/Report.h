@@ -28,9 +28,7 @@ namespace merge {
 /// analysis.json, schema_version 1 (docs/analysis-schema.md).
 nlohmann::ordered_json toJson(const Analysis &Result);
 
-/// Writes toJson(Result) to Path; the error names the path.
-llvm::Error writeJsonReport(const Analysis &Result, llvm::StringRef Path);
-/// Writes an already built toJson(Result).
+/// Writes a toJson(Result) to Path; the error names the path.
 llvm::Error writeJsonReport(const nlohmann::ordered_json &Json,
                             llvm::StringRef Path);
 
