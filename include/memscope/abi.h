@@ -138,8 +138,10 @@ int __memscope_check_versions(const struct msc_module_sites *begin,
 /* Called once per DSO by the module constructor. */
 void __memscope_register_sites(const struct msc_module_sites *begin,
                                const struct msc_module_sites *end);
-/* Called instead of nothing: records a thread spawn site for the next thread
- * the calling thread creates. */
+/* Called by an instrumented thread-spawn site (pthread_create, thrd_create,
+ * std::thread, ...) just before the call: records the site's id for the next
+ * thread the calling thread creates, which the runtime's pthread_create
+ * interposer then writes into the new thread's ThreadStart. */
 void __memscope_note_spawn(uint64_t site_id);
 /* An instrumented malloc or calloc site calls these instead: they go
  * straight to the allocator behind the runtime's interposers (the site has
