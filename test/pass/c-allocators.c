@@ -47,6 +47,10 @@ void every_allocator(size_t n, const char *text) {
 // CHECK-DAG: call {{.*}}ptr @strndup(
 // CHECK-DAG: call void @__memscope_free_sampled(
 // CHECK-DAG: call void @__memscope_free_unchecked(
+// The sampled branches pass those sizes: calloc's product, strdup's strlen+1.
+// CHECK-DAG: call void @__memscope_alloc_sampled(i64 {{-?[0-9]+}}, ptr %{{.*}}, i64 [[CALLOC_SIZE]])
+// CHECK-DAG: [[DUP_SIZE:%.*]] = add i64 [[LEN]], 1
+// CHECK-DAG: call void @__memscope_alloc_sampled(i64 {{-?[0-9]+}}, ptr %{{.*}}, i64 [[DUP_SIZE]])
 // Ten allocation sites reach the runtime only on their sampled branch.
 // SAMPLED-COUNT-10: call void @__memscope_alloc_sampled(i64
 // SAMPLED-NOT: call void @__memscope_alloc_sampled(

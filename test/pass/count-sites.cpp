@@ -4,4 +4,6 @@
 // CHECK-LABEL: define {{.*}}void @_Z9every_newm(
 // CHECK-COUNT-7: call void @__memscope_alloc_sampled(
 // CHECK-NOT: call void @__memscope_alloc_sampled(
+// CHECK-COUNT-7: call void @__memscope_free_sampled(
+// CHECK-NOT: call void @__memscope_free_sampled(
 // CHECK-LABEL: define {{.*}}void @_Z10invoke_newv()
