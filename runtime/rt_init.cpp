@@ -124,7 +124,6 @@ void writeSiteTable(const SiteTableRange &range) {
     for (uint32_t i = 0; i < table->site_count; ++i) {
       const msc_site_desc &site = table->sites[i];
       uint8_t buffer[8192];
-      log::PayloadBuilder payload(buffer, sizeof(buffer));
       log::SiteRecord record;
       record.id = site.id;
       record.module_text_addr =
@@ -133,30 +132,14 @@ void writeSiteTable(const SiteTableRange &range) {
       record.line = site.line;
       record.column = site.column;
       record.inline_depth = site.inline_depth;
-      payload.pod(record);
-      payload.str(site.file);
-      payload.str(site.dir);
-      payload.str(site.function);
-      for (uint32_t f = 0; f < site.inline_depth; ++f) {
-        const msc_inline_frame &frame = site.inlined_at[f];
-        payload.pod(frame.line);
-        payload.pod(frame.column);
-        payload.str(frame.function);
-        payload.str(frame.file);
-        payload.str(frame.dir);
-      }
-      if (payload.overflowed()) {
-        // Keep the site with its innermost location only.
-        log::PayloadBuilder shortened(buffer, sizeof(buffer));
-        record.inline_depth = 0;
-        shortened.pod(record);
-        shortened.str(site.file);
-        shortened.str(site.dir);
-        shortened.str(site.function);
-        appendProcessRecord(log::RecordType::Site, buffer, shortened.size());
-      } else {
-        appendProcessRecord(log::RecordType::Site, buffer, payload.size());
-      }
+      size_t size = log::encodeSite(
+          buffer, sizeof(buffer), record, {site.file, site.dir, site.function},
+          [&](uint32_t f) {
+            const msc_inline_frame &frame = site.inlined_at[f];
+            return log::InlineFrameText{frame.line, frame.column,
+                                        frame.function, frame.file, frame.dir};
+          });
+      appendProcessRecord(log::RecordType::Site, buffer, size);
     }
   }
 }

@@ -133,7 +133,8 @@ struct SiteRecord {
   uint32_t line;
   uint32_t column;
   uint32_t inline_depth;
-  // Followed by: str file, str dir, str function, then inline_depth times
+  // Followed by (encodeSite and decodeSite below): str file, str dir, str
+  // function, then inline_depth times
   // { u32 line, u32 column, str function, str file, str dir }.
   // str = u16 length + bytes.
 };
@@ -655,6 +656,122 @@ private:
   size_t Size = 0;
   bool Overflow = false;
 };
+
+//===-- Site records ---------------------------------------------------===//
+//
+// The one encoding of a Site record's variable tail (see SiteRecord): the
+// runtime writes it from the pass's site tables, the merge's unit tests
+// from their own strings, and LogReader decodes it (decodeSite).
+
+/// The strings of a Site record, and of each frame it is inlined into.
+struct SiteText {
+  const char *file;
+  const char *dir;
+  const char *function;
+};
+struct InlineFrameText {
+  uint32_t line;
+  uint32_t column;
+  const char *function;
+  const char *file;
+  const char *dir;
+};
+
+/// The fixed part and the strings of a Site record, without its frames.
+inline void encodeSiteHead(PayloadBuilder &out, const SiteRecord &fixed,
+                           const SiteText &text) {
+  out.pod(fixed);
+  out.str(text.file);
+  out.str(text.dir);
+  out.str(text.function);
+}
+
+/// Encodes a Site record into \p buffer: \p fixed, \p text, then
+/// fixed.inline_depth frames, \p frame(i) giving the i-th (innermost caller
+/// first). When they do not fit, the site is written with its own location
+/// only (inline_depth 0). Returns the payload's size.
+template <typename FrameAt>
+size_t encodeSite(uint8_t *buffer, size_t capacity, SiteRecord fixed,
+                  const SiteText &text, FrameAt frame) {
+  PayloadBuilder out(buffer, capacity);
+  encodeSiteHead(out, fixed, text);
+  for (uint32_t i = 0; i < fixed.inline_depth; ++i) {
+    InlineFrameText inlined = frame(i);
+    out.pod(inlined.line);
+    out.pod(inlined.column);
+    out.str(inlined.function);
+    out.str(inlined.file);
+    out.str(inlined.dir);
+  }
+  if (!out.overflowed())
+    return out.size();
+  fixed.inline_depth = 0;
+  PayloadBuilder shortened(buffer, capacity);
+  encodeSiteHead(shortened, fixed, text);
+  return shortened.size();
+}
+
+/// Bounds-checked reads of a payload: PayloadBuilder's other side.
+class PayloadParser {
+public:
+  PayloadParser(const uint8_t *data, size_t size) : Data(data), Size(size) {}
+  template <typename T> bool pod(T &value) {
+    if (Size - Position < sizeof(T))
+      return false;
+    memcpy(&value, Data + Position, sizeof(T));
+    Position += sizeof(T);
+    return true;
+  }
+  /// u16 length + bytes, pointing into the payload; false when the length
+  /// runs past it.
+  bool str(const char *&text, uint16_t &length) {
+    if (!pod(length) || Size - Position < length)
+      return false;
+    text = reinterpret_cast<const char *>(Data + Position);
+    Position += length;
+    return true;
+  }
+  size_t remaining() const { return Size - Position; }
+
+private:
+  const uint8_t *Data;
+  size_t Size;
+  size_t Position = 0;
+};
+
+/// A string of a decoded payload: a pointer into it and a length.
+struct PayloadString {
+  const char *text = nullptr;
+  uint16_t length = 0;
+};
+
+/// Decodes a Site record: its fixed part and strings into \p fixed and
+/// \p file, \p dir, \p function, then calls \p frame(line, column,
+/// function, file, dir) for each of fixed.inline_depth frames. False when
+/// the payload is too short, a length runs past it, or fixed.inline_depth
+/// cannot fit in it (each frame takes at least 14 bytes: checked before any
+/// frame is read, so a reader may size its storage from it).
+template <typename OnFrame>
+bool decodeSite(const uint8_t *data, size_t size, SiteRecord &fixed,
+                PayloadString &file, PayloadString &dir,
+                PayloadString &function, OnFrame frame) {
+  PayloadParser in(data, size);
+  if (!in.pod(fixed) || !in.str(file.text, file.length) ||
+      !in.str(dir.text, dir.length) || !in.str(function.text, function.length))
+    return false;
+  constexpr size_t kMinFrameSize = 2 * 4 + 3 * 2;
+  if (fixed.inline_depth > in.remaining() / kMinFrameSize)
+    return false;
+  for (uint32_t i = 0; i < fixed.inline_depth; ++i) {
+    uint32_t line, column;
+    PayloadString name, path, folder;
+    if (!in.pod(line) || !in.pod(column) || !in.str(name.text, name.length) ||
+        !in.str(path.text, path.length) || !in.str(folder.text, folder.length))
+      return false;
+    frame(i, line, column, name, path, folder);
+  }
+  return true;
+}
 
 } // namespace log
 } // namespace memscope

@@ -500,26 +500,33 @@ bool memscope::merge::decodeModule(ArrayRef<uint8_t> Payload, ModuleInfo &Out) {
 }
 
 bool memscope::merge::decodeSite(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
-  PayloadReader Reader(Payload);
+  // LogFormat.h's decoder, the other side of the runtime's encodeSite; it
+  // bounds the depth by the payload's size before any frame is stored.
+  auto Text = [](const log::PayloadString &S) {
+    return std::string(S.text ? S.text : "", S.length);
+  };
   log::SiteRecord Fixed;
-  if (!Reader.pod(Fixed) || !Reader.str(Out.File) || !Reader.str(Out.Dir) ||
-      !Reader.str(Out.Function))
+  log::PayloadString File, Dir, Function;
+  Out.InlinedAt.clear();
+  if (!log::decodeSite(
+          Payload.data(), Payload.size(), Fixed, File, Dir, Function,
+          [&](uint32_t, uint32_t Line, uint32_t Column,
+              const log::PayloadString &Name, const log::PayloadString &Path,
+              const log::PayloadString &Folder) {
+            if (Out.InlinedAt.empty())
+              Out.InlinedAt.reserve(Fixed.inline_depth);
+            Out.InlinedAt.push_back(
+                {Text(Name), Text(Path), Text(Folder), Line, Column});
+          }))
     return false;
   Out.Id = Fixed.id;
   Out.ModuleTextAddr = Fixed.module_text_addr;
   Out.Kind = Fixed.kind;
   Out.Line = Fixed.line;
   Out.Column = Fixed.column;
-  // Each frame takes at least 14 bytes, which bounds the depth by the
-  // payload size before anything is allocated.
-  if (Fixed.inline_depth > Reader.remaining() / 14)
-    return false;
-  Out.InlinedAt.resize(Fixed.inline_depth);
-  for (InlineFrame &Frame : Out.InlinedAt)
-    if (!Reader.pod(Frame.Line) || !Reader.pod(Frame.Column) ||
-        !Reader.str(Frame.Function) || !Reader.str(Frame.File) ||
-        !Reader.str(Frame.Dir))
-      return false;
+  Out.File = Text(File);
+  Out.Dir = Text(Dir);
+  Out.Function = Text(Function);
   return true;
 }
 

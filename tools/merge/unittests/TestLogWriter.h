@@ -128,14 +128,20 @@ public:
     Site.line = Line;
     Site.column = 7;
     Site.inline_depth = Inlined.size();
+    // The runtime's encoder (LogFormat.h), from null-terminated copies.
+    std::string FileText = File.str(), DirText = Dir.str(),
+                FunctionText = Function.str();
     Payload P;
-    P.pod(Site).str(File).str(Dir).str(Function);
-    for (const TestInlineFrame &Frame : Inlined)
-      P.pod(Frame.Line)
-          .pod(Frame.Column)
-          .str(Frame.Function)
-          .str(Frame.File)
-          .str(Frame.Dir);
+    P.Data.resize(log::kMaxPayload);
+    P.Data.resize(log::encodeSite(
+        P.Data.data(), P.Data.size(), Site,
+        {FileText.c_str(), DirText.c_str(), FunctionText.c_str()},
+        [&](uint32_t I) {
+          const TestInlineFrame &Frame = Inlined[I];
+          return log::InlineFrameText{Frame.Line, Frame.Column,
+                                      Frame.Function.c_str(),
+                                      Frame.File.c_str(), Frame.Dir.c_str()};
+        }));
     return record(log::RecordType::Site, P);
   }
   size_t processEnd(uint64_t Monotonic, uint64_t Dropped = 0,
