@@ -167,6 +167,66 @@ TEST(Analysis, WeightsAreSummed) {
   EXPECT_EQ(Json["summary"]["total_bytes"], 15694);     // llround(15693.6)
 }
 
+// Format 2.1: the runtime's counts replace the estimates of threads and of
+// the process (ThreadEnd, ThreadRunning, and ProcessEnd for threads that
+// ended without a log); a thread whose totals are missing falls back to its
+// estimates and the process's totals are no longer marked exact.
+TEST(Analysis, CountedTotalsReplaceEstimates) {
+  auto Write = [](const std::string &P, bool SecondHasTotals) {
+    TestLogWriter Process(log::FileKind::Process, 100);
+    Process.processInfo(100, log::SamplingMode::Bytes, "/bin/app", 4096);
+    Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
+    Process.threadRunning(2, 102, T0 + 90, 0, 0,
+                          SecondHasTotals
+                              ? std::optional<log::ThreadTotals>({700, 7000})
+                              : std::nullopt);
+    Process.processEnd(T0 + 100, 0, 0, log::ThreadTotals{5, 50});
+    Process.writeTo(P + "/process.log");
+    TestLogWriter T1(log::FileKind::Thread, 100, 0);
+    T1.threadStart(1, 100, T0 + 1);
+    T1.alloc(1, SiteA, 10, T0 + 10, 409.6);
+    T1.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{1234, 56789});
+    T1.writeTo(P + "/t0.log");
+    TestLogWriter T2(log::FileKind::Thread, 100, 1);
+    T2.threadStart(2, 102, T0 + 2);
+    T2.alloc(2, SiteA, 100, T0 + 20, 41);
+    T2.writeTo(P + "/t1.log");
+  };
+  {
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), true);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_TRUE(bool(R->Result));
+    const Analysis &A = *R->Result;
+    EXPECT_TRUE(A.Totals.TotalsExact);
+    EXPECT_DOUBLE_EQ(A.Totals.Stats.Allocations, 1234 + 700 + 5);
+    EXPECT_DOUBLE_EQ(A.Totals.Stats.Bytes, 56789 + 7000 + 50);
+    ASSERT_EQ(A.Threads.size(), 2u);
+    for (const ThreadReport &Thread : A.Threads) {
+      EXPECT_TRUE(Thread.TotalsExact) << Thread.ThreadId;
+      EXPECT_DOUBLE_EQ(Thread.Allocations, Thread.ThreadId == 1 ? 1234 : 700);
+    }
+    // Sites stay estimates: 409.6 + 41 allocations.
+    ASSERT_EQ(A.Sites.size(), 1u);
+    EXPECT_DOUBLE_EQ(A.Sites[0].Stats.Allocations, 409.6 + 41);
+    nlohmann::ordered_json Json = toJson(A);
+    EXPECT_EQ(Json["summary"]["totals_exact"], true);
+    EXPECT_EQ(Json["summary"]["total_allocations"], 1939);
+  }
+  {
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), false);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_TRUE(bool(R->Result));
+    const Analysis &A = *R->Result;
+    EXPECT_FALSE(A.Totals.TotalsExact);
+    EXPECT_DOUBLE_EQ(A.Totals.Stats.Allocations, 409.6 + 41);
+    for (const ThreadReport &Thread : A.Threads)
+      EXPECT_EQ(Thread.TotalsExact, Thread.ThreadId == 1) << Thread.ThreadId;
+    EXPECT_EQ(toJson(A)["summary"]["totals_exact"], false);
+  }
+}
+
 TEST(Analysis, CrossThreadFreeIsMatchedBySampleId) {
   TempDir Dir;
   std::string P = Dir.mkdir("app.100");

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -86,6 +87,16 @@ public:
   template <typename T> size_t fixed(log::RecordType Type, const T &Value) {
     return record(Type, &Value, sizeof(T));
   }
+  /// A fixed record, followed by ThreadTotals when given (format 2.1).
+  template <typename T>
+  size_t withTotals(log::RecordType Type, const T &Value,
+                    const std::optional<log::ThreadTotals> &Totals) {
+    Payload P;
+    P.pod(Value);
+    if (Totals)
+      P.pod(*Totals);
+    return record(Type, P);
+  }
 
   // process.log records.
   size_t processInfo(uint32_t Pid, log::SamplingMode Mode,
@@ -144,13 +155,16 @@ public:
         }));
     return record(log::RecordType::Site, P);
   }
+  /// \p Unlogged: the totals of threads without a log (format 2.1); left
+  /// out, the record is a 2.0 one.
   size_t processEnd(uint64_t Monotonic, uint64_t Dropped = 0,
-                    uint64_t Untracked = 0) {
+                    uint64_t Untracked = 0,
+                    std::optional<log::ThreadTotals> Unlogged = std::nullopt) {
     log::ProcessEndRecord End{};
     End.monotonic_ns = Monotonic;
     End.dropped_records = Dropped;
     End.untracked_samples = Untracked;
-    return fixed(log::RecordType::ProcessEnd, End);
+    return withTotals(log::RecordType::ProcessEnd, End, Unlogged);
   }
 
   // t<N>.log records.
@@ -181,10 +195,11 @@ public:
   }
   /// process.log: a thread still running at exit.
   size_t threadRunning(uint64_t ThreadId, uint64_t Tid, uint64_t Monotonic,
-                       uint64_t CpuUser, uint64_t CpuSystem) {
+                       uint64_t CpuUser, uint64_t CpuSystem,
+                       std::optional<log::ThreadTotals> Totals = std::nullopt) {
     log::ThreadRunningRecord Running{ThreadId, Tid, Monotonic, CpuUser,
                                      CpuSystem};
-    return fixed(log::RecordType::ThreadRunning, Running);
+    return withTotals(log::RecordType::ThreadRunning, Running, Totals);
   }
   /// process.log: a resource sample; counters are cumulative.
   size_t resourceSample(uint64_t Monotonic, uint64_t CpuUser,
@@ -204,9 +219,10 @@ public:
     return fixed(log::RecordType::ResourceSample, Sample);
   }
   size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic, uint64_t CpuUser = 0,
-                   uint64_t CpuSystem = 0) {
+                   uint64_t CpuSystem = 0,
+                   std::optional<log::ThreadTotals> Totals = std::nullopt) {
     log::ThreadEndRecord End{ThreadId, Monotonic, CpuUser, CpuSystem};
-    return fixed(log::RecordType::ThreadEnd, End);
+    return withTotals(log::RecordType::ThreadEnd, End, Totals);
   }
   size_t alloc(uint64_t SampleId, uint64_t SiteId, uint64_t Size,
                uint64_t Monotonic, double Weight = 1.0,
