@@ -35,17 +35,9 @@ namespace lockfree {
 
 namespace {
 
-struct ProcSample {
-  uint64_t monotonic_ns = 0;
-  uint64_t cpu_user_ns = 0;
-  uint64_t cpu_system_ns = 0;
-  uint64_t rss_bytes = 0;
-  uint64_t read_bytes = 0;
-  uint64_t write_bytes = 0;
-  uint64_t read_calls = 0;
-  uint64_t write_calls = 0;
-  uint32_t threads = 0;
-};
+/// One sample is the C API's memscope_resource_sample (memscope.h), the
+/// boundary it crosses into the runtime's ResourceSample record.
+using ProcSample = memscope_resource_sample;
 
 uint64_t monotonicNs() {
   timespec ts;
@@ -121,19 +113,8 @@ uint64_t peakRssBytes() {
 }
 
 void logSample(const ProcSample &sample) {
-  if (!memscope_is_recording())
-    return;
-  memscope_resource_sample record{};
-  record.monotonic_ns = sample.monotonic_ns;
-  record.cpu_user_ns = sample.cpu_user_ns;
-  record.cpu_system_ns = sample.cpu_system_ns;
-  record.rss_bytes = sample.rss_bytes;
-  record.read_bytes = sample.read_bytes;
-  record.write_bytes = sample.write_bytes;
-  record.read_calls = sample.read_calls;
-  record.write_calls = sample.write_calls;
-  record.threads = sample.threads;
-  memscope_record_resource_sample(&record);
+  if (memscope_is_recording())
+    memscope_record_resource_sample(&sample);
 }
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
@@ -151,7 +132,7 @@ struct PlatformResourceCollector::State {
   bool Stop = false;
   std::thread Sampler;
   // Running aggregates, updated by the sampler under Lock.
-  ProcSample First, Last;
+  ProcSample First{}, Last{};
   size_t Samples = 0;
   double PeakCpuPercent = 0;
   double RssSum = 0;
@@ -210,7 +191,7 @@ void PlatformResourceCollector::start_monitoring() {
     (void)ignored;
     close(fd);
   }
-  ProcSample first;
+  ProcSample first{};
   if (!takeSample(first))
     throw Error(std::string("start_monitoring: cannot read /proc/self/stat: ") +
                     strerror(errno),
@@ -229,7 +210,7 @@ void PlatformResourceCollector::start_monitoring() {
     std::unique_lock<std::mutex> guard(State->Lock);
     // The window starts at start_monitoring()'s sample (First); this one
     // only adds a point that counts the sampler thread.
-    ProcSample sample;
+    ProcSample sample{};
     if (takeSample(sample))
       State->record(sample);
     while (!State->Wake.wait_for(guard, State->Interval,
@@ -244,7 +225,7 @@ ResourceMetrics PlatformResourceCollector::stop_monitoring() {
   if (!S->Running)
     throw Error("stop_monitoring: not monitoring (call start_monitoring "
                 "first)");
-  ProcSample last;
+  ProcSample last{};
   {
     std::unique_lock<std::mutex> guard(S->Lock);
     if (takeSample(last))

@@ -69,6 +69,44 @@ SiteTableRange *g_site_tables = nullptr;
 std::atomic<uint32_t> g_site_table_count{0};
 StaticSpinMutex g_site_tables_lock;
 
+/// Warnings printed while the process ran, kept for process.log. They are
+/// written as Warning records at exit (writeProcessEnd), not where they
+/// happen: a warning may come from inside a log write, under process.log's
+/// lock. The first kMaxKeptWarnings are kept; warnOnce makes them few.
+constexpr uint32_t kMaxKeptWarnings = 8;
+struct KeptWarning {
+  std::atomic<bool> ready{false};
+  char text[512];
+};
+KeptWarning g_kept_warnings[kMaxKeptWarnings];
+std::atomic<uint32_t> g_kept_warning_count{0};
+uint32_t g_written_warnings = 0; // only writeProcessEnd reads and moves it
+
+void keepWarning(const char *text) {
+  uint32_t index = g_kept_warning_count.fetch_add(1, std::memory_order_relaxed);
+  if (index >= kMaxKeptWarnings)
+    return;
+  KeptWarning &kept = g_kept_warnings[index];
+  snprintf(kept.text, sizeof(kept.text), "%s", text);
+  kept.ready.store(true, std::memory_order_release);
+}
+
+/// Appends the kept warnings not yet in process.log.
+void writeKeptWarnings() {
+  uint32_t count = g_kept_warning_count.load(std::memory_order_relaxed);
+  if (count > kMaxKeptWarnings)
+    count = kMaxKeptWarnings;
+  for (; g_written_warnings < count; ++g_written_warnings) {
+    KeptWarning &kept = g_kept_warnings[g_written_warnings];
+    if (!kept.ready.load(std::memory_order_acquire))
+      break; // still being kept by another thread: the next exit writes it
+    uint8_t buffer[2 + sizeof(kept.text)];
+    log::PayloadBuilder payload(buffer, sizeof(buffer));
+    payload.str(kept.text);
+    appendProcessRecord(log::RecordType::Warning, buffer, payload.size());
+  }
+}
+
 void vreport(const char *prefix, const char *format, va_list args) {
   char line[1024];
   int length = snprintf(line, sizeof(line), "%s", prefix);
@@ -170,6 +208,7 @@ void writeProcessEnd(int32_t exit_kind) {
   struct {
     log::ProcessEndRecord end;
     log::ThreadTotals unlogged; // threads that ended without a log
+    log::HeapCounts heap;       // left out when not counted
   } record;
   memset(&record, 0, sizeof(record));
   log::ProcessEndRecord &end = record.end;
@@ -179,7 +218,11 @@ void writeProcessEnd(int32_t exit_kind) {
   end.threads_started = threadsStarted();
   end.exit_kind = exit_kind;
   record.unlogged = unloggedThreadTotals();
-  appendProcessRecord(log::RecordType::ProcessEnd, &record, sizeof(record));
+  writeKeptWarnings();
+  size_t size = sizeof(record);
+  if (!heapCounts(record.heap))
+    size = offsetof(decltype(record), heap);
+  appendProcessRecord(log::RecordType::ProcessEnd, &record, size);
 }
 
 void onExit() {
@@ -257,6 +300,7 @@ int beginSession(const char *out_dir) {
   beginThreadLogsSession(session);
   g_session.store(session, std::memory_order_relaxed);
   installCrashHandlers();
+  startHeapCount();
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < tables; ++i)
@@ -273,6 +317,7 @@ void childAfterFork() {
   g_site_tables_lock.resetAfterFork();
   resetThreadLocksAfterFork();
   resetSpawnAfterFork();
+  resetHeapCountAfterFork();
   if (g_state.load(std::memory_order_relaxed) != State::Recording)
     return;
   RecursionGuard guard;
@@ -344,10 +389,13 @@ void report(const char *format, ...) {
 void warnOnce(std::atomic<bool> &once_flag, const char *format, ...) {
   if (once_flag.exchange(true, std::memory_order_relaxed))
     return;
+  char text[sizeof(KeptWarning::text)];
   va_list args;
   va_start(args, format);
-  vreport("memscope: warning: ", format, args);
+  vsnprintf(text, sizeof(text), format, args);
   va_end(args);
+  report("warning: %s", text);
+  keepWarning(text);
 }
 
 void *mapZeroed(size_t bytes) {
@@ -548,6 +596,7 @@ __attribute__((destructor(101))) static void memscopeDestructor() {
 // Initialise before user constructors so that their allocations are seen.
 __attribute__((constructor(101))) static void memscopeConstructor() {
   memscope::rt::ensureThreadId(); // the main thread is thread 1
+  memscope::rt::chooseRealAllocator();
   memscope::rt::g_constructor_ran.store(true, std::memory_order_relaxed);
   memscope::rt::ensureInitialized();
   if (memscope::rt::isRecording()) {

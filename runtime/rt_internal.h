@@ -7,6 +7,7 @@
 //   rt_thread.cpp     per-thread state, slots, thread start/end
 //   rt_sampling.cpp   countdown, weights, exact totals, live sampled-block
 //                     table
+//   rt_heap.cpp       the heap in use and its peak, counted on every block
 //   rt_events.cpp     allocations and frees as compact events, keys
 //   rt_stack.cpp      stack ids and Stack records of sampled allocations
 //   rt_unwind.cpp     the stack walk: frame pointers, cached unwind rules
@@ -104,8 +105,7 @@ private:
   StaticSpinMutex &Mutex;
 };
 
-//===-- Small utilities (rt_init.cpp)
-//--------------------------------------===//
+//===-- Small utilities (rt_init.cpp) -------------------------------------===//
 MSC_HIDDEN uint64_t monotonicNs();
 MSC_HIDDEN uint64_t realtimeNs();
 MSC_HIDDEN void report(const char *format, ...)
@@ -122,8 +122,7 @@ MSC_HIDDEN void *mapZeroed(size_t bytes);
 /// recording path.
 MSC_HIDDEN void prefaultWritable(void *address, size_t bytes);
 
-//===-- Process state (rt_init.cpp)
-//----------------------------------------===//
+//===-- Process state (rt_init.cpp) ---------------------------------------===//
 enum class State : int { Uninitialized, Initializing, Recording, Disabled };
 MSC_HIDDEN extern std::atomic<State> g_state;
 MSC_HIDDEN extern std::atomic<uint64_t> g_dropped_records;
@@ -160,8 +159,7 @@ MSC_HIDDEN bool finishAfterCrash(int signo);
 /// Increments each time recording (re)starts; threads re-register on change.
 MSC_HIDDEN uint32_t currentSession();
 
-//===-- Log writers (rt_log.cpp)
-//-------------------------------------------===//
+//===-- Log writers (rt_log.cpp) ------------------------------------------===//
 struct StackCache;
 struct EventKeys;
 constexpr uint64_t kNoEvents = ~uint64_t(0);
@@ -268,8 +266,7 @@ MSC_HIDDEN void abandonLogWriter(LogWriter &writer);
 /// createLogWriter, since a crash handler may still read it.
 MSC_HIDDEN void retireLogWriter(LogWriter &writer);
 
-//===-- Threads (rt_thread.cpp)
-//--------------------------------------------===//
+//===-- Threads (rt_thread.cpp) -------------------------------------------===//
 /// What a thread allocated while recording, counted, not sampled: the fast
 /// path adds each request to the countdown and 1 to its allocations; the
 /// runtime banks both here whenever it re-arms the countdown (rt_sampling.cpp).
@@ -304,6 +301,7 @@ struct ThreadState {
   LogWriter *log;
   void *alt_stack; // signal stack the runtime installed for this thread
   ThreadCounts counts;
+  bool heap_counted; // among the heap count's threads (watchThreadExit)
 };
 MSC_HIDDEN extern __thread ThreadState t_state
     __attribute__((tls_model("initial-exec")));
@@ -331,6 +329,9 @@ MSC_HIDDEN void resetSpawnAfterFork();
 /// A thread started through the spawn trampoline gets a signal stack, so
 /// that its stack overflow still reaches the crash handler.
 MSC_HIDDEN void giveThreadSignalStack();
+/// A thread started through the spawn trampoline: counted among the heap
+/// count's threads, and onThreadExit runs when it ends.
+MSC_HIDDEN void watchThreadExit();
 /// A thread that allocates while nothing records parks its countdown at
 /// idleCountdown() and joins the idle list; startRecording() then restarts
 /// every parked countdown so that the next allocation of every thread is
@@ -365,8 +366,7 @@ private:
   uint32_t SavedInCall = 0;
 };
 
-//===-- Fatal signals (rt_crash.cpp)
-//----------------------------------------===//
+//===-- Fatal signals (rt_crash.cpp) --------------------------------------===//
 /// Installs the SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT handler once (when
 /// recording first starts), keeping the previous handlers to chain to.
 MSC_HIDDEN void installCrashHandlers();
@@ -441,6 +441,73 @@ inline bool maybeLive(const void *ptr) {
                          __ATOMIC_RELAXED) != 0;
 }
 
+//===-- Heap in use (rt_heap.cpp) ----------------------------------------===//
+/// The calling thread's changes to the heap in use that the process's count
+/// does not have yet. Trivially destructible, initial-exec TLS: the
+/// interposers touch it on every call.
+struct HeapTally {
+  int64_t bytes;          // chunk bytes allocated minus chunk bytes freed
+  int64_t blocks;         // blocks allocated minus blocks freed
+  int64_t limit;          // flush once |bytes| reaches it (0 before the first)
+  int64_t negative_limit; // -limit, so that a free compares with one load
+  bool flushing;
+  bool ended; // the thread is exiting: every later change is flushed at once
+};
+MSC_HIDDEN extern __thread HeapTally t_heap
+    __attribute__((tls_model("initial-exec")));
+/// Adds the calling thread's tally to the process's count.
+MSC_HIDDEN void flushHeapTally();
+/// A thread started by the spawn trampoline; its exit flushes its tally.
+MSC_HIDDEN void heapThreadStarted();
+MSC_HIDDEN void heapThreadEnded();
+/// Recording starts: the figures count from here, and the peak restarts.
+MSC_HIDDEN void startHeapCount();
+MSC_HIDDEN void resetHeapCountAfterFork();
+/// The figures for ProcessEnd; false when not every block is counted.
+MSC_HIDDEN bool heapCounts(log::HeapCounts &out);
+/// Finds the allocator behind the interposers: glibc's, unless another one
+/// (a preloaded jemalloc or tcmalloc, a sanitizer's) won the symbol lookup.
+MSC_HIDDEN void chooseRealAllocator();
+/// True when the blocks the program allocates and frees all pass through
+/// the interposers or the direct entries to glibc's allocator (rt_dispatch).
+MSC_HIDDEN bool heapCountedEverywhere();
+
+/// glibc's size of the chunk that holds \p ptr, header and rounding
+/// included: the word before a block glibc allocated, less its three flag
+/// bits (malloc_usable_size reads the same word).
+inline size_t chunkBytes(const void *ptr) {
+  return static_cast<const size_t *>(ptr)[-1] & ~size_t(7);
+}
+/// glibc allocated \p ptr (not null); true when the tally must be flushed.
+/// The interposers' common paths flush in a tail call (flushHeapTallyAnd*),
+/// so that they keep nothing across a call of their own.
+inline __attribute__((always_inline)) bool heapAdd(const void *ptr) {
+  HeapTally &tally = t_heap;
+  tally.bytes += static_cast<int64_t>(chunkBytes(ptr));
+  tally.blocks += 1;
+  return MSC_UNLIKELY(tally.bytes >= tally.limit);
+}
+/// A block of \p chunk bytes is about to go back to glibc; true when the
+/// tally must be flushed.
+inline __attribute__((always_inline)) bool heapRemove(size_t chunk) {
+  HeapTally &tally = t_heap;
+  tally.bytes -= static_cast<int64_t>(chunk);
+  tally.blocks -= 1;
+  return MSC_UNLIKELY(tally.bytes <= tally.negative_limit);
+}
+/// For the slow paths: glibc allocated \p ptr (or failed, if null).
+inline void heapAdded(const void *ptr) {
+  if (ptr && heapAdd(ptr))
+    flushHeapTally();
+}
+inline void heapRemoved(size_t chunk) {
+  if (heapRemove(chunk))
+    flushHeapTally();
+}
+/// flushHeapTally, then return \p ptr or free it (noinline tails).
+MSC_HIDDEN void *flushHeapTallyAndReturn(void *ptr);
+MSC_HIDDEN void flushHeapTallyAndFree(void *ptr);
+
 //===-- Stacks (rt_stack.cpp) --------------------------------------------===//
 /// Captures return addresses from \p caller outwards, up to stack_depth
 /// frames. Returns the stack id (0 if nothing was captured) and writes a
@@ -449,8 +516,7 @@ MSC_HIDDEN uint64_t captureStack(LogWriter &log, const CallerFrame &caller);
 /// Releases the record of which stacks \p log has written.
 MSC_HIDDEN void forgetWrittenStacks(LogWriter &log);
 
-//===-- Modules (rt_modules.cpp)
-//-------------------------------------------===//
+//===-- Modules (rt_modules.cpp) ------------------------------------------===//
 /// Marks the module that holds \p address_in_module (code or data) as
 /// instrumented; returns the start of its text, or 0 if no module holds it.
 MSC_HIDDEN uintptr_t noteInstrumentedModule(const void *address_in_module);

@@ -12,6 +12,10 @@
 // again: every allocation is counted exactly once, and instrumented sites keep
 // their exact site IDs. Uninstrumented samples are recorded with their stack.
 //
+// Every block also passes through heapAdded and heapRemoved here (or in
+// rt_dispatch.cpp's direct entries): the heap in use is counted, whoever
+// allocated, so that its peak is a count (rt_heap.cpp).
+//
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
 
@@ -25,7 +29,7 @@ namespace {
 /// countdown; returns true when it must be sampled. Allocations made by an
 /// instrumented site were counted there already (in_instrumented_call).
 /// Branch-free apart from the one rarely taken branch, so that the common
-/// case ends in a tail call to glibc.
+/// case stays a few instructions.
 inline __attribute__((always_inline)) bool mustSample(size_t size) {
   msc_thread_fast &fast = __memscope_tls;
   if (fast.in_instrumented_call)
@@ -42,9 +46,14 @@ inline __attribute__((always_inline)) bool mustSample(size_t size) {
   return MSC_UNLIKELY(remaining < 0);
 }
 
+// On the slow paths below the heap count comes after allocSampled: the
+// process's first allocations start recording there (startHeapCount), and
+// the block that started it is recorded, so it must count too.
+
 void countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
   if (mustSample(size) && ptr)
     allocSampled(0, ptr, size, MSC_KIND_INDIRECT, {caller_pc, nullptr});
+  heapAdded(ptr);
 }
 
 /// The interposers reach the functions below by a tail call, so the frame
@@ -60,6 +69,7 @@ __attribute__((noinline)) void *mallocSampled(size_t size,
   // Called for a failed allocation too: allocSampled re-arms the countdown,
   // which a huge failed request would otherwise leave far below zero.
   allocSampled(0, ptr, size, MSC_KIND_INDIRECT, callerOfTailCall(caller_pc));
+  heapAdded(ptr);
   return ptr;
 }
 
@@ -68,12 +78,27 @@ __attribute__((noinline)) void *callocSampled(size_t count, size_t size,
   void *ptr = __libc_calloc(count, size);
   allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT,
                callerOfTailCall(caller_pc));
+  heapAdded(ptr);
   return ptr;
 }
 
 __attribute__((noinline)) void freeMaybeSampled(void *ptr) {
   freeSampled(0, ptr);
+  heapRemoved(chunkBytes(ptr));
   __libc_free(ptr);
+}
+
+/// realloc, as far as the heap count goes: \p old_chunk is the chunk size
+/// of \p ptr (0 when null) before the call, \p result what it returned.
+inline void heapReallocated(void *ptr, size_t old_chunk, void *result,
+                            size_t size) {
+  if (result) {
+    if (ptr)
+      heapRemoved(old_chunk);
+    heapAdded(result);
+  } else if (ptr && size == 0) {
+    heapRemoved(old_chunk); // glibc's realloc(ptr, 0) frees ptr
+  }
 }
 
 /// realloc of a block that may be sampled, or a result that must be.
@@ -84,6 +109,7 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
   // it back if realloc fails (the old block then stays valid).
   uint64_t old_sample =
       ptr && MSC_UNLIKELY(maybeLive(ptr)) ? liveRemove(ptr) : 0;
+  size_t old_chunk = ptr ? chunkBytes(ptr) : 0;
   void *result = __libc_realloc(ptr, size);
   if (old_sample) {
     if (!result && size)
@@ -94,6 +120,7 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
   if (sample) // also when it failed, to re-arm the countdown
     allocSampled(0, result, size, MSC_KIND_INDIRECT,
                  callerOfTailCall(caller_pc));
+  heapReallocated(ptr, old_chunk, result, size);
   return result;
 }
 
@@ -114,13 +141,17 @@ extern "C" {
 // weak from strong, so in every other program these interpose as before.
 #define MSC_INTERPOSER __attribute__((visibility("default"), used, weak))
 
-// The common paths below end in a tail call to glibc and need no stack
-// frame; everything else is in separate noinline functions, so that the
-// frame setup the slow paths need is not paid on every call.
+// The common paths below are a call to glibc and the heap count (free's a
+// tail call after it); everything else is in separate noinline functions, so
+// that the frame setup the slow paths need is not paid on every call.
 
 MSC_INTERPOSER void *malloc(size_t size) {
-  if (MSC_LIKELY(!mustSample(size)))
-    return __libc_malloc(size);
+  if (MSC_LIKELY(!mustSample(size))) {
+    void *ptr = __libc_malloc(size);
+    if (MSC_UNLIKELY(ptr && heapAdd(ptr)))
+      return flushHeapTallyAndReturn(ptr);
+    return ptr;
+  }
   return mallocSampled(size, MSC_CALLER_PC);
 }
 
@@ -135,14 +166,22 @@ extern __attribute__((alias("malloc"), visibility("hidden"))) void *
     __memscope_own_malloc(size_t);
 
 MSC_INTERPOSER void free(void *ptr) {
-  if (MSC_UNLIKELY(ptr && maybeLive(ptr)))
+  if (MSC_UNLIKELY(!ptr))
+    return;
+  if (MSC_UNLIKELY(maybeLive(ptr)))
     return freeMaybeSampled(ptr);
+  if (MSC_UNLIKELY(heapRemove(chunkBytes(ptr))))
+    return flushHeapTallyAndFree(ptr);
   return __libc_free(ptr);
 }
 
 MSC_INTERPOSER void *calloc(size_t count, size_t size) {
-  if (MSC_LIKELY(!mustSample(count * size)))
-    return __libc_calloc(count, size);
+  if (MSC_LIKELY(!mustSample(count * size))) {
+    void *ptr = __libc_calloc(count, size);
+    if (MSC_UNLIKELY(ptr && heapAdd(ptr)))
+      return flushHeapTallyAndReturn(ptr);
+    return ptr;
+  }
   return callocSampled(count, size, MSC_CALLER_PC);
 }
 
@@ -150,8 +189,12 @@ MSC_INTERPOSER void *realloc(void *ptr, size_t size) {
   // The countdown is charged before the call, as for malloc; a failed
   // realloc is rare enough not to matter to the estimate.
   bool sample = mustSample(size);
-  if (MSC_LIKELY(!sample && !(ptr && maybeLive(ptr))))
-    return __libc_realloc(ptr, size);
+  if (MSC_LIKELY(!sample && !(ptr && maybeLive(ptr)))) {
+    size_t old_chunk = ptr ? chunkBytes(ptr) : 0;
+    void *result = __libc_realloc(ptr, size);
+    heapReallocated(ptr, old_chunk, result, size);
+    return result;
+  }
   return reallocSlow(ptr, size, sample, MSC_CALLER_PC);
 }
 

@@ -113,6 +113,7 @@ void adoptSpawn(const SpawnRecord &record) {
   t_state.spawn_stack_id = record.spawn_stack_id;
   t_state.creator_pc = record.creator_pc;
   ensureThreadId();
+  watchThreadExit();
   giveThreadSignalStack();
   // Register now, so that a thread appears even if it never allocates.
   if (isRecording()) {

@@ -180,6 +180,10 @@ void writeThreadEnd() {
 
 void onThreadExit(void *) {
   RecursionGuard guard;
+  if (t_state.heap_counted) {
+    t_state.heap_counted = false;
+    heapThreadEnded();
+  }
   leaveIdleList(); // before this thread's TLS goes away
   if (t_state.session == currentSession() && isRecording()) {
     if (t_state.registered && t_state.log)
@@ -228,6 +232,14 @@ void beginThreadLogsSession(uint32_t session) {
     __atomic_store_n(&g_slots[i], nullptr, __ATOMIC_RELEASE);
   g_slot_count.store(0, std::memory_order_release);
   g_slots_session = session;
+}
+
+void watchThreadExit() {
+  if (!g_exit_key_created || t_state.heap_counted)
+    return;
+  t_state.heap_counted = true;
+  heapThreadStarted();
+  pthread_setspecific(g_exit_key, &t_state);
 }
 
 void giveThreadSignalStack() {

@@ -39,7 +39,7 @@ namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
-constexpr uint16_t kVersionMinor = 1;       // readers accept any minor
+constexpr uint16_t kVersionMinor = 2;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
@@ -74,7 +74,7 @@ enum class RecordType : uint8_t {
   Module = 2,
   Site = 3,
   ProcessEnd = 4,
-  Warning = 5,
+  Warning = 5, // str message: a warning the runtime printed, at exit
   Padding = 6, // filler with a valid CRC; readers skip it
   ThreadRunning = 7,
   ResourceSample = 8,
@@ -213,6 +213,26 @@ struct ThreadEndRecord {
 struct ThreadTotals {
   uint64_t allocations;
   uint64_t bytes;
+};
+
+/// Since 2.2, after ProcessEnd's ThreadTotals: the heap in use, counted on
+/// every allocation and free in the allocator's own block sizes (glibc's
+/// chunk sizes, header and rounding included), since recording started
+/// (rt_heap.cpp). Left out when the runtime could not count every block
+/// (another allocator than glibc's, or no interposers). A reader turns chunk
+/// bytes into requested bytes by taking off the blocks' overhead
+/// (memscope-merge estimates its mean from the sampled blocks).
+struct HeapCounts {
+  int64_t peak_chunk_bytes; // the most in use at once
+  int64_t peak_blocks;      // blocks in use at that moment
+  uint64_t peak_monotonic_ns;
+  // Each thread adds to the process's count once its own change reaches a
+  // limit, so a figure may miss up to this much (other threads' pending
+  // changes) in either direction.
+  uint64_t peak_uncertainty;
+  int64_t end_chunk_bytes; // in use when this record was written
+  int64_t end_blocks;
+  uint64_t end_uncertainty;
 };
 
 struct AllocRecord {

@@ -159,9 +159,12 @@ struct AnalysisResult {
   std::uint64_t total_allocations = 0;
   std::uint64_t total_bytes = 0;
   bool totals_exact = false; // the two above are counted, not estimated
-  double peak_memory_mb = 0; // peak live heap (estimated under sampling), MiB
-  /// 95% interval of the live heap at that peak, MiB (both ends equal
-  /// peak_memory_mb in exact mode; docs/analysis-schema.md, "Intervals").
+  /// Peak live heap, MiB: counted by the runtime at the default setting,
+  /// from every event in exact mode (docs/analysis-schema.md, "The peak").
+  double peak_memory_mb = 0;
+  /// Its range, MiB: a bound on the count's errors when counted, the 95%
+  /// interval of the live set when estimated from samples, both ends equal
+  /// to peak_memory_mb in exact mode.
   double peak_memory_mb_low = 0;
   double peak_memory_mb_high = 0;
   std::vector<Bottleneck> bottlenecks;

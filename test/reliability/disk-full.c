@@ -1,7 +1,8 @@
 // The disk fills up while four threads record (a 256 KiB tmpfs), or the
-// output folder is on a read-only file system: one warning on stderr, the
-// program's output and exit status are those of a run without Memscope,
-// and what was written merges cleanly.
+// output folder is on a read-only file system: one warning on stderr (and
+// in process.log, which the merge repeats), the program's output and exit
+// status are those of a run without Memscope, and what was written merges
+// cleanly.
 // REQUIRES: tmpfs-mount
 // RUN: %clang_memscope -O1 %s %link_rt -lpthread -o %t.exe
 // RUN: bash -c '%t.exe > %t.plain; echo "exit $?" >> %t.plain'
@@ -10,9 +11,12 @@
 // RUN: diff %t.plain %t.full
 // RUN: FileCheck %s --check-prefix=FULL --implicit-check-not=memscope < %t.full-err
 // RUN: %python %S/Inputs/logcheck.py check %t.copy | FileCheck %s --check-prefix=OK
-// RUN: %merge %t.copy -o %t.report > /dev/null
+// RUN: %merge %t.copy -o %t.report > /dev/null 2> %t.merge-err
 // RUN: %python %S/Inputs/logcheck.py process %t.report/analysis.json | FileCheck %s --check-prefix=STATE
+// RUN: FileCheck %s --check-prefix=LOGGED < %t.merge-err
 // FULL: memscope: warning: cannot extend log in {{.*}}: No space left on device; recording stops for this thread, the program continues
+// The warning is in process.log too, and the merge repeats it.
+// LOGGED: process.log: runtime warning: cannot extend log in {{.*}}: No space left on device; recording stops for this thread, the program continues
 // OK: logs ok
 // STATE: process state=exited exit_kind=0
 //

@@ -200,6 +200,44 @@ llvm::Error fatal(std::string Message) {
                                  Message.c_str());
 }
 
+/// The process's peak of live bytes: exact mode's from its events, else the
+/// runtime's count of the heap in use when it wrote one, else the maximum of
+/// the sampled curve.
+void setPeak(const ProcessData &P, ProcessReport &Report) {
+  bool Exact =
+      P.Info && static_cast<log::SamplingMode>(P.Info->Fixed.sampling_mode) ==
+                    log::SamplingMode::Exact;
+  std::optional<CountedBytes> Counted;
+  if (P.Heap) {
+    const log::HeapCounts &Heap = *P.Heap;
+    // The mean overhead of the blocks in use then, from the sampled ones;
+    // failing those, of all sampled blocks; failing any, a typical one.
+    double MeanOverhead =
+        P.PeakOverheadBlocks >= 1 ? P.PeakOverheadSum / P.PeakOverheadBlocks
+        : P.OverheadBlocks >= 1   ? P.OverheadSum / P.OverheadBlocks
+                                  : kTypicalOverhead;
+    Counted = requestedFromChunks(Heap.peak_chunk_bytes, Heap.peak_blocks,
+                                  Heap.peak_uncertainty, MeanOverhead);
+  }
+  if (!Exact && Counted) {
+    const CountedBytes &Peak = *Counted;
+    const log::HeapCounts &Heap = *P.Heap;
+    Report.PeakLiveBytes = Peak.Value;
+    Report.PeakLiveBytesInterval = Peak.Range;
+    Report.PeakLiveBytesMethod = PeakMethod::Counted;
+    Report.PeakLiveTimeNs = P.relative(Heap.peak_monotonic_ns);
+    return;
+  }
+  Report.PeakLiveBytes = P.PeakLiveBytes;
+  Report.PeakLiveBytesInterval = interval95(
+      P.PeakLiveBytes, P.PeakLiveBytesVariance, P.PeakLiveBytesObserved);
+  Report.PeakLiveBytesMethod = Exact ? PeakMethod::Exact : PeakMethod::Sampled;
+  Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
+  // Exact mode also shows what the count gave, as a check of the count.
+  if (Exact && Counted)
+    Report.CountedPeakLiveBytes = Counted->Value;
+}
+
 ProcessReport reportProcess(const ProcessData &P) {
   ProcessReport Report;
   Report.Pid = P.Pid;
@@ -226,10 +264,7 @@ ProcessReport reportProcess(const ProcessData &P) {
   Report.ThreadCount = P.Threads.size();
   Report.Stats = P.Stats;
   Report.TotalsExact = P.TotalsExact;
-  Report.PeakLiveBytes = P.PeakLiveBytes;
-  Report.PeakLiveBytesVariance = P.PeakLiveBytesVariance;
-  Report.PeakLiveBytesObserved = P.PeakLiveBytesObserved;
-  Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
+  setPeak(P, Report);
   Report.UnmatchedFrees = P.UnmatchedFrees;
   Report.Resources = resourceReport(P.ResourceSamples, P.StartMonotonicNs);
   Report.LiveTimeline = P.LiveTimeline;
@@ -417,10 +452,10 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     Totals.ThreadCount += Report.ThreadCount;
     Totals.DroppedRecords += Report.DroppedRecords;
     Totals.UntrackedSamples += Report.UntrackedSamples;
-    if (Report.PeakLiveBytes > Totals.PeakLiveBytes) {
+    if (I == 0 || Report.PeakLiveBytes > Totals.PeakLiveBytes) {
       Totals.PeakLiveBytes = Report.PeakLiveBytes;
-      Totals.PeakLiveBytesVariance = Report.PeakLiveBytesVariance;
-      Totals.PeakLiveBytesObserved = Report.PeakLiveBytesObserved;
+      Totals.PeakLiveBytesInterval = Report.PeakLiveBytesInterval;
+      Totals.PeakLiveBytesMethod = Report.PeakLiveBytesMethod;
       Totals.PeakLiveTimeNs = Report.PeakLiveTimeNs;
     }
     EarliestStart = std::min(EarliestStart, Report.StartRealtimeNs);

@@ -291,6 +291,14 @@ const char *processStatusName(ProcessStatus Status);
 /// "SIGSEGV" etc., or "signal N" for an unknown number.
 std::string signalName(int Signal);
 
+/// How a peak of live bytes was obtained: from every block's events (exact
+/// mode), from the runtime's count of the heap in use (log::HeapCounts), or
+/// as the maximum of the sampled live-bytes curve (the fallback: biased
+/// upwards, its interval only the sampling error at that moment).
+enum class PeakMethod { Exact, Counted, Sampled };
+/// "exact", "counted" or "sampled".
+const char *peakMethodName(PeakMethod Method);
+
 struct ProcessReport {
   uint32_t Pid = 0;
   uint32_t Ppid = 0;
@@ -310,8 +318,11 @@ struct ProcessReport {
   /// estimates.
   bool TotalsExact = false;
   double PeakLiveBytes = 0;
-  double PeakLiveBytesVariance = 0; // of the live set at the peak
-  double PeakLiveBytesObserved = 0; // its samples' own bytes
+  Interval PeakLiveBytesInterval;
+  PeakMethod PeakLiveBytesMethod = PeakMethod::Sampled;
+  /// In exact mode, the runtime's count of the peak too (a check of the
+  /// count); unset otherwise.
+  std::optional<double> CountedPeakLiveBytes;
   uint64_t PeakLiveTimeNs = 0;
   uint64_t DroppedRecords = 0;
   uint64_t UntrackedSamples = 0;
@@ -375,9 +386,9 @@ struct Summary {
   uint64_t ThreadCount = 0;
   AllocationStats Stats;
   bool TotalsExact = false; // every process's are (ProcessReport)
-  double PeakLiveBytes = 0;
-  double PeakLiveBytesVariance = 0; // the peak process's, at its peak
-  double PeakLiveBytesObserved = 0;
+  double PeakLiveBytes = 0; // the peak process's
+  Interval PeakLiveBytesInterval;
+  PeakMethod PeakLiveBytesMethod = PeakMethod::Sampled;
   uint64_t PeakLiveTimeNs = 0;
   uint64_t DurationNs = 0;
   double IndirectAllocations = 0;

@@ -23,6 +23,24 @@ double gammaQuantile(double Shape, double Z) {
 
 } // namespace
 
+double memscope::merge::glibcOverhead(uint64_t Requested) {
+  constexpr uint64_t kMmapThreshold = 128 * 1024, kPage = 4096;
+  uint64_t Chunk = std::max<uint64_t>((Requested + 8 + 15) & ~uint64_t(15), 32);
+  if (Requested >= kMmapThreshold)
+    Chunk = (Chunk + 8 + kPage - 1) & ~(kPage - 1);
+  return double(Chunk - Requested);
+}
+
+CountedBytes memscope::merge::requestedFromChunks(int64_t ChunkBytes,
+                                                  int64_t Blocks,
+                                                  uint64_t Uncertainty,
+                                                  double MeanOverhead) {
+  double BlocksInUse = std::max<double>(double(Blocks), 0);
+  double Value = std::max(double(ChunkBytes) - BlocksInUse * MeanOverhead, 0.0);
+  double Spread = BlocksInUse * kOverheadSpread + double(Uncertainty);
+  return {Value, {std::max(Value - Spread, 0.0), Value + Spread}};
+}
+
 Interval memscope::merge::interval95(double Value, double Variance,
                                      double Observed) {
   double Rest = Value - std::clamp(Observed, 0.0, Value);

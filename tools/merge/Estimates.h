@@ -46,6 +46,30 @@ struct Interval {
 /// which \p Observed (the sum of y over the samples) is certain.
 Interval interval95(double Value, double Variance, double Observed);
 
+/// The runtime counts the heap in use in glibc's chunk sizes (log::HeapCounts):
+/// a block's request plus glibc's header and rounding, its overhead.
+/// glibcOverhead is that overhead for a request: the chunk is the request
+/// plus an 8-byte header rounded up to 16, at least 32 bytes; from glibc's
+/// mmap threshold (128 KiB unless the program moved it) the chunk is mapped:
+/// that size plus 8 more, rounded up to a 4 KiB page.
+double glibcOverhead(uint64_t Requested);
+/// Requested bytes are the chunk bytes less the blocks' overhead, at
+/// \p MeanOverhead a block (estimated from the sampled blocks in use then).
+/// Under the mmap threshold the overhead is 8 to 23 bytes a block (up to 32
+/// for requests under 24 bytes), so an estimate of its mean is off by a few
+/// bytes a block; the range allows kOverheadSpread bytes a block for that,
+/// and the count's own uncertainty (threads' pending changes).
+constexpr double kOverheadSpread = 8;
+/// The mean overhead when no sampled block gives one: that of requests
+/// spread evenly over sizes under the mmap threshold.
+constexpr double kTypicalOverhead = 15.5;
+struct CountedBytes {
+  double Value = 0;
+  Interval Range;
+};
+CountedBytes requestedFromChunks(int64_t ChunkBytes, int64_t Blocks,
+                                 uint64_t Uncertainty, double MeanOverhead);
+
 } // namespace merge
 } // namespace memscope
 

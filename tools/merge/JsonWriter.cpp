@@ -51,7 +51,7 @@ static void addAtExit(ordered_json &Json, const AllocationStats &Stats) {
 /// blocks live at exit, and the peak with its interval.
 static void addTotals(ordered_json &Json, const AllocationStats &Stats,
                       bool TotalsExact, double PeakLiveBytes,
-                      double PeakVariance, double PeakObserved) {
+                      Interval PeakInterval, PeakMethod PeakMethod) {
   Json["total_allocations"] = rounded(Stats.Allocations);
   Json["total_bytes"] = rounded(Stats.Bytes);
   Json["totals_exact"] = TotalsExact;
@@ -59,8 +59,8 @@ static void addTotals(ordered_json &Json, const AllocationStats &Stats,
   Json["freed_bytes"] = rounded(Stats.FreedBytes);
   addAtExit(Json, Stats);
   Json["peak_live_bytes"] = rounded(PeakLiveBytes);
-  Json["peak_live_bytes_interval"] =
-      intervalJson(interval95(PeakLiveBytes, PeakVariance, PeakObserved));
+  Json["peak_live_bytes_interval"] = intervalJson(PeakInterval);
+  Json["peak_live_bytes_method"] = peakMethodName(PeakMethod);
 }
 
 static ordered_json summaryJson(const Summary &Totals,
@@ -69,7 +69,7 @@ static ordered_json summaryJson(const Summary &Totals,
   Json["process_count"] = Totals.ProcessCount;
   Json["thread_count"] = Totals.ThreadCount;
   addTotals(Json, Totals.Stats, Totals.TotalsExact, Totals.PeakLiveBytes,
-            Totals.PeakLiveBytesVariance, Totals.PeakLiveBytesObserved);
+            Totals.PeakLiveBytesInterval, Totals.PeakLiveBytesMethod);
   Json["peak_live_time_ns"] = Totals.PeakLiveTimeNs;
   Json["duration_ns"] = Totals.DurationNs;
   Json["samples"] = Totals.Stats.Samples;
@@ -145,7 +145,9 @@ static ordered_json processJson(const ProcessReport &P) {
   }
   Json["thread_count"] = P.ThreadCount;
   addTotals(Json, P.Stats, P.TotalsExact, P.PeakLiveBytes,
-            P.PeakLiveBytesVariance, P.PeakLiveBytesObserved);
+            P.PeakLiveBytesInterval, P.PeakLiveBytesMethod);
+  if (P.CountedPeakLiveBytes)
+    Json["counted_peak_live_bytes"] = rounded(*P.CountedPeakLiveBytes);
   Json["peak_live_time_ns"] = P.PeakLiveTimeNs;
   Json["samples"] = P.Stats.Samples;
   Json["dropped_records"] = P.DroppedRecords;

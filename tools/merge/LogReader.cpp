@@ -532,8 +532,20 @@ bool memscope::merge::decodeSite(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
 
 bool memscope::merge::decodeProcessEnd(
     ArrayRef<uint8_t> Payload, log::ProcessEndRecord &Out,
-    std::optional<log::ThreadTotals> *Unlogged) {
-  return decodeWithTotals(Payload, Out, Unlogged);
+    std::optional<log::ThreadTotals> *Unlogged,
+    std::optional<log::HeapCounts> *Heap) {
+  if (!decodeWithTotals(Payload, Out, Unlogged))
+    return false;
+  if (Heap) {
+    Heap->reset();
+    size_t Offset = sizeof(log::ProcessEndRecord) + sizeof(log::ThreadTotals);
+    log::HeapCounts Counts;
+    if (Payload.size() >= Offset + sizeof(Counts)) {
+      memcpy(&Counts, Payload.data() + Offset, sizeof(Counts));
+      *Heap = Counts;
+    }
+  }
+  return true;
 }
 
 bool memscope::merge::decodeWarning(ArrayRef<uint8_t> Payload,

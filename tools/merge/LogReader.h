@@ -148,10 +148,12 @@ struct StackInfo {
 bool decodeProcessInfo(llvm::ArrayRef<uint8_t> Payload, ProcessInfo &Out);
 bool decodeModule(llvm::ArrayRef<uint8_t> Payload, ModuleInfo &Out);
 bool decodeSite(llvm::ArrayRef<uint8_t> Payload, SiteInfo &Out);
-/// \p Unlogged: the totals of threads that ended without a log (2.1 on).
+/// \p Unlogged: the totals of threads that ended without a log (2.1 on);
+/// \p Heap: the runtime's count of the heap in use (2.2 on, when counted).
 bool decodeProcessEnd(llvm::ArrayRef<uint8_t> Payload,
                       log::ProcessEndRecord &Out,
-                      std::optional<log::ThreadTotals> *Unlogged = nullptr);
+                      std::optional<log::ThreadTotals> *Unlogged = nullptr,
+                      std::optional<log::HeapCounts> *Heap = nullptr);
 bool decodeWarning(llvm::ArrayRef<uint8_t> Payload, std::string &Out);
 bool decodeThreadStart(llvm::ArrayRef<uint8_t> Payload, ThreadStartInfo &Out);
 bool decodeThreadName(llvm::ArrayRef<uint8_t> Payload, ThreadNameInfo &Out);

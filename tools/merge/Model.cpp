@@ -103,6 +103,18 @@ std::optional<double> AllocationStats::averageLifetimeNs() const {
   return LifetimeNs / Frees;
 }
 
+const char *memscope::merge::peakMethodName(PeakMethod Method) {
+  switch (Method) {
+  case PeakMethod::Exact:
+    return "exact";
+  case PeakMethod::Counted:
+    return "counted";
+  case PeakMethod::Sampled:
+    return "sampled";
+  }
+  return "sampled";
+}
+
 const char *memscope::merge::processStatusName(ProcessStatus Status) {
   switch (Status) {
   case ProcessStatus::Exited:

@@ -46,9 +46,11 @@ void memscope::merge::decodeProcessLog(ProcessData &P) {
     case log::RecordType::ProcessEnd: {
       log::ProcessEndRecord End;
       std::optional<log::ThreadTotals> Unlogged;
-      if ((Ok = decodeProcessEnd(Record.Payload, End, &Unlogged))) {
+      std::optional<log::HeapCounts> Heap;
+      if ((Ok = decodeProcessEnd(Record.Payload, End, &Unlogged, &Heap))) {
         P.End = End;
         P.UnloggedTotals = Unlogged;
+        P.Heap = Heap;
       }
       break;
     }

@@ -91,6 +91,8 @@ struct ProcessData {
   std::optional<log::ProcessEndRecord> End;
   /// ProcessEnd's totals of threads that ended without a log (2.1 on).
   std::optional<log::ThreadTotals> UnloggedTotals;
+  /// ProcessEnd's count of the heap in use (2.2 on, when the runtime could).
+  std::optional<log::HeapCounts> Heap;
   /// ThreadRunning records by thread id, with their totals (2.1 on).
   std::unordered_map<uint64_t, log::ThreadRunningRecord> Running;
   std::unordered_map<uint64_t, log::ThreadTotals> RunningTotals;
@@ -115,6 +117,11 @@ struct ProcessData {
   double PeakLiveBytesVariance = 0;
   double PeakLiveBytesObserved = 0;
   uint64_t PeakLiveTimeNs = 0;
+  /// glibc's overhead (glibcOverhead) of the sampled blocks, weighted by the
+  /// blocks each stands for: over the blocks live at the peak, and over all
+  /// (for a counted peak's requested bytes).
+  double PeakOverheadSum = 0, PeakOverheadBlocks = 0;
+  double OverheadSum = 0, OverheadBlocks = 0;
   /// Parallel to Slots: estimated live bytes when the peak was reached.
   std::vector<double> SlotPeakBytes;
   std::vector<LivePoint> LiveTimeline;

@@ -302,6 +302,9 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   P.Stats.BytesVariance += BytesVariance;
   P.Stats.SampledBytes += double(Alloc.size);
   ++P.Stats.Samples;
+  double Overhead = glibcOverhead(Alloc.size);
+  P.OverheadSum += Weight * Overhead;
+  P.OverheadBlocks += Weight;
 
   // The runtime could not track this block, so its free is never logged:
   // it must count neither as live at exit nor towards the peak.
@@ -309,11 +312,14 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
     return;
   LiveSample Sample{SlotIndex, ThreadIndex, Weight, Alloc.size,
                     Alloc.monotonic_ns};
+  beforeLiveChange(Alloc.monotonic_ns);
   auto Pending = PendingFrees.find(Alloc.sample_id);
   if (Pending != PendingFrees.end()) {
     LiveBytes += Bytes;
     LiveVariance += BytesVariance;
     LiveObserved += double(Alloc.size);
+    LiveOverhead += Weight * Overhead;
+    LiveBlocks += Weight;
     changeSlotLive(SlotIndex, Bytes);
     release(Sample, Pending->second.Thread, Pending->second.Site,
             Pending->second.Time);
@@ -324,26 +330,29 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   if (!Inserted) {
     // A reused sample id: the older sample's free was lost. Forget it.
     ++DuplicateSamples;
-    if (PeakPending)
-      snapshotPeak();
     double Old = It->second.Weight * double(It->second.Size);
     LiveBytes -= Old;
     LiveVariance -= sampleVariance(It->second.Weight, double(It->second.Size));
     LiveObserved -= double(It->second.Size);
+    LiveOverhead -= It->second.Weight * glibcOverhead(It->second.Size);
+    LiveBlocks -= It->second.Weight;
     changeSlotLive(It->second.Slot, -Old);
     It->second = Sample;
   }
   LiveBytes += Bytes;
   LiveVariance += BytesVariance;
   LiveObserved += double(Alloc.size);
+  LiveOverhead += Weight * Overhead;
+  LiveBlocks += Weight;
   changeSlotLive(SlotIndex, Bytes);
   if (LiveBytes > P.PeakLiveBytes) {
     P.PeakLiveBytes = LiveBytes;
     P.PeakLiveBytesVariance = LiveVariance;
     P.PeakLiveBytesObserved = LiveObserved;
     P.PeakLiveTimeNs = P.relative(Alloc.monotonic_ns);
-    PeakPending = true;
+    PeakPending = PeakPending || !CountedPeakNs;
   }
+  afterLiveChange(Alloc.monotonic_ns);
   notePoint(Alloc.monotonic_ns);
 }
 
@@ -361,6 +370,8 @@ void ProcessStreamer::snapshotPeak() {
     IsDirty[Index] = 0;
   }
   Dirty.clear();
+  P.PeakOverheadSum = LiveOverhead;
+  P.PeakOverheadBlocks = LiveBlocks;
   PeakPending = false;
 }
 
@@ -406,12 +417,14 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
   ++Stats.FreedSamples;
   P.Stats.Frees += Sample.Weight;
   P.Stats.FreedBytes += Bytes;
-  if (PeakPending)
-    snapshotPeak();
+  beforeLiveChange(FreeTime);
   LiveBytes -= Bytes;
   LiveVariance -= sampleVariance(Sample.Weight, double(Sample.Size));
   LiveObserved -= double(Sample.Size);
+  LiveOverhead -= Sample.Weight * glibcOverhead(Sample.Size);
+  LiveBlocks -= Sample.Weight;
   changeSlotLive(Sample.Slot, -Bytes);
+  afterLiveChange(FreeTime);
   if (FreeThread != Sample.Thread) {
     CrossStat &BySlot = P.CrossBySlot[{Sample.Slot, FreeSite}];
     BySlot.Frees += Sample.Weight;
@@ -436,6 +449,11 @@ void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
 }
 
 void ProcessStreamer::run() {
+  bool Exact =
+      P.Info && static_cast<log::SamplingMode>(P.Info->Fixed.sampling_mode) ==
+                    log::SamplingMode::Exact;
+  if (P.Heap && !Exact)
+    CountedPeakNs = std::max<uint64_t>(P.Heap->peak_monotonic_ns, 1);
   Files.reserve(P.ThreadLogs.size());
   for (const LogFile &File : P.ThreadLogs)
     if (File.Usable)

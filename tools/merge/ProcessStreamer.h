@@ -108,6 +108,8 @@ private:
   double LiveBytes = 0;
   double LiveVariance = 0; // of LiveBytes (Estimates.h)
   double LiveObserved = 0; // the live samples' own bytes
+  double LiveOverhead = 0; // their glibc overhead, weighted like counts
+  double LiveBlocks = 0;   // the blocks they stand for
   /// Live bytes per slot now; the slots changed since the last peak
   /// snapshot, so that taking one costs what changed, not every slot.
   std::vector<double> SlotLive;
@@ -115,6 +117,20 @@ private:
   std::vector<uint8_t> IsDirty;
   /// A new peak was reached and not yet copied to P.SlotPeakBytes.
   bool PeakPending = false;
+  /// When the runtime counted the peak (ProcessData::Heap), the time it
+  /// reached it: P.SlotPeakBytes are then the sampled blocks live at that
+  /// moment, not at the sampled curve's maximum. 0 when not counted.
+  uint64_t CountedPeakNs = 0;
+  /// An event at \p MonotonicNs is about to change the live set.
+  void beforeLiveChange(uint64_t MonotonicNs) {
+    if (PeakPending && (!CountedPeakNs || MonotonicNs > CountedPeakNs))
+      snapshotPeak();
+  }
+  /// It changed it: the state now is the counted peak's, so far.
+  void afterLiveChange(uint64_t MonotonicNs) {
+    if (CountedPeakNs && MonotonicNs <= CountedPeakNs)
+      PeakPending = true;
+  }
   uint64_t DuplicateSamples = 0;
   uint64_t BadWeights = 0;
   uint64_t StrayThreadEnds = 0;

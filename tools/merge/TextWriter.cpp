@@ -255,15 +255,15 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
       std::llround(Totals.Stats.LifetimeBytes),
       std::llround(Totals.Stats.LifetimeAllocations));
   if (!Totals.Exact) {
-    Interval Peak =
-        interval95(Totals.PeakLiveBytes, Totals.PeakLiveBytesVariance,
-                   Totals.PeakLiveBytesObserved);
-    OS << fmt::format("estimates: {} samples; totals {}; per-site figures "
-                      "and live bytes estimated (95% intervals: sites' "
-                      "bytes below, peak live {}-{} bytes)\n",
-                      Totals.Stats.Samples,
-                      Totals.TotalsExact ? "counted" : "estimated",
-                      std::llround(Peak.Low), std::llround(Peak.High));
+    Interval Peak = Totals.PeakLiveBytesInterval;
+    OS << fmt::format(
+        "estimates: {} samples; totals {}; per-site figures "
+        "and live bytes estimated (95% intervals: sites' "
+        "bytes below); peak live {} ({}-{} bytes)\n",
+        Totals.Stats.Samples, Totals.TotalsExact ? "counted" : "estimated",
+        Totals.PeakLiveBytesMethod == PeakMethod::Counted ? "counted"
+                                                          : "estimated",
+        std::llround(Peak.Low), std::llround(Peak.High));
     if (!Totals.PrecisionNote.empty())
       OS << "note: " << Totals.PrecisionNote << "\n";
   }

@@ -227,6 +227,71 @@ TEST(Analysis, CountedTotalsReplaceEstimates) {
   }
 }
 
+TEST(Analysis, CountedPeakReplacesTheSampledCurvesMaximum) {
+  // A sampled run's peak is the runtime's count of the heap in use, in
+  // requested bytes: chunk bytes less the blocks' mean overhead (glibc's, for
+  // the sampled blocks live at the counted peak: one of 1000 bytes, in a
+  // 1008-byte chunk), with the count's uncertainty and 8 bytes a block either
+  // way as its range. Without the count (a 2.1 log) it is the sampled
+  // curve's maximum; exact mode keeps its events' peak and shows the count
+  // beside it.
+  auto Write = [](const std::string &P, log::SamplingMode Mode,
+                  std::optional<log::HeapCounts> Heap) {
+    TestLogWriter Process(log::FileKind::Process, 100);
+    Process.processInfo(100, Mode, "/bin/app", 4096);
+    Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
+    Process.processEnd(T0 + 100, 0, 0, log::ThreadTotals{0, 0}, Heap);
+    Process.writeTo(P + "/process.log");
+    TestLogWriter T1(log::FileKind::Thread, 100, 0);
+    T1.threadStart(1, 100, T0 + 1);
+    T1.alloc(1, SiteA, 1000, T0 + 10, 4);
+    T1.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{4, 4000});
+    T1.writeTo(P + "/t0.log");
+  };
+  log::HeapCounts Heap{};
+  Heap.peak_chunk_bytes = 100000;
+  Heap.peak_blocks = 100;
+  Heap.peak_monotonic_ns = T0 + 30;
+  Heap.peak_uncertainty = 512;
+  {
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), log::SamplingMode::Bytes, Heap);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_TRUE(bool(R->Result));
+    const Analysis &A = *R->Result;
+    EXPECT_EQ(A.Totals.PeakLiveBytesMethod, PeakMethod::Counted);
+    EXPECT_DOUBLE_EQ(A.Totals.PeakLiveBytes, 100000 - 100 * 8);
+    EXPECT_DOUBLE_EQ(A.Totals.PeakLiveBytesInterval.Low,
+                     100000 - 100 * 8 - 100 * 8 - 512);
+    EXPECT_DOUBLE_EQ(A.Totals.PeakLiveBytesInterval.High,
+                     100000 - 100 * 8 + 100 * 8 + 512);
+    EXPECT_EQ(A.Totals.PeakLiveTimeNs, 30u);
+    nlohmann::ordered_json Json = toJson(A);
+    EXPECT_EQ(Json["summary"]["peak_live_bytes_method"], "counted");
+    EXPECT_EQ(Json["summary"]["peak_live_bytes"], 99200);
+    EXPECT_EQ(Json["processes"][0]["peak_live_bytes_method"], "counted");
+    EXPECT_FALSE(Json["processes"][0].contains("counted_peak_live_bytes"));
+  }
+  {
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), log::SamplingMode::Bytes, std::nullopt);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_TRUE(bool(R->Result));
+    EXPECT_EQ(R->Result->Totals.PeakLiveBytesMethod, PeakMethod::Sampled);
+    EXPECT_DOUBLE_EQ(R->Result->Totals.PeakLiveBytes, 4000);
+  }
+  {
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), log::SamplingMode::Exact, Heap);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_TRUE(bool(R->Result));
+    EXPECT_EQ(R->Result->Totals.PeakLiveBytesMethod, PeakMethod::Exact);
+    EXPECT_DOUBLE_EQ(R->Result->Totals.PeakLiveBytes, 4000);
+    ASSERT_TRUE(R->Result->Processes[0].CountedPeakLiveBytes.has_value());
+    EXPECT_DOUBLE_EQ(*R->Result->Processes[0].CountedPeakLiveBytes, 99200);
+  }
+}
+
 TEST(Analysis, CrossThreadFreeIsMatchedBySampleId) {
   TempDir Dir;
   std::string P = Dir.mkdir("app.100");

@@ -154,3 +154,29 @@ TEST(Estimates, MixedSizesKeepTheBytesIntervalAndSkewTheCount) {
   EXPECT_GT(Got.CountsBelowTruth, 0.5); // the median is below the truth
   EXPECT_GE(Got.Counts, 0.80);
 }
+
+TEST(Estimates, CountedHeapBytesLoseTheMeanOverheadOfTheirBlocks) {
+  // 10 blocks in 1,000 chunk bytes, 12 bytes of overhead a block on average.
+  CountedBytes Heap = requestedFromChunks(1000, 10, 64, 12);
+  EXPECT_DOUBLE_EQ(Heap.Value, 880);
+  EXPECT_DOUBLE_EQ(Heap.Range.Low, 880 - 10 * kOverheadSpread - 64);
+  EXPECT_DOUBLE_EQ(Heap.Range.High, 880 + 10 * kOverheadSpread + 64);
+  // Never below zero, even when the count's uncertainty is larger.
+  CountedBytes Small = requestedFromChunks(40, 1, 4096, 16);
+  EXPECT_DOUBLE_EQ(Small.Value, 24);
+  EXPECT_DOUBLE_EQ(Small.Range.Low, 0);
+  // Fewer blocks in use than when recording started: no overhead to take.
+  EXPECT_DOUBLE_EQ(requestedFromChunks(0, -3, 0, 16).Value, 0);
+}
+
+TEST(Estimates, GlibcOverheadIsTheChunkLessTheRequest) {
+  // An 8-byte header, rounded up to 16, at least a 32-byte chunk.
+  EXPECT_DOUBLE_EQ(glibcOverhead(0), 32);
+  EXPECT_DOUBLE_EQ(glibcOverhead(24), 8);
+  EXPECT_DOUBLE_EQ(glibcOverhead(25), 23);
+  EXPECT_DOUBLE_EQ(glibcOverhead(1000), 8);
+  EXPECT_DOUBLE_EQ(glibcOverhead(1001), 23);
+  // From the mmap threshold: page-rounded, with one more header word.
+  EXPECT_DOUBLE_EQ(glibcOverhead(128 * 1024), 4096);
+  EXPECT_DOUBLE_EQ(glibcOverhead(200000), 49 * 4096 - 200000);
+}

@@ -156,15 +156,22 @@ public:
     return record(log::RecordType::Site, P);
   }
   /// \p Unlogged: the totals of threads without a log (format 2.1); left
-  /// out, the record is a 2.0 one.
+  /// out, the record is a 2.0 one. \p Heap (format 2.2) needs \p Unlogged.
   size_t processEnd(uint64_t Monotonic, uint64_t Dropped = 0,
                     uint64_t Untracked = 0,
-                    std::optional<log::ThreadTotals> Unlogged = std::nullopt) {
+                    std::optional<log::ThreadTotals> Unlogged = std::nullopt,
+                    std::optional<log::HeapCounts> Heap = std::nullopt) {
     log::ProcessEndRecord End{};
     End.monotonic_ns = Monotonic;
     End.dropped_records = Dropped;
     End.untracked_samples = Untracked;
-    return withTotals(log::RecordType::ProcessEnd, End, Unlogged);
+    Payload P;
+    P.pod(End);
+    if (Unlogged)
+      P.pod(*Unlogged);
+    if (Unlogged && Heap)
+      P.pod(*Heap);
+    return record(log::RecordType::ProcessEnd, P);
   }
 
   // t<N>.log records.
