@@ -1,4 +1,4 @@
-// REQUIRES: protoc, pprof, chromium
+// REQUIRES: protoc, pprof
 // Every output format of memscope-merge, read back by independent readers:
 // protoc --decode_raw and the real pprof tool (profile.pb.gz), a folded
 // stacks parser, the Chrome trace format checks, and headless Chromium.
@@ -27,7 +27,7 @@
 // RUN: %pprof -traces -lines -unit=B %t.report/profile.pb.gz 2>&1 | FileCheck %s --check-prefix=PPROF-TRACES
 //
 // report.html in headless Chromium: no console error, every section.
-// RUN: %python %report_inputs/check_html.py %chromium %t.report/report.html | FileCheck %s --check-prefix=HTML
+// RUN: %check_html %t.report/report.html | FileCheck %s --check-prefix=HTML
 #include <stdlib.h>
 
 #include <thread>

@@ -2,7 +2,9 @@
 //
 // analyze() reads all logs of a run and produces an Analysis: a plain data
 // model that the writers (JSON, HTML, pprof, folded stacks, trace, text)
-// render. Nothing here knows about output formats.
+// render. Nothing here knows about output formats or the log format: the
+// writers see this model only (the pipeline's own types are in
+// ProcessModel.h).
 //
 // Threads' and processes' allocation counts and bytes are the runtime's
 // counts (TotalsExact). Every other figure is an estimate: each sample
@@ -16,8 +18,8 @@
 
 #include "Diagnostics.h"
 #include "Estimates.h"
+#include "InlineFrame.h"
 #include "Lifetime.h"
-#include "LogReader.h"
 
 #include "llvm/Support/Error.h"
 
@@ -271,11 +273,6 @@ struct ResourceReport {
   uint64_t BytesRead = 0;    // Δread_bytes, first to last
   uint64_t BytesWritten = 0; // Δwrite_bytes, first to last
 };
-
-/// Builds the report of a process's ResourceSample records (any order).
-std::optional<ResourceReport>
-resourceReport(std::vector<log::ResourceSampleRecord> Records,
-               uint64_t StartMonotonicNs);
 
 /// One bucket of the live-heap timeline: the largest and the last estimated
 /// live bytes of the events in [TimeNs, TimeNs + bucket width).

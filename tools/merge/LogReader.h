@@ -14,6 +14,7 @@
 #define MEMSCOPE_MERGE_LOGREADER_H
 
 #include "Diagnostics.h"
+#include "InlineFrame.h"
 
 #include "memscope/LogFormat.h"
 
@@ -94,14 +95,6 @@ uint64_t releaseReadPages(const LogFile &File, uint64_t From, uint64_t To);
 bool isKnownRecordType(uint8_t Type);
 
 //===-- Decoded payloads -----------------------------------------------===//
-
-struct InlineFrame {
-  std::string Function;
-  std::string File;
-  std::string Dir;
-  uint32_t Line = 0;
-  uint32_t Column = 0;
-};
 
 struct ProcessInfo {
   log::ProcessInfoRecord Fixed{};

@@ -8,6 +8,7 @@
 #include "Analysis.h"
 #include "Estimates.h"
 
+#include "memscope/LogFormat.h"
 #include "memscope/abi.h"
 
 #include "fmt/format.h"

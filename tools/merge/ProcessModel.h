@@ -28,6 +28,12 @@
 namespace memscope {
 namespace merge {
 
+/// Builds the report of a process's ResourceSample records (any order;
+/// ResourceSeries.cpp).
+std::optional<ResourceReport>
+resourceReport(std::vector<log::ResourceSampleRecord> Records,
+               uint64_t StartMonotonicNs);
+
 /// One thread's share of a slot.
 struct SlotThreadStats {
   double Allocations = 0;

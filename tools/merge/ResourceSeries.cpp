@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Analysis.h"
+#include "ProcessModel.h"
 
 #include "llvm/ADT/STLExtras.h"
 
