@@ -19,7 +19,7 @@
 // normal one that dips below zero, and a site that mixes a few large blocks
 // (sampled with p near 1) with rare small ones is not given the large
 // blocks' certainty. Exact figures (variance 0) get [value, value].
-// tools/merge/unittests/EstimatesTest.cpp checks the coverage on simulated
+// test/unit/merge/EstimatesTest.cpp checks the coverage on simulated
 // sampling, bench/run_bench.py on real runs against exact mode.
 //
 //===----------------------------------------------------------------------===//

@@ -5,6 +5,7 @@
 #include "Report.h"
 #include "Symbolization.h"
 #include "TestLogWriter.h"
+#include "TestSupport.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -55,40 +56,11 @@ TestLogWriter processLog(uint32_t Pid) {
   return W;
 }
 
-struct Run {
-  Diagnostics Diags;
-  llvm::Expected<Analysis> Result =
-      llvm::createStringError(std::errc::invalid_argument, "not run");
-};
-
-std::unique_ptr<Run> analyzeDir(const std::string &Dir,
-                                bool Symbolize = false) {
-  auto R = std::make_unique<Run>();
-  AnalysisOptions Options;
-  Options.InputDir = Dir;
-  Options.Symbolize = Symbolize;
-  Options.SystemPrefixes = defaultSystemPrefixes();
-  // Absolute paths (--source-root /): these tests are about threads; the
-  // spelling of paths has its own (SourcePathsTest).
-  Options.SourceRoot = "/";
-  R->Result = analyze(Options, R->Diags);
-  return R;
-}
-
-std::string diagText(const Diagnostics &Diags) {
-  std::string Text;
-  for (const Diagnostic &D : Diags.all())
-    Text += formatDiagnostic(D) + "\n";
-  return Text;
-}
-
-std::string textSummary(const Analysis &A, size_t Top = 20) {
-  std::string Text;
-  llvm::raw_string_ostream OS(Text);
-  TextOptions Options;
-  Options.TopSites = Options.TopThreads = Top;
-  writeTextSummary(A, Options, OS);
-  return Text;
+/// Absolute paths (--source-root /): these tests are about threads; the
+/// spelling of paths has its own (SourcePathsTest).
+std::unique_ptr<Run> analyzeThreads(const std::string &Dir,
+                                    bool Symbolize = false) {
+  return analyzeDir(Dir, Symbolize, std::nullopt, "/");
 }
 
 /// The lines of Text from the one starting with First, Count lines long.
@@ -146,7 +118,7 @@ TEST(Threads, TreeOfThreeLevelsAndSpawnSiteTotals) {
   Slot2.threadEnd(3, T0 + 20, 3, 4);
   Slot2.writeTo(P + "/t2.log");
 
-  auto R = analyzeDir(Dir.path());
+  auto R = analyzeThreads(Dir.path());
   ASSERT_TRUE(bool(R->Result)) << llvm::toString(R->Result.takeError());
   const Analysis &A = *R->Result;
   EXPECT_TRUE(R->Diags.all().empty()) << diagText(R->Diags);
@@ -301,7 +273,7 @@ TEST(Threads, UnknownAndInlinedSpawnSites) {
   Inlined2.threadEnd(6, T0 + 10);
   Inlined2.writeTo(P + "/t4.log");
 
-  auto R = analyzeDir(Dir.path());
+  auto R = analyzeThreads(Dir.path());
   ASSERT_TRUE(bool(R->Result));
   const Analysis &A = *R->Result;
   ASSERT_EQ(A.SpawnSites.size(), 3u);
@@ -413,7 +385,7 @@ TEST(Threads, RenamesBySelfAndByHandle) {
   Slot6.threadEnd(9, T0 + 120);
   Slot6.writeTo(P + "/t6.log");
 
-  auto R = analyzeDir(Dir.path());
+  auto R = analyzeThreads(Dir.path());
   ASSERT_TRUE(bool(R->Result));
   const Analysis &A = *R->Result;
   ASSERT_EQ(A.Threads.size(), 9u);
@@ -460,7 +432,7 @@ TEST(Threads, RunningThreadsSpansAndAliveAtExit) {
   Done.threadEnd(3, T0 + 30, 5, 6);
   Done.writeTo(P + "/t3.log");
 
-  auto R = analyzeDir(Dir.path());
+  auto R = analyzeThreads(Dir.path());
   ASSERT_TRUE(bool(R->Result));
   const Analysis &A = *R->Result;
   EXPECT_TRUE(R->Diags.all().empty()) << diagText(R->Diags);
@@ -559,7 +531,7 @@ TEST(Threads, CrossThreadFreesBySiteAndThreadPair) {
   Consumer.free(20, T0 + 42, FreeSite);
   Consumer.writeTo(P + "/t3.log");
 
-  auto R = analyzeDir(Dir.path());
+  auto R = analyzeThreads(Dir.path());
   ASSERT_TRUE(bool(R->Result));
   const Analysis &A = *R->Result;
   EXPECT_EQ(A.Totals.Stats.Frees, 9);
@@ -643,7 +615,7 @@ TEST(Threads, ParentCycleStillGivesATree) {
   T.threadStart(3, 203, T0 + 3, "b", 2);
   T.threadStart(4, 204, T0 + 4, "c", 3);
   T.writeTo(P + "/t0.log");
-  auto R = analyzeDir(Dir.path());
+  auto R = analyzeThreads(Dir.path());
   ASSERT_TRUE(bool(R->Result));
   const Analysis &A = *R->Result;
   // Every thread appears exactly once.
@@ -688,7 +660,7 @@ TEST(Threads, TenThousandThreads) {
     Files[S].writeTo(P + "/t" + std::to_string(S) + ".log");
 
   auto Begin = std::chrono::steady_clock::now();
-  auto R = analyzeDir(Dir.path());
+  auto R = analyzeThreads(Dir.path());
   ASSERT_TRUE(bool(R->Result));
   const Analysis &A = *R->Result;
   nlohmann::ordered_json Json = toJson(A);
@@ -716,40 +688,6 @@ TEST(Threads, TenThousandThreads) {
   EXPECT_EQ(findThread(A, 7001)->Name, "worker");
   EXPECT_EQ(Json["thread_tree"][0]["children"].size(), 5001u);
   EXPECT_GT(Dumped.size(), Count * 50);
-}
-
-/// A return address inside this test binary. The asm keeps the optimizer
-/// from merging two calls (the function would otherwise read no memory).
-__attribute__((noinline)) uint64_t returnAddressOfCaller() {
-  asm volatile("" ::: "memory");
-  return reinterpret_cast<uint64_t>(__builtin_return_address(0));
-}
-
-int collectModules(dl_phdr_info *Info, size_t, void *Data) {
-  auto *Modules = static_cast<std::vector<ModuleInfo> *>(Data);
-  ModuleInfo Module;
-  Module.Fixed.load_bias = Info->dlpi_addr;
-  Module.Fixed.text_begin = UINT64_MAX;
-  for (int I = 0; I < Info->dlpi_phnum; ++I) {
-    const ElfW(Phdr) &Phdr = Info->dlpi_phdr[I];
-    if (Phdr.p_type != PT_LOAD || !(Phdr.p_flags & PF_X))
-      continue;
-    uint64_t Begin = Info->dlpi_addr + Phdr.p_vaddr;
-    Module.Fixed.text_begin = std::min(Module.Fixed.text_begin, Begin);
-    Module.Fixed.text_end =
-        std::max<uint64_t>(Module.Fixed.text_end, Begin + Phdr.p_memsz);
-  }
-  if (Modules->empty()) {
-    llvm::SmallString<256> Exe;
-    llvm::sys::fs::real_path("/proc/self/exe", Exe);
-    Module.Path = std::string(Exe);
-    Module.Fixed.flags = log::ModuleHasSites; // the test plays the app
-  } else {
-    Module.Path = Info->dlpi_name;
-  }
-  if (!Module.Path.empty() && Module.Fixed.text_end)
-    Modules->push_back(Module);
-  return 0;
 }
 
 TEST(Threads, SpawnFromSystemHeaderIsAttributedThroughTheStack) {
@@ -789,7 +727,7 @@ TEST(Threads, SpawnFromSystemHeaderIsAttributedThroughTheStack) {
 
   // Without symbols the stack leads nowhere: no location, and the spawn
   // site shows its own (system) frame.
-  auto Plain = analyzeDir(Dir.path(), /*Symbolize=*/false);
+  auto Plain = analyzeThreads(Dir.path(), /*Symbolize=*/false);
   ASSERT_TRUE(bool(Plain->Result));
   EXPECT_FALSE(findThread(*Plain->Result, 2)->SpawnLocation.has_value());
   EXPECT_FALSE(findThread(*Plain->Result, 3)->SpawnLocation.has_value());
@@ -802,7 +740,7 @@ TEST(Threads, SpawnFromSystemHeaderIsAttributedThroughTheStack) {
             std::string::npos)
       << findThread(*Plain->Result, 3)->CreatorModule;
 
-  auto R = analyzeDir(Dir.path(), /*Symbolize=*/true);
+  auto R = analyzeThreads(Dir.path(), /*Symbolize=*/true);
   ASSERT_TRUE(bool(R->Result));
   const Analysis &A = *R->Result;
   const ThreadReport *Async = findThread(A, 2);

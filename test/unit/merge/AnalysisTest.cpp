@@ -6,6 +6,7 @@
 #include "SourcePaths.h"
 #include "Symbolization.h"
 #include "TestLogWriter.h"
+#include "TestSupport.h"
 
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
@@ -42,38 +43,6 @@ TestLogWriter processLog(uint32_t Pid, bool Ended = true,
   if (Ended)
     W.processEnd(T0 + 100000);
   return W;
-}
-
-struct Run {
-  Diagnostics Diags;
-  llvm::Expected<Analysis> Result =
-      llvm::createStringError(std::errc::invalid_argument, "not run");
-};
-
-std::unique_ptr<Run> analyzeDir(const std::string &Dir, bool Symbolize = false,
-                                std::optional<uint32_t> Pid = std::nullopt) {
-  auto R = std::make_unique<Run>();
-  AnalysisOptions Options;
-  Options.InputDir = Dir;
-  Options.Symbolize = Symbolize;
-  Options.SystemPrefixes = defaultSystemPrefixes();
-  Options.Pid = Pid;
-  R->Result = analyze(Options, R->Diags);
-  return R;
-}
-
-const SiteReport *findSite(const Analysis &A, uint64_t Id) {
-  for (const SiteReport &Site : A.Sites)
-    if (Site.Id == Id)
-      return &Site;
-  return nullptr;
-}
-
-std::string diagText(const Diagnostics &Diags) {
-  std::string Text;
-  for (const Diagnostic &D : Diags.all())
-    Text += formatDiagnostic(D) + "\n";
-  return Text;
 }
 
 TEST(Analysis, ExactCountsAndFrees) {
@@ -505,39 +474,6 @@ TEST(Analysis, MissingBinaryWarnsOncePerModule) {
     AppWarnings += D.Message.find("/nonexistent/app:") != std::string::npos ||
                    D.Message.find("/nonexistent/app ") != std::string::npos;
   EXPECT_EQ(AppWarnings, 1u) << diagText(R->Diags);
-}
-
-/// A return address inside this test binary, for real symbolization.
-__attribute__((noinline)) uint64_t returnAddressOfCaller() {
-  return reinterpret_cast<uint64_t>(__builtin_return_address(0));
-}
-
-/// The loaded modules of this process, as the runtime would log them.
-int collectModules(dl_phdr_info *Info, size_t, void *Data) {
-  auto *Modules = static_cast<std::vector<ModuleInfo> *>(Data);
-  ModuleInfo Module;
-  Module.Fixed.load_bias = Info->dlpi_addr;
-  Module.Fixed.text_begin = UINT64_MAX;
-  for (int I = 0; I < Info->dlpi_phnum; ++I) {
-    const ElfW(Phdr) &Phdr = Info->dlpi_phdr[I];
-    if (Phdr.p_type != PT_LOAD || !(Phdr.p_flags & PF_X))
-      continue;
-    uint64_t Begin = Info->dlpi_addr + Phdr.p_vaddr;
-    Module.Fixed.text_begin = std::min(Module.Fixed.text_begin, Begin);
-    Module.Fixed.text_end =
-        std::max<uint64_t>(Module.Fixed.text_end, Begin + Phdr.p_memsz);
-  }
-  if (Modules->empty()) {
-    llvm::SmallString<256> Exe;
-    llvm::sys::fs::real_path("/proc/self/exe", Exe);
-    Module.Path = std::string(Exe);
-    Module.Fixed.flags = log::ModuleHasSites; // the test plays the app
-  } else {
-    Module.Path = Info->dlpi_name;
-  }
-  if (!Module.Path.empty() && Module.Fixed.text_end)
-    Modules->push_back(Module);
-  return 0;
 }
 
 TEST(Symbolization, AttributesToTheInstrumentedCallerLine) {

@@ -10,6 +10,7 @@
 #include "Bottlenecks.h"
 #include "Report.h"
 #include "TestLogWriter.h"
+#include "TestSupport.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -106,20 +107,6 @@ std::vector<Bottleneck> ofKind(const Analysis &A, const std::string &Kind) {
     if (B.Kind == Kind)
       Found.push_back(B);
   return Found;
-}
-
-std::string textSummary(const Analysis &A) {
-  std::string Text;
-  llvm::raw_string_ostream OS(Text);
-  writeTextSummary(A, TextOptions(), OS);
-  return Text;
-}
-
-const SiteReport *findSite(const Analysis &A, uint64_t Id) {
-  for (const SiteReport &Site : A.Sites)
-    if (Site.Id == Id)
-      return &Site;
-  return nullptr;
 }
 
 //===-- hot_site_bytes --------------------------------------------------===//
