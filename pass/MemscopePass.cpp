@@ -99,9 +99,10 @@ struct PassOptions {
   std::string IgnoreListPath;
 };
 
-/// How to read an allocator call: which arguments make up the size, and where
-/// the new block's address is.
-struct AllocatorCall {
+/// A call that becomes a site: an allocation, a free or a thread spawn, and
+/// how to read it (which arguments make up the size, where the new block's
+/// address is, which argument is freed).
+struct SiteCall {
   msc_site_kind Kind = MSC_KIND_UNKNOWN;
   bool IsFree = false;
   bool IsSpawn = false;   // creates a thread
@@ -114,21 +115,21 @@ struct AllocatorCall {
   int FreedPtrArg = -1;   // free and delete
 };
 
-struct AllocatorName {
+struct SiteCallName {
   const char *Name;
-  AllocatorCall Call;
+  SiteCall Call;
 };
 
-AllocatorCall allocCall(msc_site_kind Kind, int SizeArg, int FactorArg = -1) {
-  AllocatorCall C;
+SiteCall allocCall(msc_site_kind Kind, int SizeArg, int FactorArg = -1) {
+  SiteCall C;
   C.Kind = Kind;
   C.SizeArg = SizeArg;
   C.SizeFactorArg = FactorArg;
   return C;
 }
 
-AllocatorCall freeCall(msc_site_kind Kind) {
-  AllocatorCall C;
+SiteCall freeCall(msc_site_kind Kind) {
+  SiteCall C;
   C.Kind = Kind;
   C.IsFree = true;
   C.FreedPtrArg = 0;
@@ -136,8 +137,8 @@ AllocatorCall freeCall(msc_site_kind Kind) {
 }
 
 /// Classifies a C allocator entry point by name.
-std::optional<AllocatorCall> classifyCName(StringRef Name) {
-  static const AllocatorName Table[] = {
+std::optional<SiteCall> classifyCName(StringRef Name) {
+  static const SiteCallName Table[] = {
       {"malloc", allocCall(MSC_KIND_MALLOC, 0)},
       {"calloc", allocCall(MSC_KIND_CALLOC, 0, 1)},
       {"realloc", allocCall(MSC_KIND_REALLOC, 1)},
@@ -147,16 +148,16 @@ std::optional<AllocatorCall> classifyCName(StringRef Name) {
       {"valloc", allocCall(MSC_KIND_VALLOC, 0)},
       {"free", freeCall(MSC_KIND_FREE)},
   };
-  for (const AllocatorName &Entry : Table)
+  for (const SiteCallName &Entry : Table)
     if (Name == Entry.Name)
       return Entry.Call;
   if (Name == "posix_memalign") {
-    AllocatorCall C = allocCall(MSC_KIND_POSIX_MEMALIGN, 2);
+    SiteCall C = allocCall(MSC_KIND_POSIX_MEMALIGN, 2);
     C.OutPtrArg = 0;
     return C;
   }
   if (Name == "strdup" || Name == "strndup") {
-    AllocatorCall C;
+    SiteCall C;
     C.Kind = Name == "strdup" ? MSC_KIND_STRDUP : MSC_KIND_STRNDUP;
     C.StringArg = 0;
     C.MaxLengthArg = Name == "strndup" ? 1 : -1;
@@ -168,7 +169,7 @@ std::optional<AllocatorCall> classifyCName(StringRef Name) {
 /// Classifies the Itanium-mangled operator new/delete family: every overload
 /// (sized, aligned, nothrow, hot/cold hints) takes the size or the pointer as
 /// its first argument.
-std::optional<AllocatorCall> classifyCxxName(StringRef Name) {
+std::optional<SiteCall> classifyCxxName(StringRef Name) {
   if (memscope::compat::startsWith(Name, "_Znwm") ||
       memscope::compat::startsWith(Name, "_Znwj"))
     return allocCall(MSC_KIND_NEW, 0);
@@ -185,8 +186,8 @@ std::optional<AllocatorCall> classifyCxxName(StringRef Name) {
 /// Classifies thread creation: pthread_create, C11 thrd_create, and
 /// libstdc++'s std::thread::_M_start_thread, which std::thread, std::jthread
 /// and std::async(std::launch::async) call from user code.
-std::optional<AllocatorCall> classifySpawnName(StringRef Name) {
-  AllocatorCall C;
+std::optional<SiteCall> classifySpawnName(StringRef Name) {
+  SiteCall C;
   C.Kind = MSC_KIND_THREAD_SPAWN;
   C.IsSpawn = true;
   if (Name == "pthread_create")
@@ -204,18 +205,18 @@ std::optional<AllocatorCall> classifySpawnName(StringRef Name) {
 /// every function it knows; names it does not know in this LLVM version are
 /// checked for arity so that an unrelated function of the same name is left
 /// alone.
-std::optional<AllocatorCall> classifyCall(const CallBase &Call,
-                                          const TargetLibraryInfo &TLI) {
+std::optional<SiteCall> classifyCall(const CallBase &Call,
+                                     const TargetLibraryInfo &TLI) {
   const Function *Callee = Call.getCalledFunction();
   if (!Callee || Callee->isIntrinsic() || !Callee->isDeclaration())
     return std::nullopt;
   StringRef Name = Callee->getName();
-  if (std::optional<AllocatorCall> Spawn = classifySpawnName(Name)) {
+  if (std::optional<SiteCall> Spawn = classifySpawnName(Name)) {
     if (Spawn->SpawnArgs && Call.arg_size() != Spawn->SpawnArgs)
       return std::nullopt;
     return Spawn;
   }
-  std::optional<AllocatorCall> Result = classifyCName(Name);
+  std::optional<SiteCall> Result = classifyCName(Name);
   if (!Result)
     Result = classifyCxxName(Name);
   if (!Result)
@@ -305,12 +306,12 @@ public:
 private:
   void initializeCallbacks();
   bool shouldInstrument(const Function &F) const;
-  void instrumentAllocation(CallBase &Call, const AllocatorCall &Info,
+  void instrumentAllocation(CallBase &Call, const SiteCall &Info,
                             const TargetLibraryInfo &TLI);
-  void instrumentFree(CallBase &Call, const AllocatorCall &Info);
+  void instrumentFree(CallBase &Call, const SiteCall &Info);
   bool redirectToUncounted(CallBase &Call);
-  void instrumentSpawn(CallBase &Call, const AllocatorCall &Info);
-  Value *requestSize(IRBuilder<> &B, CallBase &Call, const AllocatorCall &Info,
+  void instrumentSpawn(CallBase &Call, const SiteCall &Info);
+  Value *requestSize(IRBuilder<> &B, CallBase &Call, const SiteCall &Info,
                      const TargetLibraryInfo &TLI);
   Instruction *firstInsertionPointAfter(CallBase &Call);
   uint64_t siteFor(const CallBase &Call, msc_site_kind Kind);
@@ -438,14 +439,14 @@ bool ModuleInstrumenter::run() {
     return false;
   initializeCallbacks();
 
-  std::vector<std::pair<CallBase *, AllocatorCall>> Work;
+  std::vector<std::pair<CallBase *, SiteCall>> Work;
   for (Function &F : M) {
     if (!shouldInstrument(F))
       continue;
     const TargetLibraryInfo &TLI = FAM.getResult<TargetLibraryAnalysis>(F);
     for (Instruction &I : instructions(F))
       if (auto *Call = dyn_cast<CallBase>(&I))
-        if (std::optional<AllocatorCall> Info = classifyCall(*Call, TLI))
+        if (std::optional<SiteCall> Info = classifyCall(*Call, TLI))
           Work.emplace_back(Call, *Info);
   }
   for (auto &[Call, Info] : Work) {
@@ -503,7 +504,7 @@ uint64_t ModuleInstrumenter::siteFor(const CallBase &Call, msc_site_kind Kind) {
 }
 
 Value *ModuleInstrumenter::requestSize(IRBuilder<> &B, CallBase &Call,
-                                       const AllocatorCall &Info,
+                                       const SiteCall &Info,
                                        const TargetLibraryInfo &TLI) {
   auto AsInt64 = [&](Value *V) { return B.CreateZExtOrTrunc(V, Int64Ty); };
   if (Info.StringArg >= 0) {
@@ -541,7 +542,7 @@ Instruction *ModuleInstrumenter::firstInsertionPointAfter(CallBase &Call) {
 }
 
 void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
-                                              const AllocatorCall &Info,
+                                              const SiteCall &Info,
                                               const TargetLibraryInfo &TLI) {
   uint64_t SiteId = siteFor(Call, Info.Kind);
   IRBuilder<> B(&Call);
@@ -624,8 +625,7 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
                  TB.CreatePointerCast(Ptr, PtrTy), Size});
 }
 
-void ModuleInstrumenter::instrumentFree(CallBase &Call,
-                                        const AllocatorCall &Info) {
+void ModuleInstrumenter::instrumentFree(CallBase &Call, const SiteCall &Info) {
   uint64_t SiteId = siteFor(Call, Info.Kind);
   IRBuilder<> B(&Call);
   Value *Ptr = B.CreatePointerCast(Call.getArgOperand(Info.FreedPtrArg), PtrTy);
@@ -671,8 +671,7 @@ bool ModuleInstrumenter::redirectToUncounted(CallBase &Call) {
 
 /// A thread spawn announces its site to the runtime, whose pthread_create
 /// interposer hands it to the new thread. Spawning is rare: a call is fine.
-void ModuleInstrumenter::instrumentSpawn(CallBase &Call,
-                                         const AllocatorCall &Info) {
+void ModuleInstrumenter::instrumentSpawn(CallBase &Call, const SiteCall &Info) {
   uint64_t SiteId = siteFor(Call, Info.Kind);
   IRBuilder<> B(&Call);
   B.CreateCall(NoteSpawn, {ConstantInt::get(Int64Ty, SiteId)});

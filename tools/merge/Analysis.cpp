@@ -127,10 +127,10 @@ SourcePaths sourcePathsOf(std::vector<ProcessData> &Processes,
   return Paths;
 }
 
-/// The frames of a slot's allocation stack that the lifetime rules read:
-/// the site's own (instrumented) frames, then its stack's.
-std::vector<StackFrameInfo> lifetimeFrames(const ProcessData &P, const Slot &S,
-                                           Symbolizer &Symbols) {
+/// The frames of a site-stack entry's allocation stack that the lifetime rules
+/// read: the site's own (instrumented) frames, then its stack's.
+std::vector<StackFrameInfo>
+lifetimeFrames(const ProcessData &P, const SiteStack &S, Symbolizer &Symbols) {
   std::vector<StackFrameInfo> Frames;
   if (!S.Indirect) {
     auto Site = P.Sites.find(S.Key);
@@ -161,10 +161,11 @@ std::vector<StackFrameInfo> lifetimeFrames(const ProcessData &P, const Slot &S,
 }
 
 /// Moves the blocks live at exit that live for the process's lifetime
-/// (Lifetime.h) out of the leak figures of their slot, thread and process.
+/// (Lifetime.h) out of the leak figures of their site-stack entry, thread and
+/// process.
 void classifyLifetime(ProcessData &P, Symbolizer &Symbols,
                       const LifetimeRules &Rules) {
-  for (Slot &S : P.Slots) {
+  for (SiteStack &S : P.SiteStacks) {
     if (S.Stats.LiveAllocations <= 0 ||
         !Rules.isProcessLifetime(lifetimeFrames(P, S, Symbols)))
       continue;
@@ -329,32 +330,33 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   }
 
   uint64_t TotalBytes = 0;
-  struct FileSlot {
+  struct FileToRead {
     size_t Process;
     int64_t Thread; // -1 = process.log
   };
-  std::vector<FileSlot> FileSlots;
+  std::vector<FileToRead> FilesToRead;
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
     TotalBytes += P.Folder.TotalBytes;
     if (!P.Folder.ProcessLog.empty())
-      FileSlots.push_back({I, -1});
+      FilesToRead.push_back({I, -1});
     P.ThreadLogs.resize(P.Folder.ThreadLogs.size());
     for (size_t T = 0; T < P.Folder.ThreadLogs.size(); ++T)
-      FileSlots.push_back({I, int64_t(T)});
+      FilesToRead.push_back({I, int64_t(T)});
   }
   Progress Progress(Options.Progress && TotalBytes > (32u << 20));
-  Progress.note("reading {} files ({} MB)", FileSlots.size(), TotalBytes >> 20);
+  Progress.note("reading {} files ({} MB)", FilesToRead.size(),
+                TotalBytes >> 20);
 
   // Stage 1: validate every file in parallel.
   std::vector<LogFile> ProcessLogs(Processes.size());
-  tbb::parallel_for(size_t(0), FileSlots.size(), [&](size_t I) {
-    const FileSlot &Slot = FileSlots[I];
-    ProcessData &P = Processes[Slot.Process];
-    if (Slot.Thread < 0)
-      ProcessLogs[Slot.Process] = scanLogFile(P.Folder.ProcessLog);
+  tbb::parallel_for(size_t(0), FilesToRead.size(), [&](size_t I) {
+    const FileToRead &File = FilesToRead[I];
+    ProcessData &P = Processes[File.Process];
+    if (File.Thread < 0)
+      ProcessLogs[File.Process] = scanLogFile(P.Folder.ProcessLog);
     else
-      P.ThreadLogs[Slot.Thread] = scanLogFile(P.Folder.ThreadLogs[Slot.Thread]);
+      P.ThreadLogs[File.Thread] = scanLogFile(P.Folder.ThreadLogs[File.Thread]);
   });
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
@@ -427,9 +429,9 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     Progress.note("attributing pid {} ({} stacks)", P.Pid, P.Stacks.size());
     classifyLifetime(P, Symbols, Options.Lifetime);
     ProcessReport Report = reportProcess(P);
-    std::vector<SlotTarget> Targets = Merger.addProcess(P, I);
-    for (size_t S = 0; S < P.Slots.size(); ++S) {
-      const Slot &Entry = P.Slots[S];
+    std::vector<SiteStackTarget> Targets = Merger.addProcess(P, I);
+    for (size_t S = 0; S < P.SiteStacks.size(); ++S) {
+      const SiteStack &Entry = P.SiteStacks[S];
       const SiteInfo *Site = nullptr;
       if (!Entry.Indirect) {
         auto Found = P.Sites.find(Entry.Key);
@@ -441,8 +443,9 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       auto Frames = StackId ? P.Stacks.find(StackId) : P.Stacks.end();
       if (Frames != P.Stacks.end())
         Stack = Frames->second;
-      Stacks.addSlot(P.Pid, P.Modules, Site, Stack, Targets[S].SiteId,
-                     Targets[S].Location, Entry.Stats, P.SlotPeakBytes[S]);
+      Stacks.addSiteStack(P.Pid, P.Modules, Site, Stack, Targets[S].SiteId,
+                          Targets[S].Location, Entry.Stats,
+                          P.SiteStackPeakBytes[S]);
     }
     Threads.addProcess(P, I, Targets);
     Diags.append(P.Diags);

@@ -2,8 +2,8 @@
 //
 // The per-process model of stage 2 (see Analysis.cpp): what process.log
 // says (decodeProcessLog, ProcessLog.cpp), and what streaming the thread logs
-// adds (streamThreadLogs, ProcessStreamer.cpp): slots, threads, the live
-// peak and the timeline. Internal to memscope-merge; writers see only
+// adds (streamThreadLogs, ProcessStreamer.cpp): site-stack entries, threads,
+// the live peak and the timeline. Internal to memscope-merge; writers see only
 // Analysis.h's model.
 //
 //===----------------------------------------------------------------------===//
@@ -34,8 +34,8 @@ std::optional<ResourceReport>
 resourceReport(std::vector<log::ResourceSampleRecord> Records,
                uint64_t StartMonotonicNs);
 
-/// One thread's share of a slot.
-struct SlotThreadStats {
+/// One thread's share of a site-stack entry.
+struct SiteStackThreadStats {
   double Allocations = 0;
   double Bytes = 0;
   double AllocationsVariance = 0;
@@ -50,16 +50,16 @@ struct SlotThreadStats {
 
 /// Allocations of one process from one site (instrumented) or one stack
 /// (indirect, attributed later). Samples of an instrumented site that carry
-/// a stack (__memscope_alloc_sampled_stack) have a slot per (site, stack):
-/// the merge may attribute each stack to another line of user code.
-struct Slot {
+/// a stack (__memscope_alloc_sampled_stack) have a site-stack entry per (site,
+/// stack): the merge may attribute each stack to another line of user code.
+struct SiteStack {
   bool Indirect = false;
   uint64_t Key = 0;     // site id or stack id
   uint64_t StackId = 0; // instrumented sites: the samples' stack, 0 = none
   uint32_t Kind = 0;
   AllocationStats Stats;
   /// By index into ProcessData::Threads.
-  llvm::DenseMap<uint32_t, SlotThreadStats> PerThread;
+  llvm::DenseMap<uint32_t, SiteStackThreadStats> PerThread;
 };
 
 /// A ThreadStart ... ThreadEnd interval, relative to the process start.
@@ -108,14 +108,14 @@ struct ProcessData {
   uint64_t StartRealtimeNs = 0;
 
   // From the thread logs.
-  std::vector<Slot> Slots;
+  std::vector<SiteStack> SiteStacks;
   std::vector<ThreadReport> Threads;
   std::vector<ThreadState> ThreadStates; // parallel to Threads
   std::vector<ThreadNameInfo> Renames;
   std::unordered_map<uint64_t, std::vector<uint64_t>> Stacks;
-  /// Frees in another thread than the allocation's, by (allocating slot,
-  /// freeing site) and by (allocating thread, freeing thread).
-  std::map<std::pair<uint32_t, uint64_t>, CrossStat> CrossBySlot;
+  /// Frees in another thread than the allocation's, by (allocating site-stack
+  /// entry, freeing site) and by (allocating thread, freeing thread).
+  std::map<std::pair<uint32_t, uint64_t>, CrossStat> CrossBySiteStack;
   std::map<std::pair<uint32_t, uint32_t>, CrossStat> CrossByThread;
   AllocationStats Stats;
   bool TotalsExact = false; // see applyExactTotals
@@ -128,8 +128,8 @@ struct ProcessData {
   /// (for a counted peak's requested bytes).
   double PeakOverheadSum = 0, PeakOverheadBlocks = 0;
   double OverheadSum = 0, OverheadBlocks = 0;
-  /// Parallel to Slots: estimated live bytes when the peak was reached.
-  std::vector<double> SlotPeakBytes;
+  /// Parallel to SiteStacks: estimated live bytes when the peak was reached.
+  std::vector<double> SiteStackPeakBytes;
   std::vector<LivePoint> LiveTimeline;
   uint64_t LiveBucketNs = 1000;
   uint64_t LastEventNs = 0; // relative to the start

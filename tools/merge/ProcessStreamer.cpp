@@ -239,37 +239,38 @@ bool ProcessStreamer::advance(FileState &State) {
   return false;
 }
 
-uint32_t ProcessStreamer::slotFor(const log::AllocRecord &Alloc) {
+uint32_t ProcessStreamer::siteStackFor(const log::AllocRecord &Alloc) {
   bool Indirect = Alloc.site_id == 0;
   bool Inserted;
   uint32_t Index;
   if (Indirect) {
-    auto It = IndirectSlots.try_emplace(Alloc.stack_id, P.Slots.size());
+    auto It =
+        IndirectSiteStacks.try_emplace(Alloc.stack_id, P.SiteStacks.size());
     Inserted = It.second;
     Index = It.first->second;
   } else {
-    auto It = InstrumentedSlots.try_emplace({Alloc.site_id, Alloc.stack_id},
-                                            P.Slots.size());
+    auto It = InstrumentedSiteStacks.try_emplace(
+        {Alloc.site_id, Alloc.stack_id}, P.SiteStacks.size());
     Inserted = It.second;
     Index = It.first->second;
   }
   if (Inserted) {
-    Slot New;
+    SiteStack New;
     New.Indirect = Indirect;
     New.Key = Indirect ? Alloc.stack_id : Alloc.site_id;
     New.StackId = Indirect ? 0 : Alloc.stack_id;
     New.Kind = Indirect ? uint32_t(MSC_KIND_INDIRECT) : Alloc.kind;
-    P.Slots.push_back(std::move(New));
-    SlotLive.push_back(0);
+    P.SiteStacks.push_back(std::move(New));
+    SiteStackLive.push_back(0);
     IsDirty.push_back(0);
-    P.SlotPeakBytes.push_back(0);
+    P.SiteStackPeakBytes.push_back(0);
   }
   return Index;
 }
 
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   uint32_t ThreadIndex = currentThread(State);
-  uint32_t SlotIndex = slotFor(Alloc);
+  uint32_t SiteStackIndex = siteStackFor(Alloc);
   double Weight = Alloc.weight;
   if (!std::isfinite(Weight) || Weight <= 0) {
     ++BadWeights;
@@ -278,14 +279,14 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   double Bytes = Weight * double(Alloc.size);
   double BytesVariance = sampleVariance(Weight, double(Alloc.size));
   double CountVariance = sampleVariance(Weight, 1);
-  Slot &S = P.Slots[SlotIndex];
+  SiteStack &S = P.SiteStacks[SiteStackIndex];
   S.Stats.Allocations += Weight;
   S.Stats.Bytes += Bytes;
   S.Stats.AllocationsVariance += CountVariance;
   S.Stats.BytesVariance += BytesVariance;
   S.Stats.SampledBytes += double(Alloc.size);
   ++S.Stats.Samples;
-  SlotThreadStats &PerThread = S.PerThread[ThreadIndex];
+  SiteStackThreadStats &PerThread = S.PerThread[ThreadIndex];
   PerThread.Allocations += Weight;
   PerThread.Bytes += Bytes;
   PerThread.AllocationsVariance += CountVariance;
@@ -310,7 +311,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   // it must count neither as live at exit nor towards the peak.
   if (Alloc.flags & log::AllocUntracked)
     return;
-  LiveSample Sample{SlotIndex, ThreadIndex, Weight, Alloc.size,
+  LiveSample Sample{SiteStackIndex, ThreadIndex, Weight, Alloc.size,
                     Alloc.monotonic_ns};
   beforeLiveChange(Alloc.monotonic_ns);
   auto Pending = PendingFrees.find(Alloc.sample_id);
@@ -320,7 +321,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
     LiveObserved += double(Alloc.size);
     LiveOverhead += Weight * Overhead;
     LiveBlocks += Weight;
-    changeSlotLive(SlotIndex, Bytes);
+    changeSiteStackLive(SiteStackIndex, Bytes);
     release(Sample, Pending->second.Thread, Pending->second.Site,
             Pending->second.Time);
     PendingFrees.erase(Pending);
@@ -336,7 +337,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
     LiveObserved -= double(It->second.Size);
     LiveOverhead -= It->second.Weight * glibcOverhead(It->second.Size);
     LiveBlocks -= It->second.Weight;
-    changeSlotLive(It->second.Slot, -Old);
+    changeSiteStackLive(It->second.SiteStack, -Old);
     It->second = Sample;
   }
   LiveBytes += Bytes;
@@ -344,7 +345,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   LiveObserved += double(Alloc.size);
   LiveOverhead += Weight * Overhead;
   LiveBlocks += Weight;
-  changeSlotLive(SlotIndex, Bytes);
+  changeSiteStackLive(SiteStackIndex, Bytes);
   if (LiveBytes > P.PeakLiveBytes) {
     P.PeakLiveBytes = LiveBytes;
     P.PeakLiveBytesVariance = LiveVariance;
@@ -356,8 +357,8 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   notePoint(Alloc.monotonic_ns);
 }
 
-void ProcessStreamer::changeSlotLive(uint32_t Index, double Delta) {
-  SlotLive[Index] += Delta;
+void ProcessStreamer::changeSiteStackLive(uint32_t Index, double Delta) {
+  SiteStackLive[Index] += Delta;
   if (!IsDirty[Index]) {
     IsDirty[Index] = 1;
     Dirty.push_back(Index);
@@ -366,7 +367,7 @@ void ProcessStreamer::changeSlotLive(uint32_t Index, double Delta) {
 
 void ProcessStreamer::snapshotPeak() {
   for (uint32_t Index : Dirty) {
-    P.SlotPeakBytes[Index] = SlotLive[Index];
+    P.SiteStackPeakBytes[Index] = SiteStackLive[Index];
     IsDirty[Index] = 0;
   }
   Dirty.clear();
@@ -408,7 +409,7 @@ void ProcessStreamer::notePoint(uint64_t MonotonicNs) {
 void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
                               uint64_t FreeSite, uint64_t FreeTime) {
   double Bytes = Sample.Weight * double(Sample.Size);
-  AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
+  AllocationStats &Stats = P.SiteStacks[Sample.SiteStack].Stats;
   Stats.Frees += Sample.Weight;
   Stats.FreedBytes += Bytes;
   // A Free read before its Alloc has the same timestamp: a lifetime of 0.
@@ -423,12 +424,12 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
   LiveObserved -= double(Sample.Size);
   LiveOverhead -= Sample.Weight * glibcOverhead(Sample.Size);
   LiveBlocks -= Sample.Weight;
-  changeSlotLive(Sample.Slot, -Bytes);
+  changeSiteStackLive(Sample.SiteStack, -Bytes);
   afterLiveChange(FreeTime);
   if (FreeThread != Sample.Thread) {
-    CrossStat &BySlot = P.CrossBySlot[{Sample.Slot, FreeSite}];
-    BySlot.Frees += Sample.Weight;
-    BySlot.Bytes += Bytes;
+    CrossStat &BySiteStack = P.CrossBySiteStack[{Sample.SiteStack, FreeSite}];
+    BySiteStack.Frees += Sample.Weight;
+    BySiteStack.Bytes += Bytes;
     CrossStat &ByThread = P.CrossByThread[{Sample.Thread, FreeThread}];
     ByThread.Frees += Sample.Weight;
     ByThread.Bytes += Bytes;

@@ -2,9 +2,9 @@
 //
 // A k-way merge of the thread logs of one process in monotonic time order
 // (each log is already in order; at equal times allocations go first): the
-// live set of sampled blocks, the peak, the timeline and each slot's and
-// thread's figures. Memory is bounded by sites, stacks and live samples,
-// never by the number of events. ProcessStreamer.cpp has the stream,
+// live set of sampled blocks, the peak, the timeline and each site-stack
+// entry's and thread's figures. Memory is bounded by sites, stacks and live
+// samples, never by the number of events. ProcessStreamer.cpp has the stream,
 // ProcessStreamerFinish.cpp the end of it (threads' spans, names and totals,
 // blocks live at exit).
 //
@@ -52,7 +52,7 @@ private:
     std::vector<EventKey> Keys;
   };
   struct LiveSample {
-    uint32_t Slot;
+    uint32_t SiteStack;
     uint32_t Thread;
     double Weight;
     uint64_t Size;
@@ -75,7 +75,7 @@ private:
   void onThreadEnd(FileState &State, const log::ThreadEndRecord &End,
                    const std::optional<log::ThreadTotals> &Totals);
   uint32_t currentThread(FileState &State);
-  uint32_t slotFor(const log::AllocRecord &Alloc);
+  uint32_t siteStackFor(const log::AllocRecord &Alloc);
   void onAlloc(FileState &State, const log::AllocRecord &Alloc);
   void onFree(FileState &State, const log::FreeRecord &Free);
   void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
@@ -83,9 +83,11 @@ private:
   void finish();
   void finishThreads();
   void applyRenames();
-  /// Live bytes of slot Index change by Delta (after LiveBytes changed).
-  void changeSlotLive(uint32_t Index, double Delta);
-  /// Copies the live bytes of every slot changed since the last snapshot.
+  /// Live bytes of site-stack entry Index change by Delta (after LiveBytes
+  /// changed).
+  void changeSiteStackLive(uint32_t Index, double Delta);
+  /// Copies the live bytes of every site-stack entry changed since the last
+  /// snapshot.
   void snapshotPeak();
   void notePoint(uint64_t MonotonicNs);
 
@@ -100,8 +102,8 @@ private:
   std::vector<FileState> Files;
   /// By (site id, stack id).
   std::unordered_map<std::pair<uint64_t, uint64_t>, uint32_t, SiteStackHash>
-      InstrumentedSlots;
-  std::unordered_map<uint64_t, uint32_t> IndirectSlots;
+      InstrumentedSiteStacks;
+  std::unordered_map<uint64_t, uint32_t> IndirectSiteStacks;
   std::unordered_map<uint64_t, uint32_t> ThreadById;
   std::unordered_map<uint64_t, LiveSample> Live;
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
@@ -110,15 +112,16 @@ private:
   double LiveObserved = 0; // the live samples' own bytes
   double LiveOverhead = 0; // their glibc overhead, weighted like counts
   double LiveBlocks = 0;   // the blocks they stand for
-  /// Live bytes per slot now; the slots changed since the last peak
-  /// snapshot, so that taking one costs what changed, not every slot.
-  std::vector<double> SlotLive;
+  /// Live bytes per site-stack entry now; the site-stack entries changed since
+  /// the last peak snapshot, so that taking one costs what changed, not every
+  /// site-stack entry.
+  std::vector<double> SiteStackLive;
   std::vector<uint32_t> Dirty;
   std::vector<uint8_t> IsDirty;
-  /// A new peak was reached and not yet copied to P.SlotPeakBytes.
+  /// A new peak was reached and not yet copied to P.SiteStackPeakBytes.
   bool PeakPending = false;
   /// When the runtime counted the peak (ProcessData::Heap), the time it
-  /// reached it: P.SlotPeakBytes are then the sampled blocks live at that
+  /// reached it: P.SiteStackPeakBytes are then the sampled blocks live at that
   /// moment, not at the sampled curve's maximum. 0 when not counted.
   uint64_t CountedPeakNs = 0;
   /// An event at \p MonotonicNs is about to change the live set.

@@ -173,7 +173,7 @@ void ProcessStreamer::finish() {
     double Bytes = Sample.Weight * double(Sample.Size);
     double BytesVariance = sampleVariance(Sample.Weight, double(Sample.Size));
     double CountVariance = sampleVariance(Sample.Weight, 1);
-    AllocationStats &Stats = P.Slots[Sample.Slot].Stats;
+    AllocationStats &Stats = P.SiteStacks[Sample.SiteStack].Stats;
     Stats.LiveAllocations += Sample.Weight;
     Stats.LiveBytes += Bytes;
     double Size = double(Sample.Size);
@@ -192,7 +192,8 @@ void ProcessStreamer::finish() {
     Thread.LiveBytesAtExit += Bytes;
     Thread.LiveBytesAtExitVariance += BytesVariance;
     Thread.LiveBytesAtExitObserved += Size;
-    SlotThreadStats &PerThread = P.Slots[Sample.Slot].PerThread[Sample.Thread];
+    SiteStackThreadStats &PerThread =
+        P.SiteStacks[Sample.SiteStack].PerThread[Sample.Thread];
     PerThread.LiveAllocations += Sample.Weight;
     PerThread.LiveBytes += Bytes;
     PerThread.LiveBytesVariance += BytesVariance;

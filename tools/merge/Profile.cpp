@@ -94,12 +94,13 @@ uint32_t ProfileBuilder::siteLocation(const ModuleMap &Modules,
   return It->second;
 }
 
-void ProfileBuilder::addSlot(uint32_t Pid, const ModuleMap &Modules,
-                             const SiteInfo *Site,
-                             llvm::ArrayRef<uint64_t> Stack, uint64_t EntryId,
-                             const InlineFrame &EntryFrame,
-                             const AllocationStats &Stats,
-                             double LiveBytesAtPeak) {
+void ProfileBuilder::addSiteStack(uint32_t Pid, const ModuleMap &Modules,
+                                  const SiteInfo *Site,
+                                  llvm::ArrayRef<uint64_t> Stack,
+                                  uint64_t EntryId,
+                                  const InlineFrame &EntryFrame,
+                                  const AllocationStats &Stats,
+                                  double LiveBytesAtPeak) {
   std::vector<uint32_t> Locations;
   Locations.reserve(Stack.size() + 1);
   // The leaf of an instrumented site is its Site record: exact, with its

@@ -1,9 +1,9 @@
 //===- Profile.h - Builds the call-stack profile of a run -------*- C++ -*-===//
 //
-// Turns the per-process slots (allocations of one site and one stack) into
-// Analysis::Stacks: symbolized locations shared by all processes, and one
-// sample per slot. The writers of profile.pb.gz, stacks.folded and the HTML
-// flame graphs read only that model.
+// Turns the per-process site-stack entries (allocations of one site and one
+// stack) into Analysis::Stacks: symbolized locations shared by all processes,
+// and one sample per site-stack entry. The writers of profile.pb.gz,
+// stacks.folded and the HTML flame graphs read only that model.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEMSCOPE_MERGE_PROFILE_H
@@ -27,14 +27,14 @@ public:
   ProfileBuilder(Symbolizer &Symbols, Profile &Out)
       : Symbols(Symbols), Out(Out) {}
 
-  /// The allocations of one slot of process Pid. Stack (innermost first)
-  /// may be empty; Site is the Site record of an instrumented site, if any.
-  /// The leaf of an instrumented site is its own location and inlining
+  /// The allocations of one site-stack entry of process Pid. Stack (innermost
+  /// first) may be empty; Site is the Site record of an instrumented site, if
+  /// any. The leaf of an instrumented site is its own location and inlining
   /// chain (in place of the stack's first frame, the same function).
-  void addSlot(uint32_t Pid, const ModuleMap &Modules, const SiteInfo *Site,
-               llvm::ArrayRef<uint64_t> Stack, uint64_t EntryId,
-               const InlineFrame &EntryFrame, const AllocationStats &Stats,
-               double LiveBytesAtPeak);
+  void addSiteStack(uint32_t Pid, const ModuleMap &Modules,
+                    const SiteInfo *Site, llvm::ArrayRef<uint64_t> Stack,
+                    uint64_t EntryId, const InlineFrame &EntryFrame,
+                    const AllocationStats &Stats, double LiveBytesAtPeak);
 
 private:
   uint32_t mappingFor(const ModuleMap::Module &Module);
@@ -53,8 +53,8 @@ private:
   /// entries without one (indirect samples without a stack), by entry id.
   std::unordered_map<uint64_t, uint32_t> SiteRecordLocations;
   std::unordered_map<uint64_t, uint32_t> SiteLocations;
-  /// Samples by (pid, site entry, location list): slots that end up with
-  /// the same stack after symbolization add up.
+  /// Samples by (pid, site entry, location list): site-stack entries that end
+  /// up with the same stack after symbolization add up.
   std::map<std::tuple<uint32_t, uint64_t, std::vector<uint32_t>>, size_t>
       SampleIndex;
 };

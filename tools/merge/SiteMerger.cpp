@@ -1,4 +1,4 @@
-//===-- SiteMerger.cpp - Processes' slots into site entries ---------------===//
+//===-- SiteMerger.cpp - Site-stack entries into site entries ------------===//
 //
 // See SiteMerger.h.
 //
@@ -47,7 +47,8 @@ size_t SiteMerger::entryFor(uint64_t Id, bool &Created) {
 }
 
 void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
-                                      const Slot &S, uint64_t &MissingSites) {
+                                      const SiteStack &S,
+                                      uint64_t &MissingSites) {
   auto It = P.Sites.find(S.Key);
   Site.AttributedBy = "site";
   if (It == P.Sites.end()) {
@@ -83,7 +84,7 @@ void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
 /// function that holds the site outwards. It is attributed like an indirect
 /// sample's; the first frame in user code it reaches, if any.
 std::optional<InlineFrame> SiteMerger::stackUserFrame(const ProcessData &P,
-                                                      const Slot &S,
+                                                      const SiteStack &S,
                                                       uint64_t &MissingStacks) {
   if (!S.StackId)
     return std::nullopt;
@@ -106,12 +107,12 @@ std::optional<InlineFrame> SiteMerger::stackUserFrame(const ProcessData &P,
                      Found.Line, Found.Column};
 }
 
-std::vector<SlotTarget> SiteMerger::addProcess(ProcessData &P,
-                                               size_t ProcessIndex) {
+std::vector<SiteStackTarget> SiteMerger::addProcess(ProcessData &P,
+                                                    size_t ProcessIndex) {
   uint64_t MissingSites = 0, MissingStacks = 0, MissingSiteStacks = 0;
-  std::vector<SlotTarget> Targets;
-  Targets.reserve(P.Slots.size());
-  for (const Slot &S : P.Slots) {
+  std::vector<SiteStackTarget> Targets;
+  Targets.reserve(P.SiteStacks.size());
+  for (const SiteStack &S : P.SiteStacks) {
     bool Created = false;
     size_t Entry;
     if (!S.Indirect) {

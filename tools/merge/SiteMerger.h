@@ -1,8 +1,8 @@
-//===-- SiteMerger.h - Processes' slots into site entries -------*- C++ -*-===//
+//===-- SiteMerger.h - Site-stack entries into site entries ----*- C++ -*-===//
 //
-// Stage 3 (see Analysis.cpp): each process's slots become entries of
-// Analysis::Sites, instrumented sites by id, indirect slots and samples of
-// library sites through their stacks.
+// Stage 3 (see Analysis.cpp): each process's site-stack entries become entries
+// of Analysis::Sites, instrumented sites by id, indirect site-stack entries and
+// samples of library sites through their stacks.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEMSCOPE_MERGE_SITEMERGER_H
@@ -15,8 +15,8 @@
 namespace memscope {
 namespace merge {
 
-/// Where a slot's allocations are reported: its site entry.
-struct SlotTarget {
+/// Where a site-stack entry's allocations are reported: its site entry.
+struct SiteStackTarget {
   uint64_t SiteId = 0;
   InlineFrame Location; // the entry's first frame in user code
 };
@@ -29,21 +29,23 @@ InlineFrame userFrameOf(const SiteInfo &Info,
                         const IndirectAttributor &Attributor,
                         bool *Inlined = nullptr);
 
-/// Merges per-process slots into site entries, attributing indirect slots.
+/// Merges per-process site-stack entries into site entries, attributing
+/// indirect site-stack entries.
 class SiteMerger {
 public:
   SiteMerger(IndirectAttributor &Attributor, Analysis &Result)
       : Attributor(Attributor), Result(Result) {}
 
-  /// Returns where each of P.Slots went.
-  std::vector<SlotTarget> addProcess(ProcessData &P, size_t ProcessIndex);
+  /// Returns where each of P.SiteStacks went.
+  std::vector<SiteStackTarget> addProcess(ProcessData &P, size_t ProcessIndex);
   void finish();
 
 private:
   size_t entryFor(uint64_t Id, bool &Created);
   void describeInstrumented(SiteReport &Site, const ProcessData &P,
-                            const Slot &S, uint64_t &MissingSites);
-  std::optional<InlineFrame> stackUserFrame(const ProcessData &P, const Slot &S,
+                            const SiteStack &S, uint64_t &MissingSites);
+  std::optional<InlineFrame> stackUserFrame(const ProcessData &P,
+                                            const SiteStack &S,
                                             uint64_t &MissingStacks);
 
   IndirectAttributor &Attributor;

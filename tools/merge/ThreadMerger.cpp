@@ -51,13 +51,14 @@ std::optional<InlineFrame> ThreadMerger::spawnLocation(const ProcessData &P,
 }
 
 void ThreadMerger::addTopSites(ProcessData &P,
-                               const std::vector<SlotTarget> &Targets) {
+                               const std::vector<SiteStackTarget> &Targets) {
   constexpr size_t MaxTopSites = 5;
   std::vector<std::unordered_map<uint64_t, ThreadSiteReport>> PerThread(
       P.Threads.size());
-  for (size_t SlotIndex = 0; SlotIndex < P.Slots.size(); ++SlotIndex) {
-    const SlotTarget &Target = Targets[SlotIndex];
-    for (const auto &[Thread, Stats] : P.Slots[SlotIndex].PerThread) {
+  for (size_t SiteStackIndex = 0; SiteStackIndex < P.SiteStacks.size();
+       ++SiteStackIndex) {
+    const SiteStackTarget &Target = Targets[SiteStackIndex];
+    for (const auto &[Thread, Stats] : P.SiteStacks[SiteStackIndex].PerThread) {
       auto [It, Inserted] = PerThread[Thread].try_emplace(Target.SiteId);
       ThreadSiteReport &Site = It->second;
       if (Inserted) {
@@ -89,11 +90,11 @@ void ThreadMerger::addTopSites(ProcessData &P,
 }
 
 void ThreadMerger::addCrossFrees(const ProcessData &P,
-                                 const std::vector<SlotTarget> &Targets,
+                                 const std::vector<SiteStackTarget> &Targets,
                                  const std::vector<size_t> &Global) {
   CrossThreadFrees &Cross = Result.CrossFrees;
-  for (const auto &[Key, Stat] : P.CrossBySlot) {
-    const SlotTarget &Alloc = Targets[Key.first];
+  for (const auto &[Key, Stat] : P.CrossBySiteStack) {
+    const SiteStackTarget &Alloc = Targets[Key.first];
     uint64_t FreeSite = Key.second;
     auto [It, Inserted] = SitePairs.try_emplace({Alloc.SiteId, FreeSite});
     CrossFreeSitePair &Pair = It->second;
@@ -255,7 +256,7 @@ void ThreadMerger::buildTree(size_t Begin, size_t End) {
 }
 
 void ThreadMerger::addProcess(ProcessData &P, size_t ProcessIndex,
-                              const std::vector<SlotTarget> &Targets) {
+                              const std::vector<SiteStackTarget> &Targets) {
   addTopSites(P, Targets);
   for (ThreadReport &Thread : P.Threads) {
     Thread.SpawnLocation =

@@ -22,7 +22,7 @@ public:
 
   /// Moves P.Threads into Result.Threads.
   void addProcess(ProcessData &P, size_t ProcessIndex,
-                  const std::vector<SlotTarget> &Targets);
+                  const std::vector<SiteStackTarget> &Targets);
   void finish();
 
 private:
@@ -30,9 +30,9 @@ private:
                                            size_t ProcessIndex,
                                            uint64_t SpawnSite,
                                            uint64_t SpawnStack);
-  void addTopSites(ProcessData &P, const std::vector<SlotTarget> &Targets);
+  void addTopSites(ProcessData &P, const std::vector<SiteStackTarget> &Targets);
   void addCrossFrees(const ProcessData &P,
-                     const std::vector<SlotTarget> &Targets,
+                     const std::vector<SiteStackTarget> &Targets,
                      const std::vector<size_t> &Global);
   void addToSpawnSite(const ProcessData &P, size_t ThreadIndex);
   void buildTree(size_t Begin, size_t End);
