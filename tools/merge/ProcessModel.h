@@ -16,6 +16,7 @@
 #include "Symbolization.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Demangle/Demangle.h"
 
 #include "fmt/format.h"
 
@@ -140,6 +141,11 @@ struct ProcessData {
   void warn(std::string Message) {
     Diags.push_back({Severity::Warning, std::move(Message)});
   }
+  /// "pid <pid>: <Count> <What>", when Count is not 0.
+  void warnCount(uint64_t Count, llvm::StringRef What) {
+    if (Count)
+      warn(fmt::format("pid {}: {} {}", Pid, Count, What.str()));
+  }
   uint64_t relative(uint64_t MonotonicNs) const {
     return MonotonicNs > StartMonotonicNs ? MonotonicNs - StartMonotonicNs : 0;
   }
@@ -161,6 +167,20 @@ void decodeProcessLog(ProcessData &P);
 
 /// Streams \p P's thread logs in time order (ProcessStreamer).
 void streamThreadLogs(ProcessData &P);
+
+/// Copies a Site record's location into a report entry (a SiteReport or a
+/// SpawnSiteReport): file, folder, line, column, the demangled function and
+/// the module that holds the site.
+template <typename Entry>
+void describeSite(const ProcessData &P, const SiteInfo &Info, Entry &Site) {
+  Site.File = Info.File;
+  Site.Dir = Info.Dir;
+  Site.Line = Info.Line;
+  Site.Column = Info.Column;
+  Site.Function = llvm::demangle(Info.Function);
+  if (const ModuleMap::Module *Module = P.Modules.find(Info.ModuleTextAddr))
+    Site.Module = Module->Path;
+}
 
 } // namespace merge
 } // namespace memscope

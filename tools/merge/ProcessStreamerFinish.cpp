@@ -74,10 +74,7 @@ void ProcessStreamer::applyRenames() {
       P.Threads[*Target].Name = Rename.Name;
     }
   }
-  if (Unresolved)
-    P.warn(fmt::format("pid {}: {} ThreadName records name no known thread; "
-                       "ignored",
-                       P.Pid, Unresolved));
+  P.warnCount(Unresolved, "ThreadName records name no known thread; ignored");
 }
 
 void ProcessStreamer::finishThreads() {
@@ -128,14 +125,10 @@ void ProcessStreamer::finishThreads() {
   for (ThreadReport &Thread : P.Threads)
     Thread.ToolThread = isToolThreadName(Thread.Name);
   applyExactTotals();
-  if (UnknownRunning)
-    P.warn(fmt::format("pid {}: {} ThreadRunning records name threads that "
-                       "have no ThreadStart record; ignored",
-                       P.Pid, UnknownRunning));
-  if (StrayThreadEnds)
-    P.warn(fmt::format("pid {}: {} ThreadEnd records name threads that have "
-                       "no ThreadStart record; ignored",
-                       P.Pid, StrayThreadEnds));
+  P.warnCount(UnknownRunning, "ThreadRunning records name threads that have no "
+                              "ThreadStart record; ignored");
+  P.warnCount(StrayThreadEnds, "ThreadEnd records name threads that have no "
+                               "ThreadStart record; ignored");
 }
 
 /// The runtime's counts (log format 2.1 on) replace the sampled estimates:
@@ -215,9 +208,6 @@ void ProcessStreamer::finish() {
   if (DuplicateSamples)
     P.warn(fmt::format("pid {}: {} Alloc records reuse a live sample id", P.Pid,
                        DuplicateSamples));
-  if (BadWeights)
-    P.warn(fmt::format("pid {}: {} Alloc records have an invalid weight; "
-                       "counted as 1",
-                       P.Pid, BadWeights));
+  P.warnCount(BadWeights, "Alloc records have an invalid weight; counted as 1");
   finishThreads();
 }

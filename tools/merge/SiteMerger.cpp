@@ -60,13 +60,7 @@ void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
   }
   const SiteInfo &Info = It->second;
   Site.Kind = siteKindName(Info.Kind);
-  Site.File = Info.File;
-  Site.Dir = Info.Dir;
-  Site.Line = Info.Line;
-  Site.Column = Info.Column;
-  Site.Function = llvm::demangle(Info.Function);
-  if (const ModuleMap::Module *Module = P.Modules.find(Info.ModuleTextAddr))
-    Site.Module = Module->Path;
+  describeSite(P, Info, Site);
   for (const InlineFrame &Frame : Info.InlinedAt) {
     InlineFrame Demangled = Frame;
     Demangled.Function = llvm::demangle(Frame.Function);
@@ -167,18 +161,13 @@ std::vector<SiteStackTarget> SiteMerger::addProcess(ProcessData &P,
       Threads[Entry].insert({ProcessIndex, Thread});
     Targets.push_back({Site.Id, Site.User});
   }
-  if (MissingSites)
-    P.warn(fmt::format("pid {}: {} allocation sites have no Site record in "
-                       "process.log",
-                       P.Pid, MissingSites));
-  if (MissingStacks)
-    P.warn(fmt::format("pid {}: {} indirect stacks have no Stack record; "
-                       "attributed to <uninstrumented>",
-                       P.Pid, MissingStacks));
-  if (MissingSiteStacks)
-    P.warn(fmt::format("pid {}: {} stacks of allocation sites in library "
-                       "code have no Stack record; reported at the site",
-                       P.Pid, MissingSiteStacks));
+  P.warnCount(MissingSites,
+              "allocation sites have no Site record in process.log");
+  P.warnCount(
+      MissingStacks,
+      "indirect stacks have no Stack record; attributed to <uninstrumented>");
+  P.warnCount(MissingSiteStacks, "stacks of allocation sites in library code "
+                                 "have no Stack record; reported at the site");
   return Targets;
 }
 

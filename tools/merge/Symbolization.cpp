@@ -136,30 +136,27 @@ Symbolizer::symbolizeWithLines(const ModuleMap::Module &Module,
 
 //===-- IndirectAttributor ----------------------------------------------===//
 
+/// The hash of \p Parts joined by NULs: a stable id that no spelling of one
+/// part can make collide with another's.
+static uint64_t hashParts(std::initializer_list<StringRef> Parts) {
+  std::string Key;
+  for (StringRef Part : Parts) {
+    if (!Key.empty())
+      Key += '\0';
+    Key += Part;
+  }
+  return llvm::xxHash64(Key);
+}
+
 uint64_t memscope::merge::indirectSiteId(StringRef File, uint32_t Line,
                                          StringRef Function) {
-  std::string Key = "indirect";
-  Key += '\0';
-  Key += File;
-  Key += '\0';
-  Key += std::to_string(Line);
-  Key += '\0';
-  Key += Function;
-  return llvm::xxHash64(Key);
+  return hashParts({"indirect", File, std::to_string(Line), Function});
 }
 
 uint64_t memscope::merge::stackSiteId(uint64_t SiteId, StringRef File,
                                       uint32_t Line, StringRef Function) {
-  std::string Key = "stack";
-  Key += '\0';
-  Key += fmt::format("0x{:016x}", SiteId);
-  Key += '\0';
-  Key += File;
-  Key += '\0';
-  Key += std::to_string(Line);
-  Key += '\0';
-  Key += Function;
-  return llvm::xxHash64(Key);
+  return hashParts({"stack", fmt::format("0x{:016x}", SiteId), File,
+                    std::to_string(Line), Function});
 }
 
 IndirectAttributor::IndirectAttributor(Symbolizer &Symbols,

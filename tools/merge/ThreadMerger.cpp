@@ -169,13 +169,7 @@ void ThreadMerger::addToSpawnSite(const ProcessData &P, size_t ThreadIndex) {
     if (It != P.Sites.end()) {
       const SiteInfo &Info = It->second;
       State.Described = true;
-      Site.File = Info.File;
-      Site.Dir = Info.Dir;
-      Site.Line = Info.Line;
-      Site.Column = Info.Column;
-      Site.Function = llvm::demangle(Info.Function);
-      if (const ModuleMap::Module *Module = P.Modules.find(Info.ModuleTextAddr))
-        Site.Module = Module->Path;
+      describeSite(P, Info, Site);
       if (!State.UserIsFinal) {
         InlineFrame User = userFrameOf(Info, Attributor);
         State.UserIsFinal =
