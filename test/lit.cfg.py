@@ -22,7 +22,11 @@ if not site:
 lit_config.load_config(config, site)
 
 config.test_source_root = os.path.dirname(__file__)
-config.test_exec_root = os.path.join(config.memscope_obj_root, "test", "lit-out")
+# ctest runs one lit per test, two at once: each gets its own folder, since
+# lit rewrites <exec root>/.lit_test_times.txt at exit and a lit starting at
+# that moment would read half a file (a ValueError in lit's discovery).
+config.test_exec_root = os.path.join(config.memscope_obj_root, "test", "lit-out",
+                                     lit_config.params.get("memscope_test", ""))
 
 config.environment["PATH"] = os.pathsep.join(
     [config.memscope_bin_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])

@@ -548,6 +548,83 @@ bool memscope::merge::decodeProcessEnd(
   return true;
 }
 
+RecordFit memscope::merge::decodeProcessRecord(const RecordView &Record,
+                                               ProcessRecord &Out) {
+  ArrayRef<uint8_t> Payload = Record.Payload;
+  bool Ok = true;
+  switch (Record.Type) {
+  case log::RecordType::Padding:
+    Out = PaddingInfo{};
+    break;
+  case log::RecordType::ProcessInfo:
+    Ok = decodeProcessInfo(Payload, Out.emplace<ProcessInfo>());
+    break;
+  case log::RecordType::Module:
+    Ok = decodeModule(Payload, Out.emplace<ModuleInfo>());
+    break;
+  case log::RecordType::Site:
+    Ok = decodeSite(Payload, Out.emplace<SiteInfo>());
+    break;
+  case log::RecordType::ProcessEnd: {
+    ProcessEndInfo &End = Out.emplace<ProcessEndInfo>();
+    Ok = decodeProcessEnd(Payload, End.Fixed, &End.Unlogged, &End.Heap);
+    break;
+  }
+  case log::RecordType::Warning:
+    Ok = decodeWarning(Payload, Out.emplace<WarningInfo>().Message);
+    break;
+  case log::RecordType::ThreadRunning: {
+    ThreadRunningInfo &Running = Out.emplace<ThreadRunningInfo>();
+    Ok = decodeThreadRunning(Payload, Running.Fixed, &Running.Totals);
+    break;
+  }
+  case log::RecordType::ResourceSample:
+    Ok =
+        decodeResourceSample(Payload, Out.emplace<log::ResourceSampleRecord>());
+    break;
+  default:
+    return RecordFit::Misplaced;
+  }
+  return Ok ? RecordFit::Decoded : RecordFit::Malformed;
+}
+
+RecordFit memscope::merge::decodeThreadRecord(const RecordView &Record,
+                                              ThreadRecord &Out) {
+  ArrayRef<uint8_t> Payload = Record.Payload;
+  bool Ok = true;
+  switch (Record.Type) {
+  case log::RecordType::Padding:
+    Out = PaddingInfo{};
+    break;
+  case log::RecordType::ThreadStart:
+    Ok = decodeThreadStart(Payload, Out.emplace<ThreadStartInfo>());
+    break;
+  case log::RecordType::ThreadName:
+    Ok = decodeThreadName(Payload, Out.emplace<ThreadNameInfo>());
+    break;
+  case log::RecordType::ThreadEnd: {
+    ThreadEndInfo &End = Out.emplace<ThreadEndInfo>();
+    Ok = decodeThreadEnd(Payload, End.Fixed, &End.Totals);
+    break;
+  }
+  case log::RecordType::Stack:
+    Ok = decodeStack(Payload, Out.emplace<StackInfo>());
+    break;
+  case log::RecordType::Events:
+    Out = EventsInfo{Payload};
+    break;
+  case log::RecordType::Alloc:
+    Ok = decodeAlloc(Payload, Out.emplace<log::AllocRecord>());
+    break;
+  case log::RecordType::Free:
+    Ok = decodeFree(Payload, Out.emplace<log::FreeRecord>());
+    break;
+  default:
+    return RecordFit::Misplaced;
+  }
+  return Ok ? RecordFit::Decoded : RecordFit::Malformed;
+}
+
 bool memscope::merge::decodeWarning(ArrayRef<uint8_t> Payload,
                                     std::string &Out) {
   // LogFormat.h does not pin the payload down; the runtime writes a single

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace memscope {
@@ -163,6 +164,54 @@ bool decodeFree(llvm::ArrayRef<uint8_t> Payload, log::FreeRecord &Out);
 bool decodeStack(llvm::ArrayRef<uint8_t> Payload, StackInfo &Out);
 
 const char *recordTypeName(log::RecordType Type);
+
+//===-- Typed records --------------------------------------------------===//
+// The one place that maps a record's type to its decoder: the merge reads
+// process.log and the thread logs as these values, never by type number.
+
+struct ProcessEndInfo {
+  log::ProcessEndRecord Fixed{};
+  std::optional<log::ThreadTotals> Unlogged; // 2.1 on
+  std::optional<log::HeapCounts> Heap;       // 2.2 on, when counted
+};
+struct ThreadRunningInfo {
+  log::ThreadRunningRecord Fixed{};
+  std::optional<log::ThreadTotals> Totals; // 2.1 on, when it could be read
+};
+struct ThreadEndInfo {
+  log::ThreadEndRecord Fixed{};
+  std::optional<log::ThreadTotals> Totals; // 2.1 on
+};
+struct WarningInfo {
+  std::string Message;
+};
+/// An Events record: its payload, read event by event with LogFormat.h's
+/// EventsDecoder.
+struct EventsInfo {
+  llvm::ArrayRef<uint8_t> Payload;
+};
+struct PaddingInfo {};
+
+/// What a process.log record can be.
+using ProcessRecord =
+    std::variant<PaddingInfo, ProcessInfo, ModuleInfo, SiteInfo, ProcessEndInfo,
+                 WarningInfo, ThreadRunningInfo, log::ResourceSampleRecord>;
+/// What a t<N>.log record can be (Alloc and Free: version 1 files).
+using ThreadRecord =
+    std::variant<PaddingInfo, ThreadStartInfo, ThreadNameInfo, ThreadEndInfo,
+                 StackInfo, EventsInfo, log::AllocRecord, log::FreeRecord>;
+
+enum class RecordFit {
+  Decoded,   // Out holds the record
+  Malformed, // its payload is too short or points outside itself
+  Misplaced, // a record of the other kind of file
+};
+RecordFit decodeProcessRecord(const RecordView &Record, ProcessRecord &Out);
+RecordFit decodeThreadRecord(const RecordView &Record, ThreadRecord &Out);
+
+/// std::visit with one lambda per alternative.
+template <class... Ts> struct Overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 } // namespace merge
 } // namespace memscope

@@ -22,72 +22,54 @@ void memscope::merge::decodeProcessLog(ProcessData &P) {
   uint64_t Malformed = 0, Misplaced = 0;
   RecordCursor Cursor(File);
   RecordView Record;
+  ProcessRecord Decoded;
   while (Cursor.next(Record)) {
-    bool Ok = true;
-    switch (Record.Type) {
-    case log::RecordType::ProcessInfo: {
-      ProcessInfo Info;
-      if ((Ok = decodeProcessInfo(Record.Payload, Info)))
-        P.Info = std::move(Info);
-      break;
-    }
-    case log::RecordType::Module: {
-      ModuleInfo Module;
-      if ((Ok = decodeModule(Record.Payload, Module)))
-        P.Modules.add(Module);
-      break;
-    }
-    case log::RecordType::Site: {
-      SiteInfo Site;
-      if ((Ok = decodeSite(Record.Payload, Site)))
-        P.Sites.try_emplace(Site.Id, std::move(Site)); // spelled in stage 3
-      break;
-    }
-    case log::RecordType::ProcessEnd: {
-      log::ProcessEndRecord End;
-      std::optional<log::ThreadTotals> Unlogged;
-      std::optional<log::HeapCounts> Heap;
-      if ((Ok = decodeProcessEnd(Record.Payload, End, &Unlogged, &Heap))) {
-        P.End = End;
-        P.UnloggedTotals = Unlogged;
-        P.Heap = Heap;
-      }
-      break;
-    }
-    case log::RecordType::Warning: {
-      std::string Message;
-      decodeWarning(Record.Payload, Message);
-      P.warn(fmt::format("{}: runtime warning: {}", File.Path, Message));
-      break;
-    }
-    case log::RecordType::ThreadRunning: {
-      log::ThreadRunningRecord Running;
-      std::optional<log::ThreadTotals> Totals;
-      if ((Ok = decodeThreadRunning(Record.Payload, Running, &Totals))) {
-        auto [It, Inserted] = P.Running.try_emplace(Running.thread_id, Running);
-        if (Inserted || Running.monotonic_ns >= It->second.monotonic_ns) {
-          It->second = Running;
-          if (Totals)
-            P.RunningTotals[Running.thread_id] = *Totals;
-          else
-            P.RunningTotals.erase(Running.thread_id);
-        }
-      }
-      break;
-    }
-    case log::RecordType::ResourceSample: {
-      log::ResourceSampleRecord Sample;
-      if ((Ok = decodeResourceSample(Record.Payload, Sample)))
-        P.ResourceSamples.push_back(Sample);
-      break;
-    }
-    case log::RecordType::Padding:
-      break;
-    default:
+    switch (decodeProcessRecord(Record, Decoded)) {
+    case RecordFit::Malformed:
+      ++Malformed;
+      continue;
+    case RecordFit::Misplaced:
       ++Misplaced;
+      continue;
+    case RecordFit::Decoded:
       break;
     }
-    Malformed += !Ok;
+    std::visit(Overloaded{
+                   [&](ProcessInfo &Info) { P.Info = std::move(Info); },
+                   [&](ModuleInfo &Module) { P.Modules.add(Module); },
+                   [&](SiteInfo &Site) {
+                     // Spelled in stage 3.
+                     P.Sites.try_emplace(Site.Id, std::move(Site));
+                   },
+                   [&](ProcessEndInfo &End) {
+                     P.End = End.Fixed;
+                     P.UnloggedTotals = End.Unlogged;
+                     P.Heap = End.Heap;
+                   },
+                   [&](WarningInfo &Warning) {
+                     P.warn(fmt::format("{}: runtime warning: {}", File.Path,
+                                        Warning.Message));
+                   },
+                   [&](ThreadRunningInfo &Running) {
+                     // The latest record of a thread wins.
+                     auto [It, Inserted] = P.Running.try_emplace(
+                         Running.Fixed.thread_id, Running.Fixed);
+                     if (!Inserted &&
+                         Running.Fixed.monotonic_ns < It->second.monotonic_ns)
+                       return;
+                     It->second = Running.Fixed;
+                     if (Running.Totals)
+                       P.RunningTotals[Running.Fixed.thread_id] =
+                           *Running.Totals;
+                     else
+                       P.RunningTotals.erase(Running.Fixed.thread_id);
+                   },
+                   [&](log::ResourceSampleRecord &Sample) {
+                     P.ResourceSamples.push_back(Sample);
+                   },
+                   [](PaddingInfo &) {},
+               },
+               Decoded);
   }
   if (Malformed)
     P.warn(

@@ -180,61 +180,60 @@ bool ProcessStreamer::advance(FileState &State) {
   if (nextEvent(State))
     return true;
   RecordView Record;
+  ThreadRecord Decoded;
   while (State.Cursor.next(Record)) {
-    bool Ok = true;
-    switch (Record.Type) {
-    case log::RecordType::ThreadStart: {
-      ThreadStartInfo Start;
-      if ((Ok = decodeThreadStart(Record.Payload, Start)))
-        onThreadStart(State, Start);
-      break;
-    }
-    case log::RecordType::ThreadName: {
-      // Resolved once every thread's spans are known.
-      ThreadNameInfo Name;
-      if ((Ok = decodeThreadName(Record.Payload, Name)))
-        P.Renames.push_back(std::move(Name));
-      break;
-    }
-    case log::RecordType::ThreadEnd: {
-      log::ThreadEndRecord End;
-      std::optional<log::ThreadTotals> Totals;
-      if ((Ok = decodeThreadEnd(Record.Payload, End, &Totals)))
-        onThreadEnd(State, End, Totals);
-      break;
-    }
-    case log::RecordType::Stack: {
-      StackInfo Stack;
-      if ((Ok = decodeStack(Record.Payload, Stack)))
-        P.Stacks.try_emplace(Stack.Id, std::move(Stack.Frames));
-      break;
-    }
-    case log::RecordType::Padding:
-      break;
-    case log::RecordType::Events:
-      State.Events.emplace(Record.Payload.data(), Record.Payload.size());
-      if (nextEvent(State))
-        return true;
-      break;
-    case log::RecordType::Alloc:
-      if ((Ok = decodeAlloc(Record.Payload, State.Head.Alloc))) {
-        State.Head.IsFree = false;
-        State.Head.Time = State.Head.Alloc.monotonic_ns;
-        return true;
-      }
-      break;
-    case log::RecordType::Free:
-      if ((Ok = decodeFree(Record.Payload, State.Head.Free))) {
-        State.Head.IsFree = true;
-        State.Head.Time = State.Head.Free.monotonic_ns;
-        return true;
-      }
-      break;
-    default:
+    switch (decodeThreadRecord(Record, Decoded)) {
+    case RecordFit::Malformed:
+      ++State.Malformed;
+      continue;
+    case RecordFit::Misplaced:
       ++State.Misplaced;
+      continue;
+    case RecordFit::Decoded:
       break;
     }
-    State.Malformed += !Ok;
+    // True when the record gave the file its next event.
+    bool HasEvent = std::visit(
+        Overloaded{
+            [&](ThreadStartInfo &Start) {
+              onThreadStart(State, Start);
+              return false;
+            },
+            [&](ThreadNameInfo &Name) {
+              // Resolved once every thread's spans are known.
+              P.Renames.push_back(std::move(Name));
+              return false;
+            },
+            [&](ThreadEndInfo &End) {
+              onThreadEnd(State, End.Fixed, End.Totals);
+              return false;
+            },
+            [&](StackInfo &Stack) {
+              P.Stacks.try_emplace(Stack.Id, std::move(Stack.Frames));
+              return false;
+            },
+            [&](EventsInfo &Events) {
+              State.Events.emplace(Events.Payload.data(),
+                                   Events.Payload.size());
+              return nextEvent(State);
+            },
+            [&](log::AllocRecord &Alloc) {
+              State.Head.Alloc = Alloc;
+              State.Head.IsFree = false;
+              State.Head.Time = Alloc.monotonic_ns;
+              return true;
+            },
+            [&](log::FreeRecord &Free) {
+              State.Head.Free = Free;
+              State.Head.IsFree = true;
+              State.Head.Time = Free.monotonic_ns;
+              return true;
+            },
+            [](PaddingInfo &) { return false; },
+        },
+        Decoded);
+    if (HasEvent)
+      return true;
   }
   return false;
 }

@@ -4,11 +4,14 @@
 //
 // Reads the logs a Memscope-instrumented run wrote to <dir> and writes
 // <out>/<name>.json (default analysis.json), report.html, profile.pb.gz,
-// stacks.folded and trace.json, plus a text summary on stdout.
+// stacks.folded and trace.json, plus a text summary on stdout. With
+// --check BUDGET.json it also checks the run against memory budgets and
+// exits with status 3 when one is exceeded (docs/budgets.md).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Analysis.h"
+#include "Budgets.h"
 #include "Diagnostics.h"
 #include "Report.h"
 
@@ -24,6 +27,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include "tbb/task_group.h"
+
+#include <set>
 
 using namespace llvm;
 using namespace memscope::merge;
@@ -78,6 +83,12 @@ static cl::opt<std::string> Suppressions(
              "of this file (the sanitizers' format) are process-lifetime, "
              "not leaks; added to the built-in rules"),
     cl::value_desc("file"), cl::cat(MergeCategory));
+static cl::opt<std::string> CheckBudgets(
+    "check",
+    cl::desc("Check the run against the budgets of this file "
+             "(docs/budgets.md): one line on stderr per budget exceeded, and "
+             "exit status 3 when any is"),
+    cl::value_desc("budget.json"), cl::cat(MergeCategory));
 static cl::opt<bool> Quiet("quiet", cl::desc("Print no progress"),
                            cl::cat(MergeCategory));
 static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
@@ -86,6 +97,30 @@ static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
 static int fail(const std::string &Message) {
   errs() << "memscope-merge: error: " << Message << '\n';
   return 1;
+}
+
+/// --check: a line on stderr per budget exceeded (and per one that only
+/// sampling uncertainty keeps from failing, or that matched nothing), a
+/// count, and the exit status.
+static int checkAndReport(const BudgetFile &Budgets, const Analysis &A) {
+  outs().flush();
+  size_t Exceeded = 0, Checked = 0;
+  std::set<std::string> Unmatched;
+  for (const BudgetCheck &Check : checkBudgets(Budgets, A)) {
+    ++Checked;
+    if (Check.Exceeded) {
+      ++Exceeded;
+      errs() << "memscope-merge: " << describeBudgetCheck(Check) << '\n';
+    } else if (Check.Uncertain) {
+      errs() << "memscope-merge: note: " << describeBudgetCheck(Check) << '\n';
+    }
+    if (!Check.Matched && Unmatched.insert(Check.Entry).second)
+      errs() << "memscope-merge: warning: budget " << Check.Entry
+             << " matches nothing in this run\n";
+  }
+  errs() << "memscope-merge: budgets: " << Checked << " checked, " << Exceeded
+         << " exceeded (" << Budgets.Path << ")\n";
+  return Exceeded ? kBudgetExceededStatus : 0;
 }
 
 int main(int argc, char **argv) {
@@ -151,6 +186,20 @@ int main(int argc, char **argv) {
     if (Error Bad = Options.Lifetime.addSuppressions((*Text)->getBuffer(),
                                                      Suppressions))
       return fail("bad suppressions: " + toString(std::move(Bad)));
+  }
+  // Read before the logs, so that a bad budget file fails at once.
+  std::optional<BudgetFile> Budgets;
+  if (CheckBudgets.getNumOccurrences()) {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> Text =
+        MemoryBuffer::getFile(CheckBudgets, /*IsText=*/true);
+    if (!Text)
+      return fail("cannot read budget file '" + CheckBudgets +
+                  "': " + Text.getError().message());
+    Expected<BudgetFile> Parsed =
+        parseBudgets((*Text)->getBuffer(), CheckBudgets);
+    if (!Parsed)
+      return fail(toString(Parsed.takeError()));
+    Budgets = std::move(*Parsed);
   }
   if (OnlyPid.getNumOccurrences())
     Options.Pid = OnlyPid;
@@ -221,5 +270,7 @@ int main(int argc, char **argv) {
     Text.TopThreads = Top;
     writeTextSummary(*Result, Text, outs());
   }
+  if (Budgets)
+    return checkAndReport(*Budgets, *Result);
   return 0;
 }
