@@ -47,6 +47,18 @@ config.substitutions.append(("%memscope_cxx", os.path.join(config.memscope_bin_d
 config.substitutions.append(("%memscope_bin", config.memscope_bin_dir))
 config.substitutions.append(("%merge", os.path.join(config.memscope_bin_dir, "memscope-merge")))
 config.substitutions.append(("%python", config.python))
+
+# %check_html renders report.html in headless Chromium; without Chromium it
+# checks the file statically (check_html.py --static), so that a test's other
+# checks (folded stacks, trace, text, JSON) still run.
+chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+check_html = '"%s" "%s"' % (config.python, os.path.join(config.test_source_root, "report", "Inputs", "check_html.py"))
+if chromium:
+    config.available_features.add("chromium")
+    config.substitutions.append(("%chromium", chromium))
+    config.substitutions.append(("%check_html", check_html + ' "%s"' % chromium))
+else:
+    config.substitutions.append(("%check_html", check_html + " --static"))
 config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
 config.substitutions.append(("%link_rt", f"-L{config.memscope_lib_dir} -Wl,-rpath,{config.memscope_lib_dir} -lmemscope_rt"))
 

@@ -121,6 +121,9 @@ struct SiteReport {
   /// (the samples' stack; every indirect site).
   std::string AttributedBy;
   AllocationStats Stats;
+  /// Its sampled blocks live when their process reached its peak (summed
+  /// over processes): its share of the peak, an estimate.
+  double LiveBytesAtPeak = 0;
   uint64_t ThreadCount = 0; // distinct allocating threads
   std::vector<uint32_t> Pids;
 

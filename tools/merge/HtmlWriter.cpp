@@ -114,6 +114,9 @@ llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
         "thread_tree", "spawn_sites", "cross_thread_frees",
         "threads_alive_at_exit", "resources", "bottlenecks"})
     Data[Key] = std::move(Full[Key]);
+  // memscope-merge --diff: the comparison with the base run (Diff.h).
+  if (Full.contains("diff"))
+    Data["diff"] = std::move(Full["diff"]);
   // The user frame is what the tables show; the site record stays for the
   // tooltip ("via").
   for (ordered_json &Site : Full["sites"]) {

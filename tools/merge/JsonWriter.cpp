@@ -200,6 +200,7 @@ static ordered_json siteJson(const SiteReport &Site) {
   Json["frees"] = rounded(Site.Stats.Frees);
   Json["freed_bytes"] = rounded(Site.Stats.FreedBytes);
   addAtExit(Json, Site.Stats);
+  Json["live_bytes_at_peak"] = rounded(Site.LiveBytesAtPeak);
   Json["process_lifetime"] = Site.Stats.LifetimeAllocations > 0;
   Json["samples"] = Site.Stats.Samples;
   Json["freed_samples"] = Site.Stats.FreedSamples;

@@ -106,7 +106,8 @@ std::vector<SiteStackTarget> SiteMerger::addProcess(ProcessData &P,
   uint64_t MissingSites = 0, MissingStacks = 0, MissingSiteStacks = 0;
   std::vector<SiteStackTarget> Targets;
   Targets.reserve(P.SiteStacks.size());
-  for (const SiteStack &S : P.SiteStacks) {
+  for (size_t Index = 0; Index < P.SiteStacks.size(); ++Index) {
+    const SiteStack &S = P.SiteStacks[Index];
     bool Created = false;
     size_t Entry;
     if (!S.Indirect) {
@@ -155,6 +156,7 @@ std::vector<SiteStackTarget> SiteMerger::addProcess(ProcessData &P,
     }
     SiteReport &Site = Result.Sites[Entry];
     Site.Stats.add(S.Stats);
+    Site.LiveBytesAtPeak += P.SiteStackPeakBytes[Index];
     if (!llvm::is_contained(Site.Pids, P.Pid))
       Site.Pids.push_back(P.Pid);
     for (const auto &[Thread, Stats] : S.PerThread)

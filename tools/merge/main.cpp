@@ -6,13 +6,16 @@
 // <out>/<name>.json (default analysis.json), report.html, profile.pb.gz,
 // stacks.folded and trace.json, plus a text summary on stdout. With
 // --check BUDGET.json it also checks the run against memory budgets and
-// exits with status 3 when one is exceeded (docs/budgets.md).
+// exits with status 3 when one is exceeded (docs/budgets.md). With --diff
+// BASE it compares the run with another and writes <out>/diff.json
+// (docs/diff.md).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Analysis.h"
 #include "Budgets.h"
 #include "Diagnostics.h"
+#include "Diff.h"
 #include "Report.h"
 
 #include "memscope/abi.h"
@@ -89,6 +92,12 @@ static cl::opt<std::string> CheckBudgets(
              "(docs/budgets.md): one line on stderr per budget exceeded, and "
              "exit status 3 when any is"),
     cl::value_desc("budget.json"), cl::cat(MergeCategory));
+static cl::opt<std::string> DiffBase(
+    "diff",
+    cl::desc("Compare with another run: a report folder, its analysis.json, "
+             "or a log folder; writes <out>/diff.json, and <out>/base.pb.gz "
+             "for pprof -diff_base (docs/diff.md)"),
+    cl::value_desc("base"), cl::cat(MergeCategory));
 static cl::opt<bool> Quiet("quiet", cl::desc("Print no progress"),
                            cl::cat(MergeCategory));
 static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
@@ -97,6 +106,73 @@ static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
 static int fail(const std::string &Message) {
   errs() << "memscope-merge: error: " << Message << '\n';
   return 1;
+}
+
+/// The run --diff compares with: its analysis.json, and where it has one,
+/// its pprof profile (written from its logs, or the report's own).
+struct DiffBaseRun {
+  nlohmann::ordered_json Json;
+  std::optional<Analysis> Model; // a log folder
+  std::string ProfilePath;       // a report folder's profile.pb.gz
+};
+
+static Expected<nlohmann::ordered_json>
+readAnalysisJson(const std::string &Path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Text =
+      MemoryBuffer::getFile(Path, /*IsText=*/true);
+  if (!Text)
+    return createStringError(Text.getError(), "cannot read '%s': %s",
+                             Path.c_str(), Text.getError().message().c_str());
+  nlohmann::ordered_json Json;
+  try {
+    Json = nlohmann::ordered_json::parse((*Text)->getBufferStart(),
+                                         (*Text)->getBufferEnd());
+  } catch (const nlohmann::json::exception &E) {
+    return createStringError(std::errc::invalid_argument,
+                             "'%s' is not JSON: %s", Path.c_str(), E.what());
+  }
+  if (!Json.is_object() || !Json.contains("summary") || !Json.contains("sites"))
+    return createStringError(std::errc::invalid_argument,
+                             "'%s' is not a memscope-merge analysis.json (no "
+                             "summary and sites)",
+                             Path.c_str());
+  return Json;
+}
+
+static Expected<DiffBaseRun> loadDiffBase(const std::string &Base,
+                                          const AnalysisOptions &Like) {
+  DiffBaseRun Run;
+  if (!sys::fs::exists(Base))
+    return createStringError(std::errc::no_such_file_or_directory,
+                             "--diff '%s': no such file or folder",
+                             Base.c_str());
+  std::string Json = Base;
+  if (sys::fs::is_directory(Base)) {
+    Json = Base + "/analysis.json";
+    if (!sys::fs::exists(Json)) {
+      // A log folder: analyse it as this run is analysed.
+      AnalysisOptions Options = Like;
+      Options.InputDir = Base;
+      Options.Progress = false;
+      Diagnostics Diags(&errs());
+      Expected<Analysis> Model = analyze(Options, Diags);
+      if (!Model)
+        return createStringError(std::errc::invalid_argument, "--diff '%s': %s",
+                                 Base.c_str(),
+                                 toString(Model.takeError()).c_str());
+      Run.Json = toJson(*Model);
+      Run.Model = std::move(*Model);
+      return std::move(Run);
+    }
+    if (sys::fs::exists(Base + "/profile.pb.gz"))
+      Run.ProfilePath = Base + "/profile.pb.gz";
+  }
+  Expected<nlohmann::ordered_json> Parsed = readAnalysisJson(Json);
+  if (!Parsed)
+    return createStringError(std::errc::invalid_argument, "--diff: %s",
+                             toString(Parsed.takeError()).c_str());
+  Run.Json = std::move(*Parsed);
+  return std::move(Run);
 }
 
 /// --check: a line on stderr per budget exceeded (and per one that only
@@ -203,16 +279,28 @@ int main(int argc, char **argv) {
   }
   if (OnlyPid.getNumOccurrences())
     Options.Pid = OnlyPid;
+  // The base first too: a bad --diff fails before the long part.
+  std::optional<DiffBaseRun> Base;
+  if (DiffBase.getNumOccurrences()) {
+    Expected<DiffBaseRun> Loaded = loadDiffBase(DiffBase, Options);
+    if (!Loaded)
+      return fail(toString(Loaded.takeError()));
+    Base = std::move(*Loaded);
+  }
   Options.Progress = !Quiet && sys::Process::StandardErrIsDisplayed();
 
   Expected<Analysis> Result = analyze(Options, Diags);
   if (!Result)
     return fail(toString(Result.takeError()));
 
+  std::optional<RunDiff> Diff;
+  if (Base)
+    Diff = diffRuns(Base->Json, toJson(*Result));
+
   TextOptions Text;
-  if (WantJson || WantHtml || WantPprof || WantFolded || WantTrace) {
-    std::string Out =
-        OutputDir.empty() ? (InputDir + "/report") : std::string(OutputDir);
+  std::string Out =
+      OutputDir.empty() ? (InputDir + "/report") : std::string(OutputDir);
+  if (WantJson || WantHtml || WantPprof || WantFolded || WantTrace || Base) {
     if (std::error_code EC = sys::fs::create_directories(Out))
       return fail("cannot create output directory '" + Out +
                   "': " + EC.message());
@@ -235,6 +323,8 @@ int main(int argc, char **argv) {
       nlohmann::ordered_json Full = toJson(*Result);
       if (WantJson)
         Run(Failed[0], writeJsonReport(Full, PathOf(ReportName + ".json")));
+      if (Diff) // report.html's "Changes" section; not in analysis.json
+        Full["diff"] = diffJson(*Diff);
       if (WantHtml)
         Run(Failed[1],
             writeHtmlReport(*Result, std::move(Full), PathOf("report.html")));
@@ -265,10 +355,30 @@ int main(int argc, char **argv) {
     if (WantTrace)
       Text.OtherOutputs.push_back({"trace", PathOf("trace.json")});
   }
+  if (Base) {
+    std::string DiffPath = Out + "/diff.json";
+    if (Error E = writeJsonReport(diffJson(*Diff), DiffPath))
+      return fail(toString(std::move(E)));
+    Text.OtherOutputs.push_back({"diff", DiffPath});
+    std::string BaseProfile = Out + "/base.pb.gz";
+    if (Base->Model) {
+      if (Error E = writePprofProfile(*Base->Model, BaseProfile))
+        return fail(toString(std::move(E)));
+      Text.OtherOutputs.push_back({"pprof base", BaseProfile});
+    } else if (!Base->ProfilePath.empty()) {
+      if (std::error_code EC =
+              sys::fs::copy_file(Base->ProfilePath, BaseProfile))
+        return fail("cannot copy '" + Base->ProfilePath + "' to '" +
+                    BaseProfile + "': " + EC.message());
+      Text.OtherOutputs.push_back({"pprof base", BaseProfile});
+    }
+  }
   if (WantText) {
     Text.TopSites = Top;
     Text.TopThreads = Top;
     writeTextSummary(*Result, Text, outs());
+    if (Diff)
+      writeDiffText(*Diff, Top, outs());
   }
   if (Budgets)
     return checkAndReport(*Budgets, *Result);
