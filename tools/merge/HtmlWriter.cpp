@@ -30,11 +30,14 @@ public:
       : Names(Names), NameIndex(NameIndex) {
     Nodes.emplace_back();
   }
-  void add(const std::vector<std::string> &Frames, double Value) {
+  /// Adds \p Value along \p Frames; \p Base, the same of the base run in a
+  /// differential graph.
+  void add(const std::vector<std::string> &Frames, double Value,
+           bool Base = false) {
     if (Value <= 0)
       return;
     size_t Node = 0;
-    Nodes[0].Value += Value;
+    (Base ? Nodes[0].Base : Nodes[0].Value) += Value;
     for (const std::string &Frame : Frames) {
       uint32_t Name = intern(Frame);
       auto [It, Inserted] = Nodes[Node].Children.try_emplace(Name, 0);
@@ -44,21 +47,28 @@ public:
         Nodes.back().Name = Name;
       }
       Node = It->second;
-      Nodes[Node].Value += Value;
+      (Base ? Nodes[Node].Base : Nodes[Node].Value) += Value;
     }
   }
   /// [name, value, [children...]] with children narrower than MinShare of
-  /// the root left out (their value stays in the parent's).
-  ordered_json toJson(double MinShare) const {
-    return node(0, Nodes[0].Value * MinShare);
+  /// the root left out (their value stays in the parent's). A differential
+  /// graph's nodes are [name, max(new, base), [children...], new - base], so
+  /// that what shrank or went away keeps its width.
+  ordered_json toJson(double MinShare, bool Differential = false) const {
+    this->Differential = Differential;
+    return node(0, width(Nodes[0]) * MinShare);
   }
 
 private:
   struct Node {
     uint32_t Name = 0;
     double Value = 0;
+    double Base = 0; // differential graphs only
     std::map<uint32_t, size_t> Children;
   };
+  double width(const Node &N) const {
+    return Differential ? std::max(N.Value, N.Base) : N.Value;
+  }
   uint32_t intern(const std::string &Name) {
     auto [It, Inserted] = NameIndex.try_emplace(Name, Names.size());
     if (Inserted)
@@ -70,19 +80,23 @@ private:
     ordered_json Children = ordered_json::array();
     std::vector<size_t> Order;
     for (const auto &[Name, Child] : N.Children)
-      if (Nodes[Child].Value >= Min && Nodes[Child].Value > 0)
+      if (width(Nodes[Child]) >= Min && width(Nodes[Child]) > 0)
         Order.push_back(Child);
     std::sort(Order.begin(), Order.end(), [&](size_t A, size_t B) {
-      return Nodes[A].Value > Nodes[B].Value;
+      return width(Nodes[A]) > width(Nodes[B]);
     });
     for (size_t Child : Order)
       Children.push_back(node(Child, Min));
+    if (Differential)
+      return ordered_json::array({N.Name, std::llround(width(N)), Children,
+                                  std::llround(N.Value - N.Base)});
     return ordered_json::array({N.Name, std::llround(N.Value), Children});
   }
 
   std::vector<std::string> &Names;
   std::unordered_map<std::string, uint32_t> &NameIndex;
   std::vector<Node> Nodes;
+  mutable bool Differential = false;
 };
 
 /// Rows of objects as {"columns": [...], "rows": [[...], ...]}.
@@ -107,7 +121,8 @@ llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
 
 llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
                                              ordered_json Full,
-                                             llvm::StringRef Path) {
+                                             llvm::StringRef Path,
+                                             const Analysis *Base) {
   ordered_json Data;
   for (const char *Key :
        {"schema_version", "generator", "input", "summary", "processes",
@@ -183,6 +198,15 @@ llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
   ordered_json Flame;
   Flame["allocated"] = Allocated.toJson(MinShare);
   Flame["peak"] = AtPeak.toJson(MinShare);
+  if (Base) {
+    FlameTree Changed(Names, NameIndex);
+    for (const ProfileSample &Sample : Result.Stacks.Samples)
+      Changed.add(flameFrames(Result.Stacks, Sample), Sample.Bytes);
+    for (const ProfileSample &Sample : Base->Stacks.Samples)
+      Changed.add(flameFrames(Base->Stacks, Sample), Sample.Bytes,
+                  /*Base=*/true);
+    Flame["allocated_change"] = Changed.toJson(MinShare, /*Differential=*/true);
+  }
   Flame["names"] = std::move(Names);
   Data["flame"] = std::move(Flame);
 

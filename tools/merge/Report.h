@@ -58,9 +58,12 @@ llvm::Error writeChromeTrace(const Analysis &Result, llvm::StringRef Path);
 
 /// report.html: one self-contained page (no network access).
 llvm::Error writeHtmlReport(const Analysis &Result, llvm::StringRef Path);
-/// The same from toJson(Result), which it consumes.
+/// The same from toJson(Result), which it consumes. With \p Base (the run
+/// --diff compares with, when analysed from its logs) the page also gets a
+/// differential flame graph of allocated bytes.
 llvm::Error writeHtmlReport(const Analysis &Result, nlohmann::ordered_json Full,
-                            llvm::StringRef Path);
+                            llvm::StringRef Path,
+                            const Analysis *Base = nullptr);
 
 /// Frames of a profile sample from the root to the leaf, one entry per
 /// (inlined) function, for flame graphs: the function name, and for the

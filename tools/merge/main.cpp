@@ -327,7 +327,8 @@ int main(int argc, char **argv) {
         Full["diff"] = diffJson(*Diff);
       if (WantHtml)
         Run(Failed[1],
-            writeHtmlReport(*Result, std::move(Full), PathOf("report.html")));
+            writeHtmlReport(*Result, std::move(Full), PathOf("report.html"),
+                            Base && Base->Model ? &*Base->Model : nullptr));
     });
     Writers.run([&] {
       if (WantPprof)
