@@ -44,3 +44,10 @@ install(FILES ${CMAKE_BINARY_DIR}/CMakeFiles/MemscopeConfig-install.cmake
   DESTINATION ${MEMSCOPE_CMAKE_INSTALL_DIR} RENAME MemscopeConfig.cmake)
 install(FILES ${CMAKE_BINARY_DIR}/${MEMSCOPE_CMAKE_INSTALL_DIR}/MemscopeConfigVersion.cmake
   DESTINATION ${MEMSCOPE_CMAKE_INSTALL_DIR})
+# memscope_add_test(), for find_package(Memscope) and the toolchain file.
+foreach(file MemscopeTesting.cmake MemscopeRunTest.cmake)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/${file}
+    ${CMAKE_BINARY_DIR}/${MEMSCOPE_CMAKE_INSTALL_DIR}/${file} COPYONLY)
+  install(FILES ${CMAKE_CURRENT_LIST_DIR}/${file}
+    DESTINATION ${MEMSCOPE_CMAKE_INSTALL_DIR})
+endforeach()

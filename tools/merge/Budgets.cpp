@@ -14,6 +14,8 @@
 #include "llvm/Support/GlobPattern.h"
 
 #include <cmath>
+#include <map>
+#include <tuple>
 
 using namespace memscope;
 using namespace memscope::merge;
@@ -23,33 +25,35 @@ namespace {
 
 using Scope = BudgetEntry::Scope;
 
-/// The figures each scope can limit, and the keys that select what it
-/// matches.
-struct ScopeSpec {
+constexpr const char *kTotalFigures[] = {"total_bytes", "total_allocations",
+                                         "peak_live_bytes",
+                                         "live_bytes_at_exit"};
+constexpr const char *kGrowthFigures[] = {"max_growth_bytes",
+                                          "max_growth_percent"};
+
+/// The figures each list can limit.
+struct ListSpec {
   const char *Key;
   Scope Kind;
   std::vector<const char *> Figures;
-  std::vector<const char *> Selectors;
+  const char *Matches; // what "match" is a glob on
 };
 
-const std::vector<ScopeSpec> &scopeSpecs() {
-  static const std::vector<ScopeSpec> Specs = {
-      {"totals",
-       Scope::Totals,
-       {"bytes", "allocations", "peak_live_bytes", "live_bytes_at_exit"},
-       {}},
+const std::vector<ListSpec> &listSpecs() {
+  static const std::vector<ListSpec> Specs = {
       {"sites",
        Scope::Sites,
-       {"bytes", "allocations", "live_bytes_at_exit"},
-       {"file", "function"}},
+       {"bytes", "allocations", "live_bytes_at_exit", "max_growth_bytes",
+        "max_growth_percent"},
+       "file:line or function"},
       {"threads",
        Scope::Threads,
        {"bytes", "allocations", "live_bytes_at_exit"},
-       {"name"}},
+       "thread name"},
       {"spawn_sites",
        Scope::SpawnSites,
        {"threads", "bytes", "allocations", "live_bytes_at_exit"},
-       {"file", "line", "function"}},
+       "file:line or function"},
   };
   return Specs;
 }
@@ -74,63 +78,54 @@ std::string joined(const std::vector<const char *> &Keys) {
   return Text;
 }
 
-/// One object of the file (totals, or one element of a list) into \p Entry.
-llvm::Error parseEntry(const json &Object, const ScopeSpec &Spec,
+llvm::Expected<double> limitOf(const json &Value, const std::string &At,
+                               llvm::StringRef Path) {
+  if (!Value.is_number() || !(Value.get<double>() >= 0) ||
+      !std::isfinite(Value.get<double>()))
+    return budgetError(Path, At + " must be a number >= 0");
+  return Value.get<double>();
+}
+
+/// One element of a list into \p Entry.
+llvm::Error parseEntry(const json &Object, const ListSpec &Spec,
                        const std::string &Where, llvm::StringRef Path,
                        BudgetEntry &Entry) {
   if (!Object.is_object())
     return budgetError(Path, Where + " must be an object");
   Entry.Kind = Spec.Kind;
-  std::string Selection;
   for (const auto &[Key, Value] : Object.items()) {
     std::string At = Where + "." + Key;
-    if (contains(Spec.Selectors, Key)) {
-      if (Key == "line") {
-        if (!Value.is_number_unsigned())
-          return budgetError(Path, At + " must be a line number");
-        Entry.Line = Value.get<uint32_t>();
-        Selection += fmt::format("{}line {}", Selection.empty() ? "" : ", ",
-                                 *Entry.Line);
-        continue;
-      }
+    if (Key == "match") {
       if (!Value.is_string() || Value.get<std::string>().empty())
         return budgetError(Path, At + " must be a non-empty glob");
-      std::string Glob = Value.get<std::string>();
+      Entry.Match = Value.get<std::string>();
       if (llvm::Expected<llvm::GlobPattern> Pattern =
-              llvm::GlobPattern::create(Glob);
+              llvm::GlobPattern::create(Entry.Match);
           !Pattern)
         return budgetError(Path, At + ": " + toString(Pattern.takeError()));
-      (Key == "file"       ? Entry.File
-       : Key == "function" ? Entry.Function
-                           : Entry.Name) = Glob;
-      Selection +=
-          fmt::format("{}{} \"{}\"", Selection.empty() ? "" : ", ", Key, Glob);
       continue;
     }
     if (!contains(Spec.Figures, Key))
       return budgetError(
-          Path, fmt::format("unknown key {} (a limit of {} is one of: {}{}{})",
-                            At, Spec.Key, joined(Spec.Figures),
-                            Spec.Selectors.empty() ? "" : "; it selects by ",
-                            joined(Spec.Selectors)));
-    if (!Value.is_number() || !(Value.get<double>() >= 0) ||
-        !std::isfinite(Value.get<double>()))
-      return budgetError(Path, At + " must be a number >= 0");
-    Entry.Limits.push_back({Key, Value.get<double>()});
+          Path, fmt::format("unknown key {} (an entry of {} has \"match\", a "
+                            "glob on its {}, and limits: {})",
+                            At, Spec.Key, Spec.Matches, joined(Spec.Figures)));
+    llvm::Expected<double> Limit = limitOf(Value, At, Path);
+    if (!Limit)
+      return Limit.takeError();
+    Entry.Limits.push_back({Key, *Limit});
   }
+  if (Entry.Match.empty())
+    return budgetError(Path, Where + " has no \"match\" (a glob on its " +
+                                 Spec.Matches + ")");
   if (Entry.Limits.empty())
     return budgetError(
         Path, Where + " sets no limit (one of: " + joined(Spec.Figures) + ")");
-  if (!Spec.Selectors.empty() && Selection.empty())
-    return budgetError(Path, Where + " selects nothing: give " +
-                                 joined(Spec.Selectors));
-  Entry.Label = Selection.empty() ? Where : Where + " (" + Selection + ")";
+  Entry.Label = fmt::format("{} \"{}\"", Where, Entry.Match);
   return llvm::Error::success();
 }
 
 bool globMatches(const std::string &Glob, llvm::StringRef Text) {
-  if (Glob.empty())
-    return true;
   llvm::Expected<llvm::GlobPattern> Pattern = llvm::GlobPattern::create(Glob);
   if (!Pattern) { // checked when parsed
     llvm::consumeError(Pattern.takeError());
@@ -139,22 +134,30 @@ bool globMatches(const std::string &Glob, llvm::StringRef Text) {
   return Pattern->match(Text);
 }
 
-/// A figure summed over the matched entries: value, range, exact or not.
+/// "file:line" or the function.
+bool locationMatches(const std::string &Glob, const std::string &File,
+                     uint32_t Line, const std::string &Function) {
+  return globMatches(Glob, fmt::format("{}:{}", File, Line)) ||
+         globMatches(Glob, Function);
+}
+
+/// A figure: value, range, exact or not.
 struct Figure {
   double Value = 0;
   Interval Range;
   bool Estimated = false;
+  bool Counted = false;
 };
 
 Figure exactFigure(double Value) { return {Value, {Value, Value}, false}; }
 
 Figure statsFigure(const AllocationStats &Stats, const std::string &Name,
                    bool Exact) {
-  if (Name == "bytes")
+  if (Name == "bytes" || Name == "total_bytes")
     return {Stats.Bytes,
             Exact ? Interval{Stats.Bytes, Stats.Bytes} : Stats.bytesInterval(),
             !Exact};
-  if (Name == "allocations")
+  if (Name == "allocations" || Name == "total_allocations")
     return {Stats.Allocations,
             Exact ? Interval{Stats.Allocations, Stats.Allocations}
                   : Stats.allocationsInterval(),
@@ -188,7 +191,76 @@ void addFigure(Figure &Sum, const Figure &Part) {
   Sum.Estimated = Sum.Estimated || Part.Estimated;
 }
 
+BudgetCheck makeCheck(const BudgetEntry &Entry, std::string Target,
+                      const std::string &Name, const Figure &F, double Limit) {
+  BudgetCheck Check;
+  Check.Entry = Entry.Label;
+  Check.Target = std::move(Target);
+  Check.Figure = Name;
+  Check.Value = F.Value;
+  Check.Range = F.Range;
+  Check.Estimated = F.Estimated;
+  Check.Counted = F.Counted;
+  Check.Limit = Limit;
+  double Tested = Check.Estimated ? Check.Range.Low : Check.Value;
+  Check.Exceeded = std::llround(Tested) > Limit;
+  Check.Uncertain =
+      !Check.Exceeded && Check.Estimated && std::llround(Check.Value) > Limit;
+  return Check;
+}
+
+/// A site's growth since the --diff base, and the growth it may have: the
+/// larger of max_growth_bytes and max_growth_percent of its base bytes.
+std::optional<BudgetCheck> growthCheck(const BudgetEntry &Entry,
+                                       const std::string &Target,
+                                       const DiffEntry *Change) {
+  std::optional<double> Bytes, Percent;
+  for (const BudgetLimit &Limit : Entry.Limits) {
+    if (Limit.Figure == "max_growth_bytes")
+      Bytes = Limit.Limit;
+    if (Limit.Figure == "max_growth_percent")
+      Percent = Limit.Limit;
+  }
+  if (!Bytes && !Percent)
+    return std::nullopt;
+  const DiffFigure *F = Change ? Change->figure("bytes") : nullptr;
+  DiffFigure None;
+  if (!F)
+    F = &None;
+  double Allowed =
+      std::max(Bytes.value_or(0), F->Base * Percent.value_or(0) / 100);
+  bool Exact = F->BaseLow == F->BaseHigh && F->NewLow == F->NewHigh;
+  Figure Growth{
+      F->delta(), {F->NewLow - F->BaseHigh, F->NewHigh - F->BaseLow}, !Exact};
+  std::string Name = Bytes && Percent ? "growth (max_growth_bytes, "
+                                        "max_growth_percent)"
+                     : Bytes          ? "growth (max_growth_bytes)"
+                                      : "growth (max_growth_percent)";
+  return makeCheck(Entry, Target, Name, Growth, Allowed);
+}
+
+bool isGrowth(const std::string &Figure) {
+  for (const char *Growth : kGrowthFigures)
+    if (Figure == Growth)
+      return true;
+  return false;
+}
+
 } // namespace
+
+bool BudgetEntry::needsDiff() const {
+  for (const BudgetLimit &Limit : Limits)
+    if (isGrowth(Limit.Figure))
+      return true;
+  return false;
+}
+
+bool BudgetFile::needsDiff() const {
+  for (const BudgetEntry &Entry : Entries)
+    if (Entry.needsDiff())
+      return true;
+  return false;
+}
 
 llvm::Expected<BudgetFile> memscope::merge::parseBudgets(llvm::StringRef Text,
                                                          llvm::StringRef Path) {
@@ -199,26 +271,32 @@ llvm::Expected<BudgetFile> memscope::merge::parseBudgets(llvm::StringRef Text,
     return budgetError(Path, std::string("not JSON: ") + Error.what());
   }
   if (!Root.is_object())
-    return budgetError(Path, "the top level must be an object with totals, "
-                             "sites, threads or spawn_sites");
+    return budgetError(Path, "the top level must be an object");
   BudgetFile File;
   File.Path = Path.str();
+  BudgetEntry Totals;
+  Totals.Kind = Scope::Totals;
+  Totals.Label = "totals";
   for (const auto &[Key, Value] : Root.items()) {
-    const ScopeSpec *Spec = nullptr;
-    for (const ScopeSpec &Candidate : scopeSpecs())
+    bool Total = false;
+    for (const char *Figure : kTotalFigures)
+      Total = Total || Key == Figure;
+    if (Total) {
+      llvm::Expected<double> Limit = limitOf(Value, Key, Path);
+      if (!Limit)
+        return Limit.takeError();
+      Totals.Limits.push_back({Key, *Limit});
+      continue;
+    }
+    const ListSpec *Spec = nullptr;
+    for (const ListSpec &Candidate : listSpecs())
       if (Key == Candidate.Key)
         Spec = &Candidate;
     if (!Spec)
       return budgetError(Path, "unknown key " + Key +
-                                   " (known: totals, sites, threads, "
-                                   "spawn_sites)");
-    if (Spec->Kind == Scope::Totals) {
-      BudgetEntry Entry;
-      if (llvm::Error E = parseEntry(Value, *Spec, Key, Path, Entry))
-        return std::move(E);
-      File.Entries.push_back(std::move(Entry));
-      continue;
-    }
+                                   " (known: total_bytes, total_allocations, "
+                                   "peak_live_bytes, live_bytes_at_exit, "
+                                   "sites, threads, spawn_sites)");
     if (!Value.is_array())
       return budgetError(Path, Key + " must be a list of objects");
     for (size_t I = 0; I < Value.size(); ++I) {
@@ -229,114 +307,139 @@ llvm::Expected<BudgetFile> memscope::merge::parseBudgets(llvm::StringRef Text,
       File.Entries.push_back(std::move(Entry));
     }
   }
+  if (!Totals.Limits.empty())
+    File.Entries.insert(File.Entries.begin(), std::move(Totals));
   if (File.Entries.empty())
     return budgetError(Path, "sets no budget");
   return File;
 }
 
-std::vector<BudgetCheck>
-memscope::merge::checkBudgets(const BudgetFile &Budgets, const Analysis &A) {
+BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
+                                           const Analysis &A,
+                                           const RunDiff *Diff) {
   bool Exact = A.Totals.Exact;
-  std::vector<BudgetCheck> Checks;
+  BudgetResult Result;
+  // A site's change since the base, by its key (Diff.h).
+  std::map<std::tuple<std::string, std::string, uint32_t, std::string>,
+           const DiffEntry *>
+      Changes;
+  if (Diff)
+    for (const DiffEntry &E : Diff->Sites)
+      if (E.Match != "gone")
+        Changes[{E.Kind, E.File, E.Line, E.Function}] = &E;
+
   for (const BudgetEntry &Entry : Budgets.Entries) {
-    for (const BudgetLimit &Limit : Entry.Limits) {
-      Figure Sum;
-      size_t Matched = 0;
-      const std::string &Name = Limit.Figure;
-      switch (Entry.Kind) {
-      case Scope::Totals:
-        Matched = 1;
+    size_t Matched = 0;
+    auto CheckLimits = [&](const std::string &Target, auto FigureOf) {
+      ++Matched;
+      for (const BudgetLimit &Limit : Entry.Limits)
+        if (!isGrowth(Limit.Figure))
+          Result.Checks.push_back(makeCheck(Entry, Target, Limit.Figure,
+                                            FigureOf(Limit.Figure),
+                                            Limit.Limit));
+    };
+    switch (Entry.Kind) {
+    case Scope::Totals:
+      CheckLimits("the run", [&](const std::string &Name) {
         if (Name == "peak_live_bytes")
-          Sum = {A.Totals.PeakLiveBytes, A.Totals.PeakLiveBytesInterval,
-                 A.Totals.PeakLiveBytesMethod != PeakMethod::Exact};
-        else
-          Sum = statsFigure(
-              A.Totals.Stats, Name,
-              Exact || (Name != "live_bytes_at_exit" && A.Totals.TotalsExact));
-        break;
-      case Scope::Sites: {
-        // Their sum has its own interval (Estimates.h), narrower than the
-        // sum of theirs.
-        AllocationStats Total;
-        for (const SiteReport &Site : A.Sites) {
-          if (!globMatches(Entry.File, Site.User.File.empty()
-                                           ? Site.File
-                                           : Site.User.File) ||
-              !globMatches(Entry.Function, Site.User.Function.empty()
-                                               ? Site.Function
-                                               : Site.User.Function))
-            continue;
-          ++Matched;
-          Total.add(Site.Stats);
+          return Figure{A.Totals.PeakLiveBytes, A.Totals.PeakLiveBytesInterval,
+                        A.Totals.PeakLiveBytesMethod != PeakMethod::Exact,
+                        A.Totals.PeakLiveBytesMethod == PeakMethod::Counted};
+        return statsFigure(
+            A.Totals.Stats, Name,
+            Exact || (Name != "live_bytes_at_exit" && A.Totals.TotalsExact));
+      });
+      break;
+    case Scope::Sites:
+      for (const SiteReport &Site : A.Sites) {
+        const InlineFrame &User = Site.User;
+        if (!locationMatches(Entry.Match, User.File, User.Line, User.Function))
+          continue;
+        std::string Target =
+            fmt::format("site {}:{} {}", User.File, User.Line, User.Function);
+        CheckLimits(Target, [&](const std::string &Name) {
+          return statsFigure(Site.Stats, Name, Exact);
+        });
+        if (Diff) {
+          auto Change =
+              Changes.find({Site.Kind, User.File, User.Line, User.Function});
+          if (std::optional<BudgetCheck> Growth = growthCheck(
+                  Entry, Target,
+                  Change == Changes.end() ? nullptr : Change->second))
+            Result.Checks.push_back(std::move(*Growth));
         }
-        Sum = statsFigure(Total, Name, Exact);
-        break;
       }
-      case Scope::Threads:
-        for (const ThreadReport &Thread : A.Threads) {
-          if (Thread.ToolThread || !globMatches(Entry.Name, Thread.Name))
-            continue;
-          ++Matched;
-          addFigure(Sum,
-                    threadFigure(Name, Thread.TotalsExact, Thread.Allocations,
-                                 Thread.Bytes, Thread.LiveBytesAtExit,
-                                 Thread.LiveBytesAtExitVariance,
-                                 Thread.LiveBytesAtExitObserved, Exact));
-        }
-        break;
-      case Scope::SpawnSites:
-        for (const SpawnSiteReport &Spawn : A.SpawnSites) {
-          const std::string &File = Spawn.User ? Spawn.User->File : Spawn.File;
-          const std::string &Function =
-              Spawn.User ? Spawn.User->Function : Spawn.Function;
-          uint32_t Line = Spawn.User ? Spawn.User->Line : Spawn.Line;
-          if (!globMatches(Entry.File, File) ||
-              !globMatches(Entry.Function, Function) ||
-              (Entry.Line && *Entry.Line != Line))
-            continue;
-          ++Matched;
-          if (Name == "threads")
-            addFigure(Sum, exactFigure(double(Spawn.ThreadsCreated)));
-          else
-            addFigure(Sum,
-                      threadFigure(Name, Spawn.TotalsExact, Spawn.Allocations,
-                                   Spawn.Bytes, Spawn.LiveBytesAtExit,
-                                   Spawn.LiveBytesAtExitVariance,
-                                   Spawn.LiveBytesAtExitObserved, Exact));
-        }
-        break;
-      }
-      BudgetCheck Check;
-      Check.Entry = Entry.Label;
-      Check.Figure = Name;
-      Check.Value = Sum.Value;
-      Check.Range = Sum.Range;
-      Check.Estimated = Sum.Estimated;
-      Check.Limit = Limit.Limit;
-      Check.Matched = Matched;
-      double Tested = Check.Estimated ? Check.Range.Low : Check.Value;
-      Check.Exceeded = std::llround(Tested) > Limit.Limit;
-      Check.Uncertain = !Check.Exceeded && Check.Estimated &&
-                        std::llround(Check.Value) > Limit.Limit;
-      Checks.push_back(std::move(Check));
+      break;
+    case Scope::Threads: {
+      // Per thread name: the threads that share one are summed.
+      std::map<std::string, std::vector<const ThreadReport *>> ByName;
+      for (const ThreadReport &Thread : A.Threads)
+        if (!Thread.ToolThread && globMatches(Entry.Match, Thread.Name))
+          ByName[Thread.Name].push_back(&Thread);
+      for (const auto &[Name, Threads] : ByName)
+        CheckLimits(
+            fmt::format("thread name \"{}\" ({} thread{})", Name,
+                        Threads.size(), Threads.size() == 1 ? "" : "s"),
+            [&](const std::string &Name) {
+              Figure Sum;
+              for (const ThreadReport *Thread : Threads)
+                addFigure(Sum,
+                          threadFigure(Name, Thread->TotalsExact,
+                                       Thread->Allocations, Thread->Bytes,
+                                       Thread->LiveBytesAtExit,
+                                       Thread->LiveBytesAtExitVariance,
+                                       Thread->LiveBytesAtExitObserved, Exact));
+              return Sum;
+            });
+      break;
     }
+    case Scope::SpawnSites:
+      for (const SpawnSiteReport &Spawn : A.SpawnSites) {
+        const std::string &File = Spawn.User ? Spawn.User->File : Spawn.File;
+        const std::string &Function =
+            Spawn.User ? Spawn.User->Function : Spawn.Function;
+        uint32_t Line = Spawn.User ? Spawn.User->Line : Spawn.Line;
+        if (!locationMatches(Entry.Match, File, Line, Function))
+          continue;
+        CheckLimits(fmt::format("spawn site {}:{} {}", File, Line, Function),
+                    [&](const std::string &Name) {
+                      if (Name == "threads")
+                        return exactFigure(double(Spawn.ThreadsCreated));
+                      return threadFigure(Name, Spawn.TotalsExact,
+                                          Spawn.Allocations, Spawn.Bytes,
+                                          Spawn.LiveBytesAtExit,
+                                          Spawn.LiveBytesAtExitVariance,
+                                          Spawn.LiveBytesAtExitObserved, Exact);
+                    });
+      }
+      break;
+    }
+    if (!Matched)
+      Result.Unmatched.push_back(Entry.Label);
   }
-  return Checks;
+  return Result;
 }
 
 std::string memscope::merge::describeBudgetCheck(const BudgetCheck &Check) {
-  std::string Figure = fmt::format("{} of {}", Check.Figure, Check.Entry);
-  std::string Value = Check.Estimated
-                          ? fmt::format("{} (estimated; interval {}-{})",
-                                        std::llround(Check.Value),
-                                        std::llround(Check.Range.Low),
-                                        std::llround(Check.Range.High))
-                          : fmt::format("{}", std::llround(Check.Value));
+  std::string Figure =
+      fmt::format("{} of {} ({})", Check.Figure, Check.Target, Check.Entry);
+  std::string Value =
+      Check.Estimated
+          ? fmt::format(
+                "{} ({} {}-{})", std::llround(Check.Value),
+                Check.Counted ? "counted; range" : "estimated; interval",
+                std::llround(Check.Range.Low), std::llround(Check.Range.High))
+          : fmt::format("{}", std::llround(Check.Value));
   std::string Limit = fmt::format("{}", std::llround(Check.Limit));
   if (Check.Exceeded)
     return fmt::format(
         "budget exceeded: {} is {}, over the limit of {}{}", Figure, Value,
-        Limit, Check.Estimated ? " even at the interval's lower end" : "");
+        Limit,
+        Check.Counted ? " even at the range's lower end"
+        : Check.Estimated
+            ? " even at the interval's lower end (with sampling a "
+              "budget fails only then)"
+            : "");
   if (Check.Uncertain)
     return fmt::format(
         "budget within sampling uncertainty: {} is {}, over the limit of {} "

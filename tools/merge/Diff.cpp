@@ -160,8 +160,29 @@ std::map<Key, Aggregate> threadsByName(const json &List) {
   return Out;
 }
 
+/// What a site missing from one run's report may have had: nothing in an
+/// exact run; in a byte-sampled run, a site with no sample may still have
+/// allocated up to ln(20) x the interval (the chance that a Poisson sample
+/// misses B bytes is exp(-B/T), under 5% above that), and as many blocks.
+struct Unseen {
+  double High = 0;
+};
+
+Unseen unseenOf(const json &Summary) {
+  if (Summary.value("exact", false))
+    return {};
+  auto Sampling = Summary.find("sampling");
+  if (Sampling == Summary.end() || !Sampling->is_object())
+    return {};
+  double Interval = number(*Sampling, "interval_bytes");
+  return {Interval > 0 ? std::log(20.0) * Interval : 0};
+}
+
+Side unseenSide(const Unseen &U) { return {0, 0, U.High}; }
+
 DiffEntry entryOf(const std::string &Match, const Aggregate *Base,
-                  const Aggregate *New, const std::vector<FigureSpec> &Specs) {
+                  const Aggregate *New, const std::vector<FigureSpec> &Specs,
+                  const Unseen &BaseUnseen, const Unseen &NewUnseen) {
   const Aggregate &Any = New ? *New : *Base;
   DiffEntry E;
   E.Match = Match;
@@ -173,8 +194,8 @@ DiffEntry entryOf(const std::string &Match, const Aggregate *Base,
   E.BaseLine = Base ? Base->Line : 0;
   for (size_t I = 0; I < Specs.size(); ++I)
     E.Figures.push_back(
-        {Specs[I].Key, compare(Base ? Base->Figures[I] : Side(),
-                               New ? New->Figures[I] : Side())});
+        {Specs[I].Key, compare(Base ? Base->Figures[I] : unseenSide(BaseUnseen),
+                               New ? New->Figures[I] : unseenSide(NewUnseen))});
   return E;
 }
 
@@ -182,7 +203,9 @@ DiffEntry entryOf(const std::string &Match, const Aggregate *Base,
 /// function (same kind, file and function; the nearest line first).
 std::vector<DiffEntry> matchEntries(std::map<Key, Aggregate> Base,
                                     std::map<Key, Aggregate> New,
-                                    const std::vector<FigureSpec> &Specs) {
+                                    const std::vector<FigureSpec> &Specs,
+                                    Unseen BaseUnseen = {},
+                                    Unseen NewUnseen = {}) {
   std::vector<DiffEntry> Out;
   for (auto It = New.begin(); It != New.end();) {
     auto Found = Base.find(It->first);
@@ -190,7 +213,8 @@ std::vector<DiffEntry> matchEntries(std::map<Key, Aggregate> Base,
       ++It;
       continue;
     }
-    Out.push_back(entryOf("same", &Found->second, &It->second, Specs));
+    Out.push_back(entryOf("same", &Found->second, &It->second, Specs,
+                          BaseUnseen, NewUnseen));
     Base.erase(Found);
     It = New.erase(It);
   }
@@ -212,14 +236,15 @@ std::vector<DiffEntry> matchEntries(std::map<Key, Aggregate> Base,
       ++It;
       continue;
     }
-    Out.push_back(entryOf("moved", &Best->second, &N, Specs));
+    Out.push_back(
+        entryOf("moved", &Best->second, &N, Specs, BaseUnseen, NewUnseen));
     Base.erase(Best);
     It = New.erase(It);
   }
   for (const auto &[K, N] : New)
-    Out.push_back(entryOf("new", nullptr, &N, Specs));
+    Out.push_back(entryOf("new", nullptr, &N, Specs, BaseUnseen, NewUnseen));
   for (const auto &[K, B] : Base)
-    Out.push_back(entryOf("gone", &B, nullptr, Specs));
+    Out.push_back(entryOf("gone", &B, nullptr, Specs, BaseUnseen, NewUnseen));
   return Out;
 }
 
@@ -257,6 +282,18 @@ json entryJson(const DiffEntry &E) {
     J["function"] = E.Function;
     if (E.Match == "moved")
       J["base_line"] = E.BaseLine;
+  }
+  // The flat keys other tools read (issue #16's fixed interface), then
+  // every figure with both intervals.
+  const DiffFigure *Bytes = E.figure("bytes");
+  const DiffFigure *Allocations = E.figure("allocations");
+  if (Bytes && Allocations) {
+    J["base_bytes"] = std::llround(Bytes->Base);
+    J["new_bytes"] = std::llround(Bytes->New);
+    J["delta_bytes"] = std::llround(Bytes->New) - std::llround(Bytes->Base);
+    J["base_allocations"] = std::llround(Allocations->Base);
+    J["new_allocations"] = std::llround(Allocations->New);
+    J["significant"] = Bytes->Significant || Allocations->Significant;
   }
   for (const auto &[Name, F] : E.Figures)
     J[Name] = figureJson(F);
@@ -300,9 +337,10 @@ RunDiff memscope::merge::diffRuns(const json &Base, const json &New) {
     D.Totals.push_back(
         {Spec.Key, compare(sideOf(BS, Spec.Key, Spec.IntervalKey),
                            sideOf(NS, Spec.Key, Spec.IntervalKey))});
-  D.Sites = matchEntries(
-      aggregate(Base.value("sites", json::array()), siteAggregate),
-      aggregate(New.value("sites", json::array()), siteAggregate), SiteFigures);
+  D.Sites =
+      matchEntries(aggregate(Base.value("sites", json::array()), siteAggregate),
+                   aggregate(New.value("sites", json::array()), siteAggregate),
+                   SiteFigures, unseenOf(BS), unseenOf(NS));
   sortByBytes(D.Sites);
   D.Threads = matchEntries(threadsByName(Base.value("threads", json::array())),
                            threadsByName(New.value("threads", json::array())),

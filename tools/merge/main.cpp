@@ -178,24 +178,24 @@ static Expected<DiffBaseRun> loadDiffBase(const std::string &Base,
 /// --check: a line on stderr per budget exceeded (and per one that only
 /// sampling uncertainty keeps from failing, or that matched nothing), a
 /// count, and the exit status.
-static int checkAndReport(const BudgetFile &Budgets, const Analysis &A) {
+static int checkAndReport(const BudgetFile &Budgets, const Analysis &A,
+                          const RunDiff *Diff) {
   outs().flush();
-  size_t Exceeded = 0, Checked = 0;
-  std::set<std::string> Unmatched;
-  for (const BudgetCheck &Check : checkBudgets(Budgets, A)) {
-    ++Checked;
+  size_t Exceeded = 0;
+  BudgetResult Result = checkBudgets(Budgets, A, Diff);
+  for (const BudgetCheck &Check : Result.Checks) {
     if (Check.Exceeded) {
       ++Exceeded;
       errs() << "memscope-merge: " << describeBudgetCheck(Check) << '\n';
     } else if (Check.Uncertain) {
       errs() << "memscope-merge: note: " << describeBudgetCheck(Check) << '\n';
     }
-    if (!Check.Matched && Unmatched.insert(Check.Entry).second)
-      errs() << "memscope-merge: warning: budget " << Check.Entry
-             << " matches nothing in this run\n";
   }
-  errs() << "memscope-merge: budgets: " << Checked << " checked, " << Exceeded
-         << " exceeded (" << Budgets.Path << ")\n";
+  for (const std::string &Entry : Result.Unmatched)
+    errs() << "memscope-merge: warning: budget " << Entry
+           << " matches nothing in this run\n";
+  errs() << "memscope-merge: budgets: " << Result.Checks.size()
+         << " checked, " << Exceeded << " exceeded (" << Budgets.Path << ")\n";
   return Exceeded ? kBudgetExceededStatus : 0;
 }
 
@@ -276,6 +276,10 @@ int main(int argc, char **argv) {
     if (!Parsed)
       return fail(toString(Parsed.takeError()));
     Budgets = std::move(*Parsed);
+    if (Budgets->needsDiff() && !DiffBase.getNumOccurrences())
+      return fail("budget file '" + CheckBudgets +
+                  "' limits growth (max_growth_bytes, max_growth_percent): "
+                  "compare with a base run with --diff BASE");
   }
   if (OnlyPid.getNumOccurrences())
     Options.Pid = OnlyPid;
@@ -382,6 +386,6 @@ int main(int argc, char **argv) {
       writeDiffText(*Diff, Top, outs());
   }
   if (Budgets)
-    return checkAndReport(*Budgets, *Result);
+    return checkAndReport(*Budgets, *Result, Diff ? &*Diff : nullptr);
   return 0;
 }

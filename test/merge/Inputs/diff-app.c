@@ -1,6 +1,7 @@
-// Two builds of one program for diff.test: -DNEW allocates twice as much at
+// Builds of one program for diff.test: -DNEW allocates twice as much at
 // grow(), moves keep()'s allocation two lines down, adds extra() and drops
-// dropped(), and starts a second thread named "extra".
+// dropped(), and starts a second thread named "extra"; -DGROW only doubles
+// grow()'s allocations.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdlib.h>
@@ -47,11 +48,14 @@ int main(void) {
 #ifdef NEW
   pthread_create(&thread, 0, worker, "extra");
   pthread_join(thread, 0);
-  grow(200);
   extra();
 #else
-  grow(100);
   dropped();
+#endif
+#if defined(NEW) || defined(GROW)
+  grow(200);
+#else
+  grow(100);
 #endif
   keep();
   return 0;

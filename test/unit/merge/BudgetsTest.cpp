@@ -55,10 +55,11 @@ TEST(Budgets, SampledFiguresFailOnlyAboveTheirIntervalsLowerEnd) {
   ASSERT_TRUE(bool(R->Result)) << diagText(R->Diags);
   // The site's estimate is 4,600 bytes from one sample of 1,000: its
   // interval reaches down to about the sampled block itself.
-  std::vector<BudgetCheck> Checks =
-      checkBudgets(parse(R"({"sites": [{"file": "*cache.cpp", "bytes": 3000},
-                          {"function": "fill", "bytes": 900}]})"),
-                   *R->Result);
+  BudgetResult Sites = checkBudgets(
+      parse(R"({"sites": [{"match": "*cache.cpp:10", "bytes": 3000},
+                          {"match": "fill", "bytes": 900}]})"),
+      *R->Result);
+  const std::vector<BudgetCheck> &Checks = Sites.Checks;
   ASSERT_EQ(Checks.size(), 2u);
   EXPECT_TRUE(Checks[0].Estimated);
   EXPECT_DOUBLE_EQ(Checks[0].Value, 4600);
@@ -70,52 +71,96 @@ TEST(Budgets, SampledFiguresFailOnlyAboveTheirIntervalsLowerEnd) {
   EXPECT_GE(Checks[1].Range.Low, 900);
   EXPECT_TRUE(Checks[1].Exceeded);
   EXPECT_NE(describeBudgetCheck(Checks[1]).find(
-                "budget exceeded: bytes of sites[1] (function \"fill\") is "
-                "4600 (estimated; interval "),
+                "budget exceeded: bytes of site /src/cache.cpp:10 fill "
+                "(sites[1] \"fill\") is 4600 (estimated; interval "),
             std::string::npos)
       << describeBudgetCheck(Checks[1]);
+  EXPECT_NE(describeBudgetCheck(Checks[1]).find("with sampling a budget fails "
+                                                "only then"),
+            std::string::npos);
   // Totals are counted in every mode: exact, so the value itself decides.
-  std::vector<BudgetCheck> Totals = checkBudgets(
-      parse(R"({"totals": {"bytes": 4999, "allocations": 10}})"), *R->Result);
-  ASSERT_EQ(Totals.size(), 2u);
-  EXPECT_FALSE(Totals[0].Estimated);
-  EXPECT_TRUE(Totals[0].Exceeded);
-  EXPECT_FALSE(Totals[1].Exceeded); // equal to the limit
+  BudgetResult Totals = checkBudgets(
+      parse(R"({"total_bytes": 4999, "total_allocations": 10})"), *R->Result);
+  ASSERT_EQ(Totals.Checks.size(), 2u);
+  EXPECT_FALSE(Totals.Checks[0].Estimated);
+  EXPECT_TRUE(Totals.Checks[0].Exceeded);
+  EXPECT_FALSE(Totals.Checks[1].Exceeded); // equal to the limit
 }
 
-TEST(Budgets, ThreadsAndUnmatchedEntries) {
+TEST(Budgets, ThreadNamesAndUnmatchedEntries) {
   TempDir Dir;
   auto R = sampledRun(Dir, 4.6);
   ASSERT_TRUE(bool(R->Result));
-  std::vector<BudgetCheck> Checks =
-      checkBudgets(parse(R"({"threads": [{"name": "ma*", "allocations": 9},
-                            {"name": "nobody", "bytes": 0}]})"),
+  BudgetResult Result =
+      checkBudgets(parse(R"({"threads": [{"match": "ma*", "allocations": 9},
+                                         {"match": "nobody", "bytes": 0}]})"),
                    *R->Result);
-  ASSERT_EQ(Checks.size(), 2u);
-  EXPECT_EQ(Checks[0].Matched, 1u);
-  EXPECT_TRUE(Checks[0].Exceeded);
-  EXPECT_DOUBLE_EQ(Checks[0].Value, 10);
-  EXPECT_EQ(Checks[1].Matched, 0u);
-  EXPECT_FALSE(Checks[1].Exceeded);
+  ASSERT_EQ(Result.Checks.size(), 1u);
+  EXPECT_EQ(Result.Checks[0].Target, "thread name \"main\" (1 thread)");
+  EXPECT_TRUE(Result.Checks[0].Exceeded);
+  EXPECT_DOUBLE_EQ(Result.Checks[0].Value, 10);
+  ASSERT_EQ(Result.Unmatched.size(), 1u);
+  EXPECT_EQ(Result.Unmatched[0], "threads[1] \"nobody\"");
+}
+
+TEST(Budgets, GrowthIsLimitedAgainstTheDiffBase) {
+  TempDir Dir;
+  auto R = sampledRun(Dir, 1); // exact figures: a weight of 1
+  ASSERT_TRUE(bool(R->Result));
+  BudgetFile File = parse(
+      R"({"sites": [{"match": "*", "max_growth_percent": 10,
+                     "max_growth_bytes": 200}]})");
+  EXPECT_TRUE(File.needsDiff());
+  auto Base = [](double Bytes) {
+    RunDiff D;
+    DiffEntry E;
+    E.Match = "same";
+    E.Kind = "malloc";
+    E.File = "/src/cache.cpp";
+    E.Line = 10;
+    E.Function = "fill";
+    DiffFigure F;
+    F.Base = F.BaseLow = F.BaseHigh = Bytes;
+    F.New = F.NewLow = F.NewHigh = 1000;
+    E.Figures.push_back({"bytes", F});
+    D.Sites.push_back(E);
+    return D;
+  };
+  // From 700 to 1,000: +300, over both 200 bytes and 10% (70).
+  RunDiff Grew = Base(700);
+  BudgetResult Over = checkBudgets(File, *R->Result, &Grew);
+  ASSERT_EQ(Over.Checks.size(), 1u);
+  EXPECT_TRUE(Over.Checks[0].Exceeded);
+  EXPECT_DOUBLE_EQ(Over.Checks[0].Limit, 200);
+  // From 2,900... to 1,000 is no growth; from 850 to 1,000 is +150, within
+  // the larger of 200 bytes and 85.
+  RunDiff Small = Base(850);
+  EXPECT_FALSE(checkBudgets(File, *R->Result, &Small).Checks[0].Exceeded);
 }
 
 TEST(Budgets, InvalidFilesNameTheProblem) {
   EXPECT_NE(parseError("[1]").find("the top level must be an object"),
             std::string::npos);
-  EXPECT_NE(parseError(R"({"total": {}})").find("unknown key total"),
+  EXPECT_NE(parseError(R"({"totals": {}})").find("unknown key totals"),
             std::string::npos);
-  EXPECT_NE(parseError(R"({"totals": {}})").find("totals sets no limit"),
+  EXPECT_NE(parseError(R"({"total_bytes": "10"})")
+                .find("total_bytes must be a number >= 0"),
             std::string::npos);
-  EXPECT_NE(parseError(R"({"totals": {"bytes": "10"}})")
-                .find("totals.bytes must be a number >= 0"),
+  EXPECT_NE(parseError(R"({"sites": [{"bytes": 10}]})")
+                .find("sites[0] has no \"match\""),
             std::string::npos);
-  EXPECT_NE(parseError(R"({"spawn_sites": [{"line": -3, "threads": 1}]})")
-                .find("spawn_sites[0].line must be a line number"),
+  EXPECT_NE(parseError(R"({"sites": [{"match": "", "bytes": 1}]})")
+                .find("sites[0].match must be a non-empty glob"),
             std::string::npos);
-  EXPECT_NE(parseError(R"({"sites": [{"file": "", "bytes": 1}]})")
-                .find("sites[0].file must be a non-empty glob"),
+  EXPECT_NE(parseError(R"({"threads": [{"match": "w"}]})")
+                .find("threads[0] sets no limit"),
             std::string::npos);
+  EXPECT_NE(
+      parseError(R"({"threads": [{"match": "w", "max_growth_bytes": 1}]})")
+          .find("unknown key threads[0].max_growth_bytes"),
+      std::string::npos);
   EXPECT_NE(parseError("{}").find("sets no budget"), std::string::npos);
-  EXPECT_EQ(parseError(R"({"spawn_sites": [{"line": 3, "threads": 1}]})"),
-            "<parsed>");
+  EXPECT_EQ(
+      parseError(R"({"spawn_sites": [{"match": "a.cpp:3", "threads": 1}]})"),
+      "<parsed>");
 }

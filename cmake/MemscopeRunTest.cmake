@@ -1,0 +1,45 @@
+# The ctest step of memscope_add_test() (MemscopeTesting.cmake), run as
+#   cmake -DMEMSCOPE_MERGE=... -DMEMSCOPE_LOGS=... [-DMEMSCOPE_BUDGET=...]
+#         [-DMEMSCOPE_BASELINE=...] [-DMEMSCOPE_OPTIONS=...] -P this -- cmd args
+# The command's status, then memscope-merge's, decide the test's.
+set(command)
+set(after_separator FALSE)
+math(EXPR last "${CMAKE_ARGC} - 1")
+foreach(i RANGE ${last})
+  if(after_separator)
+    list(APPEND command "${CMAKE_ARGV${i}}")
+  elseif(CMAKE_ARGV${i} STREQUAL "--")
+    set(after_separator TRUE)
+  endif()
+endforeach()
+if(NOT command)
+  message(FATAL_ERROR "memscope_add_test: no command after --")
+endif()
+
+file(REMOVE_RECURSE "${MEMSCOPE_LOGS}")
+file(MAKE_DIRECTORY "${MEMSCOPE_LOGS}")
+set(env "MEMSCOPE_OUT=${MEMSCOPE_LOGS}/logs")
+if(MEMSCOPE_OPTIONS)
+  list(APPEND env "MEMSCOPE_OPTIONS=${MEMSCOPE_OPTIONS}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E env ${env} ${command}
+                RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "memscope_add_test: '${command}' failed (${status})")
+endif()
+
+set(merge "${MEMSCOPE_MERGE}" "${MEMSCOPE_LOGS}/logs" -o "${MEMSCOPE_LOGS}/report" -q)
+if(MEMSCOPE_BUDGET)
+  list(APPEND merge --check "${MEMSCOPE_BUDGET}")
+endif()
+if(MEMSCOPE_BASELINE)
+  list(APPEND merge --diff "${MEMSCOPE_BASELINE}")
+endif()
+execute_process(COMMAND ${merge} RESULT_VARIABLE status OUTPUT_QUIET)
+if(status EQUAL 3)
+  message(FATAL_ERROR "memscope_add_test: over the memory budget "
+                      "${MEMSCOPE_BUDGET} (report: ${MEMSCOPE_LOGS}/report)")
+elseif(NOT status EQUAL 0)
+  message(FATAL_ERROR "memscope_add_test: memscope-merge failed (${status})")
+endif()
+message(STATUS "memscope_add_test: within budget (report: ${MEMSCOPE_LOGS}/report)")
