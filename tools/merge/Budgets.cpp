@@ -376,9 +376,11 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
       for (const ThreadReport &Thread : A.Threads)
         if (!Thread.ToolThread && globMatches(Entry.Match, Thread.Name))
           ByName[Thread.Name].push_back(&Thread);
-      for (const auto &[Name, Threads] : ByName)
+      for (const auto &Group : ByName) {
+        // Named, not bound: C++17 lambdas cannot capture structured bindings.
+        const std::vector<const ThreadReport *> &Threads = Group.second;
         CheckLimits(
-            fmt::format("thread name \"{}\" ({} thread{})", Name,
+            fmt::format("thread name \"{}\" ({} thread{})", Group.first,
                         Threads.size(), Threads.size() == 1 ? "" : "s"),
             [&](const std::string &Name) {
               Figure Sum;
@@ -391,6 +393,7 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
                                        Thread->LiveBytesAtExitObserved, Exact));
               return Sum;
             });
+      }
       break;
     }
     case Scope::SpawnSites:
