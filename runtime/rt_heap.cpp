@@ -183,12 +183,6 @@ bool memscope::rt::heapCounts(log::HeapCounts &out) {
   out.peak_monotonic_ns = g_heap.peak_ns;
   out.peak_uncertainty = static_cast<uint64_t>(
       g_heap.max_limit_sum.load(std::memory_order_relaxed));
-  out.end_chunk_bytes =
-      g_heap.bytes.load(std::memory_order_relaxed) - g_heap.base_bytes;
-  out.end_blocks =
-      g_heap.blocks.load(std::memory_order_relaxed) - g_heap.base_blocks;
-  out.end_uncertainty =
-      static_cast<uint64_t>(g_heap.limit_sum.load(std::memory_order_relaxed));
   g_heap.peak_mutex.unlock();
   return true;
 }

@@ -230,9 +230,6 @@ struct HeapCounts {
   // limit, so a figure may miss up to this much (other threads' pending
   // changes) in either direction.
   uint64_t peak_uncertainty;
-  int64_t end_chunk_bytes; // in use when this record was written
-  int64_t end_blocks;
-  uint64_t end_uncertainty;
 };
 
 struct AllocRecord {

@@ -99,9 +99,9 @@ llvm::Error parseEntry(const json &Object, const ListSpec &Spec,
       if (!Value.is_string() || Value.get<std::string>().empty())
         return budgetError(Path, At + " must be a non-empty glob");
       Entry.Match = Value.get<std::string>();
-      if (llvm::Expected<llvm::GlobPattern> Pattern =
-              llvm::GlobPattern::create(Entry.Match);
-          !Pattern)
+      llvm::Expected<llvm::GlobPattern> Pattern =
+          llvm::GlobPattern::create(Entry.Match);
+      if (!Pattern)
         return budgetError(Path, At + ": " + toString(Pattern.takeError()));
       continue;
     }
@@ -125,21 +125,26 @@ llvm::Error parseEntry(const json &Object, const ListSpec &Spec,
   return llvm::Error::success();
 }
 
-bool globMatches(const std::string &Glob, llvm::StringRef Text) {
-  llvm::Expected<llvm::GlobPattern> Pattern = llvm::GlobPattern::create(Glob);
-  if (!Pattern) { // checked when parsed
-    llvm::consumeError(Pattern.takeError());
-    return false;
+/// An entry's Match, compiled once per check (a GlobPattern refers to the
+/// text it was made from, so it is not kept in the movable entry).
+struct Glob {
+  std::optional<llvm::GlobPattern> Pattern;
+  explicit Glob(const std::string &Match) {
+    llvm::Expected<llvm::GlobPattern> Made = llvm::GlobPattern::create(Match);
+    if (Made)
+      Pattern = std::move(*Made);
+    else // checked when parsed
+      llvm::consumeError(Made.takeError());
   }
-  return Pattern->match(Text);
-}
-
-/// "file:line" or the function.
-bool locationMatches(const std::string &Glob, const std::string &File,
-                     uint32_t Line, const std::string &Function) {
-  return globMatches(Glob, fmt::format("{}:{}", File, Line)) ||
-         globMatches(Glob, Function);
-}
+  bool matches(llvm::StringRef Text) const {
+    return Pattern && Pattern->match(Text);
+  }
+  /// "file:line" or the function.
+  bool matchesLocation(const std::string &File, uint32_t Line,
+                       const std::string &Function) const {
+    return matches(fmt::format("{}:{}", File, Line)) || matches(Function);
+  }
+};
 
 /// A figure: value, range, exact or not.
 struct Figure {
@@ -329,6 +334,7 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
         Changes[{E.Kind, E.File, E.Line, E.Function}] = &E;
 
   for (const BudgetEntry &Entry : Budgets.Entries) {
+    Glob Match(Entry.Match);
     size_t Matched = 0;
     auto CheckLimits = [&](const std::string &Target, auto FigureOf) {
       ++Matched;
@@ -353,7 +359,7 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
     case Scope::Sites:
       for (const SiteReport &Site : A.Sites) {
         const InlineFrame &User = Site.User;
-        if (!locationMatches(Entry.Match, User.File, User.Line, User.Function))
+        if (!Match.matchesLocation(User.File, User.Line, User.Function))
           continue;
         std::string Target =
             fmt::format("site {}:{} {}", User.File, User.Line, User.Function);
@@ -374,7 +380,7 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
       // Per thread name: the threads that share one are summed.
       std::map<std::string, std::vector<const ThreadReport *>> ByName;
       for (const ThreadReport &Thread : A.Threads)
-        if (!Thread.ToolThread && globMatches(Entry.Match, Thread.Name))
+        if (!Thread.ToolThread && Match.matches(Thread.Name))
           ByName[Thread.Name].push_back(&Thread);
       for (const auto &Group : ByName) {
         // Named, not bound: C++17 lambdas cannot capture structured bindings.
@@ -402,7 +408,7 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
         const std::string &Function =
             Spawn.User ? Spawn.User->Function : Spawn.Function;
         uint32_t Line = Spawn.User ? Spawn.User->Line : Spawn.Line;
-        if (!locationMatches(Entry.Match, File, Line, Function))
+        if (!Match.matchesLocation(File, Line, Function))
           continue;
         CheckLimits(fmt::format("spawn site {}:{} {}", File, Line, Function),
                     [&](const std::string &Name) {
