@@ -58,19 +58,13 @@ extern "C" {
 MSC_ENTRY void *__memscope_malloc_uncounted(size_t size) {
   if (MSC_UNLIKELY(!g_glibc))
     return g_real.malloc(size);
-  void *ptr = __libc_malloc(size);
-  if (MSC_UNLIKELY(ptr && memscope::rt::heapAdd(ptr)))
-    return memscope::rt::flushHeapTallyAndReturn(ptr);
-  return ptr;
+  return memscope::rt::heapCountedMalloc(size);
 }
 
 MSC_ENTRY void *__memscope_calloc_uncounted(size_t count, size_t size) {
   if (MSC_UNLIKELY(!g_glibc))
     return g_real.calloc(count, size);
-  void *ptr = __libc_calloc(count, size);
-  if (MSC_UNLIKELY(ptr && memscope::rt::heapAdd(ptr)))
-    return memscope::rt::flushHeapTallyAndReturn(ptr);
-  return ptr;
+  return memscope::rt::heapCountedCalloc(count, size);
 }
 
 MSC_ENTRY void __memscope_free_unchecked(void *ptr) {
@@ -78,9 +72,7 @@ MSC_ENTRY void __memscope_free_unchecked(void *ptr) {
     return g_real.free(ptr);
   if (MSC_UNLIKELY(!ptr))
     return;
-  if (MSC_UNLIKELY(memscope::rt::heapRemove(memscope::rt::chunkBytes(ptr))))
-    return memscope::rt::flushHeapTallyAndFree(ptr);
-  return __libc_free(ptr);
+  return memscope::rt::heapCountedFree(ptr);
 }
 
 } // extern "C"

@@ -507,6 +507,26 @@ inline void heapRemoved(size_t chunk) {
 /// flushHeapTally, then return \p ptr or free it (noinline tails).
 MSC_HIDDEN void *flushHeapTallyAndReturn(void *ptr);
 MSC_HIDDEN void flushHeapTallyAndFree(void *ptr);
+/// glibc's malloc, calloc and free (of a non-null block) with the heap
+/// count: the common paths of the interposers and of the direct entries.
+inline __attribute__((always_inline)) void *heapCountedMalloc(size_t size) {
+  void *ptr = __libc_malloc(size);
+  if (MSC_UNLIKELY(ptr && heapAdd(ptr)))
+    return flushHeapTallyAndReturn(ptr);
+  return ptr;
+}
+inline __attribute__((always_inline)) void *heapCountedCalloc(size_t count,
+                                                              size_t size) {
+  void *ptr = __libc_calloc(count, size);
+  if (MSC_UNLIKELY(ptr && heapAdd(ptr)))
+    return flushHeapTallyAndReturn(ptr);
+  return ptr;
+}
+inline __attribute__((always_inline)) void heapCountedFree(void *ptr) {
+  if (MSC_UNLIKELY(heapRemove(chunkBytes(ptr))))
+    return flushHeapTallyAndFree(ptr);
+  return __libc_free(ptr);
+}
 
 //===-- Stacks (rt_stack.cpp) --------------------------------------------===//
 /// Captures return addresses from \p caller outwards, up to stack_depth

@@ -146,12 +146,8 @@ extern "C" {
 // that the frame setup the slow paths need is not paid on every call.
 
 MSC_INTERPOSER void *malloc(size_t size) {
-  if (MSC_LIKELY(!mustSample(size))) {
-    void *ptr = __libc_malloc(size);
-    if (MSC_UNLIKELY(ptr && heapAdd(ptr)))
-      return flushHeapTallyAndReturn(ptr);
-    return ptr;
-  }
+  if (MSC_LIKELY(!mustSample(size)))
+    return heapCountedMalloc(size);
   return mallocSampled(size, MSC_CALLER_PC);
 }
 
@@ -170,18 +166,12 @@ MSC_INTERPOSER void free(void *ptr) {
     return;
   if (MSC_UNLIKELY(maybeLive(ptr)))
     return freeMaybeSampled(ptr);
-  if (MSC_UNLIKELY(heapRemove(chunkBytes(ptr))))
-    return flushHeapTallyAndFree(ptr);
-  return __libc_free(ptr);
+  return heapCountedFree(ptr);
 }
 
 MSC_INTERPOSER void *calloc(size_t count, size_t size) {
-  if (MSC_LIKELY(!mustSample(count * size))) {
-    void *ptr = __libc_calloc(count, size);
-    if (MSC_UNLIKELY(ptr && heapAdd(ptr)))
-      return flushHeapTallyAndReturn(ptr);
-    return ptr;
-  }
+  if (MSC_LIKELY(!mustSample(count * size)))
+    return heapCountedCalloc(count, size);
   return callocSampled(count, size, MSC_CALLER_PC);
 }
 
