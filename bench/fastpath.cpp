@@ -20,30 +20,32 @@
 #include <cstdlib>
 #include <vector>
 
-static void BM_MallocFree(benchmark::State &state) {
-  size_t size = state.range(0);
-  for (auto _ : state) {
-    void *block = malloc(size);
-    benchmark::DoNotOptimize(block);
-    free(block);
-  }
-}
-BENCHMARK(BM_MallocFree)->Arg(32)->Arg(512);
+// The two ways to allocate, each called at its own site in the benchmark
+// bodies below (the pass instruments them there, once inlined).
+struct Malloc {
+  static void *allocate(size_t size) { return malloc(size); }
+  static void release(void *block) { free(block); }
+};
+struct NewArray {
+  static void *allocate(size_t size) { return new char[size]; }
+  static void release(void *block) { delete[] static_cast<char *>(block); }
+};
 
-static void BM_NewDelete(benchmark::State &state) {
+template <typename Allocator>
+static void allocateAndRelease(benchmark::State &state) {
   size_t size = state.range(0);
   for (auto _ : state) {
-    char *block = new char[size];
+    void *block = Allocator::allocate(size);
     benchmark::DoNotOptimize(block);
-    delete[] block;
+    Allocator::release(block);
   }
 }
-BENCHMARK(BM_NewDelete)->Arg(32)->Arg(512);
 
 constexpr size_t kBatch = 4096;
 
-// Allocations only: the blocks are freed outside the timed region.
-static void BM_Malloc(benchmark::State &state) {
+// Allocations only: the blocks are released outside the timed region.
+template <typename Allocator>
+static void allocateOnly(benchmark::State &state) {
   size_t size = state.range(0);
   std::vector<void *> blocks(kBatch);
   size_t next = 0;
@@ -51,75 +53,51 @@ static void BM_Malloc(benchmark::State &state) {
     if (next == blocks.size()) {
       state.PauseTiming();
       for (void *block : blocks)
-        free(block);
+        Allocator::release(block);
       next = 0;
       state.ResumeTiming();
     }
-    blocks[next] = malloc(size);
+    blocks[next] = Allocator::allocate(size);
     benchmark::DoNotOptimize(blocks[next]);
     ++next;
   }
   for (size_t i = 0; i < next; ++i)
-    free(blocks[i]);
+    Allocator::release(blocks[i]);
 }
-BENCHMARK(BM_Malloc)->Arg(32)->Arg(512);
 
-static void BM_New(benchmark::State &state) {
-  size_t size = state.range(0);
-  std::vector<char *> blocks(kBatch);
-  size_t next = 0;
-  for (auto _ : state) {
-    if (next == blocks.size()) {
-      state.PauseTiming();
-      for (char *block : blocks)
-        delete[] block;
-      next = 0;
-      state.ResumeTiming();
-    }
-    blocks[next] = new char[size];
-    benchmark::DoNotOptimize(blocks[next]);
-    ++next;
-  }
-  for (size_t i = 0; i < next; ++i)
-    delete[] blocks[i];
-}
-BENCHMARK(BM_New)->Arg(32)->Arg(512);
-
-// Frees only: blocks come from a pool filled outside the timed region.
-static void BM_Free(benchmark::State &state) {
+// Releases only: 64-byte blocks from a pool filled outside the timed region.
+template <typename Allocator> static void releaseOnly(benchmark::State &state) {
   std::vector<void *> blocks(kBatch);
   size_t next = blocks.size();
   for (auto _ : state) {
     if (next == blocks.size()) {
       state.PauseTiming();
       for (void *&block : blocks)
-        block = malloc(64);
+        block = Allocator::allocate(64);
       next = 0;
       state.ResumeTiming();
     }
-    free(blocks[next++]);
+    Allocator::release(blocks[next++]);
   }
   for (; next < blocks.size(); ++next)
-    free(blocks[next]);
+    Allocator::release(blocks[next]);
 }
-BENCHMARK(BM_Free);
 
-static void BM_Delete(benchmark::State &state) {
-  std::vector<char *> blocks(kBatch);
-  size_t next = blocks.size();
-  for (auto _ : state) {
-    if (next == blocks.size()) {
-      state.PauseTiming();
-      for (char *&block : blocks)
-        block = new char[64];
-      next = 0;
-      state.ResumeTiming();
-    }
-    delete[] blocks[next++];
-  }
-  for (; next < blocks.size(); ++next)
-    delete[] blocks[next];
+static void BM_MallocFree(benchmark::State &state) {
+  allocateAndRelease<Malloc>(state);
 }
+BENCHMARK(BM_MallocFree)->Arg(32)->Arg(512);
+static void BM_NewDelete(benchmark::State &state) {
+  allocateAndRelease<NewArray>(state);
+}
+BENCHMARK(BM_NewDelete)->Arg(32)->Arg(512);
+static void BM_Malloc(benchmark::State &state) { allocateOnly<Malloc>(state); }
+BENCHMARK(BM_Malloc)->Arg(32)->Arg(512);
+static void BM_New(benchmark::State &state) { allocateOnly<NewArray>(state); }
+BENCHMARK(BM_New)->Arg(32)->Arg(512);
+static void BM_Free(benchmark::State &state) { releaseOnly<Malloc>(state); }
+BENCHMARK(BM_Free);
+static void BM_Delete(benchmark::State &state) { releaseOnly<NewArray>(state); }
 BENCHMARK(BM_Delete);
 
 BENCHMARK_MAIN();

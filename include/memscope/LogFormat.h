@@ -394,6 +394,27 @@ struct DecodedEvent {
   uint32_t kind = 0;
 };
 
+/// The Alloc record that an Alloc event stands for, given the Key event that
+/// defined its key: readers that work on records see Events records this way.
+inline AllocRecord allocRecordOf(const DecodedEvent &event,
+                                 const DecodedEvent &key) {
+  AllocRecord record{}; // address: not recorded since version 2
+  record.sample_id = event.sample_id;
+  record.site_id = key.site_id;
+  record.size = event.size;
+  record.monotonic_ns = event.monotonic_ns;
+  record.stack_id = key.stack_id;
+  record.weight = event.weight;
+  record.kind = key.kind;
+  record.flags = event.flags;
+  return record;
+}
+/// The Free record of a Free event; \p key as for allocRecordOf.
+inline FreeRecord freeRecordOf(const DecodedEvent &event,
+                               const DecodedEvent &key) {
+  return {event.sample_id, key.site_id, event.monotonic_ns};
+}
+
 /// Reads the events of one Events payload. Bounds-checked: a malformed
 /// payload ends in Status::Malformed, never a read past its end.
 class EventsDecoder {

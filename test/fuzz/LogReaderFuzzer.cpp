@@ -30,63 +30,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
         Record.Payload.end() >
             reinterpret_cast<const uint8_t *>(File.Buffer->getBufferEnd()))
       abort();
-    switch (Record.Type) {
-    case log::RecordType::ProcessInfo: {
-      ProcessInfo Info;
-      decodeProcessInfo(Record.Payload, Info);
-      break;
-    }
-    case log::RecordType::Module: {
-      ModuleInfo Info;
-      decodeModule(Record.Payload, Info);
-      break;
-    }
-    case log::RecordType::Site: {
-      SiteInfo Info;
-      decodeSite(Record.Payload, Info);
-      break;
-    }
-    case log::RecordType::Warning: {
-      std::string Text;
-      decodeWarning(Record.Payload, Text);
-      break;
-    }
-    case log::RecordType::ThreadStart: {
-      ThreadStartInfo Info;
-      decodeThreadStart(Record.Payload, Info);
-      break;
-    }
-    case log::RecordType::ThreadName: {
-      ThreadNameInfo Info;
-      decodeThreadName(Record.Payload, Info);
-      break;
-    }
-    case log::RecordType::Stack: {
-      StackInfo Info;
-      decodeStack(Record.Payload, Info);
-      break;
-    }
-    case log::RecordType::Events: {
-      // The decoder stops at the payload's end, and its key indices stay
-      // below the bound that sizes the merge's key table.
-      log::EventsDecoder Decoder(Record.Payload.data(), Record.Payload.size());
-      log::DecodedEvent Event;
-      size_t Events = 0;
-      while (Decoder.next(Event) == log::EventsDecoder::Status::Event) {
-        if (Event.type == log::kEventKey && Event.key >= log::kMaxEventKeys)
-          abort();
-        if (++Events > Record.Payload.size())
-          abort(); // every event takes at least one byte
-      }
-      break;
-    }
-    default: {
-      log::AllocRecord Alloc;
-      decodeAlloc(Record.Payload, Alloc);
-      log::ProcessEndRecord End;
-      decodeProcessEnd(Record.Payload, End);
-      break;
-    }
+    // Both typed readers on every record, whatever kind of file it claims
+    // to be in: each decodes it or refuses it, never reads past it.
+    ProcessRecord AsProcess;
+    decodeProcessRecord(Record, AsProcess);
+    ThreadRecord AsThread;
+    if (decodeThreadRecord(Record, AsThread) != RecordFit::Decoded ||
+        !std::holds_alternative<EventsInfo>(AsThread))
+      continue;
+    // The events decoder stops at the payload's end, and its key indices
+    // stay below the bound that sizes the merge's key table.
+    log::EventsDecoder Decoder(Record.Payload.data(), Record.Payload.size());
+    log::DecodedEvent Event;
+    size_t Events = 0;
+    while (Decoder.next(Event) == log::EventsDecoder::Status::Event) {
+      if (Event.type == log::kEventKey && Event.key >= log::kMaxEventKeys)
+        abort();
+      if (++Events > Record.Payload.size())
+        abort(); // every event takes at least one byte
     }
   }
   if (Seen != File.RecordCount)

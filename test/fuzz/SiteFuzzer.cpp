@@ -17,7 +17,7 @@ using namespace memscope::merge;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   SiteInfo Site;
-  if (!decodeSite(llvm::ArrayRef<uint8_t>(Data, Size), Site))
+  if (!decodePayload(llvm::ArrayRef<uint8_t>(Data, Size), Site))
     return 0;
   // Each inline frame takes at least 14 bytes of payload.
   if (Site.InlinedAt.size() * 14 > Size)

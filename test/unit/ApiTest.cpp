@@ -42,38 +42,26 @@ std::filesystem::path temporaryFolder() {
 
 } // namespace
 
+/// What validate() says of \p config; "" when it accepts it.
+std::string validationError(const SamplingConfig &config) {
+  return errorOf([&] { config.validate(); });
+}
+
 TEST(SamplingConfigTest, RejectsBadValuesNamingThem) {
-  EXPECT_NE(errorOf([] {
-              SamplingConfig{0.0, 0, 4096}.validate();
-            }).find("sample_rate is 0.000000, but must be in (0, 1]"),
-            std::string::npos);
-  EXPECT_NE(errorOf([] {
-              SamplingConfig{1.5, 0, 4096}.validate();
-            }).find("sample_rate is 1.500000"),
-            std::string::npos);
-  EXPECT_NE(errorOf([] {
-              SamplingConfig{0.5, 0, 1000}.validate();
-            }).find("buffer_size is 1000 bytes, below the minimum of 4096"),
-            std::string::npos);
-  EXPECT_NE(errorOf([] {
-              SamplingConfig{0.5, 0, 5000}.validate();
-            }).find("not a multiple of 4096"),
-            std::string::npos);
   SamplingConfig zero_interval = SamplingConfig::balanced();
   zero_interval.sample_interval_bytes = 0;
-  EXPECT_NE(errorOf([&] {
-              zero_interval.validate();
-            }).find("sample_interval_bytes is 0"),
-            std::string::npos);
+  const std::pair<SamplingConfig, const char *> bad[] = {
+      {{0.0, 0, 4096}, "sample_rate is 0.000000, but must be in (0, 1]"},
+      {{1.5, 0, 4096}, "sample_rate is 1.500000"},
+      {{0.5, 0, 1000}, "buffer_size is 1000 bytes, below the minimum of 4096"},
+      {{0.5, 0, 5000}, "not a multiple of 4096"},
+      {zero_interval, "sample_interval_bytes is 0"},
+  };
+  for (const auto &[config, says] : bad)
+    EXPECT_NE(validationError(config).find(says), std::string::npos) << says;
   // The design page's two configurations are valid.
-  EXPECT_EQ(errorOf([] {
-              SamplingConfig{0.01, 1024, 1024 * 1024}.validate();
-            }),
-            "");
-  EXPECT_EQ(errorOf([] {
-              SamplingConfig{0.05, 512, 2 * 1024 * 1024}.validate();
-            }),
-            "");
+  EXPECT_EQ(validationError({0.01, 1024, 1024 * 1024}), "");
+  EXPECT_EQ(validationError({0.05, 512, 2 * 1024 * 1024}), "");
 }
 
 TEST(SamplingConfigTest, MapsToRuntimeOptions) {

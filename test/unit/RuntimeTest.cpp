@@ -86,22 +86,12 @@ std::vector<Record> readLog(const std::string &path) {
       }
       EXPECT_TRUE(keys.count(event.key)) << "undefined key " << event.key;
       const log::DecodedEvent &key = keys[event.key];
-      if (event.type == log::kEventFree) {
-        records.push_back(recordOf(
-            log::RecordType::Free,
-            log::FreeRecord{event.sample_id, key.site_id, event.monotonic_ns}));
-        continue;
-      }
-      log::AllocRecord alloc{};
-      alloc.sample_id = event.sample_id;
-      alloc.site_id = key.site_id;
-      alloc.size = event.size;
-      alloc.monotonic_ns = event.monotonic_ns;
-      alloc.stack_id = key.stack_id;
-      alloc.weight = event.weight;
-      alloc.kind = key.kind;
-      alloc.flags = event.flags;
-      records.push_back(recordOf(log::RecordType::Alloc, alloc));
+      if (event.type == log::kEventFree)
+        records.push_back(
+            recordOf(log::RecordType::Free, log::freeRecordOf(event, key)));
+      else
+        records.push_back(
+            recordOf(log::RecordType::Alloc, log::allocRecordOf(event, key)));
     }
     EXPECT_EQ(status, log::EventsDecoder::Status::End)
         << "malformed events at offset " << offset;

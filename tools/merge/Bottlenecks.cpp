@@ -66,14 +66,26 @@ std::string who(const InlineFrame &Frame) {
 double twoDecimals(double Value) { return std::round(Value * 100) / 100; }
 double threeDecimals(double Value) { return std::round(Value * 1000) / 1000; }
 
-Bottleneck atSite(const char *Kind, const SiteReport &Site) {
+/// A rule that fired at \p At (the site's first frame in user code), with
+/// its measured value and threshold; the caller words it.
+Bottleneck found(const char *Kind, std::optional<uint64_t> SiteId,
+                 const InlineFrame &At, double Value, const char *Unit,
+                 double Threshold) {
   Bottleneck B;
   B.Kind = Kind;
-  B.SiteId = Site.Id;
-  B.File = Site.User.File;
-  B.Line = Site.User.Line;
-  B.Function = Site.User.Function;
+  B.SiteId = SiteId;
+  B.File = At.File;
+  B.Line = At.Line;
+  B.Function = At.Function;
+  B.Value = Value;
+  B.Unit = Unit;
+  B.Threshold = Threshold;
   return B;
+}
+
+Bottleneck atSite(const char *Kind, const SiteReport &Site, double Value,
+                  const char *Unit, double Threshold) {
+  return found(Kind, Site.Id, Site.User, Value, Unit, Threshold);
 }
 
 double meanSize(const SiteReport &Site) {
@@ -101,10 +113,8 @@ void hotSiteBytes(const Analysis &Result, std::vector<Bottleneck> &Out) {
         Bytes * 100 < Total * rules::HotSiteBytesPercent)
       continue;
     double Share = Bytes / Total * 100;
-    Bottleneck B = atSite("hot_site_bytes", Site);
-    B.Value = twoDecimals(Share);
-    B.Unit = "%";
-    B.Threshold = rules::HotSiteBytesPercent;
+    Bottleneck B = atSite("hot_site_bytes", Site, twoDecimals(Share), "%",
+                          rules::HotSiteBytesPercent);
     B.Description =
         fmt::format("{} allocates {:.1f}% of all bytes ({} in {} allocations)",
                     who(Site.User), Share, humanBytes(Bytes),
@@ -140,10 +150,8 @@ void hotSiteCount(const Analysis &Result, std::vector<Bottleneck> &Out) {
       continue;
     double Share = Allocations / Total * 100;
     double Mean = meanSize(Site);
-    Bottleneck B = atSite("hot_site_count", Site);
-    B.Value = twoDecimals(Share);
-    B.Unit = "%";
-    B.Threshold = rules::HotSiteCountPercent;
+    Bottleneck B = atSite("hot_site_count", Site, twoDecimals(Share), "%",
+                          rules::HotSiteCountPercent);
     B.Description = fmt::format(
         "{} makes {:.1f}% of all allocations ({} allocations of {} on "
         "average)",
@@ -175,10 +183,8 @@ void temporaries(const Analysis &Result, std::vector<Bottleneck> &Out) {
       continue;
     double Share = Stats.Allocations / Total * 100;
     double Mean = meanSize(Site);
-    Bottleneck B = atSite("temporaries", Site);
-    B.Value = threeDecimals(*Lifetime / 1000);
-    B.Unit = "µs";
-    B.Threshold = rules::TemporaryMaxLifetimeUs;
+    Bottleneck B = atSite("temporaries", Site, threeDecimals(*Lifetime / 1000),
+                          "µs", rules::TemporaryMaxLifetimeUs);
     B.Description = fmt::format(
         "Blocks allocated by {} live {} on average; the site makes {:.1f}% "
         "of all allocations ({} allocations of {} on average)",
@@ -206,10 +212,8 @@ void leaks(const Analysis &Result, std::vector<Bottleneck> &Out) {
     if (Site.File == "<uninstrumented>" ||
         Stats.LiveBytes < rules::LeakMinBytes)
       continue;
-    Bottleneck B = atSite("leak", Site);
-    B.Value = std::round(Stats.LiveBytes);
-    B.Unit = "bytes";
-    B.Threshold = rules::LeakMinBytes;
+    Bottleneck B = atSite("leak", Site, std::round(Stats.LiveBytes), "bytes",
+                          rules::LeakMinBytes);
     B.Description =
         fmt::format("{} still holds {} at exit in {} blocks", who(Site.User),
                     humanBytes(Stats.LiveBytes), count(Stats.LiveAllocations));
@@ -237,10 +241,8 @@ void reallocChurn(const Analysis &Result, std::vector<Bottleneck> &Out) {
     double Reallocations = Site.Stats.Allocations;
     if (Reallocations < rules::ReallocChurnMinReallocations)
       continue;
-    Bottleneck B = atSite("realloc_churn", Site);
-    B.Value = std::round(Reallocations);
-    B.Unit = "reallocations";
-    B.Threshold = rules::ReallocChurnMinReallocations;
+    Bottleneck B = atSite("realloc_churn", Site, std::round(Reallocations),
+                          "reallocations", rules::ReallocChurnMinReallocations);
     B.Description = fmt::format(
         "{} reallocates {} times ({} in total, {} per call on average)",
         who(Site.User), count(Reallocations), humanBytes(Site.Stats.Bytes),
@@ -263,15 +265,8 @@ void crossThreadFrees(const Analysis &Result, std::vector<Bottleneck> &Out) {
     return;
   const CrossFreeSitePair &Pair = *Cross.BusiestPair;
   double Share = Cross.Frees / TotalFrees * 100;
-  Bottleneck B;
-  B.Kind = "cross_thread_frees";
-  B.SiteId = Pair.AllocSite;
-  B.File = Pair.AllocLocation.File;
-  B.Line = Pair.AllocLocation.Line;
-  B.Function = Pair.AllocLocation.Function;
-  B.Value = twoDecimals(Share);
-  B.Unit = "%";
-  B.Threshold = rules::CrossThreadFreePercent;
+  Bottleneck B = found("cross_thread_frees", Pair.AllocSite, Pair.AllocLocation,
+                       twoDecimals(Share), "%", rules::CrossThreadFreePercent);
   std::string FreedAt =
       !Pair.FreeSite ? "uninstrumented code"
       : Pair.FreeLocation
@@ -312,27 +307,17 @@ void threadImbalance(const Analysis &Result, std::vector<Bottleneck> &Out) {
       continue;
     double Mean = Sum / double(Threads);
     double Ratio = Busiest->Bytes / Mean;
-    Bottleneck B;
-    B.Kind = "thread_imbalance";
-    B.SiteId = Site.Id;
-    std::string Where;
-    if (Site.Id && Site.User) {
-      B.File = Site.User->File;
-      B.Line = Site.User->Line;
-      B.Function = Site.User->Function;
-      Where = who(*Site.User);
-    } else {
-      B.File = Site.Id ? Site.File : "<unknown spawn site>";
-      B.Line = Site.Id ? Site.Line : 0;
-      B.Function = Site.Id ? Site.Function : "";
-      Where = Site.Id ? who({Site.Function, Site.File, "", Site.Line, 0})
-                      : "an unknown spawn site in " +
-                            (Site.CreatorModule.empty() ? "an unknown module"
-                                                        : Site.CreatorModule);
-    }
-    B.Value = twoDecimals(Ratio);
-    B.Unit = "x";
-    B.Threshold = rules::ImbalanceMaxToMean;
+    InlineFrame At =
+        !Site.Id    ? InlineFrame{"", "<unknown spawn site>", "", 0, 0}
+        : Site.User ? *Site.User
+                    : InlineFrame{Site.Function, Site.File, "", Site.Line, 0};
+    std::string Where =
+        Site.Id ? who(At)
+                : "an unknown spawn site in " + (Site.CreatorModule.empty()
+                                                     ? "an unknown module"
+                                                     : Site.CreatorModule);
+    Bottleneck B = found("thread_imbalance", Site.Id, At, twoDecimals(Ratio),
+                         "x", rules::ImbalanceMaxToMean);
     B.Description = fmt::format(
         "Of the {} threads created by {}, thread {} \"{}\" allocates {}, "
         "{:.1f}x their mean of {}",

@@ -49,16 +49,10 @@ Side sideOf(const json &Object, const char *Key, const char *IntervalKey) {
 }
 
 DiffFigure compare(const Side &Base, const Side &New) {
-  DiffFigure F;
-  F.Base = Base.Value;
-  F.New = New.Value;
-  F.BaseLow = Base.Low;
-  F.BaseHigh = Base.High;
-  F.NewLow = New.Low;
-  F.NewHigh = New.High;
-  F.Significant = std::llround(New.Value) != std::llround(Base.Value) &&
-                  (New.Low > Base.High || New.High < Base.Low);
-  return F;
+  bool Significant = std::llround(New.Value) != std::llround(Base.Value) &&
+                     (New.Low > Base.High || New.High < Base.Low);
+  return {Base.Value, New.Value, Base.Low,   Base.High,
+          New.Low,    New.High,  Significant};
 }
 
 /// The figures a list entry carries, with their interval keys.

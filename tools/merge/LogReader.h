@@ -23,9 +23,11 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -136,52 +138,26 @@ struct StackInfo {
   std::vector<uint64_t> Frames; // return addresses, innermost first
 };
 
-// Each decoder returns false when the payload is too short or a length field
-// points outside it. Longer payloads are accepted: later minor versions may
-// append fields.
-bool decodeProcessInfo(llvm::ArrayRef<uint8_t> Payload, ProcessInfo &Out);
-bool decodeModule(llvm::ArrayRef<uint8_t> Payload, ModuleInfo &Out);
-bool decodeSite(llvm::ArrayRef<uint8_t> Payload, SiteInfo &Out);
-/// \p Unlogged: the totals of threads that ended without a log (2.1 on);
-/// \p Heap: the runtime's count of the heap in use (2.2 on, when counted).
-bool decodeProcessEnd(llvm::ArrayRef<uint8_t> Payload,
-                      log::ProcessEndRecord &Out,
-                      std::optional<log::ThreadTotals> *Unlogged = nullptr,
-                      std::optional<log::HeapCounts> *Heap = nullptr);
-bool decodeWarning(llvm::ArrayRef<uint8_t> Payload, std::string &Out);
-bool decodeThreadStart(llvm::ArrayRef<uint8_t> Payload, ThreadStartInfo &Out);
-bool decodeThreadName(llvm::ArrayRef<uint8_t> Payload, ThreadNameInfo &Out);
-/// \p Totals: the thread's exact totals, when the record has them (2.1 on).
-bool decodeThreadRunning(llvm::ArrayRef<uint8_t> Payload,
-                         log::ThreadRunningRecord &Out,
-                         std::optional<log::ThreadTotals> *Totals = nullptr);
-bool decodeResourceSample(llvm::ArrayRef<uint8_t> Payload,
-                          log::ResourceSampleRecord &Out);
-bool decodeThreadEnd(llvm::ArrayRef<uint8_t> Payload, log::ThreadEndRecord &Out,
-                     std::optional<log::ThreadTotals> *Totals = nullptr);
-bool decodeAlloc(llvm::ArrayRef<uint8_t> Payload, log::AllocRecord &Out);
-bool decodeFree(llvm::ArrayRef<uint8_t> Payload, log::FreeRecord &Out);
-bool decodeStack(llvm::ArrayRef<uint8_t> Payload, StackInfo &Out);
-
 const char *recordTypeName(log::RecordType Type);
 
 //===-- Typed records --------------------------------------------------===//
-// The one place that maps a record's type to its decoder: the merge reads
-// process.log and the thread logs as these values, never by type number.
+// The merge reads process.log and the thread logs as these values, never by
+// type number: ProcessRecord and ThreadRecord list what each kind of file
+// holds, and RecordDecoders.cpp maps each value to its record type.
 
 struct ProcessEndInfo {
   log::ProcessEndRecord Fixed{};
   std::optional<log::ThreadTotals> Unlogged; // 2.1 on
   std::optional<log::HeapCounts> Heap;       // 2.2 on, when counted
 };
-struct ThreadRunningInfo {
-  log::ThreadRunningRecord Fixed{};
-  std::optional<log::ThreadTotals> Totals; // 2.1 on, when it could be read
+/// A fixed record that version 2.1 on follows with the thread's exact
+/// totals (unset when the record has none).
+template <typename Record> struct WithTotals {
+  Record Fixed{};
+  std::optional<log::ThreadTotals> Totals;
 };
-struct ThreadEndInfo {
-  log::ThreadEndRecord Fixed{};
-  std::optional<log::ThreadTotals> Totals; // 2.1 on
-};
+using ThreadRunningInfo = WithTotals<log::ThreadRunningRecord>;
+using ThreadEndInfo = WithTotals<log::ThreadEndRecord>;
 struct WarningInfo {
   std::string Message;
 };
@@ -191,6 +167,37 @@ struct EventsInfo {
   llvm::ArrayRef<uint8_t> Payload;
 };
 struct PaddingInfo {};
+
+// The decoder of each record's value. Each returns false when the payload
+// is too short or a length field points outside it. Longer payloads are
+// accepted: later minor versions may append fields.
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, ProcessInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, ModuleInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, SiteInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, ProcessEndInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, WarningInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, ThreadStartInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, ThreadNameInfo &Out);
+/// ThreadRunningInfo and ThreadEndInfo.
+template <typename Record>
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, WithTotals<Record> &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, StackInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, EventsInfo &Out);
+bool decodePayload(llvm::ArrayRef<uint8_t> Payload, PaddingInfo &Out);
+
+/// The records that are their LogFormat.h struct alone.
+template <typename T>
+constexpr bool IsFixedRecord =
+    std::is_same_v<T, log::ResourceSampleRecord> ||
+    std::is_same_v<T, log::AllocRecord> || std::is_same_v<T, log::FreeRecord>;
+template <typename T>
+std::enable_if_t<IsFixedRecord<T>, bool>
+decodePayload(llvm::ArrayRef<uint8_t> Payload, T &Out) {
+  if (Payload.size() < sizeof(T))
+    return false;
+  memcpy(&Out, Payload.data(), sizeof(T));
+  return true;
+}
 
 /// What a process.log record can be.
 using ProcessRecord =

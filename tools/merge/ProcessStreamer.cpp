@@ -147,30 +147,21 @@ bool ProcessStreamer::nextEvent(FileState &State) {
       // The decoder keeps indices below log::kMaxEventKeys.
       if (State.Keys.size() <= Event.key)
         State.Keys.resize(Event.key + 1);
-      State.Keys[Event.key] = {Event.site_id, Event.stack_id, Event.kind, true};
+      State.Keys[Event.key] = Event;
       continue;
     }
-    if (Event.key >= State.Keys.size() || !State.Keys[Event.key].Defined) {
+    if (Event.key >= State.Keys.size() ||
+        State.Keys[Event.key].type != log::kEventKey) {
       ++State.Malformed; // its Key was in a damaged record
       continue;
     }
-    const EventKey &Key = State.Keys[Event.key];
+    const log::DecodedEvent &Key = State.Keys[Event.key];
     State.Head.Time = Event.monotonic_ns;
     State.Head.IsFree = Event.type == log::kEventFree;
-    if (State.Head.IsFree) {
-      State.Head.Free = {Event.sample_id, Key.SiteId, Event.monotonic_ns};
-    } else {
-      log::AllocRecord &Alloc = State.Head.Alloc;
-      Alloc.sample_id = Event.sample_id;
-      Alloc.site_id = Key.SiteId;
-      Alloc.address = 0; // not recorded since version 2
-      Alloc.size = Event.size;
-      Alloc.monotonic_ns = Event.monotonic_ns;
-      Alloc.stack_id = Key.StackId;
-      Alloc.weight = Event.weight;
-      Alloc.kind = Key.Kind;
-      Alloc.flags = Event.flags;
-    }
+    if (State.Head.IsFree)
+      State.Head.Free = log::freeRecordOf(Event, Key);
+    else
+      State.Head.Alloc = log::allocRecordOf(Event, Key);
     return true;
   }
   return false;
@@ -278,32 +269,25 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   double Bytes = Weight * double(Alloc.size);
   double BytesVariance = sampleVariance(Weight, double(Alloc.size));
   double CountVariance = sampleVariance(Weight, 1);
+  // The site-stack entry, its thread's share of it, and the process keep
+  // the same allocation figures (AllocationStats, SiteStackThreadStats).
+  auto Add = [&](auto &Figures) {
+    Figures.Allocations += Weight;
+    Figures.Bytes += Bytes;
+    Figures.AllocationsVariance += CountVariance;
+    Figures.BytesVariance += BytesVariance;
+    Figures.SampledBytes += double(Alloc.size);
+    ++Figures.Samples;
+  };
   SiteStack &S = P.SiteStacks[SiteStackIndex];
-  S.Stats.Allocations += Weight;
-  S.Stats.Bytes += Bytes;
-  S.Stats.AllocationsVariance += CountVariance;
-  S.Stats.BytesVariance += BytesVariance;
-  S.Stats.SampledBytes += double(Alloc.size);
-  ++S.Stats.Samples;
-  SiteStackThreadStats &PerThread = S.PerThread[ThreadIndex];
-  PerThread.Allocations += Weight;
-  PerThread.Bytes += Bytes;
-  PerThread.AllocationsVariance += CountVariance;
-  PerThread.BytesVariance += BytesVariance;
-  PerThread.SampledBytes += double(Alloc.size);
-  ++PerThread.Samples;
+  Add(S.Stats);
+  Add(S.PerThread[ThreadIndex]);
+  Add(P.Stats);
   ThreadReport &Thread = P.Threads[ThreadIndex];
   Thread.Allocations += Weight;
   Thread.Bytes += Bytes;
   ++Thread.Samples;
-  P.Stats.Allocations += Weight;
-  P.Stats.Bytes += Bytes;
-  P.Stats.AllocationsVariance += CountVariance;
-  P.Stats.BytesVariance += BytesVariance;
-  P.Stats.SampledBytes += double(Alloc.size);
-  ++P.Stats.Samples;
-  double Overhead = glibcOverhead(Alloc.size);
-  P.OverheadSum += Weight * Overhead;
+  P.OverheadSum += Weight * glibcOverhead(Alloc.size);
   P.OverheadBlocks += Weight;
 
   // The runtime could not track this block, so its free is never logged:
@@ -315,12 +299,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   beforeLiveChange(Alloc.monotonic_ns);
   auto Pending = PendingFrees.find(Alloc.sample_id);
   if (Pending != PendingFrees.end()) {
-    LiveBytes += Bytes;
-    LiveVariance += BytesVariance;
-    LiveObserved += double(Alloc.size);
-    LiveOverhead += Weight * Overhead;
-    LiveBlocks += Weight;
-    changeSiteStackLive(SiteStackIndex, Bytes);
+    changeLive(Sample, 1);
     release(Sample, Pending->second.Thread, Pending->second.Site,
             Pending->second.Time);
     PendingFrees.erase(Pending);
@@ -330,21 +309,10 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   if (!Inserted) {
     // A reused sample id: the older sample's free was lost. Forget it.
     ++DuplicateSamples;
-    double Old = It->second.Weight * double(It->second.Size);
-    LiveBytes -= Old;
-    LiveVariance -= sampleVariance(It->second.Weight, double(It->second.Size));
-    LiveObserved -= double(It->second.Size);
-    LiveOverhead -= It->second.Weight * glibcOverhead(It->second.Size);
-    LiveBlocks -= It->second.Weight;
-    changeSiteStackLive(It->second.SiteStack, -Old);
+    changeLive(It->second, -1);
     It->second = Sample;
   }
-  LiveBytes += Bytes;
-  LiveVariance += BytesVariance;
-  LiveObserved += double(Alloc.size);
-  LiveOverhead += Weight * Overhead;
-  LiveBlocks += Weight;
-  changeSiteStackLive(SiteStackIndex, Bytes);
+  changeLive(Sample, 1);
   if (LiveBytes > P.PeakLiveBytes) {
     P.PeakLiveBytes = LiveBytes;
     P.PeakLiveBytesVariance = LiveVariance;
@@ -405,6 +373,16 @@ void ProcessStreamer::notePoint(uint64_t MonotonicNs) {
   }
 }
 
+void ProcessStreamer::changeLive(const LiveSample &Sample, double Sign) {
+  double Bytes = Sample.Weight * double(Sample.Size);
+  LiveBytes += Sign * Bytes;
+  LiveVariance += Sign * sampleVariance(Sample.Weight, double(Sample.Size));
+  LiveObserved += Sign * double(Sample.Size);
+  LiveOverhead += Sign * Sample.Weight * glibcOverhead(Sample.Size);
+  LiveBlocks += Sign * Sample.Weight;
+  changeSiteStackLive(Sample.SiteStack, Sign * Bytes);
+}
+
 void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
                               uint64_t FreeSite, uint64_t FreeTime) {
   double Bytes = Sample.Weight * double(Sample.Size);
@@ -418,12 +396,7 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
   P.Stats.Frees += Sample.Weight;
   P.Stats.FreedBytes += Bytes;
   beforeLiveChange(FreeTime);
-  LiveBytes -= Bytes;
-  LiveVariance -= sampleVariance(Sample.Weight, double(Sample.Size));
-  LiveObserved -= double(Sample.Size);
-  LiveOverhead -= Sample.Weight * glibcOverhead(Sample.Size);
-  LiveBlocks -= Sample.Weight;
-  changeSiteStackLive(Sample.SiteStack, -Bytes);
+  changeLive(Sample, -1);
   afterLiveChange(FreeTime);
   if (FreeThread != Sample.Thread) {
     CrossStat &BySiteStack = P.CrossBySiteStack[{Sample.SiteStack, FreeSite}];

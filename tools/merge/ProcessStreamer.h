@@ -32,13 +32,6 @@ private:
     log::AllocRecord Alloc{};
     log::FreeRecord Free{};
   };
-  /// What an Events record's key index stands for (log::encodeKeyEvent).
-  struct EventKey {
-    uint64_t SiteId = 0;
-    uint64_t StackId = 0;
-    uint32_t Kind = 0;
-    bool Defined = false;
-  };
   struct FileState {
     const LogFile *File;
     RecordCursor Cursor;
@@ -47,9 +40,10 @@ private:
     Event Head;
     uint64_t Malformed = 0;
     uint64_t Misplaced = 0;
-    // The Events record being read, and the keys the file defined so far.
+    // The Events record being read, and the Key events the file defined so
+    // far by index (undefined indices hold another type).
     std::optional<log::EventsDecoder> Events;
-    std::vector<EventKey> Keys;
+    std::vector<log::DecodedEvent> Keys;
   };
   struct LiveSample {
     uint32_t SiteStack;
@@ -80,6 +74,8 @@ private:
   void onFree(FileState &State, const log::FreeRecord &Free);
   void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
                uint64_t FreeTime);
+  /// Adds a sample to the live set's sums (\p Sign 1) or takes it out (-1).
+  void changeLive(const LiveSample &Sample, double Sign);
   void finish();
   void finishThreads();
   void applyRenames();

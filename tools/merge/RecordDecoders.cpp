@@ -1,10 +1,11 @@
 //===- RecordDecoders.cpp - Record payloads into typed values -------------===//
 //
-// Each record type's payload decoder (LogFormat.h defines the layouts), and
-// the typed records built on them: decodeProcessRecord and
-// decodeThreadRecord are the one place a record's type picks its decoder.
-// Every read is bounds-checked; a payload longer than its fields is
-// accepted, since later minor versions append fields.
+// Each record type's payload decoder (LogFormat.h defines the layouts): one
+// decodePayload overload per typed value. At the end, RecordTypeOf names the
+// record type each value is read from; with the variants of LogReader.h
+// (what each kind of file holds) it is the one place where a record's type
+// picks its decoder. Every read is bounds-checked; a payload longer than its
+// fields is accepted, since later minor versions append fields.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,43 +44,30 @@ public:
     return true;
   }
   size_t remaining() const { return Payload.size() - Position; }
+  /// A field that a later minor version appended: unset when the payload
+  /// ends before it.
+  template <typename T> std::optional<T> appended() {
+    T Value;
+    if (!pod(Value))
+      return std::nullopt;
+    return Value;
+  }
 
 private:
   ArrayRef<uint8_t> Payload;
   size_t Position = 0;
 };
 
-template <typename T> bool decodeFixed(ArrayRef<uint8_t> Payload, T &Out) {
-  PayloadReader Reader(Payload);
-  return Reader.pod(Out);
-}
-
-/// A fixed record followed, from a later minor version on, by ThreadTotals.
-template <typename T>
-bool decodeWithTotals(ArrayRef<uint8_t> Payload, T &Out,
-                      std::optional<log::ThreadTotals> *Totals) {
-  PayloadReader Reader(Payload);
-  if (!Reader.pod(Out))
-    return false;
-  if (Totals) {
-    log::ThreadTotals Counted;
-    if (Reader.remaining() >= sizeof(Counted) && Reader.pod(Counted))
-      *Totals = Counted;
-    else
-      Totals->reset();
-  }
-  return true;
-}
-
 } // namespace
 
-bool memscope::merge::decodeProcessInfo(ArrayRef<uint8_t> Payload,
-                                        ProcessInfo &Out) {
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    ProcessInfo &Out) {
   PayloadReader Reader(Payload);
   return Reader.pod(Out.Fixed) && Reader.str(Out.Executable);
 }
 
-bool memscope::merge::decodeModule(ArrayRef<uint8_t> Payload, ModuleInfo &Out) {
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    ModuleInfo &Out) {
   PayloadReader Reader(Payload);
   if (!Reader.pod(Out.Fixed) || !Reader.str(Out.Path))
     return false;
@@ -88,7 +76,7 @@ bool memscope::merge::decodeModule(ArrayRef<uint8_t> Payload, ModuleInfo &Out) {
   return true;
 }
 
-bool memscope::merge::decodeSite(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
   // LogFormat.h's decoder, the other side of the runtime's encodeSite; it
   // bounds the depth by the payload's size before any frame is stored.
   auto Text = [](const log::PayloadString &S) {
@@ -119,127 +107,41 @@ bool memscope::merge::decodeSite(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
   return true;
 }
 
-bool memscope::merge::decodeProcessEnd(
-    ArrayRef<uint8_t> Payload, log::ProcessEndRecord &Out,
-    std::optional<log::ThreadTotals> *Unlogged,
-    std::optional<log::HeapCounts> *Heap) {
-  if (!decodeWithTotals(Payload, Out, Unlogged))
-    return false;
-  if (Heap) {
-    Heap->reset();
-    size_t Offset = sizeof(log::ProcessEndRecord) + sizeof(log::ThreadTotals);
-    log::HeapCounts Counts;
-    if (Payload.size() >= Offset + sizeof(Counts)) {
-      memcpy(&Counts, Payload.data() + Offset, sizeof(Counts));
-      *Heap = Counts;
-    }
-  }
-  return true;
-}
-
-RecordFit memscope::merge::decodeProcessRecord(const RecordView &Record,
-                                               ProcessRecord &Out) {
-  ArrayRef<uint8_t> Payload = Record.Payload;
-  bool Ok = true;
-  switch (Record.Type) {
-  case log::RecordType::Padding:
-    Out = PaddingInfo{};
-    break;
-  case log::RecordType::ProcessInfo:
-    Ok = decodeProcessInfo(Payload, Out.emplace<ProcessInfo>());
-    break;
-  case log::RecordType::Module:
-    Ok = decodeModule(Payload, Out.emplace<ModuleInfo>());
-    break;
-  case log::RecordType::Site:
-    Ok = decodeSite(Payload, Out.emplace<SiteInfo>());
-    break;
-  case log::RecordType::ProcessEnd: {
-    ProcessEndInfo &End = Out.emplace<ProcessEndInfo>();
-    Ok = decodeProcessEnd(Payload, End.Fixed, &End.Unlogged, &End.Heap);
-    break;
-  }
-  case log::RecordType::Warning:
-    Ok = decodeWarning(Payload, Out.emplace<WarningInfo>().Message);
-    break;
-  case log::RecordType::ThreadRunning: {
-    ThreadRunningInfo &Running = Out.emplace<ThreadRunningInfo>();
-    Ok = decodeThreadRunning(Payload, Running.Fixed, &Running.Totals);
-    break;
-  }
-  case log::RecordType::ResourceSample:
-    Ok =
-        decodeResourceSample(Payload, Out.emplace<log::ResourceSampleRecord>());
-    break;
-  default:
-    return RecordFit::Misplaced;
-  }
-  return Ok ? RecordFit::Decoded : RecordFit::Malformed;
-}
-
-RecordFit memscope::merge::decodeThreadRecord(const RecordView &Record,
-                                              ThreadRecord &Out) {
-  ArrayRef<uint8_t> Payload = Record.Payload;
-  bool Ok = true;
-  switch (Record.Type) {
-  case log::RecordType::Padding:
-    Out = PaddingInfo{};
-    break;
-  case log::RecordType::ThreadStart:
-    Ok = decodeThreadStart(Payload, Out.emplace<ThreadStartInfo>());
-    break;
-  case log::RecordType::ThreadName:
-    Ok = decodeThreadName(Payload, Out.emplace<ThreadNameInfo>());
-    break;
-  case log::RecordType::ThreadEnd: {
-    ThreadEndInfo &End = Out.emplace<ThreadEndInfo>();
-    Ok = decodeThreadEnd(Payload, End.Fixed, &End.Totals);
-    break;
-  }
-  case log::RecordType::Stack:
-    Ok = decodeStack(Payload, Out.emplace<StackInfo>());
-    break;
-  case log::RecordType::Events:
-    Out = EventsInfo{Payload};
-    break;
-  case log::RecordType::Alloc:
-    Ok = decodeAlloc(Payload, Out.emplace<log::AllocRecord>());
-    break;
-  case log::RecordType::Free:
-    Ok = decodeFree(Payload, Out.emplace<log::FreeRecord>());
-    break;
-  default:
-    return RecordFit::Misplaced;
-  }
-  return Ok ? RecordFit::Decoded : RecordFit::Malformed;
-}
-
-bool memscope::merge::decodeWarning(ArrayRef<uint8_t> Payload,
-                                    std::string &Out) {
-  // LogFormat.h does not pin the payload down; the runtime writes a single
-  // str. Fall back to the raw bytes so that no message is lost.
-  PayloadReader Reader(Payload);
-  if (Reader.str(Out) && Reader.remaining() == 0)
-    return true;
-  Out.assign(reinterpret_cast<const char *>(Payload.data()), Payload.size());
-  while (!Out.empty() && Out.back() == '\0')
-    Out.pop_back();
-  return true;
-}
-
-bool memscope::merge::decodeThreadStart(ArrayRef<uint8_t> Payload,
-                                        ThreadStartInfo &Out) {
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    ProcessEndInfo &Out) {
   PayloadReader Reader(Payload);
   if (!Reader.pod(Out.Fixed))
     return false;
-  // The name is optional: an empty name may be left out entirely.
-  if (Reader.remaining() > 0 && !Reader.str(Out.Name))
-    return false;
+  // Version 2.1 appended the unlogged threads' totals, 2.2 the heap counts.
+  Out.Unlogged = Reader.appended<log::ThreadTotals>();
+  Out.Heap = Out.Unlogged ? Reader.appended<log::HeapCounts>() : std::nullopt;
   return true;
 }
 
-bool memscope::merge::decodeThreadName(ArrayRef<uint8_t> Payload,
-                                       ThreadNameInfo &Out) {
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    WarningInfo &Out) {
+  // LogFormat.h does not pin the payload down; the runtime writes a single
+  // str. Fall back to the raw bytes so that no message is lost.
+  std::string &Text = Out.Message;
+  PayloadReader Reader(Payload);
+  if (Reader.str(Text) && Reader.remaining() == 0)
+    return true;
+  Text.assign(reinterpret_cast<const char *>(Payload.data()), Payload.size());
+  while (!Text.empty() && Text.back() == '\0')
+    Text.pop_back();
+  return true;
+}
+
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    ThreadStartInfo &Out) {
+  // The name is optional: an empty name may be left out entirely.
+  PayloadReader Reader(Payload);
+  return Reader.pod(Out.Fixed) &&
+         (Reader.remaining() == 0 || Reader.str(Out.Name));
+}
+
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    ThreadNameInfo &Out) {
   PayloadReader Reader(Payload);
   log::ThreadNameRecord Fixed;
   if (!Reader.pod(Fixed) || !Reader.str(Out.Name))
@@ -250,34 +152,31 @@ bool memscope::merge::decodeThreadName(ArrayRef<uint8_t> Payload,
   return true;
 }
 
-bool memscope::merge::decodeThreadRunning(
-    ArrayRef<uint8_t> Payload, log::ThreadRunningRecord &Out,
-    std::optional<log::ThreadTotals> *Totals) {
-  return decodeWithTotals(Payload, Out, Totals);
+template <typename Record>
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    WithTotals<Record> &Out) {
+  PayloadReader Reader(Payload);
+  if (!Reader.pod(Out.Fixed))
+    return false;
+  Out.Totals = Reader.appended<log::ThreadTotals>();
+  return true;
+}
+template bool memscope::merge::decodePayload(ArrayRef<uint8_t>,
+                                             ThreadRunningInfo &);
+template bool memscope::merge::decodePayload(ArrayRef<uint8_t>,
+                                             ThreadEndInfo &);
+
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
+                                    EventsInfo &Out) {
+  Out.Payload = Payload; // read event by event, with log::EventsDecoder
+  return true;
 }
 
-bool memscope::merge::decodeResourceSample(ArrayRef<uint8_t> Payload,
-                                           log::ResourceSampleRecord &Out) {
-  return decodeFixed(Payload, Out);
+bool memscope::merge::decodePayload(ArrayRef<uint8_t>, PaddingInfo &) {
+  return true;
 }
 
-bool memscope::merge::decodeThreadEnd(
-    ArrayRef<uint8_t> Payload, log::ThreadEndRecord &Out,
-    std::optional<log::ThreadTotals> *Totals) {
-  return decodeWithTotals(Payload, Out, Totals);
-}
-
-bool memscope::merge::decodeAlloc(ArrayRef<uint8_t> Payload,
-                                  log::AllocRecord &Out) {
-  return decodeFixed(Payload, Out);
-}
-
-bool memscope::merge::decodeFree(ArrayRef<uint8_t> Payload,
-                                 log::FreeRecord &Out) {
-  return decodeFixed(Payload, Out);
-}
-
-bool memscope::merge::decodeStack(ArrayRef<uint8_t> Payload, StackInfo &Out) {
+bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload, StackInfo &Out) {
   PayloadReader Reader(Payload);
   log::StackRecordHeader Fixed;
   if (!Reader.pod(Fixed))
@@ -290,4 +189,56 @@ bool memscope::merge::decodeStack(ArrayRef<uint8_t> Payload, StackInfo &Out) {
   for (uint64_t &Frame : Out.Frames)
     Reader.pod(Frame);
   return true;
+}
+
+namespace {
+
+using Type = log::RecordType;
+
+/// The record type whose payload each typed value is read from.
+template <typename Value> constexpr Type RecordTypeOf = Type::End;
+template <> constexpr Type RecordTypeOf<PaddingInfo> = Type::Padding;
+template <> constexpr Type RecordTypeOf<ProcessInfo> = Type::ProcessInfo;
+template <> constexpr Type RecordTypeOf<ModuleInfo> = Type::Module;
+template <> constexpr Type RecordTypeOf<SiteInfo> = Type::Site;
+template <> constexpr Type RecordTypeOf<ProcessEndInfo> = Type::ProcessEnd;
+template <> constexpr Type RecordTypeOf<WarningInfo> = Type::Warning;
+template <>
+constexpr Type RecordTypeOf<ThreadRunningInfo> = Type::ThreadRunning;
+template <>
+constexpr Type RecordTypeOf<log::ResourceSampleRecord> = Type::ResourceSample;
+template <> constexpr Type RecordTypeOf<ThreadStartInfo> = Type::ThreadStart;
+template <> constexpr Type RecordTypeOf<ThreadNameInfo> = Type::ThreadName;
+template <> constexpr Type RecordTypeOf<ThreadEndInfo> = Type::ThreadEnd;
+template <> constexpr Type RecordTypeOf<StackInfo> = Type::Stack;
+template <> constexpr Type RecordTypeOf<EventsInfo> = Type::Events;
+template <> constexpr Type RecordTypeOf<log::AllocRecord> = Type::Alloc;
+template <> constexpr Type RecordTypeOf<log::FreeRecord> = Type::Free;
+
+/// Decodes \p Record into the alternative of \p Out read from its type;
+/// Misplaced when no alternative is (a record of the other kind of file).
+template <typename... Values>
+RecordFit decodeOneOf(const RecordView &Record, std::variant<Values...> &Out) {
+  static_assert(((RecordTypeOf<Values> != Type::End) && ...),
+                "every alternative needs its RecordTypeOf");
+  RecordFit Fit = RecordFit::Misplaced;
+  (void)((Record.Type == RecordTypeOf<Values> &&
+          (Fit = decodePayload(Record.Payload, Out.template emplace<Values>())
+                     ? RecordFit::Decoded
+                     : RecordFit::Malformed,
+           true)) ||
+         ...);
+  return Fit;
+}
+
+} // namespace
+
+RecordFit memscope::merge::decodeProcessRecord(const RecordView &Record,
+                                               ProcessRecord &Out) {
+  return decodeOneOf(Record, Out);
+}
+
+RecordFit memscope::merge::decodeThreadRecord(const RecordView &Record,
+                                              ThreadRecord &Out) {
+  return decodeOneOf(Record, Out);
 }

@@ -36,8 +36,14 @@ memscope::merge::resourceReport(std::vector<log::ResourceSampleRecord> Records,
   ResourceReport Report;
   for (size_t I = 0; I < Records.size(); ++I) {
     const log::ResourceSampleRecord &R = Records[I];
-    ResourceSample Sample;
-    Sample.TimeNs = Delta(R.monotonic_ns, StartMonotonicNs);
+    ResourceSample Sample{Delta(R.monotonic_ns, StartMonotonicNs),
+                          std::nullopt,
+                          R.rss_bytes,
+                          R.read_bytes,
+                          R.write_bytes,
+                          R.read_calls,
+                          R.write_calls,
+                          R.threads};
     if (I > 0) {
       const log::ResourceSampleRecord &Previous = Records[I - 1];
       uint64_t Wall = Delta(R.monotonic_ns, Previous.monotonic_ns);
@@ -45,12 +51,6 @@ memscope::merge::resourceReport(std::vector<log::ResourceSampleRecord> Records,
         Sample.CpuPercent =
             double(Delta(Cpu(R), Cpu(Previous))) * 100.0 / double(Wall);
     }
-    Sample.RssBytes = R.rss_bytes;
-    Sample.ReadBytes = R.read_bytes;
-    Sample.WriteBytes = R.write_bytes;
-    Sample.ReadCalls = R.read_calls;
-    Sample.WriteCalls = R.write_calls;
-    Sample.Threads = R.threads;
     if (Sample.CpuPercent &&
         (!Report.PeakCpuPercent || *Sample.CpuPercent > *Report.PeakCpuPercent))
       Report.PeakCpuPercent = Sample.CpuPercent;

@@ -33,15 +33,6 @@ static std::string samplingText(const SamplingInfo &Sampling) {
 /// Sites are shown at their first frame in user code; what sits between
 /// that frame and the allocation (an inlined std:: allocator, or the
 /// uninstrumented library function) is named in [via ...].
-static std::string location(const SiteReport &Site) {
-  const InlineFrame &User = Site.User;
-  if (User.File.empty())
-    return "-";
-  if (User.Line == 0)
-    return User.File;
-  return fmt::format("{}:{}", User.File, User.Line);
-}
-
 static std::string functionText(const SiteReport &Site) {
   std::string Text = Site.User.Function.empty() ? "-" : Site.User.Function;
   if (Site.isIndirect() && !Site.Via.empty())
@@ -291,7 +282,8 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
     OS << "top sites by bytes:\n";
     size_t LocationWidth = 8;
     for (size_t I = 0; I < Shown; ++I)
-      LocationWidth = std::max(LocationWidth, location(Result.Sites[I]).size());
+      LocationWidth =
+          std::max(LocationWidth, frameLocation(Result.Sites[I].User).size());
     // Sampled runs get the bytes' 95% interval, as ±(its larger side).
     auto PlusMinus = [&](const SiteReport &Site) -> std::string {
       if (Totals.Exact)
@@ -312,7 +304,7 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                         std::llround(Site.Stats.Bytes), PlusMinus(Site),
                         std::llround(Site.Stats.Allocations),
                         std::llround(Site.Stats.LiveBytes), Site.Kind,
-                        location(Site), LocationWidth,
+                        frameLocation(Site.User), LocationWidth,
                         functionText(Site) + (Site.Stats.LifetimeAllocations > 0
                                                   ? " [process-lifetime]"
                                                   : ""));

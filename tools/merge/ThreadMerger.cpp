@@ -320,26 +320,26 @@ void ThreadMerger::finish() {
              std::tie(Cross.BusiestPair->AllocSite,
                       Cross.BusiestPair->FreeSite)))
       Cross.BusiestPair = Pair;
-  llvm::sort(Cross.BySitePair,
-             [](const CrossFreeSitePair &A, const CrossFreeSitePair &B) {
-               if (A.Bytes != B.Bytes)
-                 return A.Bytes > B.Bytes;
-               return std::tie(A.AllocSite, A.FreeSite) <
-                      std::tie(B.AllocSite, B.FreeSite);
-             });
-  Cross.SitePairCount = Cross.BySitePair.size();
-  if (Cross.BySitePair.size() > CrossThreadFrees::MaxPairs)
-    Cross.BySitePair.resize(CrossThreadFrees::MaxPairs);
-  llvm::sort(Cross.ByThreadPair,
-             [](const CrossFreeThreadPair &A, const CrossFreeThreadPair &B) {
-               if (A.Bytes != B.Bytes)
-                 return A.Bytes > B.Bytes;
-               return std::tie(A.AllocThread, A.FreeThread) <
-                      std::tie(B.AllocThread, B.FreeThread);
-             });
-  Cross.ThreadPairCount = Cross.ByThreadPair.size();
-  if (Cross.ByThreadPair.size() > CrossThreadFrees::MaxPairs)
-    Cross.ByThreadPair.resize(CrossThreadFrees::MaxPairs);
+  // Each list: the most bytes first, ties by the pair; count them all, keep
+  // the first MaxPairs.
+  auto SortAndTrim = [](auto &Pairs, uint64_t &Count, auto Ends) {
+    llvm::sort(Pairs, [&](const auto &A, const auto &B) {
+      if (A.Bytes != B.Bytes)
+        return A.Bytes > B.Bytes;
+      return Ends(A) < Ends(B);
+    });
+    Count = Pairs.size();
+    if (Pairs.size() > CrossThreadFrees::MaxPairs)
+      Pairs.resize(CrossThreadFrees::MaxPairs);
+  };
+  SortAndTrim(Cross.BySitePair, Cross.SitePairCount,
+              [](const CrossFreeSitePair &Pair) {
+                return std::tie(Pair.AllocSite, Pair.FreeSite);
+              });
+  SortAndTrim(Cross.ByThreadPair, Cross.ThreadPairCount,
+              [](const CrossFreeThreadPair &Pair) {
+                return std::tie(Pair.AllocThread, Pair.FreeThread);
+              });
 
   for (size_t I = 0; I < Result.Threads.size(); ++I)
     if (Result.Threads[I].RunningAtExit)

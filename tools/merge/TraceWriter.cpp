@@ -42,6 +42,28 @@ llvm::Error memscope::merge::writeChromeTrace(const Analysis &Result,
     E["args"] = std::move(Args);
     Events.push_back(std::move(E));
   };
+  // Counter tracks, and instant events of a process (Tid 0: "s": "p") or
+  // of one of its threads ("s": "t").
+  auto Counter = [&](const char *Name, uint32_t Pid, uint64_t Ns,
+                     ordered_json Args) {
+    Events.push_back({{"ph", "C"},
+                      {"name", Name},
+                      {"pid", Pid},
+                      {"ts", micros(Ns)},
+                      {"args", std::move(Args)}});
+  };
+  auto Instant = [&](const std::string &Name, uint32_t Pid, uint64_t Tid,
+                     uint64_t Ns, ordered_json Args = nullptr) {
+    ordered_json E{{"ph", "i"}, {"s", Tid ? "t" : "p"}, {"name", Name}};
+    if (Tid)
+      E["cat"] = "thread";
+    E["pid"] = Pid;
+    E["tid"] = Tid;
+    E["ts"] = micros(Ns);
+    if (!Args.is_null())
+      E["args"] = std::move(Args);
+    Events.push_back(std::move(E));
+  };
   for (const ProcessReport &P : Result.Processes) {
     std::string Exe = P.Executable.empty()
                           ? std::string("<unknown>")
@@ -51,40 +73,22 @@ llvm::Error memscope::merge::writeChromeTrace(const Analysis &Result,
     uint64_t Base = Offset[P.Pid];
     // Counter tracks live at the process level.
     for (const LivePoint &Point : P.LiveTimeline)
-      Events.push_back({{"ph", "C"},
-                        {"name", "live heap (estimated bytes)"},
-                        {"pid", P.Pid},
-                        {"ts", micros(Base + Point.TimeNs)},
-                        {"args", {{"bytes", std::llround(Point.MaxBytes)}}}});
+      Counter("live heap (estimated bytes)", P.Pid, Base + Point.TimeNs,
+              {{"bytes", std::llround(Point.MaxBytes)}});
     if (P.PeakLiveBytes > 0)
-      Events.push_back({{"ph", "i"},
-                        {"s", "p"},
-                        {"name", "peak live heap"},
-                        {"pid", P.Pid},
-                        {"tid", 0},
-                        {"ts", micros(Base + P.PeakLiveTimeNs)},
-                        {"args", {{"bytes", std::llround(P.PeakLiveBytes)}}}});
+      Instant("peak live heap", P.Pid, 0, Base + P.PeakLiveTimeNs,
+              {{"bytes", std::llround(P.PeakLiveBytes)}});
     if (P.Resources)
       for (const ResourceSample &Sample : P.Resources->Samples) {
-        Events.push_back({{"ph", "C"},
-                          {"name", "RSS (bytes)"},
-                          {"pid", P.Pid},
-                          {"ts", micros(Base + Sample.TimeNs)},
-                          {"args", {{"rss", Sample.RssBytes}}}});
+        Counter("RSS (bytes)", P.Pid, Base + Sample.TimeNs,
+                {{"rss", Sample.RssBytes}});
         if (Sample.CpuPercent)
-          Events.push_back({{"ph", "C"},
-                            {"name", "CPU (% of one core)"},
-                            {"pid", P.Pid},
-                            {"ts", micros(Base + Sample.TimeNs)},
-                            {"args", {{"cpu", *Sample.CpuPercent}}}});
+          Counter("CPU (% of one core)", P.Pid, Base + Sample.TimeNs,
+                  {{"cpu", *Sample.CpuPercent}});
       }
     if (P.Status == ProcessStatus::Crashed)
-      Events.push_back({{"ph", "i"},
-                        {"s", "p"},
-                        {"name", "crashed: " + signalName(P.Signal)},
-                        {"pid", P.Pid},
-                        {"tid", 0},
-                        {"ts", micros(Base + P.DurationNs)}});
+      Instant("crashed: " + signalName(P.Signal), P.Pid, 0,
+              Base + P.DurationNs);
   }
 
   for (size_t I = 0; I < Result.Threads.size(); ++I) {
@@ -115,21 +119,9 @@ llvm::Error memscope::merge::writeChromeTrace(const Analysis &Result,
                       {"ts", micros(Base + T.StartNs)},
                       {"dur", micros(T.LifetimeNs)},
                       {"args", std::move(Args)}});
-    Events.push_back({{"ph", "i"},
-                      {"s", "t"},
-                      {"name", "thread start"},
-                      {"cat", "thread"},
-                      {"pid", T.Pid},
-                      {"tid", Tid},
-                      {"ts", micros(Base + T.StartNs)}});
+    Instant("thread start", T.Pid, Tid, Base + T.StartNs);
     if (T.EndNs && !T.RunningAtExit)
-      Events.push_back({{"ph", "i"},
-                        {"s", "t"},
-                        {"name", "thread end"},
-                        {"cat", "thread"},
-                        {"pid", T.Pid},
-                        {"tid", Tid},
-                        {"ts", micros(Base + *T.EndNs)}});
+      Instant("thread end", T.Pid, Tid, Base + *T.EndNs);
   }
 
   ordered_json Trace;

@@ -25,9 +25,6 @@ using namespace memscope::merge::test;
 
 namespace {
 
-constexpr uint64_t T0 = TestLogWriter::StartMonotonic;
-constexpr uint64_t SiteA = 0x1111111111111111ull;
-constexpr uint64_t SiteB = 0x2222222222222222ull;
 
 /// A process.log for pid with sites A (malloc) and B (new).
 TestLogWriter processLog(uint32_t Pid, bool Ended = true,
@@ -45,10 +42,20 @@ TestLogWriter processLog(uint32_t Pid, bool Ended = true,
   return W;
 }
 
+/// P/t0.log: thread 1 (tid 100) sampled one block of \p Size bytes of site
+/// A at \p Weight, and ended with the runtime's exact \p Totals.
+void writeMainThread(const std::string &P, uint64_t Size, double Weight,
+                     log::ThreadTotals Totals) {
+  TestLogWriter T(log::FileKind::Thread, 100, 0);
+  T.threadStart(1, 100, T0 + 1);
+  T.alloc(1, SiteA, Size, T0 + 10, Weight);
+  T.threadEnd(1, T0 + 50, 0, 0, Totals);
+  T.writeTo(P + "/t0.log");
+}
+
 TEST(Analysis, ExactCountsAndFrees) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 100, T0 + 1, "main");
   for (int I = 0; I < 10; ++I)
@@ -60,9 +67,8 @@ TEST(Analysis, ExactCountsAndFrees) {
   T.writeTo(P + "/t0.log");
 
   auto R = analyzeDir(Dir.path());
-  ASSERT_TRUE(bool(R->Result)) << llvm::toString(R->Result.takeError());
-  const Analysis &A = *R->Result;
-  EXPECT_TRUE(R->Diags.all().empty()) << diagText(R->Diags);
+  ASSERT_ANALYZED(A, R);
+  EXPECT_NO_DIAGNOSTICS(R);
   EXPECT_EQ(A.Totals.ProcessCount, 1u);
   EXPECT_EQ(A.Totals.ThreadCount, 1u);
   EXPECT_EQ(A.Totals.Stats.Allocations, 11);
@@ -110,8 +116,8 @@ TEST(Analysis, ExactCountsAndFrees) {
 
 TEST(Analysis, WeightsAreSummed) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100, true, log::SamplingMode::Bytes).writeTo(P + "/process.log");
+  std::string P =
+      appFolder(Dir, processLog(100, true, log::SamplingMode::Bytes));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 100, T0 + 1);
   T.alloc(1, SiteA, 10, T0 + 10, 409.6);
@@ -121,8 +127,7 @@ TEST(Analysis, WeightsAreSummed) {
   T.writeTo(P + "/t0.log");
 
   auto R = analyzeDir(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   EXPECT_FALSE(A.Totals.Exact);
   EXPECT_EQ(A.Totals.Sampling.Mode, "bytes");
   EXPECT_EQ(A.Totals.Sampling.IntervalBytes, 4096u);
@@ -151,11 +156,7 @@ TEST(Analysis, CountedTotalsReplaceEstimates) {
                               : std::nullopt);
     Process.processEnd(T0 + 100, 0, 0, log::ThreadTotals{5, 50});
     Process.writeTo(P + "/process.log");
-    TestLogWriter T1(log::FileKind::Thread, 100, 0);
-    T1.threadStart(1, 100, T0 + 1);
-    T1.alloc(1, SiteA, 10, T0 + 10, 409.6);
-    T1.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{1234, 56789});
-    T1.writeTo(P + "/t0.log");
+    writeMainThread(P, 10, 409.6, {1234, 56789});
     TestLogWriter T2(log::FileKind::Thread, 100, 1);
     T2.threadStart(2, 102, T0 + 2);
     T2.alloc(2, SiteA, 100, T0 + 20, 41);
@@ -165,8 +166,7 @@ TEST(Analysis, CountedTotalsReplaceEstimates) {
     TempDir Dir;
     Write(Dir.mkdir("app.100"), true);
     auto R = analyzeDir(Dir.path());
-    ASSERT_TRUE(bool(R->Result));
-    const Analysis &A = *R->Result;
+    ASSERT_ANALYZED(A, R);
     EXPECT_TRUE(A.Totals.TotalsExact);
     EXPECT_DOUBLE_EQ(A.Totals.Stats.Allocations, 1234 + 700 + 5);
     EXPECT_DOUBLE_EQ(A.Totals.Stats.Bytes, 56789 + 7000 + 50);
@@ -186,8 +186,7 @@ TEST(Analysis, CountedTotalsReplaceEstimates) {
     TempDir Dir;
     Write(Dir.mkdir("app.100"), false);
     auto R = analyzeDir(Dir.path());
-    ASSERT_TRUE(bool(R->Result));
-    const Analysis &A = *R->Result;
+    ASSERT_ANALYZED(A, R);
     EXPECT_FALSE(A.Totals.TotalsExact);
     EXPECT_DOUBLE_EQ(A.Totals.Stats.Allocations, 409.6 + 41);
     for (const ThreadReport &Thread : A.Threads)
@@ -211,11 +210,7 @@ TEST(Analysis, CountedPeakReplacesTheSampledCurvesMaximum) {
     Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
     Process.processEnd(T0 + 100, 0, 0, log::ThreadTotals{0, 0}, Heap);
     Process.writeTo(P + "/process.log");
-    TestLogWriter T1(log::FileKind::Thread, 100, 0);
-    T1.threadStart(1, 100, T0 + 1);
-    T1.alloc(1, SiteA, 1000, T0 + 10, 4);
-    T1.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{4, 4000});
-    T1.writeTo(P + "/t0.log");
+    writeMainThread(P, 1000, 4, {4, 4000});
   };
   log::HeapCounts Heap{};
   Heap.peak_chunk_bytes = 100000;
@@ -226,8 +221,7 @@ TEST(Analysis, CountedPeakReplacesTheSampledCurvesMaximum) {
     TempDir Dir;
     Write(Dir.mkdir("app.100"), log::SamplingMode::Bytes, Heap);
     auto R = analyzeDir(Dir.path());
-    ASSERT_TRUE(bool(R->Result));
-    const Analysis &A = *R->Result;
+    ASSERT_ANALYZED(A, R);
     EXPECT_EQ(A.Totals.PeakLiveBytesMethod, PeakMethod::Counted);
     EXPECT_DOUBLE_EQ(A.Totals.PeakLiveBytes, 100000 - 100 * 8);
     EXPECT_DOUBLE_EQ(A.Totals.PeakLiveBytesInterval.Low,
@@ -263,8 +257,7 @@ TEST(Analysis, CountedPeakReplacesTheSampledCurvesMaximum) {
 
 TEST(Analysis, CrossThreadFreeIsMatchedBySampleId) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T0Log(log::FileKind::Thread, 100, 0);
   T0Log.threadStart(1, 100, T0 + 1, "producer");
   T0Log.alloc(1, SiteA, 64, T0 + 10, 3.0);
@@ -288,8 +281,7 @@ TEST(Analysis, PeakIsComputedInTimeOrderAcrossFiles) {
   // In file order the peak would be 400 (100 + 300 in t0); in time order
   // the first block is freed (by t1) before the second is allocated.
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter A(log::FileKind::Thread, 100, 0);
   A.threadStart(1, 100, T0 + 1);
   A.alloc(1, SiteA, 100, T0 + 10);
@@ -311,8 +303,7 @@ TEST(Analysis, PeakIsComputedInTimeOrderAcrossFiles) {
 
 TEST(Analysis, SlotReuseGivesTwoThreadsAndRunningAtExit) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100, /*Ended=*/false).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100, /*Ended=*/false));
   TestLogWriter T(log::FileKind::Thread, 100, 0);
   T.threadStart(2, 200, T0 + 5, "first");
   T.alloc(1, SiteA, 10, T0 + 6);
@@ -323,8 +314,7 @@ TEST(Analysis, SlotReuseGivesTwoThreadsAndRunningAtExit) {
   T.writeTo(P + "/t0.log");
 
   auto R = analyzeDir(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   ASSERT_EQ(A.Threads.size(), 2u);
   EXPECT_EQ(A.Threads[0].ThreadId, 2u);
   EXPECT_EQ(A.Threads[0].Name, "first");
@@ -347,8 +337,7 @@ TEST(Analysis, SlotReuseGivesTwoThreadsAndRunningAtExit) {
 
 TEST(Analysis, CorruptedRecordLosesOnlyThatRecord) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 100, T0 + 1);
   for (int I = 0; I < 8; ++I)
@@ -370,8 +359,7 @@ TEST(Analysis, CorruptedRecordLosesOnlyThatRecord) {
 
 TEST(Analysis, UntrackedSamplesAreNotLiveAtExit) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 100, T0 + 1);
   T.alloc(1, SiteA, 10, T0 + 10);
@@ -397,8 +385,7 @@ TEST(Analysis, SameSiteInTwoProcessesIsAggregated) {
     T.writeTo(P + "/t0.log");
   }
   auto R = analyzeDir(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   EXPECT_EQ(A.Totals.ProcessCount, 2u);
   EXPECT_EQ(A.Threads.size(), 2u);
   ASSERT_EQ(A.Sites.size(), 1u);
@@ -418,8 +405,7 @@ TEST(Analysis, SameSiteInTwoProcessesIsAggregated) {
 
 TEST(Analysis, IndirectWithoutSymbolizationUsesModuleOffsets) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 100, T0 + 1);
   // Innermost first: libfoo (no sites) called from app (has sites).
@@ -432,8 +418,7 @@ TEST(Analysis, IndirectWithoutSymbolizationUsesModuleOffsets) {
   T.writeTo(P + "/t0.log");
 
   auto R = analyzeDir(Dir.path(), /*Symbolize=*/false);
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   EXPECT_EQ(A.Totals.IndirectAllocations, 3);
   EXPECT_EQ(A.Totals.IndirectBytes, 72);
   ASSERT_EQ(A.Sites.size(), 2u);
@@ -454,8 +439,7 @@ TEST(Analysis, IndirectWithoutSymbolizationUsesModuleOffsets) {
 
 TEST(Analysis, MissingBinaryWarnsOncePerModule) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 100, T0 + 1);
   T.stack(0x1, {0x7f0000001010, 0x1234});
@@ -593,8 +577,7 @@ TEST(StackAttribution, LibrarySitesAreSplitByTheirUserFrame) {
   EXPECT_EQ(Plain->Result->Sites.size(), 3u);
 
   auto R = analyzeDir(Dir.path(), /*Symbolize=*/true);
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   const SiteReport *Rest = findSite(A, LibrarySite);
   ASSERT_NE(Rest, nullptr);
   if (Rest->Stats.Allocations == 9)
@@ -746,8 +729,7 @@ TEST(Symbolization, SystemPaths) {
 
 TEST(Analysis, TextSummaryFormat) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 4242, T0 + 1, "main");
   T.alloc(1, SiteA, 100, T0 + 10);

@@ -18,6 +18,7 @@
 
 #include <deque>
 #include <map>
+#include <tuple>
 
 using namespace memscope;
 using namespace memscope::merge;
@@ -25,7 +26,6 @@ using namespace memscope::merge::test;
 
 namespace {
 
-constexpr uint64_t T0 = TestLogWriter::StartMonotonic;
 constexpr uint64_t MiB = 1 << 20;
 constexpr uint64_t Hot = 0x10;
 constexpr uint64_t Cold = 0x20;
@@ -34,6 +34,12 @@ constexpr uint64_t GrowArray = 0x31;
 constexpr uint64_t Spawn = 0x40;
 constexpr uint64_t FreeSite = 0x50;
 constexpr uint64_t LeakBase = 0x100; // LeakBase + I: leak.cpp:I
+
+/// A finding's value, unit and threshold, to compare at once.
+using Measured = std::tuple<double, std::string, double>;
+Measured measured(const Bottleneck &B) {
+  return {B.Value, B.Unit, B.Threshold};
+}
 
 /// One process (pid 100) with the sites above and one log per thread.
 class Scenario {
@@ -128,9 +134,7 @@ TEST(Bottlenecks, HotSiteBytesFiresAtTwentyPercent) {
   EXPECT_EQ(B.File, "hot.cpp");
   EXPECT_EQ(B.Line, 10u);
   EXPECT_EQ(B.Function, "hot()");
-  EXPECT_EQ(B.Value, 20);
-  EXPECT_EQ(B.Unit, "%");
-  EXPECT_EQ(B.Threshold, rules::HotSiteBytesPercent);
+  EXPECT_EQ(measured(B), Measured(20, "%", rules::HotSiteBytesPercent));
   EXPECT_EQ(B.Description, "hot() at hot.cpp:10 allocates 20.0% of all bytes "
                            "(2.0 MiB in 1 allocations)");
   // Never freed, so most bytes are live at exit.
@@ -212,9 +216,7 @@ TEST(Bottlenecks, HotSiteCountAtItsEdges) {
   };
   std::vector<Bottleneck> AtEdge = Hits(1000, 4000); // 1000 = 20%
   ASSERT_EQ(AtEdge.size(), 1u);
-  EXPECT_EQ(AtEdge[0].Value, 20);
-  EXPECT_EQ(AtEdge[0].Unit, "%");
-  EXPECT_EQ(AtEdge[0].Threshold, 20);
+  EXPECT_EQ(measured(AtEdge[0]), Measured(20, "%", 20));
   EXPECT_EQ(AtEdge[0].Description,
             "hot() at hot.cpp:10 makes 20.0% of all allocations (1000 "
             "allocations of 16 bytes on average)");
@@ -245,9 +247,7 @@ TEST(Bottlenecks, TemporariesAtItsEdges) {
   std::vector<Bottleneck> AtEdge = Hits(1000000, 380); // 1 ms, 5%
   ASSERT_EQ(AtEdge.size(), 1u);
   EXPECT_EQ(AtEdge[0].SiteId, std::optional<uint64_t>(Hot));
-  EXPECT_EQ(AtEdge[0].Value, 1000);
-  EXPECT_EQ(AtEdge[0].Unit, "µs");
-  EXPECT_EQ(AtEdge[0].Threshold, 1000);
+  EXPECT_EQ(measured(AtEdge[0]), Measured(1000, "µs", 1000));
   EXPECT_EQ(AtEdge[0].Description,
             "Blocks allocated by hot() at hot.cpp:10 live 1.0 ms on average; "
             "the site makes 5.0% of all allocations (20 allocations of 64 "
@@ -302,9 +302,7 @@ TEST(Bottlenecks, LeakAtOneMiBIgnoringUninstrumented) {
   std::vector<Bottleneck> Hits = ofKind(*A, "leak");
   ASSERT_EQ(Hits.size(), 1u);
   EXPECT_EQ(Hits[0].SiteId, std::optional<uint64_t>(Hot));
-  EXPECT_EQ(Hits[0].Value, double(MiB));
-  EXPECT_EQ(Hits[0].Unit, "bytes");
-  EXPECT_EQ(Hits[0].Threshold, double(MiB));
+  EXPECT_EQ(measured(Hits[0]), Measured(double(MiB), "bytes", double(MiB)));
   EXPECT_EQ(Hits[0].Description,
             "hot() at hot.cpp:10 still holds 1.0 MiB at exit in 1 blocks");
   EXPECT_NE(Hits[0].Suggestion.find("None of its 1 blocks is ever freed"),
@@ -330,9 +328,7 @@ TEST(Bottlenecks, ReallocChurnOnlyForReallocSites) {
   ASSERT_EQ(Hits.size(), 1u);
   EXPECT_EQ(Hits[0].SiteId, std::optional<uint64_t>(GrowArray));
   EXPECT_EQ(Hits[0].Line, 31u);
-  EXPECT_EQ(Hits[0].Value, 1000);
-  EXPECT_EQ(Hits[0].Unit, "reallocations");
-  EXPECT_EQ(Hits[0].Threshold, 1000);
+  EXPECT_EQ(measured(Hits[0]), Measured(1000, "reallocations", 1000));
   EXPECT_EQ(Hits[0].Description, "grow() at grow.cpp:31 reallocates 1000 "
                                  "times (62.5 KiB in total, 64 bytes per "
                                  "call on average)");
@@ -381,9 +377,7 @@ TEST(Bottlenecks, CrossThreadFreesAtTheBusiestPair) {
   EXPECT_EQ(A.CrossFrees.BySitePair[0].AllocSite, Cold);
   EXPECT_EQ(Hits[0].SiteId, std::optional<uint64_t>(Hot));
   EXPECT_EQ(Hits[0].File, "hot.cpp");
-  EXPECT_EQ(Hits[0].Value, 10);
-  EXPECT_EQ(Hits[0].Unit, "%");
-  EXPECT_EQ(Hits[0].Threshold, 10);
+  EXPECT_EQ(measured(Hits[0]), Measured(10, "%", 10));
   EXPECT_NE(Hits[0].Description.find("10.0% of all frees (1000 blocks"),
             std::string::npos)
       << Hits[0].Description;
@@ -436,9 +430,7 @@ TEST(Bottlenecks, ThreadImbalanceAtItsEdges) {
   EXPECT_EQ(Hits[0].File, "pool.cpp");
   EXPECT_EQ(Hits[0].Line, 40u);
   EXPECT_EQ(Hits[0].Function, "start()");
-  EXPECT_EQ(Hits[0].Value, 2);
-  EXPECT_EQ(Hits[0].Unit, "x");
-  EXPECT_EQ(Hits[0].Threshold, 2);
+  EXPECT_EQ(measured(Hits[0]), Measured(2, "x", 2));
   EXPECT_EQ(Hits[0].Description,
             "Of the 4 threads created by start() at pool.cpp:40, thread 2 "
             "\"worker\" allocates 400 bytes, 2.0x their mean of 200 bytes");

@@ -12,8 +12,6 @@ using namespace memscope::merge::test;
 
 namespace {
 
-constexpr uint64_t T0 = TestLogWriter::StartMonotonic;
-constexpr uint64_t SiteA = 0xA1;
 
 /// One process that sampled one 1000-byte block of site A at weight W
 /// (byte sampling, 4096-byte interval), and counted 10 allocations of

@@ -47,6 +47,16 @@ Outcome runMerge(const TempDir &Scratch, std::vector<std::string> Args) {
   return Result;
 }
 
+/// memscope-merge \p Args exits with 1, writes nothing to stdout and says
+/// exactly "memscope-merge: error: <Message>" on stderr.
+void expectError(const TempDir &Scratch, std::vector<std::string> Args,
+                 const std::string &Message) {
+  Outcome R = runMerge(Scratch, std::move(Args));
+  EXPECT_EQ(R.ExitCode, 1);
+  EXPECT_EQ(R.Stderr, "memscope-merge: error: " + Message + "\n");
+  EXPECT_EQ(R.Stdout, "");
+}
+
 /// A one-process run with one thread and one allocation.
 std::string writeRun(const TempDir &Dir, uint16_t Major = log::kVersionMajor) {
   std::string P = Dir.mkdir("run/app.77");
@@ -119,28 +129,19 @@ TEST(Cli, VersionAndBadOptions) {
 
 TEST(Cli, MissingAndNonDirectoryInput) {
   TempDir Dir;
-  Outcome Missing = runMerge(Dir, {Dir.sub("absent")});
-  EXPECT_EQ(Missing.ExitCode, 1);
-  EXPECT_EQ(Missing.Stderr, "memscope-merge: error: cannot open input "
-                            "directory '" +
-                                Dir.sub("absent") +
-                                "': No such file or directory\n");
+  expectError(Dir, {Dir.sub("absent")},
+              "cannot open input directory '" + Dir.sub("absent") +
+                  "': No such file or directory");
 
   std::string File = Dir.sub("plain");
   TestLogWriter(log::FileKind::Thread, 1).writeTo(File);
-  Outcome NotDir = runMerge(Dir, {File});
-  EXPECT_EQ(NotDir.ExitCode, 1);
-  EXPECT_EQ(NotDir.Stderr,
-            "memscope-merge: error: input '" + File + "' is not a directory\n");
+  expectError(Dir, {File}, "input '" + File + "' is not a directory");
 }
 
 TEST(Cli, EmptyDirectory) {
   TempDir Dir;
   std::string Empty = Dir.mkdir("empty");
-  Outcome R = runMerge(Dir, {Empty});
-  EXPECT_EQ(R.ExitCode, 1);
-  EXPECT_EQ(R.Stderr,
-            "memscope-merge: error: no memscope logs found in " + Empty + "\n");
+  expectError(Dir, {Empty}, "no memscope logs found in " + Empty);
 }
 
 TEST(Cli, UnwritableOutputDirectory) {
@@ -227,17 +228,11 @@ TEST(Cli, NameChoosesTheReportFile) {
 TEST(Cli, BadNamesAreRejected) {
   TempDir Dir;
   std::string Run = writeRun(Dir);
-  Outcome Slash =
-      runMerge(Dir, {Run, "-o", Dir.sub("out"), "--name", "../escape"});
-  EXPECT_EQ(Slash.ExitCode, 1);
-  EXPECT_EQ(Slash.Stderr, "memscope-merge: error: invalid report name "
-                          "'../escape': it must not contain '/' (the report "
-                          "is written to <out>/<name>.json)\n");
-  EXPECT_EQ(Slash.Stdout, "");
-  Outcome Empty = runMerge(Dir, {Run, "-o", Dir.sub("out"), "--name="});
-  EXPECT_EQ(Empty.ExitCode, 1);
-  EXPECT_EQ(Empty.Stderr,
-            "memscope-merge: error: the report name (--name) is empty\n");
+  expectError(Dir, {Run, "-o", Dir.sub("out"), "--name", "../escape"},
+              "invalid report name '../escape': it must not contain '/' (the "
+              "report is written to <out>/<name>.json)");
+  expectError(Dir, {Run, "-o", Dir.sub("out"), "--name="},
+              "the report name (--name) is empty");
   // Rejected before anything is written.
   EXPECT_FALSE(llvm::sys::fs::exists(Dir.sub("out")));
   EXPECT_FALSE(llvm::sys::fs::exists(Dir.sub("escape.json")));

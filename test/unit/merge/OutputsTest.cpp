@@ -3,6 +3,7 @@
 #include "Analysis.h"
 #include "Report.h"
 #include "TestLogWriter.h"
+#include "TestSupport.h"
 
 #include "profile.pb.h"
 
@@ -21,9 +22,6 @@ using namespace memscope::merge::test;
 
 namespace {
 
-constexpr uint64_t T0 = TestLogWriter::StartMonotonic;
-constexpr uint64_t SiteA = 0x1111111111111111ull;
-constexpr uint64_t SiteB = 0x2222222222222222ull;
 constexpr uint64_t SiteC = 0x3333333333333333ull;
 constexpr uint64_t StackId = 0x5555;
 
@@ -76,17 +74,12 @@ void writeRun(const std::string &Folder, uint32_t Pid,
 }
 
 Analysis analyzeOrDie(const std::string &Dir) {
-  Diagnostics Diags;
-  AnalysisOptions Options;
-  Options.InputDir = Dir;
-  Options.Symbolize = false;
-  Options.SystemPrefixes = defaultSystemPrefixes();
-  llvm::Expected<Analysis> Result = analyze(Options, Diags);
-  if (!Result) {
-    ADD_FAILURE() << llvm::toString(Result.takeError());
+  auto R = analyzeDir(Dir);
+  if (!R->Result) {
+    ADD_FAILURE() << llvm::toString(R->Result.takeError());
     return Analysis();
   }
-  return std::move(*Result);
+  return std::move(*R->Result);
 }
 
 std::string readFile(const std::string &Path) {
@@ -189,8 +182,7 @@ TEST(Profile, LiveTimelineKeepsThePeak) {
 
 TEST(Profile, LongRunsAreBucketed) {
   TempDir Dir;
-  std::string Folder = Dir.mkdir("app.100");
-  processLog(100).writeTo(Folder + "/process.log");
+  std::string Folder = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100);
   T.threadStart(1, 100, T0 + 1, "main");
   // 5000 alloc/free pairs 1 µs apart; one 1 MB block in the middle.

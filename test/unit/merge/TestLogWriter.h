@@ -213,16 +213,9 @@ public:
                         uint64_t CpuSystem, uint64_t Rss, uint64_t ReadBytes,
                         uint64_t WriteBytes, uint64_t ReadCalls,
                         uint64_t WriteCalls, uint32_t Threads) {
-    log::ResourceSampleRecord Sample{};
-    Sample.monotonic_ns = Monotonic;
-    Sample.cpu_user_ns = CpuUser;
-    Sample.cpu_system_ns = CpuSystem;
-    Sample.rss_bytes = Rss;
-    Sample.read_bytes = ReadBytes;
-    Sample.write_bytes = WriteBytes;
-    Sample.read_calls = ReadCalls;
-    Sample.write_calls = WriteCalls;
-    Sample.threads = Threads;
+    log::ResourceSampleRecord Sample{Monotonic, CpuUser,    CpuSystem,
+                                     Rss,       ReadBytes,  WriteBytes,
+                                     ReadCalls, WriteCalls, Threads};
     return fixed(log::RecordType::ResourceSample, Sample);
   }
   size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic, uint64_t CpuUser = 0,
@@ -236,16 +229,9 @@ public:
                uint32_t Kind = MSC_KIND_MALLOC, uint64_t StackId = 0,
                uint32_t Flags = 0) {
     if (Major == 1) {
-      log::AllocRecord Alloc{};
-      Alloc.sample_id = SampleId;
-      Alloc.site_id = SiteId;
-      Alloc.address = 0x10000 + SampleId * 16;
-      Alloc.size = Size;
-      Alloc.monotonic_ns = Monotonic;
-      Alloc.stack_id = StackId;
-      Alloc.weight = Weight;
-      Alloc.kind = Kind;
-      Alloc.flags = Flags;
+      log::AllocRecord Alloc{SampleId, SiteId,    0x10000 + SampleId * 16,
+                             Size,     Monotonic, StackId,
+                             Weight,   Kind,      Flags};
       return fixed(log::RecordType::Alloc, Alloc);
     }
     return oneEvent({Monotonic, SampleId - 1}, SiteId, StackId, Kind,

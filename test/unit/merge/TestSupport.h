@@ -12,6 +12,7 @@
 #include "Report.h"
 #include "SourcePaths.h"
 #include "Symbolization.h"
+#include "TestLogWriter.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -26,6 +27,21 @@
 namespace memscope {
 namespace merge {
 namespace test {
+
+/// The monotonic time at which TestLogWriter's logs start.
+constexpr uint64_t T0 = TestLogWriter::StartMonotonic;
+/// Two site ids, in this order.
+constexpr uint64_t SiteA = 0x1111111111111111ull;
+constexpr uint64_t SiteB = 0x2222222222222222ull;
+
+/// Makes \p Folder under \p Dir with \p ProcessLog as its process.log;
+/// returns its path, where the test writes the thread logs.
+inline std::string appFolder(TempDir &Dir, const TestLogWriter &ProcessLog,
+                             const std::string &Folder = "app.100") {
+  std::string Path = Dir.mkdir(Folder);
+  ProcessLog.writeTo(Path + "/process.log");
+  return Path;
+}
 
 /// analyze()'s result and what it reported.
 struct Run {
@@ -50,6 +66,16 @@ analyzeDir(const std::string &Dir, bool Symbolize = false,
   R->Result = analyze(Options, R->Diags);
   return R;
 }
+
+/// Binds \p A to the Analysis that the Run \p R holds, or fails the test
+/// with analyze()'s error.
+#define ASSERT_ANALYZED(A, R)                                                  \
+  ASSERT_TRUE(bool((R)->Result)) << llvm::toString((R)->Result.takeError());   \
+  const Analysis &A = *(R)->Result
+
+/// The Run \p R reported nothing, or the test fails listing what it did.
+#define EXPECT_NO_DIAGNOSTICS(R)                                               \
+  EXPECT_TRUE((R)->Diags.all().empty()) << diagText((R)->Diags)
 
 inline const SiteReport *findSite(const Analysis &A, uint64_t Id) {
   for (const SiteReport &Site : A.Sites)

@@ -21,9 +21,6 @@ using namespace memscope::merge::test;
 
 namespace {
 
-constexpr uint64_t T0 = TestLogWriter::StartMonotonic;
-constexpr uint64_t SiteA = 0xA1;
-constexpr uint64_t SiteB = 0xB2;
 constexpr uint64_t SpawnMain = 0x5001;
 constexpr uint64_t SpawnWorker = 0x5002;
 constexpr uint64_t SpawnInlined = 0x5003;
@@ -92,8 +89,7 @@ const SpawnSiteReport *findSpawn(const Analysis &A, uint64_t Id) {
 
 TEST(Threads, TreeOfThreeLevelsAndSpawnSiteTotals) {
   TempDir Dir;
-  std::string P = Dir.mkdir("server.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100), "server.100");
   TestLogWriter Main(log::FileKind::Thread, 100, 0);
   Main.threadStart(1, 100, T0 + 1, "server");
   Main.alloc(1, SiteA, 100, T0 + 2);
@@ -119,9 +115,8 @@ TEST(Threads, TreeOfThreeLevelsAndSpawnSiteTotals) {
   Slot2.writeTo(P + "/t2.log");
 
   auto R = analyzeThreads(Dir.path());
-  ASSERT_TRUE(bool(R->Result)) << llvm::toString(R->Result.takeError());
-  const Analysis &A = *R->Result;
-  EXPECT_TRUE(R->Diags.all().empty()) << diagText(R->Diags);
+  ASSERT_ANALYZED(A, R);
+  EXPECT_NO_DIAGNOSTICS(R);
   ASSERT_EQ(A.Threads.size(), 4u);
   for (size_t I = 0; I < 4; ++I)
     EXPECT_EQ(A.Threads[I].ThreadId, I + 1);
@@ -241,8 +236,7 @@ TEST(Threads, TreeOfThreeLevelsAndSpawnSiteTotals) {
 
 TEST(Threads, UnknownAndInlinedSpawnSites) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter Main(log::FileKind::Thread, 100, 0);
   Main.threadStart(1, 100, T0 + 1, "main");
   Main.writeTo(P + "/t0.log");
@@ -274,8 +268,7 @@ TEST(Threads, UnknownAndInlinedSpawnSites) {
   Inlined2.writeTo(P + "/t4.log");
 
   auto R = analyzeThreads(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   ASSERT_EQ(A.SpawnSites.size(), 3u);
   const SpawnSiteReport &Inl = A.SpawnSites[0];
   EXPECT_EQ(Inl.Id, SpawnInlined);
@@ -345,8 +338,7 @@ TEST(Threads, RenamesBySelfAndByHandle) {
   constexpr uint64_t Late = 0x7f00beef0000;   // thread 5
   constexpr uint64_t Lost = 0x7f00f00d0000;   // threads 8 (no end), then 9
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter Main(log::FileKind::Thread, 100, 0);
   Main.threadStart(1, 100, T0 + 1, "app");
   Main.threadName(0, TestLogWriter::handleOf(2), T0 + 12, "by-main");
@@ -386,8 +378,7 @@ TEST(Threads, RenamesBySelfAndByHandle) {
   Slot6.writeTo(P + "/t6.log");
 
   auto R = analyzeThreads(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   ASSERT_EQ(A.Threads.size(), 9u);
   EXPECT_EQ(findThread(A, 1)->Name, "app");
   EXPECT_EQ(findThread(A, 2)->Name, "self-b"); // the latest of three
@@ -433,9 +424,8 @@ TEST(Threads, RunningThreadsSpansAndAliveAtExit) {
   Done.writeTo(P + "/t3.log");
 
   auto R = analyzeThreads(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
-  EXPECT_TRUE(R->Diags.all().empty()) << diagText(R->Diags);
+  ASSERT_ANALYZED(A, R);
+  EXPECT_NO_DIAGNOSTICS(R);
   ASSERT_EQ(A.Threads.size(), 3u); // two spans of thread 1 are one thread
   EXPECT_EQ(A.Totals.ThreadCount, 3u);
 
@@ -532,8 +522,7 @@ TEST(Threads, CrossThreadFreesBySiteAndThreadPair) {
   Consumer.writeTo(P + "/t3.log");
 
   auto R = analyzeThreads(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   EXPECT_EQ(A.Totals.Stats.Frees, 9);
   const CrossThreadFrees &Cross = A.CrossFrees;
   EXPECT_EQ(Cross.Frees, 8);
@@ -607,8 +596,7 @@ TEST(Threads, CrossThreadFreesBySiteAndThreadPair) {
 
 TEST(Threads, ParentCycleStillGivesATree) {
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   TestLogWriter T(log::FileKind::Thread, 100, 0);
   T.threadStart(1, 100, T0 + 1, "main");
   T.threadStart(2, 202, T0 + 2, "a", 3);
@@ -616,8 +604,7 @@ TEST(Threads, ParentCycleStillGivesATree) {
   T.threadStart(4, 204, T0 + 4, "c", 3);
   T.writeTo(P + "/t0.log");
   auto R = analyzeThreads(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   // Every thread appears exactly once.
   std::vector<int> Seen(A.Threads.size(), 0);
   std::vector<size_t> Work = A.Tree.Roots;
@@ -637,8 +624,7 @@ TEST(Threads, TenThousandThreads) {
   constexpr uint64_t Count = 10000;
   constexpr uint32_t Slots = 16;
   TempDir Dir;
-  std::string P = Dir.mkdir("app.100");
-  processLog(100).writeTo(P + "/process.log");
+  std::string P = appFolder(Dir, processLog(100));
   std::vector<TestLogWriter> Files;
   for (uint32_t S = 0; S < Slots; ++S)
     Files.emplace_back(log::FileKind::Thread, 100, S);
@@ -661,8 +647,7 @@ TEST(Threads, TenThousandThreads) {
 
   auto Begin = std::chrono::steady_clock::now();
   auto R = analyzeThreads(Dir.path());
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   nlohmann::ordered_json Json = toJson(A);
   std::string Dumped = Json.dump();
   auto Seconds =
@@ -741,8 +726,7 @@ TEST(Threads, SpawnFromSystemHeaderIsAttributedThroughTheStack) {
       << findThread(*Plain->Result, 3)->CreatorModule;
 
   auto R = analyzeThreads(Dir.path(), /*Symbolize=*/true);
-  ASSERT_TRUE(bool(R->Result));
-  const Analysis &A = *R->Result;
+  ASSERT_ANALYZED(A, R);
   const ThreadReport *Async = findThread(A, 2);
   const ThreadReport *Raw = findThread(A, 3);
   ASSERT_TRUE(Async && Raw);
