@@ -430,6 +430,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     classifyLifetime(P, Symbols, Options.Lifetime);
     ProcessReport Report = reportProcess(P);
     std::vector<SiteStackTarget> Targets = Merger.addProcess(P, I);
+    std::vector<size_t> ThreadIndex = Threads.addProcess(P, I, Targets);
     for (size_t S = 0; S < P.SiteStacks.size(); ++S) {
       const SiteStack &Entry = P.SiteStacks[S];
       const SiteInfo *Site = nullptr;
@@ -444,10 +445,9 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       if (Frames != P.Stacks.end())
         Stack = Frames->second;
       Stacks.addSiteStack(P.Pid, P.Modules, Site, Stack, Targets[S].SiteId,
-                          Targets[S].Location, Entry.Stats,
-                          P.SiteStackPeakBytes[S]);
+                          Targets[S].Location, Entry, P.SiteStackPeakBytes[S],
+                          ThreadIndex);
     }
-    Threads.addProcess(P, I, Targets);
     Diags.append(P.Diags);
 
     Totals.Stats.add(Report.Stats);

@@ -361,6 +361,16 @@ struct ProfileLocation {
   std::vector<ProfileLine> Lines; // innermost (inlined) first
 };
 
+/// One thread's part of a ProfileSample: pprof writes a sample per part,
+/// labelled with its thread.
+struct ProfileThreadPart {
+  size_t Thread = 0; // index into Analysis::Threads
+  double Allocations = 0;
+  double Bytes = 0;
+  double LiveAllocationsAtExit = 0;
+  double LiveBytesAtExit = 0;
+};
+
 struct ProfileSample {
   std::vector<uint32_t>
       Locations;       // indices into Profile::Locations, leaf first
@@ -373,6 +383,9 @@ struct ProfileSample {
   double LiveBytesAtExit = 0;
   bool ProcessLifetime = false; // its blocks in use at exit are
   double LiveBytesAtPeak = 0;   // live when its process reached its peak
+  /// The same figures by allocating thread, in the order the threads first
+  /// added to the sample.
+  std::vector<ProfileThreadPart> Threads;
 };
 
 struct Profile {

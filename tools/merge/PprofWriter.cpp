@@ -14,8 +14,14 @@
 
 #include "profile.pb.h"
 
+#include "llvm/ADT/STLExtras.h"
+
+#include "fmt/format.h"
+
 #include <zlib.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <unordered_map>
@@ -159,27 +165,85 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
     }
   }
 
+  // Labels (docs/report.md): pid; the allocating thread's name, its
+  // process-unique id and the line that spawned it; and "lifetime: process"
+  // on the samples whose blocks in use at exit are process-lifetime rather
+  // than leaks, so that `pprof -tagignore=lifetime=process` shows the leaks
+  // alone.
   int64_t PidKey = Strings.index("pid");
-  // inuse_* at exit counts every block in use; "lifetime: process" marks the
-  // samples whose blocks are process-lifetime rather than leaks, so that
-  // `pprof -tagignore=lifetime=process` shows the leaks alone.
+  int64_t ThreadKey = Strings.index("thread");
+  int64_t ThreadIdKey = Strings.index("thread_id");
+  int64_t SpawnSiteKey = Strings.index("spawn_site");
   int64_t LifetimeKey = Strings.index("lifetime");
   int64_t ProcessValue = Strings.index("process");
-  for (const ProfileSample &S : Stacks.Samples) {
+  auto AddLabel = [](pb::Sample *Sample, int64_t Key) {
+    pb::Label *Label = Sample->add_label();
+    Label->set_key(Key);
+    return Label;
+  };
+  auto AddSample = [&](const ProfileSample &S,
+                       const std::array<int64_t, 4> &Values,
+                       const ThreadReport *Thread) {
     pb::Sample *Sample = Out.add_sample();
     for (uint32_t Location : S.Locations)
       Sample->add_location_id(Location + 1);
-    Sample->add_value(std::llround(S.Allocations));
-    Sample->add_value(std::llround(S.Bytes));
-    Sample->add_value(std::llround(S.LiveAllocationsAtExit));
-    Sample->add_value(std::llround(S.LiveBytesAtExit));
-    pb::Label *Label = Sample->add_label();
-    Label->set_key(PidKey);
-    Label->set_num(S.Pid);
-    if (S.ProcessLifetime) {
-      pb::Label *Lifetime = Sample->add_label();
-      Lifetime->set_key(LifetimeKey);
-      Lifetime->set_str(ProcessValue);
+    for (int64_t Value : Values)
+      Sample->add_value(Value);
+    AddLabel(Sample, PidKey)->set_num(S.Pid);
+    if (Thread) {
+      AddLabel(Sample, ThreadKey)
+          ->set_str(Strings.index(
+              Thread->Name.empty() ? fmt::format("thread {}", Thread->ThreadId)
+                                   : Thread->Name));
+      AddLabel(Sample, ThreadIdKey)->set_num(int64_t(Thread->ThreadId));
+      if (Thread->SpawnLocation)
+        AddLabel(Sample, SpawnSiteKey)
+            ->set_str(
+                Strings.index(fmt::format("{}:{}", Thread->SpawnLocation->File,
+                                          Thread->SpawnLocation->Line)));
+    }
+    if (S.ProcessLifetime)
+      AddLabel(Sample, LifetimeKey)->set_str(ProcessValue);
+  };
+  for (const ProfileSample &S : Stacks.Samples) {
+    std::array<double, 4> Totals = {S.Allocations, S.Bytes,
+                                    S.LiveAllocationsAtExit, S.LiveBytesAtExit};
+    if (S.Threads.empty()) {
+      std::array<int64_t, 4> Values;
+      for (size_t K = 0; K < 4; ++K)
+        Values[K] = std::llround(Totals[K]);
+      AddSample(S, Values, nullptr);
+      continue;
+    }
+    // One sample per thread. Each figure is rounded as a whole and handed
+    // out by largest remainder, so that the parts add up to what the sample
+    // alone showed.
+    std::vector<std::array<int64_t, 4>> Parts(S.Threads.size());
+    for (size_t K = 0; K < 4; ++K) {
+      std::vector<std::pair<double, size_t>> Remainders;
+      int64_t Left = std::llround(Totals[K]);
+      for (size_t T = 0; T < S.Threads.size(); ++T) {
+        const ProfileThreadPart &P = S.Threads[T];
+        double Share =
+            std::max(0.0, std::array<double, 4>{P.Allocations, P.Bytes,
+                                                P.LiveAllocationsAtExit,
+                                                P.LiveBytesAtExit}[K]);
+        Parts[T][K] = int64_t(std::floor(Share));
+        Left -= Parts[T][K];
+        Remainders.push_back({Parts[T][K] - Share, T});
+      }
+      llvm::sort(Remainders); // largest remainder first, then thread order
+      for (size_t R = 0; Left > 0 && R < Remainders.size(); ++R, --Left)
+        ++Parts[Remainders[R].second][K];
+    }
+    bool Shown = false;
+    for (size_t T = 0; T < S.Threads.size(); ++T) {
+      bool Empty = llvm::all_of(Parts[T], [](int64_t V) { return V == 0; });
+      // Keep the stack when every part rounds to nothing, as one sample.
+      if (Empty && (Shown || T + 1 < S.Threads.size()))
+        continue;
+      AddSample(S, Parts[T], &Result.Threads[S.Threads[T].Thread]);
+      Shown = true;
     }
   }
 

@@ -3,6 +3,7 @@
 #include "Profile.h"
 #include "Compat.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Demangle/Demangle.h"
 #include "llvm/Support/Path.h"
 
@@ -94,13 +95,12 @@ uint32_t ProfileBuilder::siteLocation(const ModuleMap &Modules,
   return It->second;
 }
 
-void ProfileBuilder::addSiteStack(uint32_t Pid, const ModuleMap &Modules,
-                                  const SiteInfo *Site,
-                                  llvm::ArrayRef<uint64_t> Stack,
-                                  uint64_t EntryId,
-                                  const InlineFrame &EntryFrame,
-                                  const AllocationStats &Stats,
-                                  double LiveBytesAtPeak) {
+void ProfileBuilder::addSiteStack(
+    uint32_t Pid, const ModuleMap &Modules, const SiteInfo *Site,
+    llvm::ArrayRef<uint64_t> Stack, uint64_t EntryId,
+    const InlineFrame &EntryFrame, const SiteStack &Entry,
+    double LiveBytesAtPeak, llvm::ArrayRef<size_t> ThreadIndex) {
+  const AllocationStats &Stats = Entry.Stats;
   std::vector<uint32_t> Locations;
   Locations.reserve(Stack.size() + 1);
   // The leaf of an instrumented site is its Site record: exact, with its
@@ -128,4 +128,23 @@ void ProfileBuilder::addSiteStack(uint32_t Pid, const ModuleMap &Modules,
   Sample.LiveBytesAtExit += Stats.LiveBytes + Stats.LifetimeBytes;
   Sample.ProcessLifetime |= Stats.LifetimeAllocations > 0;
   Sample.LiveBytesAtPeak += LiveBytesAtPeak;
+  // By thread, in a fixed order (the map's is not).
+  std::vector<std::pair<size_t, const SiteStackThreadStats *>> ByThread;
+  for (const auto &[Index, PerThread] : Entry.PerThread)
+    ByThread.emplace_back(ThreadIndex[Index], &PerThread);
+  llvm::sort(ByThread);
+  for (const auto &Item : ByThread) {
+    size_t Thread = Item.first;
+    const SiteStackThreadStats *PerThread = Item.second;
+    auto Part = llvm::find_if(Sample.Threads, [&](const ProfileThreadPart &P) {
+      return P.Thread == Thread;
+    });
+    if (Part == Sample.Threads.end())
+      Part = Sample.Threads.insert(Part, ProfileThreadPart{Thread});
+    Part->Allocations += PerThread->Allocations;
+    Part->Bytes += PerThread->Bytes;
+    // Every block in use at exit: leaks and process-lifetime blocks alike.
+    Part->LiveAllocationsAtExit += PerThread->LiveAllocations;
+    Part->LiveBytesAtExit += PerThread->LiveBytes;
+  }
 }

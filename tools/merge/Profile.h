@@ -10,6 +10,7 @@
 #define MEMSCOPE_MERGE_PROFILE_H
 
 #include "Analysis.h"
+#include "ProcessModel.h"
 #include "Symbolization.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -31,10 +32,13 @@ public:
   /// first) may be empty; Site is the Site record of an instrumented site, if
   /// any. The leaf of an instrumented site is its own location and inlining
   /// chain (in place of the stack's first frame, the same function).
+  /// \p ThreadIndex maps the process's thread indices (the keys of
+  /// Entry.PerThread) to Analysis::Threads.
   void addSiteStack(uint32_t Pid, const ModuleMap &Modules,
                     const SiteInfo *Site, llvm::ArrayRef<uint64_t> Stack,
                     uint64_t EntryId, const InlineFrame &EntryFrame,
-                    const AllocationStats &Stats, double LiveBytesAtPeak);
+                    const SiteStack &Entry, double LiveBytesAtPeak,
+                    llvm::ArrayRef<size_t> ThreadIndex);
 
 private:
   uint32_t mappingFor(const ModuleMap::Module &Module);

@@ -249,8 +249,9 @@ void ThreadMerger::buildTree(size_t Begin, size_t End) {
   Tree.Roots.insert(Tree.Roots.end(), Roots.begin(), Roots.end());
 }
 
-void ThreadMerger::addProcess(ProcessData &P, size_t ProcessIndex,
-                              const std::vector<SiteStackTarget> &Targets) {
+std::vector<size_t>
+ThreadMerger::addProcess(ProcessData &P, size_t ProcessIndex,
+                         const std::vector<SiteStackTarget> &Targets) {
   addTopSites(P, Targets);
   for (ThreadReport &Thread : P.Threads) {
     Thread.SpawnLocation =
@@ -280,6 +281,7 @@ void ThreadMerger::addProcess(ProcessData &P, size_t ProcessIndex,
   for (size_t I = Begin; I < End; ++I)
     addToSpawnSite(P, I);
   buildTree(Begin, End);
+  return Global;
 }
 
 void ThreadMerger::finish() {

@@ -20,9 +20,9 @@ public:
   ThreadMerger(IndirectAttributor &Attributor, Analysis &Result)
       : Attributor(Attributor), Result(Result) {}
 
-  /// Moves P.Threads into Result.Threads.
-  void addProcess(ProcessData &P, size_t ProcessIndex,
-                  const std::vector<SiteStackTarget> &Targets);
+  /// Moves P.Threads into Result.Threads; returns where each went.
+  std::vector<size_t> addProcess(ProcessData &P, size_t ProcessIndex,
+                                 const std::vector<SiteStackTarget> &Targets);
   void finish();
 
 private:

@@ -248,16 +248,22 @@ std::string gunzip(const std::string &Path) {
   return Out;
 }
 
+/// profile.pb.gz of the logs in \p Dir, as pprof reads it.
+perftools::profiles::Profile pprofOf(TempDir &Dir) {
+  Analysis A = analyzeOrDie(Dir.path());
+  std::string Path = Dir.sub("profile.pb.gz");
+  perftools::profiles::Profile P;
+  EXPECT_FALSE(bool(writePprofProfile(A, Path)));
+  EXPECT_TRUE(P.ParseFromString(gunzip(Path)));
+  return P;
+}
+
 TEST(Pprof, SampleTypesPeriodMappingsAndValues) {
   TempDir Dir;
   std::string Folder = Dir.mkdir("app.100");
   writeRun(Folder, 100);
   processLog(100, 0, log::SamplingMode::Bytes).writeTo(Folder + "/process.log");
-  Analysis A = analyzeOrDie(Dir.path());
-  std::string Path = Dir.sub("profile.pb.gz");
-  ASSERT_FALSE(bool(writePprofProfile(A, Path)));
-  perftools::profiles::Profile P;
-  ASSERT_TRUE(P.ParseFromString(gunzip(Path)));
+  perftools::profiles::Profile P = pprofOf(Dir);
   auto Str = [&](int64_t Index) { return P.string_table(Index); };
   ASSERT_EQ(P.sample_type_size(), 4);
   EXPECT_EQ(Str(P.sample_type(0).type()), "alloc_objects");
@@ -285,7 +291,10 @@ TEST(Pprof, SampleTypesPeriodMappingsAndValues) {
     const auto *Leaf = Locations.at(S.location_id(0));
     std::string Name = Functions.at(Leaf->line(0).function_id());
     ByLeaf[Name] = {S.value().begin(), S.value().end()};
-    ASSERT_EQ(S.label_size(), 1);
+    // pid, then the thread's name and id (the main thread has no spawn
+    // site); SamplesAreSplitByThread checks them.
+    ASSERT_EQ(S.label_size(), 3);
+    EXPECT_EQ(Str(S.label(0).key()), "pid");
     EXPECT_EQ(S.label(0).num(), 100);
   }
   EXPECT_EQ(ByLeaf["worker(int)"], (std::vector<int64_t>{1, 100, 0, 0}));
@@ -298,6 +307,66 @@ TEST(Pprof, SampleTypesPeriodMappingsAndValues) {
       EXPECT_EQ(Functions.at(L.line(1).function_id()), "main");
       EXPECT_EQ(L.line(1).line(), 30);
     }
+}
+
+TEST(Pprof, SamplesAreSplitByThread) {
+  // Site A allocates in the main thread and in two workers spawned at
+  // s.cpp:7, at weight 2.5: 7.5 allocations each from the workers and 2.5
+  // from main, 17.5 in all. Each thread's part is a sample labelled with the
+  // thread, and the parts add up to the whole's rounding: 18, where rounding
+  // each alone would give 3 + 8 + 8 = 19.
+  constexpr uint64_t Spawn = 0x5001;
+  TempDir Dir;
+  std::string Folder = Dir.mkdir("app.100");
+  TestLogWriter Process = processLog(100, 0, log::SamplingMode::Bytes);
+  Process.site(Spawn, MSC_KIND_THREAD_SPAWN, "s.cpp", 7, "main");
+  Process.writeTo(Folder + "/process.log");
+  TestLogWriter Main(log::FileKind::Thread, 100, 0);
+  Main.threadStart(1, 100, T0 + 1, "main");
+  Main.alloc(1, SiteA, 40, T0 + 2, 2.5);
+  Main.threadEnd(1, T0 + 90);
+  Main.writeTo(Folder + "/t0.log");
+  for (uint64_t Worker = 2; Worker <= 3; ++Worker) {
+    TestLogWriter T(log::FileKind::Thread, 100, uint32_t(Worker));
+    T.threadStart(Worker, 100 + Worker, T0 + 10, "pool", 1, Spawn);
+    for (uint64_t I = 0; I < 3; ++I)
+      T.alloc(Worker * 10 + I, SiteA, 40, T0 + 20 + I, 2.5);
+    T.threadEnd(Worker, T0 + 80);
+    T.writeTo(Folder + "/t" + std::to_string(Worker) + ".log");
+  }
+  perftools::profiles::Profile P = pprofOf(Dir);
+  auto Str = [&](int64_t Index) { return P.string_table(Index); };
+
+  std::map<int64_t, std::map<std::string, std::string>> ByThread;
+  int64_t Allocations = 0, Bytes = 0;
+  for (const auto &S : P.sample()) {
+    std::map<std::string, std::string> Labels;
+    int64_t ThreadId = -1;
+    for (const auto &L : S.label()) {
+      Labels[Str(L.key())] = L.str() ? Str(L.str()) : std::to_string(L.num());
+      if (Str(L.key()) == "thread_id")
+        ThreadId = L.num();
+    }
+    Labels["alloc_objects"] = std::to_string(S.value(0));
+    ByThread[ThreadId] = Labels;
+    Allocations += S.value(0);
+    Bytes += S.value(1);
+  }
+  ASSERT_EQ(ByThread.size(), 3u);
+  EXPECT_EQ(ByThread[1],
+            (std::map<std::string, std::string>{{"alloc_objects", "3"},
+                                                {"pid", "100"},
+                                                {"thread", "main"},
+                                                {"thread_id", "1"}}));
+  EXPECT_EQ(ByThread[2]["thread"], "pool");
+  EXPECT_EQ(ByThread[2]["spawn_site"], "s.cpp:7");
+  EXPECT_EQ(ByThread[3]["spawn_site"], "s.cpp:7");
+  // 2 + 7 + 7 leaves two units of the 18; the remainders tie (.5 each), so
+  // they go to the first two threads in report order: main and thread 2.
+  EXPECT_EQ(ByThread[2]["alloc_objects"], "8");
+  EXPECT_EQ(ByThread[3]["alloc_objects"], "7");
+  EXPECT_EQ(Allocations, 18);
+  EXPECT_EQ(Bytes, 700);
 }
 
 TEST(Trace, ThreadsAndCounters) {
