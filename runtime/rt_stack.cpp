@@ -5,6 +5,12 @@
 // Stack record the first time a log writer sees that id, so a repeated
 // stack costs the walk and one probe of the writer's small table.
 //
+// In exact mode a loop allocates from one frame again and again: a memo per
+// caller frame keeps the last walk's stack id and the stack words that walk
+// read (rt_unwind.h, WalkReads). When they all still hold the same values
+// the walk would give the same stack, so the memo's id is the answer at a
+// load and a compare per word.
+//
 // Before a new stack is written, the module map is brought up to date: a
 // library loaded since the last check (an uninstrumented dlopen) gets its
 // Module record, so frames in it still resolve after a later dlclose; and an
@@ -24,10 +30,22 @@
 namespace memscope {
 namespace rt {
 
+/// A stack walked from one caller frame: its id, and what the walk read
+/// (exact mode, where a loop allocates from one frame again and again).
+struct StackMemo {
+  uintptr_t pc;
+  const uintptr_t *record;
+  uint64_t id;
+  WalkReads reads;
+};
+
 struct StackCache {
   static constexpr uint32_t kEntries = 1024;
+  static constexpr uint32_t kMemos = 8; // a power of two
   uint64_t ids[kEntries];
   uint32_t used;
+  uint32_t memos;    // 0, or kMemos in exact mode
+  StackMemo memo[1]; // memos entries
 };
 
 namespace {
@@ -46,22 +64,45 @@ uint64_t hashFrames(const uint64_t *frames, uint32_t depth) {
 
 } // namespace
 
+size_t stackCacheBytes(uint32_t memos) {
+  return sizeof(StackCache) + sizeof(StackMemo) * (memos ? memos - 1 : 0);
+}
+
 void forgetWrittenStacks(LogWriter &log) {
   if (log.stacks)
-    munmap(log.stacks, sizeof(StackCache));
+    munmap(log.stacks, stackCacheBytes(log.stacks->memos));
   log.stacks = nullptr;
 }
 
 namespace {
 
 /// Returns true if \p log already wrote stack \p id; remembers it otherwise.
-bool seenBefore(LogWriter &log, uint64_t id) {
+StackCache *stackCache(LogWriter &log) {
   if (!log.stacks) {
-    log.stacks = static_cast<StackCache *>(mapZeroed(sizeof(StackCache)));
+    uint32_t memos = g_flags.exact ? StackCache::kMemos : 0;
+    size_t bytes = stackCacheBytes(memos);
+    log.stacks = static_cast<StackCache *>(mapZeroed(bytes));
     if (!log.stacks)
-      return false;
-    prefaultWritable(log.stacks, sizeof(StackCache));
+      return nullptr;
+    prefaultWritable(log.stacks, bytes);
+    log.stacks->memos = memos;
   }
+  return log.stacks;
+}
+
+/// The memo that \p caller's stack may be in; null when there are none.
+StackMemo *memoFor(LogWriter &log, const CallerFrame &caller) {
+  StackCache *cache = stackCache(log);
+  if (!cache || !cache->memos || !caller.record)
+    return nullptr;
+  uint64_t hash = (caller.pc ^ reinterpret_cast<uintptr_t>(caller.record)) *
+                  0x9E3779B97F4A7C15ull;
+  return &cache->memo[(hash >> 40) & (cache->memos - 1)];
+}
+
+bool seenBefore(LogWriter &log, uint64_t id) {
+  if (!stackCache(log))
+    return false;
   StackCache &cache = *log.stacks;
   uint32_t mask = StackCache::kEntries - 1;
   for (uint32_t probe = 0; probe < StackCache::kEntries; ++probe) {
@@ -94,9 +135,29 @@ uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
   uint32_t max_depth = g_flags.stack_depth;
   if (max_depth < 1 || max_depth > log::kMaxStackDepth)
     max_depth = log::kMaxStackDepth;
-  uint32_t depth = collectStack(caller, frames, max_depth);
+  // A frame that walked to a stack this log wrote, whose walk would read
+  // the same words again: the same stack, without the walk.
+  StackMemo *memo = memoFor(log, caller);
+  bool must_write = false;
+  if (memo && memo->pc == caller.pc && memo->record == caller.record &&
+      readsUnchanged(memo->reads)) {
+    if (seenBefore(log, memo->id))
+      return memo->id;
+    must_write = true; // seenBefore remembers it now: write its record below
+  }
+  WalkReads *reads = nullptr;
+  if (memo) {
+    memo->pc = 0; // until the walk below is complete
+    reads = &memo->reads;
+  }
+  uint32_t depth = collectStack(caller, frames, max_depth, reads);
   uint64_t id = hashFrames(frames, depth);
-  if (seenBefore(log, id))
+  if (memo) {
+    memo->pc = caller.pc;
+    memo->record = caller.record;
+    memo->id = id;
+  }
+  if (!must_write && seenBefore(log, id))
     return id;
   if (writeNewModules() == ModuleChange::Unloaded) {
     forgetUnwindRules();

@@ -670,8 +670,10 @@ enum class Step { Next, Outermost, Fail };
 /// Moves \p state to the caller of its frame by the cached rule for its pc.
 /// Every CFA lies above the previous one and inside the thread's stack, so a
 /// wrong rule cannot read outside it or loop.
-__attribute__((always_inline)) inline Step
-stepByRule(WalkState &state, uint32_t generation, uintptr_t stack_high) {
+__attribute__((always_inline)) inline Step stepByRule(WalkState &state,
+                                                      uint32_t generation,
+                                                      uintptr_t stack_high,
+                                                      WalkReads *reads) {
   uint64_t rule = ruleFor(state.pc, generation);
   if ((rule & 0xff) == kOutermost)
     return Step::Outermost;
@@ -688,8 +690,12 @@ stepByRule(WalkState &state, uint32_t generation, uintptr_t stack_high) {
     if (slot < state.sp || slot + 8 > stack_high)
       return Step::Fail;
     state.fp = *reinterpret_cast<const uintptr_t *>(slot);
+    if (reads)
+      reads->note(slot, state.fp);
   }
   state.pc = *reinterpret_cast<const uintptr_t *>(cfa - 8);
+  if (reads)
+    reads->note(cfa - 8, state.pc);
   state.sp = cfa;
   return Step::Next;
 }
@@ -700,10 +706,9 @@ __attribute__((noinline)) StackBounds boundsOf(uintptr_t sp) {
 
 } // namespace
 
-__attribute__((noinline)) FastWalk walkCachedRules(const CallerFrame &caller,
-                                                   uint64_t *frames,
-                                                   uint32_t max_depth,
-                                                   uint32_t &depth) {
+__attribute__((noinline)) FastWalk
+walkCachedRules(const CallerFrame &caller, uint64_t *frames, uint32_t max_depth,
+                uint32_t &depth, WalkReads *reads) {
   depth = 0;
   // This function's own frame record (__builtin_frame_address gives it a
   // frame pointer): where the walk starts when the caller's is unknown.
@@ -713,19 +718,30 @@ __attribute__((noinline)) FastWalk walkCachedRules(const CallerFrame &caller,
       reinterpret_cast<uintptr_t>(own) >= bounds.high)
     bounds = boundsOf(reinterpret_cast<uintptr_t>(own));
   uint32_t generation = g_generation.load(std::memory_order_acquire);
+  if (reads)
+    reads->start(generation);
   WalkState state;
   if (caller.record && caller.record > own &&
       reinterpret_cast<uintptr_t>(caller.record) + 16 <= bounds.high &&
       caller.record[1] == caller.pc) {
     state = {caller.pc, reinterpret_cast<uintptr_t>(caller.record) + 16,
              caller.record[0]};
+    if (reads) {
+      // The lowest words of the walk, and so reads->address[0].
+      reads->note(reinterpret_cast<uintptr_t>(caller.record), state.fp);
+      reads->note(reinterpret_cast<uintptr_t>(caller.record + 1), caller.pc);
+    }
   } else {
-    // Step through the runtime's own frames up to its caller.
+    // Step through the runtime's own frames up to its caller. Where they
+    // lie depends on the path through the runtime: not reusable.
+    if (reads)
+      reads->count = WalkReads::kUnusable;
+    reads = nullptr;
     constexpr uint32_t kMaxRuntimeFrames = 8;
     state = {own[1], reinterpret_cast<uintptr_t>(own) + 16, own[0]};
     for (uint32_t runtime_frames = 0; state.pc != caller.pc; ++runtime_frames)
       if (!state.pc || runtime_frames == kMaxRuntimeFrames ||
-          stepByRule(state, generation, bounds.high) != Step::Next)
+          stepByRule(state, generation, bounds.high, nullptr) != Step::Next)
         return FastWalk::NeedsFullUnwind;
   }
   uint32_t count = 0;
@@ -734,7 +750,7 @@ __attribute__((noinline)) FastWalk walkCachedRules(const CallerFrame &caller,
     frames[count++] = state.pc;
     if (count >= max_depth)
       break;
-    Step step = stepByRule(state, generation, bounds.high);
+    Step step = stepByRule(state, generation, bounds.high, reads);
     if (step == Step::Outermost)
       break;
     if (step == Step::Fail) {
@@ -746,11 +762,30 @@ __attribute__((noinline)) FastWalk walkCachedRules(const CallerFrame &caller,
   return result;
 }
 
+bool readsUnchanged(const WalkReads &reads) {
+  if (reads.count == 0 || reads.count > WalkReads::kMaxWords ||
+      reads.generation != g_generation.load(std::memory_order_acquire))
+    return false;
+  // Every word lies between the caller's frame record (the lowest) and the
+  // top of this thread's stack: mapped, whichever thread recorded them.
+  auto own = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (reads.address[0] <= own || reads.highest + 8 > t_stack_bounds.high)
+    return false;
+  for (uint32_t i = 0; i < reads.count; ++i)
+    if (*reinterpret_cast<const uintptr_t *>(reads.address[i]) !=
+        reads.value[i])
+      return false;
+  return true;
+}
+
 uint32_t collectStack(const CallerFrame &caller, uint64_t *frames,
-                      uint32_t max_depth) {
+                      uint32_t max_depth, WalkReads *reads) {
   uint32_t depth = 0;
-  if (walkCachedRules(caller, frames, max_depth, depth) == FastWalk::Complete)
+  if (walkCachedRules(caller, frames, max_depth, depth, reads) ==
+      FastWalk::Complete)
     return depth;
+  if (reads)
+    reads->count = WalkReads::kUnusable;
   depth = walkFullUnwinder(caller.pc, frames, max_depth);
   if (!depth) {
     // No unwind information reaches the caller: keep at least the caller.

@@ -128,6 +128,65 @@ TEST(UnwindTest, FramesOfThisBinary) {
   expectSameStacks(again);
 }
 
+/// A walk's reads (WalkReads), recorded once and checked again later from
+/// the same frame (\p record false).
+struct ReadsProbe {
+  CallerFrame caller;
+  WalkReads reads;
+  uint64_t frames[16];
+  bool same_frame = false; // the check ran from the recorded caller frame
+  bool unchanged = false;
+};
+__attribute__((noinline)) void readsProbe(ReadsProbe &p, bool record) {
+  CallerFrame caller = MSC_CALLER_FRAME();
+  if (record) {
+    p.caller = caller;
+    collectStack(caller, p.frames, 16, &p.reads);
+  } else {
+    p.same_frame = caller.record == p.caller.record;
+    p.unchanged = readsUnchanged(p.reads);
+  }
+  MSC_KEEP_FRAME();
+}
+__attribute__((noinline)) void readsMiddle(ReadsProbe &p, bool record) {
+  readsProbe(p, record);
+  asm volatile("");
+}
+// Two identical callers: readsMiddle's frame lies at the same address under
+// either, and only the return address into them differs.
+__attribute__((noinline)) void readsViaA(ReadsProbe &p, bool record) {
+  readsMiddle(p, record);
+  asm volatile("");
+}
+__attribute__((noinline)) void readsViaB(ReadsProbe &p, bool record) {
+  readsMiddle(p, record);
+  asm volatile("");
+}
+
+TEST(UnwindTest, ReadsProveAStackUnchanged) {
+  // One call site for every step (a loop not unrolled into four), so that
+  // only the path below it differs.
+  using Path = void (*)(ReadsProbe &, bool);
+  Path volatile paths[] = {readsViaA, readsViaA, readsViaB, readsViaA};
+  bool same_frame[4] = {}, unchanged[4] = {};
+  ReadsProbe p;
+#pragma clang loop unroll(disable)
+  for (int step = 0; step < 4; ++step) {
+    if (step == 3)
+      forgetUnwindRules(); // new rules (a library was unloaded)
+    paths[step](p, step == 0);
+    same_frame[step] = p.same_frame;
+    unchanged[step] = p.unchanged;
+  }
+  ASSERT_NE(p.reads.count, WalkReads::kUnusable);
+  ASSERT_GT(p.reads.count, 2u);
+  EXPECT_TRUE(same_frame[1]);
+  EXPECT_TRUE(unchanged[1]) << "the same path reads the same words";
+  ASSERT_TRUE(same_frame[2]) << "the test needs both paths at one depth";
+  EXPECT_FALSE(unchanged[2]) << "another caller: a return address differs";
+  EXPECT_FALSE(unchanged[3]) << "nothing recorded under older rules holds";
+}
+
 TEST(UnwindTest, DepthIsBounded) {
   for (uint32_t max_depth : {1u, 2u, 3u, 5u}) {
     Walks walks;
