@@ -33,6 +33,7 @@ namespace memscope {
 namespace rt {
 
 std::atomic<State> g_state{State::Uninitialized};
+std::atomic<uint32_t> g_session{0};
 std::atomic<uint64_t> g_dropped_records{0};
 std::atomic<uint64_t> g_untracked_samples{0};
 std::atomic<bool> g_process_ended{false};
@@ -55,7 +56,6 @@ StaticSpinMutex g_process_log_lock;
 std::atomic<long> g_process_log_holder{0};
 // The crash path holds the lock across several records.
 __thread bool t_holds_process_log __attribute__((tls_model("initial-exec")));
-std::atomic<uint32_t> g_session{0};
 
 /// Site tables registered by module constructors, kept so that recording
 /// started later (trace_all, fork) can still write them.
@@ -489,10 +489,7 @@ bool libcReady() {
 }
 } // namespace
 
-bool ensureInitialized() {
-  State state = g_state.load(std::memory_order_acquire);
-  if (MSC_LIKELY(state != State::Uninitialized))
-    return state == State::Recording;
+bool initializeOnce() {
   if (!libcReady())
     return false;
   State expected = State::Uninitialized;
@@ -542,8 +539,6 @@ bool stopRecording() {
   g_state.store(State::Disabled, std::memory_order_release);
   return true;
 }
-
-uint32_t currentSession() { return g_session.load(std::memory_order_relaxed); }
 
 void onExitHook() { onExit(); }
 

@@ -129,9 +129,17 @@ MSC_HIDDEN extern std::atomic<uint64_t> g_dropped_records;
 MSC_HIDDEN extern std::atomic<uint64_t> g_untracked_samples;
 /// Set once the process's last records are written, at exit.
 MSC_HIDDEN extern std::atomic<bool> g_process_ended;
+/// ensureInitialized's first call (or calls racing it): initialises.
+MSC_HIDDEN bool initializeOnce();
 /// Initialises from MEMSCOPE_OUT/MEMSCOPE_OPTIONS once; returns whether the
-/// runtime is recording. Safe to call from any thread, at any time.
-MSC_HIDDEN bool ensureInitialized();
+/// runtime is recording. Safe to call from any thread, at any time. Inline:
+/// exact mode asks on every event.
+inline bool ensureInitialized() {
+  State state = g_state.load(std::memory_order_acquire);
+  if (MSC_LIKELY(state != State::Uninitialized))
+    return state == State::Recording;
+  return initializeOnce();
+}
 inline bool isRecording() {
   return g_state.load(std::memory_order_acquire) == State::Recording;
 }
@@ -157,7 +165,10 @@ MSC_HIDDEN void onExitHook();
 /// "killed") rather than deadlock. Returns whether ProcessEnd was written.
 MSC_HIDDEN bool finishAfterCrash(int signo);
 /// Increments each time recording (re)starts; threads re-register on change.
-MSC_HIDDEN uint32_t currentSession();
+MSC_HIDDEN extern std::atomic<uint32_t> g_session;
+inline uint32_t currentSession() {
+  return g_session.load(std::memory_order_relaxed);
+}
 
 //===-- Log writers (rt_log.cpp) ------------------------------------------===//
 struct StackCache;
