@@ -993,7 +993,8 @@ def fastpath(bench, quick):
 
 
 STACKWALK_BENCHMARKS = (("full_unwinder", "BM_StackFullUnwinder"),
-                        ("cached_rules", "BM_StackCachedRules"))
+                        ("cached_rules", "BM_StackCachedRules"),
+                        ("memo", "BM_StackMemo"))
 
 
 def stackwalk(bench, quick):
@@ -1734,7 +1735,10 @@ def render(results, command, image):
         add("|---|---:|---:|---:|---:|")
         base = walk["full_unwinder"]["ns_per_stack"]
         for key, label in (("full_unwinder", "`_Unwind_Backtrace`"),
-                           ("cached_rules", "cached unwind rules (rt_unwind.cpp)")):
+                           ("cached_rules", "cached unwind rules (rt_unwind.cpp)"),
+                           ("memo", "exact mode's memo: the same stack again (rt_stack.cpp)")):
+            if key not in walk:
+                continue
             w = walk[key]
             frames = "–" if w["frames"] is None else f"{w['frames']:g}"
             per_frame = "–" if w["ns_per_frame"] is None else f"{w['ns_per_frame']:.1f}"
@@ -1743,6 +1747,13 @@ def render(results, command, image):
         add("")
         add(f"The cached rules walk a stack **{walk['speedup']:.1f}x** faster "
             "(ns per stack of `_Unwind_Backtrace` / ns per stack of the cached rules).")
+        if "memo" in walk:
+            add("")
+            add("In exact mode a frame that allocates again with the same stack does not "
+                "walk it: rereading the stack words the first walk read (each frame's "
+                "return address and saved rbp) proves the walk would give the same stack "
+                f"(docs/architecture.md, Stacks): {walk['memo']['ns_per_stack']:.1f} ns "
+                "here.")
         add("")
 
     col = section("collector")

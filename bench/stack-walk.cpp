@@ -3,7 +3,9 @@
 // frames of Google Benchmark and libc below them: the runtime's walk
 // (cached unwind rules, rt_unwind.cpp) against _Unwind_Backtrace, which the
 // runtime used for such stacks before. Both walk to the default depth
-// (stack_depth=32) or the end of the stack. Run by bench/run_bench.py.
+// (stack_depth=32) or the end of the stack. The third is exact mode's memo
+// (rt_stack.cpp): the same stack again, proven unchanged by rereading the
+// words its walk read. Run by bench/run_bench.py.
 #include "stack-walk.h"
 #include "rt_unwind.h"
 
@@ -29,6 +31,17 @@ __attribute__((noinline)) uint32_t fullUnwinder(uint64_t *frames) {
   return depth;
 }
 
+/// What exact mode pays when a frame allocates again with the same stack:
+/// readsUnchanged() over the first walk's reads, in place of a walk.
+__attribute__((noinline)) uint32_t memo(uint64_t *frames) {
+  static WalkReads reads;
+  static uint32_t depth = 0;
+  if (!depth || !readsUnchanged(reads))
+    depth = collectStack(MSC_CALLER_FRAME(), frames, kDepth, &reads);
+  MSC_KEEP_FRAME();
+  return depth;
+}
+
 void run(benchmark::State &state, StackWalker walk) {
   uint64_t frames[kDepth];
   uint32_t depth = 0;
@@ -41,9 +54,11 @@ void run(benchmark::State &state, StackWalker walk) {
 
 void BM_StackFullUnwinder(benchmark::State &state) { run(state, fullUnwinder); }
 void BM_StackCachedRules(benchmark::State &state) { run(state, cachedRules); }
+void BM_StackMemo(benchmark::State &state) { run(state, memo); }
 
 BENCHMARK(BM_StackFullUnwinder);
 BENCHMARK(BM_StackCachedRules);
+BENCHMARK(BM_StackMemo);
 
 } // namespace
 
