@@ -76,7 +76,8 @@ void forgetWrittenStacks(LogWriter &log) {
 
 namespace {
 
-/// Returns true if \p log already wrote stack \p id; remembers it otherwise.
+/// \p log's record of the stacks it wrote (and, in exact mode, its memos),
+/// mapped on first use; null when it cannot be mapped.
 StackCache *stackCache(LogWriter &log) {
   if (!log.stacks) {
     uint32_t memos = g_flags.exact ? StackCache::kMemos : 0;
@@ -100,6 +101,7 @@ StackMemo *memoFor(LogWriter &log, const CallerFrame &caller) {
   return &cache->memo[(hash >> 40) & (cache->memos - 1)];
 }
 
+/// Returns true if \p log already wrote stack \p id; remembers it otherwise.
 bool seenBefore(LogWriter &log, uint64_t id) {
   if (!stackCache(log))
     return false;
