@@ -10,7 +10,13 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/BasicBlock.h"
+#include "llvm/IR/DebugInfo.h"
+#include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/IntrinsicInst.h"
+#if LLVM_VERSION_MAJOR >= 19
+#include "llvm/IR/DebugProgramInstruction.h"
+#endif
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/PassManager.h"
@@ -70,6 +76,40 @@ inline bool startsWith(llvm::StringRef Text, llvm::StringRef Prefix) {
   return Text.starts_with(Prefix);
 #else
   return Text.startswith(Prefix);
+#endif
+}
+
+inline bool endsWith(llvm::StringRef Text, llvm::StringRef Suffix) {
+#if LLVM_VERSION_MAJOR >= 16
+  return Text.ends_with(Suffix);
+#else
+  return Text.endswith(Suffix);
+#endif
+}
+
+/// Calls \p Callback with each local variable a debug intrinsic or record
+/// (LLVM 19's in-memory form) says \p V holds or points at. LLVM 22 keeps
+/// only the records.
+template <typename CallbackT>
+void forEachDebugVariable(llvm::Value *V, CallbackT Callback) {
+#if LLVM_VERSION_MAJOR >= 22
+  llvm::SmallVector<llvm::DbgVariableRecord *, 4> Records;
+  llvm::findDbgUsers(V, Records);
+#elif LLVM_VERSION_MAJOR >= 19
+  llvm::SmallVector<llvm::DbgVariableIntrinsic *, 4> Intrinsics;
+  llvm::SmallVector<llvm::DbgVariableRecord *, 4> Records;
+  llvm::findDbgUsers(Intrinsics, V, &Records);
+  for (llvm::DbgVariableIntrinsic *Intrinsic : Intrinsics)
+    Callback(Intrinsic->getVariable());
+#else
+  llvm::SmallVector<llvm::DbgVariableIntrinsic *, 4> Intrinsics;
+  llvm::findDbgUsers(Intrinsics, V);
+  for (llvm::DbgVariableIntrinsic *Intrinsic : Intrinsics)
+    Callback(Intrinsic->getVariable());
+#endif
+#if LLVM_VERSION_MAJOR >= 19
+  for (llvm::DbgVariableRecord *Record : Records)
+    Callback(Record->getVariable());
 #endif
 }
 

@@ -37,6 +37,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AllocatedType.h"
 #include "Compat.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -251,6 +252,7 @@ struct SiteInfo {
   msc_site_kind Kind = MSC_KIND_UNKNOWN;
   SourceFrame Where;
   std::vector<SourceFrame> InlinedAt; // innermost caller first
+  std::string Type; // what an allocation site allocates, "" when unknown
 };
 
 /// Library headers: a site whose whole inlined-at chain lies in them (an
@@ -375,7 +377,7 @@ void ModuleInstrumenter::initializeCallbacks() {
   ThreadFastTy = StructType::get(Int64Ty, Int32Ty, Int32Ty);
   InlineFrameTy = StructType::get(PtrTy, PtrTy, PtrTy, Int32Ty, Int32Ty);
   SiteDescTy = StructType::get(Int64Ty, Int32Ty, Int32Ty, Int32Ty, Int32Ty,
-                               PtrTy, PtrTy, PtrTy, PtrTy);
+                               PtrTy, PtrTy, PtrTy, PtrTy, PtrTy);
   ModuleSitesTy = StructType::get(Int32Ty, Int32Ty, PtrTy, PtrTy, PtrTy);
 
   ThreadFast =
@@ -494,6 +496,9 @@ uint64_t ModuleInstrumenter::siteFor(const CallBase &Call, msc_site_kind Kind) {
   AddFrame(Site.Where);
   for (const SourceFrame &Frame : Site.InlinedAt)
     AddFrame(Frame);
+  // Not part of the key: a site keeps its ID when its type becomes known.
+  if (Kind < MSC_KIND_FREE)
+    Site.Type = memscope::pass::allocatedTypeName(Call);
   Site.Id = memscope::compat::stableHash64(Key.str());
   if (Site.Id == 0) // 0 means "no site" in the logs
     Site.Id = 1;
@@ -724,7 +729,9 @@ void ModuleInstrumenter::emitSiteTable() {
          ConstantInt::get(Int32Ty, Site.Where.Column),
          ConstantInt::get(Int32Ty, Site.InlinedAt.size()),
          stringConstant(Site.Where.File), stringConstant(Site.Where.Dir),
-         stringConstant(Site.Where.Function), framesConstant(Site.InlinedAt)}));
+         stringConstant(Site.Where.Function), framesConstant(Site.InlinedAt),
+         Site.Type.empty() ? ConstantPointerNull::get(PtrTy)
+                           : stringConstant(Site.Type)}));
   ArrayType *TableTy = ArrayType::get(SiteDescTy, Descs.size());
   auto *Table = new GlobalVariable(
       M, TableTy, /*isConstant=*/true, GlobalValue::PrivateLinkage,

@@ -171,8 +171,8 @@ void writeSiteTable(const SiteTableRange &range) {
       record.column = site.column;
       record.inline_depth = site.inline_depth;
       size_t size = log::encodeSite(
-          buffer, sizeof(buffer), record, {site.file, site.dir, site.function},
-          [&](uint32_t f) {
+          buffer, sizeof(buffer), record,
+          {site.file, site.dir, site.function, site.type}, [&](uint32_t f) {
             const msc_inline_frame &frame = site.inlined_at[f];
             return log::InlineFrameText{frame.line, frame.column,
                                         frame.function, frame.file, frame.dir};

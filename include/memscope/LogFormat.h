@@ -39,7 +39,7 @@ namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
-constexpr uint16_t kVersionMinor = 2;       // readers accept any minor
+constexpr uint16_t kVersionMinor = 3;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
@@ -135,7 +135,8 @@ struct SiteRecord {
   uint32_t inline_depth;
   // Followed by (encodeSite and decodeSite below): str file, str dir, str
   // function, then inline_depth times
-  // { u32 line, u32 column, str function, str file, str dir }.
+  // { u32 line, u32 column, str function, str file, str dir },
+  // then (version 2.3) str type: what the site allocates, "" when unknown.
   // str = u16 length + bytes.
 };
 
@@ -706,6 +707,7 @@ struct SiteText {
   const char *file;
   const char *dir;
   const char *function;
+  const char *type; // null or "" when unknown
 };
 struct InlineFrameText {
   uint32_t line;
@@ -726,8 +728,8 @@ inline void encodeSiteHead(PayloadBuilder &out, const SiteRecord &fixed,
 
 /// Encodes a Site record into \p buffer: \p fixed, \p text, then
 /// fixed.inline_depth frames, \p frame(i) giving the i-th (innermost caller
-/// first). When they do not fit, the site is written with its own location
-/// only (inline_depth 0). Returns the payload's size.
+/// first), then the type. When they do not fit, the site is written with its
+/// own location only (inline_depth 0). Returns the payload's size.
 template <typename FrameAt>
 size_t encodeSite(uint8_t *buffer, size_t capacity, SiteRecord fixed,
                   const SiteText &text, FrameAt frame) {
@@ -741,11 +743,13 @@ size_t encodeSite(uint8_t *buffer, size_t capacity, SiteRecord fixed,
     out.str(inlined.file);
     out.str(inlined.dir);
   }
+  out.str(text.type ? text.type : "");
   if (!out.overflowed())
     return out.size();
   fixed.inline_depth = 0;
   PayloadBuilder shortened(buffer, capacity);
   encodeSiteHead(shortened, fixed, text);
+  shortened.str(text.type ? text.type : "");
   return shortened.size();
 }
 
@@ -785,14 +789,15 @@ struct PayloadString {
 
 /// Decodes a Site record: its fixed part and strings into \p fixed and
 /// \p file, \p dir, \p function, then calls \p frame(line, column,
-/// function, file, dir) for each of fixed.inline_depth frames. False when
-/// the payload is too short, a length runs past it, or fixed.inline_depth
-/// cannot fit in it (each frame takes at least 14 bytes: checked before any
-/// frame is read, so a reader may size its storage from it).
+/// function, file, dir) for each of fixed.inline_depth frames, then reads
+/// \p type (empty before version 2.3). False when the payload is too short,
+/// a length runs past it, or fixed.inline_depth cannot fit in it (each frame
+/// takes at least 14 bytes: checked before any frame is read, so a reader
+/// may size its storage from it).
 template <typename OnFrame>
 bool decodeSite(const uint8_t *data, size_t size, SiteRecord &fixed,
                 PayloadString &file, PayloadString &dir,
-                PayloadString &function, OnFrame frame) {
+                PayloadString &function, PayloadString &type, OnFrame frame) {
   PayloadParser in(data, size);
   if (!in.pod(fixed) || !in.str(file.text, file.length) ||
       !in.str(dir.text, dir.length) || !in.str(function.text, function.length))
@@ -808,7 +813,9 @@ bool decodeSite(const uint8_t *data, size_t size, SiteRecord &fixed,
       return false;
     frame(i, line, column, name, path, folder);
   }
-  return true;
+  type = PayloadString();
+  // Version 2.3 appended the type; what a later minor appends follows it.
+  return in.remaining() < sizeof(uint16_t) || in.str(type.text, type.length);
 }
 
 } // namespace log

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 #include "memscope/version.h"
 
-#define MEMSCOPE_ABI_VERSION 2
+#define MEMSCOPE_ABI_VERSION 3
 
 /* Every instrumented module references this symbol; only a runtime built with
  * the same ABI defines it. Both spellings follow MEMSCOPE_ABI_VERSION. */
@@ -81,6 +81,9 @@ struct msc_site_desc {
   const char *dir;
   const char *function;
   const struct msc_inline_frame *inlined_at; /* inline_depth entries */
+  /* ABI 3: the type an allocation site allocates as the user spells it
+   * ("Order", "std::vector<Order>"), or null when unknown. */
+  const char *type;
 };
 
 /* One per instrumented translation unit, placed in section

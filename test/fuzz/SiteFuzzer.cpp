@@ -42,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
     Str(Frame.File);
     Str(Frame.Dir);
   }
+  if (Payload.size() + 2 <= Size) // version 2.3's type, when present
+    Str(Site.Type);
   // Later minor versions may append fields: the decoded part is a prefix.
   if (Payload.overflowed() || Payload.size() > Size ||
       memcmp(Buffer.data(), Data, Payload.size()) != 0)

@@ -57,7 +57,7 @@ define void @release(ptr %p) {
 ; the version check (the runtime refuses another Memscope version), and only
 ; then the registration of the DSO's site tables.
 ; CHECK: define weak_odr hidden void @memscope.module_ctor() {{.*}}comdat
-; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v2
+; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v3
 ; CHECK-NEXT: [[OK:%.*]] = call i32 @__memscope_check_versions(ptr @__start_memscope_sites, ptr @__stop_memscope_sites)
 ; CHECK-NEXT: [[ACCEPTED:%.*]] = icmp ne i32 [[OK]], 0
 ; CHECK-NEXT: br i1 [[ACCEPTED]], label %register, label %done

@@ -129,4 +129,4 @@ int main() {
 // PPROF-TRACES-NEXT: std::__new_allocator::construct
 // PPROF-TRACES: main {{.*}}outputs.cpp:63
 
-// HTML: html ok sections=13
+// HTML: html ok sections=15

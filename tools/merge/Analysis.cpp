@@ -22,6 +22,7 @@
 #include "Bottlenecks.h"
 #include "Compat.h"
 #include "Estimates.h"
+#include "HeapByType.h"
 #include "Input.h"
 #include "ProcessModel.h"
 #include "Profile.h"
@@ -417,6 +418,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   Symbols.setSourcePaths(Paths);
   IndirectAttributor Attributor(Symbols, Options.SystemPrefixes);
   SiteMerger Merger(Attributor, Result);
+  TypeMerger Types(Result);
   ThreadMerger Threads(Attributor, Result);
   ProfileBuilder Stacks(Symbols, Result.Stacks);
   Summary &Totals = Result.Totals;
@@ -431,6 +433,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     ProcessReport Report = reportProcess(P);
     std::vector<SiteStackTarget> Targets = Merger.addProcess(P, I);
     std::vector<size_t> ThreadIndex = Threads.addProcess(P, I, Targets);
+    Types.addProcess(P, Targets, Report.Sampling.Mode == "exact");
     for (size_t S = 0; S < P.SiteStacks.size(); ++S) {
       const SiteStack &Entry = P.SiteStacks[S];
       const SiteInfo *Site = nullptr;
@@ -476,6 +479,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     Result.Processes.push_back(std::move(Report));
   }
   Merger.finish();
+  Types.finish();
   Threads.finish();
   if (MixedSampling)
     Diags.warning("the processes were sampled with different settings; the "

@@ -120,6 +120,9 @@ struct SiteReport {
   /// nothing better is known), "inline" (its inlined-at chain) or "stack"
   /// (the samples' stack; every indirect site).
   std::string AttributedBy;
+  /// What it allocates as the user spells it ("Order", "std::string"); ""
+  /// when unknown (every indirect site).
+  std::string Type;
   AllocationStats Stats;
   /// Its sampled blocks live when their process reached its peak (summed
   /// over processes): its share of the peak, an estimate.
@@ -376,6 +379,7 @@ struct ProfileSample {
       Locations;       // indices into Profile::Locations, leaf first
   uint64_t SiteId = 0; // the sites[] entry of these allocations
   uint32_t Pid = 0;
+  std::string Type; // its site's allocated type; "" when unknown
   double Allocations = 0;
   double Bytes = 0;
   /// In use at exit: leaks and process-lifetime blocks.
@@ -435,11 +439,34 @@ struct Bottleneck {
   std::string Suggestion;
 };
 
+/// How TypeReport::PeakLiveBytes was found.
+enum class TypePeakMethod {
+  Exact,         // exact mode: the most its live bytes ever were
+  UpperBound,    // exact mode, but summed over parts that peaked apart
+  AtProcessPeak, // sampled: its live bytes when its process peaked
+};
+
+/// One type's share of the heap (HeapByType.h): the allocations of every
+/// site that allocates it. Allocations of unknown type are grouped by their
+/// first frame in user code instead.
+struct TypeReport {
+  std::string Type;      // "" = unknown: see UnknownAt
+  InlineFrame UnknownAt; // unknown types only: their first user frame
+  AllocationStats Stats;
+  /// The largest over processes of its peak in one process (PeakMethod).
+  double PeakLiveBytes = 0;
+  TypePeakMethod PeakMethod = TypePeakMethod::Exact;
+  std::vector<uint64_t> Sites; // ids in Analysis::Sites, ascending
+
+  bool known() const { return !Type.empty(); }
+};
+
 struct Analysis {
   std::string Input;
   Summary Totals;
   std::vector<ProcessReport> Processes; // by start time, then pid
   std::vector<SiteReport> Sites;        // by bytes, descending
+  std::vector<TypeReport> Types;        // by bytes, descending
   std::vector<ThreadReport> Threads;    // by process, then thread id
   ThreadTree Tree;
   /// By threads created, then bytes, descending.

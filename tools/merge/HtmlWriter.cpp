@@ -164,6 +164,14 @@ llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
                                           "file",
                                           "line",
                                           "function"});
+  // Types: the known ones by name, the rest at their first user frame.
+  for (ordered_json &Type : Full["types"])
+    Type["sites"] = Type["sites"].size();
+  Data["types"] =
+      compact(Full["types"],
+              {"type", "user_frame", "allocations", "allocations_interval",
+               "bytes", "bytes_interval", "live_bytes_at_exit",
+               "peak_live_bytes", "peak_method", "sites"});
   for (ordered_json &Thread : Full["threads"]) {
     const ordered_json &Spawn = Thread["spawn_location"];
     Thread["spawned_at"] =
@@ -187,17 +195,24 @@ llvm::Error memscope::merge::writeHtmlReport(const Analysis &Result,
   std::unordered_map<std::string, uint32_t> NameIndex;
   Names.push_back("all");
   NameIndex["all"] = 0;
-  FlameTree Allocated(Names, NameIndex), AtPeak(Names, NameIndex);
+  FlameTree Allocated(Names, NameIndex), AtPeak(Names, NameIndex),
+      ByType(Names, NameIndex);
   for (const ProfileSample &Sample : Result.Stacks.Samples) {
     std::vector<std::string> Frames = flameFrames(Result.Stacks, Sample);
     Allocated.add(Frames, Sample.Bytes);
     AtPeak.add(Frames, Sample.LiveBytesAtPeak);
+    // Grouped by type first; allocations of unknown type under one group,
+    // where their stacks show the user frames.
+    Frames.insert(Frames.begin(),
+                  Sample.Type.empty() ? "(unknown type)" : Sample.Type);
+    ByType.add(Frames, Sample.Bytes);
   }
   // 1/5000 of the width is under a pixel on any screen.
   constexpr double MinShare = 1.0 / 5000;
   ordered_json Flame;
   Flame["allocated"] = Allocated.toJson(MinShare);
   Flame["peak"] = AtPeak.toJson(MinShare);
+  Flame["types"] = ByType.toJson(MinShare);
   if (Base) {
     FlameTree Changed(Names, NameIndex);
     for (const ProfileSample &Sample : Result.Stacks.Samples)

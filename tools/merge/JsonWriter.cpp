@@ -165,6 +165,12 @@ static ordered_json processJson(const ProcessReport &P) {
   return Json;
 }
 
+static ordered_json stringOrNull(const std::string &Text) {
+  if (Text.empty())
+    return nullptr;
+  return Text;
+}
+
 static ordered_json siteJson(const SiteReport &Site) {
   ordered_json Json;
   Json["id"] = hexId(Site.Id);
@@ -175,6 +181,7 @@ static ordered_json siteJson(const SiteReport &Site) {
   Json["column"] = Site.Column;
   Json["function"] = Site.Function;
   Json["module"] = Site.Module;
+  Json["type"] = stringOrNull(Site.Type);
   ordered_json Inlined = ordered_json::array();
   for (const InlineFrame &Frame : Site.InlinedAt) {
     ordered_json FrameJson;
@@ -218,6 +225,42 @@ static ordered_json siteJson(const SiteReport &Site) {
   return Json;
 }
 
+static const char *typePeakMethodName(TypePeakMethod Method) {
+  switch (Method) {
+  case TypePeakMethod::Exact:
+    return "exact";
+  case TypePeakMethod::UpperBound:
+    return "upper_bound";
+  case TypePeakMethod::AtProcessPeak:
+    return "at_process_peak";
+  }
+  return "exact";
+}
+
+static ordered_json typeJson(const TypeReport &Type) {
+  ordered_json Json;
+  Json["type"] = stringOrNull(Type.Type);
+  if (!Type.known()) {
+    ordered_json At;
+    At["file"] = Type.UnknownAt.File;
+    At["line"] = Type.UnknownAt.Line;
+    At["function"] = Type.UnknownAt.Function;
+    Json["user_frame"] = std::move(At);
+  }
+  Json["allocations"] = rounded(Type.Stats.Allocations);
+  Json["bytes"] = rounded(Type.Stats.Bytes);
+  Json["allocations_interval"] = intervalJson(Type.Stats.allocationsInterval());
+  Json["bytes_interval"] = intervalJson(Type.Stats.bytesInterval());
+  addAtExit(Json, Type.Stats);
+  Json["peak_live_bytes"] = rounded(Type.PeakLiveBytes);
+  Json["peak_method"] = typePeakMethodName(Type.PeakMethod);
+  ordered_json Sites = ordered_json::array();
+  for (uint64_t Id : Type.Sites)
+    Sites.push_back(hexId(Id));
+  Json["sites"] = std::move(Sites);
+  return Json;
+}
+
 /// {"file", "line", "function"}, or null.
 static ordered_json locationJson(const std::optional<InlineFrame> &Frame) {
   if (!Frame)
@@ -233,12 +276,6 @@ static ordered_json idOrNull(uint64_t Id) {
   if (!Id)
     return nullptr;
   return hexId(Id);
-}
-
-static ordered_json stringOrNull(const std::string &Text) {
-  if (Text.empty())
-    return nullptr;
-  return Text;
 }
 
 static ordered_json threadJson(const ThreadReport &Thread) {
@@ -454,6 +491,9 @@ ordered_json memscope::merge::toJson(const Analysis &Result) {
   Json["sites"] = ordered_json::array();
   for (const SiteReport &Site : Result.Sites)
     Json["sites"].push_back(siteJson(Site));
+  Json["types"] = ordered_json::array();
+  for (const TypeReport &Type : Result.Types)
+    Json["types"].push_back(typeJson(Type));
   Json["threads"] = ordered_json::array();
   for (const ThreadReport &Thread : Result.Threads)
     Json["threads"].push_back(threadJson(Thread));

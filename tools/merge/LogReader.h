@@ -119,6 +119,7 @@ struct SiteInfo {
   std::string Dir;
   std::string Function; // as recorded (often a mangled linkage name)
   std::vector<InlineFrame> InlinedAt;
+  std::string Type; // what it allocates as the user spells it; "" unknown
 };
 
 struct ThreadStartInfo {

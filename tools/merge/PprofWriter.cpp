@@ -169,8 +169,10 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
   // process-unique id and the line that spawned it; and "lifetime: process"
   // on the samples whose blocks in use at exit are process-lifetime rather
   // than leaks, so that `pprof -tagignore=lifetime=process` shows the leaks
-  // alone.
+  // alone; and "type" on the samples of a site whose allocated type the
+  // pass recorded (`pprof -tagfocus type=Order`).
   int64_t PidKey = Strings.index("pid");
+  int64_t TypeKey = Strings.index("type");
   int64_t ThreadKey = Strings.index("thread");
   int64_t ThreadIdKey = Strings.index("thread_id");
   int64_t SpawnSiteKey = Strings.index("spawn_site");
@@ -204,6 +206,8 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
     }
     if (S.ProcessLifetime)
       AddLabel(Sample, LifetimeKey)->set_str(ProcessValue);
+    if (!S.Type.empty())
+      AddLabel(Sample, TypeKey)->set_str(Strings.index(S.Type));
   };
   for (const ProfileSample &S : Stacks.Samples) {
     std::array<double, 4> Totals = {S.Allocations, S.Bytes,

@@ -131,6 +131,12 @@ struct ProcessData {
   double OverheadSum = 0, OverheadBlocks = 0;
   /// Parallel to SiteStacks: estimated live bytes when the peak was reached.
   std::vector<double> SiteStackPeakBytes;
+  /// Parallel to SiteStacks: its type unit, whose live bytes the streamer
+  /// follows as one (HeapByType.h): every entry of an instrumented site of
+  /// a known type shares its type's unit; any other entry is a unit alone.
+  std::vector<uint32_t> SiteStackUnit;
+  /// By type unit: the most its (estimated) live bytes ever were.
+  std::vector<double> UnitPeakBytes;
   std::vector<LivePoint> LiveTimeline;
   uint64_t LiveBucketNs = 1000;
   uint64_t LastEventNs = 0; // relative to the start

@@ -250,12 +250,28 @@ uint32_t ProcessStreamer::siteStackFor(const log::AllocRecord &Alloc) {
     New.Key = Indirect ? Alloc.stack_id : Alloc.site_id;
     New.StackId = Indirect ? 0 : Alloc.stack_id;
     New.Kind = Indirect ? uint32_t(MSC_KIND_INDIRECT) : Alloc.kind;
+    P.SiteStackUnit.push_back(unitFor(New));
     P.SiteStacks.push_back(std::move(New));
     SiteStackLive.push_back(0);
     IsDirty.push_back(0);
     P.SiteStackPeakBytes.push_back(0);
   }
   return Index;
+}
+
+uint32_t ProcessStreamer::unitFor(const SiteStack &Entry) {
+  auto NewUnit = [&] {
+    UnitLive.push_back(0);
+    P.UnitPeakBytes.push_back(0);
+    return uint32_t(UnitLive.size() - 1);
+  };
+  auto Site = Entry.Indirect ? P.Sites.end() : P.Sites.find(Entry.Key);
+  if (Site == P.Sites.end() || Site->second.Type.empty())
+    return NewUnit();
+  auto [It, Inserted] = TypeUnits.try_emplace(Site->second.Type, 0);
+  if (Inserted)
+    It->second = NewUnit();
+  return It->second;
 }
 
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
@@ -326,6 +342,9 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
 
 void ProcessStreamer::changeSiteStackLive(uint32_t Index, double Delta) {
   SiteStackLive[Index] += Delta;
+  uint32_t Unit = P.SiteStackUnit[Index];
+  UnitLive[Unit] += Delta;
+  P.UnitPeakBytes[Unit] = std::max(P.UnitPeakBytes[Unit], UnitLive[Unit]);
   if (!IsDirty[Index]) {
     IsDirty[Index] = 1;
     Dirty.push_back(Index);

@@ -70,6 +70,7 @@ private:
                    const std::optional<log::ThreadTotals> &Totals);
   uint32_t currentThread(FileState &State);
   uint32_t siteStackFor(const log::AllocRecord &Alloc);
+  uint32_t unitFor(const SiteStack &Entry);
   void onAlloc(FileState &State, const log::AllocRecord &Alloc);
   void onFree(FileState &State, const log::FreeRecord &Free);
   void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
@@ -112,6 +113,10 @@ private:
   /// the last peak snapshot, so that taking one costs what changed, not every
   /// site-stack entry.
   std::vector<double> SiteStackLive;
+  /// Live bytes per type unit now (ProcessData::SiteStackUnit), and the unit
+  /// of each known type.
+  std::vector<double> UnitLive;
+  std::unordered_map<std::string, uint32_t> TypeUnits;
   std::vector<uint32_t> Dirty;
   std::vector<uint8_t> IsDirty;
   /// A new peak was reached and not yet copied to P.SiteStackPeakBytes.

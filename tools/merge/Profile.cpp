@@ -118,6 +118,8 @@ void ProfileBuilder::addSiteStack(
     Sample.Locations = std::move(Locations);
     Sample.SiteId = EntryId;
     Sample.Pid = Pid;
+    if (Site)
+      Sample.Type = Site->Type;
     Out.Samples.push_back(std::move(Sample));
   }
   ProfileSample &Sample = Out.Samples[It->second];

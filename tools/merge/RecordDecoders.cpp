@@ -83,10 +83,10 @@ bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
     return std::string(S.text ? S.text : "", S.length);
   };
   log::SiteRecord Fixed;
-  log::PayloadString File, Dir, Function;
+  log::PayloadString File, Dir, Function, Type;
   Out.InlinedAt.clear();
   if (!log::decodeSite(
-          Payload.data(), Payload.size(), Fixed, File, Dir, Function,
+          Payload.data(), Payload.size(), Fixed, File, Dir, Function, Type,
           [&](uint32_t, uint32_t Line, uint32_t Column,
               const log::PayloadString &Name, const log::PayloadString &Path,
               const log::PayloadString &Folder) {
@@ -104,6 +104,7 @@ bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload, SiteInfo &Out) {
   Out.File = Text(File);
   Out.Dir = Text(Dir);
   Out.Function = Text(Function);
+  Out.Type = Text(Type);
   return true;
 }
 

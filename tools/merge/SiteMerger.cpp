@@ -60,6 +60,7 @@ void SiteMerger::describeInstrumented(SiteReport &Site, const ProcessData &P,
   }
   const SiteInfo &Info = It->second;
   Site.Kind = siteKindName(Info.Kind);
+  Site.Type = Info.Type;
   describeSite(P, Info, Site);
   for (const InlineFrame &Frame : Info.InlinedAt) {
     InlineFrame Demangled = Frame;

@@ -228,6 +228,35 @@ static std::string percentText(const std::optional<double> &Percent) {
   return Percent ? fmt::format("{:.1f}%", *Percent) : "n/a";
 }
 
+/// "heap by type": the types that allocated the most bytes, and groups of
+/// unknown type at their first user frame. Only when the pass recorded a
+/// type at all (compiled with -g): otherwise it would repeat the sites.
+static void writeTypes(const Analysis &Result, size_t Top,
+                       llvm::raw_ostream &OS) {
+  if (llvm::none_of(Result.Types,
+                    [](const TypeReport &Type) { return Type.known(); }))
+    return;
+  bool Exact = Result.Totals.Exact;
+  OS << "heap by type:\n";
+  OS << fmt::format("  {:>12}  {:>10}  {:>12}  {:>12}  {}\n", "bytes", "allocs",
+                    "live-at-exit", Exact ? "peak-live" : "live-at-peak",
+                    "type");
+  size_t Shown = std::min(Top, Result.Types.size());
+  for (size_t I = 0; I < Shown; ++I) {
+    const TypeReport &Type = Result.Types[I];
+    std::string Peak = std::to_string(std::llround(Type.PeakLiveBytes));
+    if (Type.PeakMethod == TypePeakMethod::UpperBound)
+      Peak = "<=" + Peak;
+    OS << fmt::format(
+        "  {:>12}  {:>10}  {:>12}  {:>12}  {}\n",
+        std::llround(Type.Stats.Bytes), std::llround(Type.Stats.Allocations),
+        std::llround(Type.Stats.LiveBytes), Peak,
+        Type.known() ? Type.Type : "(unknown) at " + frameText(Type.UnknownAt));
+  }
+  if (Result.Types.size() > Shown)
+    OS << fmt::format("  ... {} more types\n", Result.Types.size() - Shown);
+}
+
 void memscope::merge::writeTextSummary(const Analysis &Result,
                                        const TextOptions &Options,
                                        llvm::raw_ostream &OS) {
@@ -312,6 +341,7 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
     if (Result.Sites.size() > Shown)
       OS << fmt::format("  ... {} more sites\n", Result.Sites.size() - Shown);
   }
+  writeTypes(Result, Options.TopSites, OS);
 
   OS << "threads:\n";
   size_t ThreadsShown = std::min(Options.TopThreads, Result.Threads.size());

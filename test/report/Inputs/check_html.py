@@ -26,7 +26,7 @@ import sys
 import tempfile
 
 SECTIONS = ["overview", "processes", "timeline", "resources", "bottlenecks",
-            "sites", "flame-allocated", "flame-peak", "thread-tree", "threads",
+            "sites", "types", "flame-types", "flame-allocated", "flame-peak", "thread-tree", "threads",
             "leaks", "temporaries", "cross-thread-frees"]
 # A page that renders every row of 10,000 sites would exceed this.
 MAX_DOM_ELEMENTS = 20000
@@ -45,7 +45,7 @@ def static_check(report):
     else:
         try:
             parsed = json.loads(data.group(1).replace("<\\/", "</"))
-            for part in ("summary", "sites", "threads", "flame"):
+            for part in ("summary", "sites", "types", "threads", "flame"):
                 if part not in parsed:
                     problems.append(f"the embedded data has no {part}")
         except ValueError as error:

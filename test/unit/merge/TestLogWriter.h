@@ -84,6 +84,13 @@ public:
   size_t record(log::RecordType Type, const Payload &P) {
     return record(Type, P.Data.data(), P.Data.size());
   }
+  /// The payload of the record at \p Offset (what record() returned).
+  std::vector<uint8_t> payloadAt(size_t Offset) const {
+    log::RecordHeader Header;
+    memcpy(&Header, Bytes.data() + Offset, sizeof(Header));
+    const uint8_t *Begin = Bytes.data() + Offset + sizeof(Header);
+    return std::vector<uint8_t>(Begin, Begin + Header.payload_size);
+  }
   template <typename T> size_t fixed(log::RecordType Type, const T &Value) {
     return record(Type, &Value, sizeof(T));
   }
@@ -131,7 +138,8 @@ public:
   size_t site(uint64_t Id, uint32_t Kind, llvm::StringRef File, uint32_t Line,
               llvm::StringRef Function,
               const std::vector<TestInlineFrame> &Inlined = {},
-              uint64_t TextAddr = 0, llvm::StringRef Dir = "/src") {
+              uint64_t TextAddr = 0, llvm::StringRef Dir = "/src",
+              llvm::StringRef Type = "") {
     log::SiteRecord Site{};
     Site.id = Id;
     Site.module_text_addr = TextAddr;
@@ -141,18 +149,19 @@ public:
     Site.inline_depth = Inlined.size();
     // The runtime's encoder (LogFormat.h), from null-terminated copies.
     std::string FileText = File.str(), DirText = Dir.str(),
-                FunctionText = Function.str();
+                FunctionText = Function.str(), TypeText = Type.str();
     Payload P;
     P.Data.resize(log::kMaxPayload);
-    P.Data.resize(log::encodeSite(
-        P.Data.data(), P.Data.size(), Site,
-        {FileText.c_str(), DirText.c_str(), FunctionText.c_str()},
-        [&](uint32_t I) {
-          const TestInlineFrame &Frame = Inlined[I];
-          return log::InlineFrameText{Frame.Line, Frame.Column,
-                                      Frame.Function.c_str(),
-                                      Frame.File.c_str(), Frame.Dir.c_str()};
-        }));
+    P.Data.resize(log::encodeSite(P.Data.data(), P.Data.size(), Site,
+                                  {FileText.c_str(), DirText.c_str(),
+                                   FunctionText.c_str(), TypeText.c_str()},
+                                  [&](uint32_t I) {
+                                    const TestInlineFrame &Frame = Inlined[I];
+                                    return log::InlineFrameText{
+                                        Frame.Line, Frame.Column,
+                                        Frame.Function.c_str(),
+                                        Frame.File.c_str(), Frame.Dir.c_str()};
+                                  }));
     return record(log::RecordType::Site, P);
   }
   /// \p Unlogged: the totals of threads without a log (format 2.1); left
