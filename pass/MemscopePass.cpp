@@ -13,6 +13,10 @@
 //   * free/delete: an inline lookup of the pointer's hash in the runtime's
 //     live-sample filter (a load and a compare); only a possible hit calls
 //     __memscope_free_sampled(site, ptr).
+//   * the program's own allocators and deallocators, when named: the same,
+//     as sites of kind custom; their objects are keyed by address with
+//     MEMSCOPE_CUSTOM_PTR_TAG set, and their pool's own allocations while
+//     they run are recorded as pool chunks (in_instrumented_call = 2).
 //
 //   Each module also gets a table of its sites (kind, file, line, column,
 //   function, inlined-at chain) in section `memscope_sites`, which a
@@ -28,10 +32,14 @@
 //   opt -load-pass-plugin=<prefix>/lib/MemscopePass.so -passes=memscope
 //       -S in.ll -o out.ll
 //   opt ... -passes='memscope<ignorelist=skip.txt>' ...
+//   opt ...
+//   -passes='memscope<allocator=pool_alloc:size=0;deallocator=pool_free>'
 //
 //   The environment variable MEMSCOPE_PASS_OPTIONS takes the same options
-//   as the pipeline parameters, separated by ':' (e.g. ignorelist=skip.txt).
-//   The ignore list uses the sanitizer special-case-list format:
+//   as the pipeline parameters, separated by ';'. allocator=NAME:size=N
+//   (repeatable) and deallocator=NAME name the program's own allocators
+//   (CustomAllocators.h). The ignore list uses the sanitizer
+//   special-case-list format:
 //     src:*/third_party/*
 //     fun:*hot_loop*
 //
@@ -39,6 +47,7 @@
 
 #include "AllocatedType.h"
 #include "Compat.h"
+#include "CustomAllocators.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -98,6 +107,8 @@ constexpr unsigned kTlsAllocationsField = 2;
 
 struct PassOptions {
   std::string IgnoreListPath;
+  std::vector<memscope::pass::CustomFunction>
+      Custom; // allocator=, deallocator=
 };
 
 /// A call that becomes a site: an allocation, a free or a thread spawn, and
@@ -114,6 +125,7 @@ struct SiteCall {
   int MaxLengthArg = -1;  // strndup's bound
   int OutPtrArg = -1;     // posix_memalign writes the pointer here
   int FreedPtrArg = -1;   // free and delete
+  bool IsCustom = false;  // the program's own allocator or deallocator
 };
 
 struct SiteCallName {
@@ -238,6 +250,34 @@ std::optional<SiteCall> classifyCall(const CallBase &Call,
   return Result;
 }
 
+/// A call of one of the program's own allocators or deallocators.
+std::optional<SiteCall>
+classifyCustom(const CallBase &Call,
+               const memscope::pass::CustomAllocators &Custom) {
+  const Function *Callee = Call.getCalledFunction();
+  if (!Callee)
+    return std::nullopt;
+  std::optional<memscope::pass::CustomFunction> Entry = Custom.lookup(*Callee);
+  if (!Entry || Entry->Arg >= Call.arg_size())
+    return std::nullopt;
+  SiteCall C;
+  C.IsCustom = true;
+  if (Entry->IsDeallocator) {
+    C.Kind = MSC_KIND_CUSTOM_FREE;
+    C.IsFree = true;
+    C.FreedPtrArg = Entry->Arg;
+    if (!Call.getArgOperand(C.FreedPtrArg)->getType()->isPointerTy())
+      return std::nullopt;
+  } else {
+    C.Kind = MSC_KIND_CUSTOM;
+    C.SizeArg = Entry->Arg;
+    if (!Call.getType()->isPointerTy() ||
+        !Call.getArgOperand(C.SizeArg)->getType()->isIntegerTy())
+      return std::nullopt;
+  }
+  return C;
+}
+
 /// One frame of a source location: the site itself or an inlined-at caller.
 struct SourceFrame {
   std::string Function;
@@ -299,7 +339,8 @@ public:
   ModuleInstrumenter(Module &M, ModuleAnalysisManager &MAM,
                      const PassOptions &Options)
       : M(M), Ctx(M.getContext()),
-        FAM(MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager()) {
+        FAM(MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager()),
+        Custom(M, Options.Custom) {
     loadIgnoreList(Options.IgnoreListPath);
   }
 
@@ -308,6 +349,7 @@ public:
 private:
   void initializeCallbacks();
   bool shouldInstrument(const Function &F) const;
+  void findCustomAllocatorCode();
   void instrumentAllocation(CallBase &Call, const SiteCall &Info,
                             const TargetLibraryInfo &TLI);
   void instrumentFree(CallBase &Call, const SiteCall &Info);
@@ -316,6 +358,7 @@ private:
   Value *requestSize(IRBuilder<> &B, CallBase &Call, const SiteCall &Info,
                      const TargetLibraryInfo &TLI);
   Instruction *firstInsertionPointAfter(CallBase &Call);
+  Value *customKey(IRBuilder<> &B, Value *Ptr);
   uint64_t siteFor(const CallBase &Call, msc_site_kind Kind);
   const SiteInfo &site(uint64_t Id) const {
     return Sites[SiteIndexById.find(Id)->second];
@@ -329,6 +372,8 @@ private:
   LLVMContext &Ctx;
   FunctionAnalysisManager &FAM;
   std::unique_ptr<SpecialCaseList> IgnoreList;
+  memscope::pass::CustomAllocators Custom;
+  SmallPtrSet<const Function *, 8> InCustomAllocator;
 
   Type *Int16Ty = nullptr;
   Type *Int32Ty = nullptr;
@@ -426,6 +471,11 @@ bool ModuleInstrumenter::shouldInstrument(const Function &F) const {
   // would count that allocation twice.
   if (classifyCName(F.getName()) || classifyCxxName(F.getName()))
     return false;
+  // Nor a custom allocator's, nor what it calls in this module (a helper
+  // that refills its pool): what they allocate reaches the interposers,
+  // which record it as the pool's chunks while the allocator's call runs.
+  if (InCustomAllocator.count(&F))
+    return false;
   if (!IgnoreList)
     return true;
   if (IgnoreList->inSection("", "fun", F.getName()))
@@ -440,6 +490,7 @@ bool ModuleInstrumenter::run() {
   if (M.getModuleFlag(kInstrumentedFlag))
     return false;
   initializeCallbacks();
+  findCustomAllocatorCode();
 
   std::vector<std::pair<CallBase *, SiteCall>> Work;
   for (Function &F : M) {
@@ -447,9 +498,13 @@ bool ModuleInstrumenter::run() {
       continue;
     const TargetLibraryInfo &TLI = FAM.getResult<TargetLibraryAnalysis>(F);
     for (Instruction &I : instructions(F))
-      if (auto *Call = dyn_cast<CallBase>(&I))
-        if (std::optional<SiteCall> Info = classifyCall(*Call, TLI))
+      if (auto *Call = dyn_cast<CallBase>(&I)) {
+        std::optional<SiteCall> Info = classifyCustom(*Call, Custom);
+        if (!Info)
+          Info = classifyCall(*Call, TLI);
+        if (Info)
           Work.emplace_back(Call, *Info);
+      }
   }
   for (auto &[Call, Info] : Work) {
     Function &F = *Call->getFunction();
@@ -466,6 +521,28 @@ bool ModuleInstrumenter::run() {
     emitSiteTable();
   M.addModuleFlag(Module::Override, kInstrumentedFlag, 1);
   return !Work.empty();
+}
+
+/// The custom allocators' bodies and every function of the module they call,
+/// directly or not.
+void ModuleInstrumenter::findCustomAllocatorCode() {
+  if (Custom.empty())
+    return;
+  std::vector<const Function *> Work;
+  for (const Function &F : M)
+    if (!F.isDeclaration() && Custom.lookup(F) &&
+        InCustomAllocator.insert(&F).second)
+      Work.push_back(&F);
+  while (!Work.empty()) {
+    const Function *F = Work.back();
+    Work.pop_back();
+    for (const Instruction &I : instructions(*F))
+      if (const auto *Call = dyn_cast<CallBase>(&I))
+        if (const Function *Callee = Call->getCalledFunction())
+          if (!Callee->isDeclaration() &&
+              InCustomAllocator.insert(Callee).second)
+            Work.push_back(Callee);
+  }
 }
 
 /// Stable ID of a call site: a hash of kind, file, line, column, function and
@@ -587,9 +664,12 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
     // reads no memory of ours, so after an LTO pre-link instrumentation the
     // link-time pipeline would delete the store of 1 as dead (the
     // interposer reads it).
-    B.CreateStore(ConstantInt::get(Int32Ty, 1),
-                  B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
-                  /*isVolatile=*/true);
+    // A custom allocator's call says so: what it allocates meanwhile is its
+    // pool's chunks, which the interposers record apart.
+    B.CreateStore(
+        ConstantInt::get(Int32Ty, Info.IsCustom ? MEMSCOPE_IN_CUSTOM_CALL : 1),
+        B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
+        /*isVolatile=*/true);
     // An exception leaves through the landing pad: clear the flag there too.
     if (auto *Invoke = dyn_cast<InvokeInst>(&Call)) {
       BasicBlock *Unwind = Invoke->getUnwindDest();
@@ -625,15 +705,19 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
     Ptr = TB.CreateLoad(
         PtrTy, TB.CreatePointerCast(Call.getArgOperand(Info.OutPtrArg),
                                     memscope::compat::pointerTo(PtrTy)));
+  Ptr = TB.CreatePointerCast(Ptr, PtrTy);
+  if (Info.IsCustom)
+    Ptr = customKey(TB, Ptr);
   TB.CreateCall(hasUserFrame(site(SiteId)) ? AllocSampled : AllocSampledStack,
-                {ConstantInt::get(Int64Ty, SiteId),
-                 TB.CreatePointerCast(Ptr, PtrTy), Size});
+                {ConstantInt::get(Int64Ty, SiteId), Ptr, Size});
 }
 
 void ModuleInstrumenter::instrumentFree(CallBase &Call, const SiteCall &Info) {
   uint64_t SiteId = siteFor(Call, Info.Kind);
   IRBuilder<> B(&Call);
   Value *Ptr = B.CreatePointerCast(Call.getArgOperand(Info.FreedPtrArg), PtrTy);
+  if (Info.IsCustom)
+    Ptr = customKey(B, Ptr);
   // Same arithmetic as msc_live_filter_index() in the runtime.
   Value *Hash = B.CreateMul(B.CreatePtrToInt(Ptr, Int64Ty),
                             ConstantInt::get(Int64Ty, MEMSCOPE_PTR_HASH_MUL));
@@ -649,6 +733,17 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call, const SiteCall &Info) {
   IRBuilder<> TB(Then);
   TB.CreateCall(FreeSampled, {ConstantInt::get(Int64Ty, SiteId), Ptr});
   redirectToUncounted(Call);
+}
+
+/// The live table's key of a custom object: its address with
+/// MEMSCOPE_CUSTOM_PTR_TAG set (the first object of a chunk has the chunk's
+/// address).
+///   inttoptr (or (ptrtoint %ptr), MEMSCOPE_CUSTOM_PTR_TAG)
+Value *ModuleInstrumenter::customKey(IRBuilder<> &B, Value *Ptr) {
+  return B.CreateIntToPtr(
+      B.CreateOr(B.CreatePtrToInt(Ptr, Int64Ty),
+                 ConstantInt::get(Int64Ty, MEMSCOPE_CUSTOM_PTR_TAG)),
+      PtrTy);
 }
 
 /// Points a call of C's malloc, calloc or free at the runtime's entry that
@@ -797,19 +892,29 @@ void ModuleInstrumenter::emitSiteTable() {
 
 //===-- Options --------------------------------------------------------===//
 
+/// Options separated by ';', as LLVM's pass parameters are, in the pipeline
+/// and in MEMSCOPE_PASS_OPTIONS alike.
 Expected<PassOptions> parseOptions(StringRef Params) {
   PassOptions Options;
   SmallVector<StringRef, 4> Parts;
-  Params.split(Parts, Params.contains(';') ? ';' : ':', -1, false);
+  Params.split(Parts, ';', -1, false);
   for (StringRef Part : Parts) {
-    auto [Key, Value] = Part.split('=');
-    if (Key == "ignorelist")
+    auto [Key, Value] = Part.trim().split('=');
+    if (Key == "ignorelist") {
       Options.IgnoreListPath = Value.str();
-    else
-      return createStringError(inconvertibleErrorCode(),
-                               "memscope: unknown pass option '%s' (known: "
-                               "ignorelist=<file>)",
-                               Key.str().c_str());
+    } else if (Key == "allocator" || Key == "deallocator") {
+      Expected<memscope::pass::CustomFunction> Custom =
+          memscope::pass::parseCustomOption(Key, Value);
+      if (!Custom)
+        return Custom.takeError();
+      Options.Custom.push_back(*Custom);
+    } else {
+      return createStringError(
+          inconvertibleErrorCode(),
+          "memscope: unknown pass option '%s' (known: ignorelist=<file>, "
+          "allocator=<name>:size=<index>, deallocator=<name>)",
+          Key.str().c_str());
+    }
   }
   return Options;
 }
@@ -845,6 +950,12 @@ struct MemscopePass : PassInfoMixin<MemscopePass> {
 llvm::PassPluginLibraryInfo getMemscopePluginInfo() {
   return {LLVM_PLUGIN_API_VERSION, "MemscopePass", MEMSCOPE_VERSION_STRING,
           [](PassBuilder &PB) {
+            // Before any inlining: keep the custom allocators' calls.
+            PB.registerPipelineStartEPCallback(
+                [](ModulePassManager &MPM, OptimizationLevel) {
+                  MPM.addPass(memscope::pass::KeepCustomAllocatorsPass(
+                      optionsFromEnvironment().Custom));
+                });
             memscope::compat::registerOptimizerLast(
                 PB, [](ModulePassManager &MPM, OptimizationLevel) {
                   MPM.addPass(MemscopePass(optionsFromEnvironment()));

@@ -413,6 +413,18 @@ struct CallerFrame {
 /// non-zero \p caller.pc asks for the stack from there.
 MSC_HIDDEN void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
                              msc_site_kind kind, CallerFrame caller);
+/// A custom allocator's call took \p ptr from malloc while it ran: a chunk
+/// of its pool. Recorded apart from the program's allocations (kind
+/// pool_chunk), sampled per chunk: with probability 1 - exp(-size/interval)
+/// and weight its inverse (the byte countdown counts the program's
+/// allocations, which the custom objects already are), every one in exact
+/// mode.
+MSC_HIDDEN void poolChunkAllocated(void *ptr, uint64_t size,
+                                   CallerFrame caller);
+/// Whether a custom allocator's call is running on this thread.
+inline bool inCustomCall() {
+  return __memscope_tls.in_instrumented_call == MEMSCOPE_IN_CUSTOM_CALL;
+}
 /// Removes \p ptr from the live table and records its free; the caller has
 /// seen a filter hit. \p site_id is 0 for uninstrumented frees.
 MSC_HIDDEN void freeSampled(uint64_t site_id, void *ptr);

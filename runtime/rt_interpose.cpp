@@ -26,14 +26,15 @@ using namespace memscope::rt;
 namespace {
 
 /// Counts an allocation made by uninstrumented code down the thread's
-/// countdown; returns true when it must be sampled. Allocations made by an
-/// instrumented site were counted there already (in_instrumented_call).
+/// countdown; returns true when it must go to the slow path: sampled, or a
+/// chunk of a custom allocator's pool (inCustomCall()). Allocations made by
+/// an instrumented site were counted there already (in_instrumented_call).
 /// Branch-free apart from the one rarely taken branch, so that the common
 /// case stays a few instructions.
 inline __attribute__((always_inline)) bool mustSample(size_t size) {
   msc_thread_fast &fast = __memscope_tls;
   if (fast.in_instrumented_call)
-    return false;
+    return MSC_UNLIKELY(inCustomCall());
   // Counted exactly, as the instrumented sites count theirs.
   __atomic_store_n(&fast.allocations,
                    __atomic_load_n(&fast.allocations, __ATOMIC_RELAXED) + 1,
@@ -50,9 +51,17 @@ inline __attribute__((always_inline)) bool mustSample(size_t size) {
 // process's first allocations start recording there (startHeapCount), and
 // the block that started it is recorded, so it must count too.
 
+/// The slow path's choice: a pool's chunk, or a sample of the program's.
+void sampledOrChunk(void *ptr, size_t size, CallerFrame caller) {
+  if (MSC_UNLIKELY(inCustomCall()))
+    poolChunkAllocated(ptr, size, caller);
+  else
+    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, caller);
+}
+
 void countUninstrumented(void *ptr, size_t size, uintptr_t caller_pc) {
   if (mustSample(size) && ptr)
-    allocSampled(0, ptr, size, MSC_KIND_INDIRECT, {caller_pc, nullptr});
+    sampledOrChunk(ptr, size, {caller_pc, nullptr});
   heapAdded(ptr);
 }
 
@@ -68,7 +77,7 @@ __attribute__((noinline)) void *mallocSampled(size_t size,
   void *ptr = __libc_malloc(size);
   // Called for a failed allocation too: allocSampled re-arms the countdown,
   // which a huge failed request would otherwise leave far below zero.
-  allocSampled(0, ptr, size, MSC_KIND_INDIRECT, callerOfTailCall(caller_pc));
+  sampledOrChunk(ptr, size, callerOfTailCall(caller_pc));
   heapAdded(ptr);
   return ptr;
 }
@@ -76,8 +85,7 @@ __attribute__((noinline)) void *mallocSampled(size_t size,
 __attribute__((noinline)) void *callocSampled(size_t count, size_t size,
                                               uintptr_t caller_pc) {
   void *ptr = __libc_calloc(count, size);
-  allocSampled(0, ptr, count * size, MSC_KIND_INDIRECT,
-               callerOfTailCall(caller_pc));
+  sampledOrChunk(ptr, count * size, callerOfTailCall(caller_pc));
   heapAdded(ptr);
   return ptr;
 }
@@ -118,8 +126,7 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
       recordFree(0, old_sample);
   }
   if (sample) // also when it failed, to re-arm the countdown
-    allocSampled(0, result, size, MSC_KIND_INDIRECT,
-                 callerOfTailCall(caller_pc));
+    sampledOrChunk(result, size, callerOfTailCall(caller_pc));
   heapReallocated(ptr, old_chunk, result, size);
   return result;
 }

@@ -359,6 +359,9 @@ void freeSampled(uint64_t site_id, void *ptr) {
     recordFree(site_id, sample_id);
 }
 
+void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
+                 double weight, CallerFrame caller);
+
 void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
                   msc_site_kind kind, CallerFrame caller) {
   if (MSC_UNLIKELY(g_flags.sample_rate > 0 && !g_flags.exact && t_state.rng)) {
@@ -384,6 +387,35 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
   double weight = 1.0;
   if (!decide(size, weight) || !ptr)
     return;
+  recordAlloc(site_id, ptr, size, kind, weight, caller);
+}
+
+void poolChunkAllocated(void *ptr, uint64_t size, CallerFrame caller) {
+  if (!ptr || size < g_flags.min_allocation_size)
+    return;
+  RecursionGuard guard;
+  if (!guard.entered() || !ensureInitialized() || !isRecording())
+    return;
+  double weight = 1.0;
+  if (!g_flags.exact) {
+    if (!t_state.rng)
+      seedThread();
+    double probability =
+        g_flags.sample_rate > 0
+            ? g_flags.sample_rate
+            : -expm1(-static_cast<double>(size) /
+                     static_cast<double>(g_flags.sample_interval));
+    if (!(uniformOpen01() <= probability))
+      return;
+    weight = 1.0 / probability;
+  }
+  recordAlloc(0, ptr, size, MSC_KIND_POOL_CHUNK, weight, caller);
+}
+
+/// Writes the Alloc event of a block chosen to be sampled, and puts it in
+/// the live table.
+void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
+                 double weight, CallerFrame caller) {
   LogWriter *log = threadLog();
   if (!log) {
     armCountdown(INT64_MAX >> 1, false);

@@ -36,6 +36,7 @@ for var in ("MEMSCOPE_OUT", "MEMSCOPE_OPTIONS", "MEMSCOPE_PASS_OPTIONS"):
 plugin = os.path.join(config.memscope_lib_dir, "MemscopePass.so")
 clangxx = config.clang + "++"
 config.substitutions.append(("%shlibdir", config.memscope_lib_dir))
+config.substitutions.append(("%memscope_include", os.path.join(config.memscope_src_root, "include")))
 config.substitutions.append(("%plugin", plugin))
 config.substitutions.append(("%clangxx_memscope", f"{clangxx} -fpass-plugin={plugin} -g"))
 config.substitutions.append(("%clang_memscope", f"{config.clang} -fpass-plugin={plugin} -g"))

@@ -52,14 +52,30 @@ enum msc_site_kind {
   MSC_KIND_STRNDUP = 10,
   MSC_KIND_NEW = 11,
   MSC_KIND_NEW_ARRAY = 12,
+  /* A call of one of the program's own allocators (the pass's allocator=
+   * option or a MEMSCOPE_ALLOCATOR annotation): its objects, at their
+   * callers. */
+  MSC_KIND_CUSTOM = 13,
   MSC_KIND_FREE = 32,
   MSC_KIND_DELETE = 33,
   MSC_KIND_DELETE_ARRAY = 34,
+  MSC_KIND_CUSTOM_FREE = 35, /* a call of the program's own deallocator */
   MSC_KIND_THREAD_SPAWN = 64,
   /* Allocations the runtime caught in uninstrumented code (libstdc++, libc,
    * third-party libraries); the merge attributes them through the stack. */
-  MSC_KIND_INDIRECT = 96
+  MSC_KIND_INDIRECT = 96,
+  /* What a custom allocator itself took from malloc while it ran (an
+   * arena's chunks): the real heap behind its objects, counted apart. */
+  MSC_KIND_POOL_CHUNK = 97
 };
+
+/* __memscope_tls.in_instrumented_call while a custom allocator call runs:
+ * the interposers record what it allocates as pool chunks. */
+#define MEMSCOPE_IN_CUSTOM_CALL 2
+/* Custom objects live at addresses inside the pool's chunks, the first at
+ * its chunk's own address: the live table and the filter key them by the
+ * address with this bit set (never set in a user-space address). */
+#define MEMSCOPE_CUSTOM_PTR_TAG 0x8000000000000000ull
 
 /* One frame of a site's inlined-at chain, innermost caller first. */
 struct msc_inline_frame {

@@ -10,6 +10,22 @@
 
 #include <stdint.h>
 
+/* Names one of the program's own allocators to MemscopePass, on its
+ * declaration: its calls become sites of kind "custom" at their callers, of
+ * the size in argument size_index (counting from 0). What it takes from
+ * malloc while it runs is recorded as its pool's chunks. The same as the
+ * pass option allocator=NAME:size=INDEX. Without the pass it does nothing.
+ *   MEMSCOPE_ALLOCATOR(1) void *pool_alloc(struct pool *, size_t size);
+ *   MEMSCOPE_DEALLOCATOR(1) void pool_free(struct pool *, void *object);
+ * clang records an annotation of a declaration from LLVM 15 on; LLVM 14
+ * only of a definition (there, use the option). */
+#define MEMSCOPE_ALLOCATOR(size_index)                                         \
+  __attribute__((annotate("memscope_allocator:size=" #size_index)))
+/* Names its deallocator: frees of custom objects are matched by pointer, the
+ * pointer in argument ptr_index. The same as deallocator=NAME:ptr=INDEX. */
+#define MEMSCOPE_DEALLOCATOR(ptr_index)                                        \
+  __attribute__((annotate("memscope_deallocator:ptr=" #ptr_index)))
+
 #ifdef __cplusplus
 extern "C" {
 #endif

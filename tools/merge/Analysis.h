@@ -130,7 +130,11 @@ struct SiteReport {
   uint64_t ThreadCount = 0; // distinct allocating threads
   std::vector<uint32_t> Pids;
 
-  bool isIndirect() const { return Kind == "indirect"; }
+  /// Attributed through its stack alone: the runtime caught it in
+  /// uninstrumented code (a pool's chunks too).
+  bool isIndirect() const { return Kind == "indirect" || Kind == "pool_chunk"; }
+  /// What a custom allocator took from malloc: outside the totals.
+  bool isPoolChunk() const { return Kind == "pool_chunk"; }
 };
 
 /// One site's share of one thread's allocations.

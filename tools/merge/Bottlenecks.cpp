@@ -99,7 +99,8 @@ double meanSize(const SiteReport &Site) {
 double sitesTotal(const Analysis &Result, double AllocationStats::*Figure) {
   double Total = 0;
   for (const SiteReport &Site : Result.Sites)
-    Total += Site.Stats.*Figure;
+    if (!Site.isPoolChunk())
+      Total += Site.Stats.*Figure;
   return Total;
 }
 
@@ -108,6 +109,10 @@ void hotSiteBytes(const Analysis &Result, std::vector<Bottleneck> &Out) {
   if (!(Total > 0))
     return;
   for (const SiteReport &Site : Result.Sites) {
+    // A pool's chunks are the real heap behind its objects, which the
+    // rules see at their callers.
+    if (Site.isPoolChunk())
+      continue;
     double Bytes = Site.Stats.Bytes;
     if (Bytes < rules::HotSiteMinBytes ||
         Bytes * 100 < Total * rules::HotSiteBytesPercent)
@@ -144,6 +149,10 @@ void hotSiteCount(const Analysis &Result, std::vector<Bottleneck> &Out) {
   if (!(Total > 0))
     return;
   for (const SiteReport &Site : Result.Sites) {
+    // A pool's chunks are the real heap behind its objects, which the
+    // rules see at their callers.
+    if (Site.isPoolChunk())
+      continue;
     double Allocations = Site.Stats.Allocations;
     if (Allocations < rules::HotSiteMinAllocations ||
         Allocations * 100 < Total * rules::HotSiteCountPercent)
@@ -175,6 +184,10 @@ void temporaries(const Analysis &Result, std::vector<Bottleneck> &Out) {
   if (!(Total > 0))
     return;
   for (const SiteReport &Site : Result.Sites) {
+    // A pool's chunks are the real heap behind its objects, which the
+    // rules see at their callers.
+    if (Site.isPoolChunk())
+      continue;
     const AllocationStats &Stats = Site.Stats;
     std::optional<double> Lifetime = Stats.averageLifetimeNs();
     if (!Lifetime || Stats.FreedSamples < rules::TemporaryMinFreedSamples ||
@@ -207,6 +220,10 @@ void temporaries(const Analysis &Result, std::vector<Bottleneck> &Out) {
 
 void leaks(const Analysis &Result, std::vector<Bottleneck> &Out) {
   for (const SiteReport &Site : Result.Sites) {
+    // A pool's chunks are the real heap behind its objects, which the
+    // rules see at their callers.
+    if (Site.isPoolChunk())
+      continue;
     const AllocationStats &Stats = Site.Stats;
     // libstdc++'s emergency exception pool: allocated once, never freed.
     if (Site.File == "<uninstrumented>" ||

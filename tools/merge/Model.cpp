@@ -51,16 +51,22 @@ const char *memscope::merge::siteKindName(uint32_t Kind) {
     return "new";
   case MSC_KIND_NEW_ARRAY:
     return "new[]";
+  case MSC_KIND_CUSTOM:
+    return "custom";
   case MSC_KIND_FREE:
     return "free";
   case MSC_KIND_DELETE:
     return "delete";
   case MSC_KIND_DELETE_ARRAY:
     return "delete[]";
+  case MSC_KIND_CUSTOM_FREE:
+    return "custom_free";
   case MSC_KIND_THREAD_SPAWN:
     return "thread_spawn";
   case MSC_KIND_INDIRECT:
     return "indirect";
+  case MSC_KIND_POOL_CHUNK:
+    return "pool_chunk";
   }
   return "unknown";
 }

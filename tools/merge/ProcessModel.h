@@ -53,9 +53,21 @@ struct SiteStackThreadStats {
 /// (indirect, attributed later). Samples of an instrumented site that carry
 /// a stack (__memscope_alloc_sampled_stack) have a site-stack entry per (site,
 /// stack): the merge may attribute each stack to another line of user code.
+/// Which heap a site-stack entry's blocks belong to. The program's
+/// allocations and a custom allocator's objects are what the program asked
+/// for (the totals); the real heap in use is the program's allocations and
+/// the pools' chunks (the live curve, its peak), since custom objects live
+/// inside the chunks.
+enum class BlockClass : uint8_t { Program, Custom, PoolChunk };
+
 struct SiteStack {
   bool Indirect = false;
-  uint64_t Key = 0;     // site id or stack id
+  BlockClass Class = BlockClass::Program;
+  uint64_t Key = 0; // site id or stack id
+  /// In the totals (AllocationStats of the process and its threads)?
+  bool counted() const { return Class != BlockClass::PoolChunk; }
+  /// In the live heap (the curve, its peak)?
+  bool inHeap() const { return Class != BlockClass::Custom; }
   uint64_t StackId = 0; // instrumented sites: the samples' stack, 0 = none
   uint32_t Kind = 0;
   AllocationStats Stats;

@@ -233,9 +233,11 @@ uint32_t ProcessStreamer::siteStackFor(const log::AllocRecord &Alloc) {
   bool Indirect = Alloc.site_id == 0;
   bool Inserted;
   uint32_t Index;
+  bool Chunk = Alloc.kind == MSC_KIND_POOL_CHUNK;
   if (Indirect) {
-    auto It =
-        IndirectSiteStacks.try_emplace(Alloc.stack_id, P.SiteStacks.size());
+    // A stack that made both chunks and ordinary allocations is two entries.
+    auto It = (Chunk ? PoolChunkSiteStacks : IndirectSiteStacks)
+                  .try_emplace(Alloc.stack_id, P.SiteStacks.size());
     Inserted = It.second;
     Index = It.first->second;
   } else {
@@ -249,7 +251,16 @@ uint32_t ProcessStreamer::siteStackFor(const log::AllocRecord &Alloc) {
     New.Indirect = Indirect;
     New.Key = Indirect ? Alloc.stack_id : Alloc.site_id;
     New.StackId = Indirect ? 0 : Alloc.stack_id;
-    New.Kind = Indirect ? uint32_t(MSC_KIND_INDIRECT) : Alloc.kind;
+    New.Kind = Indirect
+                   ? uint32_t(Chunk ? MSC_KIND_POOL_CHUNK : MSC_KIND_INDIRECT)
+                   : Alloc.kind;
+    if (Chunk) {
+      New.Class = BlockClass::PoolChunk;
+    } else if (!Indirect) {
+      auto Site = P.Sites.find(Alloc.site_id);
+      if (Site != P.Sites.end() && Site->second.Kind == MSC_KIND_CUSTOM)
+        New.Class = BlockClass::Custom;
+    }
     P.SiteStackUnit.push_back(unitFor(New));
     P.SiteStacks.push_back(std::move(New));
     SiteStackLive.push_back(0);
@@ -298,13 +309,17 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   SiteStack &S = P.SiteStacks[SiteStackIndex];
   Add(S.Stats);
   Add(S.PerThread[ThreadIndex]);
-  Add(P.Stats);
-  ThreadReport &Thread = P.Threads[ThreadIndex];
-  Thread.Allocations += Weight;
-  Thread.Bytes += Bytes;
-  ++Thread.Samples;
-  P.OverheadSum += Weight * glibcOverhead(Alloc.size);
-  P.OverheadBlocks += Weight;
+  if (S.counted()) {
+    Add(P.Stats);
+    ThreadReport &Thread = P.Threads[ThreadIndex];
+    Thread.Allocations += Weight;
+    Thread.Bytes += Bytes;
+    ++Thread.Samples;
+  }
+  if (S.inHeap()) {
+    P.OverheadSum += Weight * glibcOverhead(Alloc.size);
+    P.OverheadBlocks += Weight;
+  }
 
   // The runtime could not track this block, so its free is never logged:
   // it must count neither as live at exit nor towards the peak.
@@ -394,12 +409,14 @@ void ProcessStreamer::notePoint(uint64_t MonotonicNs) {
 
 void ProcessStreamer::changeLive(const LiveSample &Sample, double Sign) {
   double Bytes = Sample.Weight * double(Sample.Size);
+  changeSiteStackLive(Sample.SiteStack, Sign * Bytes);
+  if (!P.SiteStacks[Sample.SiteStack].inHeap())
+    return; // a custom object, inside a pool chunk
   LiveBytes += Sign * Bytes;
   LiveVariance += Sign * sampleVariance(Sample.Weight, double(Sample.Size));
   LiveObserved += Sign * double(Sample.Size);
   LiveOverhead += Sign * Sample.Weight * glibcOverhead(Sample.Size);
   LiveBlocks += Sign * Sample.Weight;
-  changeSiteStackLive(Sample.SiteStack, Sign * Bytes);
 }
 
 void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
@@ -412,8 +429,10 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
   uint64_t Lifetime = FreeTime > Sample.Time ? FreeTime - Sample.Time : 0;
   Stats.LifetimeNs += Sample.Weight * double(Lifetime);
   ++Stats.FreedSamples;
-  P.Stats.Frees += Sample.Weight;
-  P.Stats.FreedBytes += Bytes;
+  if (P.SiteStacks[Sample.SiteStack].counted()) {
+    P.Stats.Frees += Sample.Weight;
+    P.Stats.FreedBytes += Bytes;
+  }
   beforeLiveChange(FreeTime);
   changeLive(Sample, -1);
   afterLiveChange(FreeTime);

@@ -101,6 +101,7 @@ private:
   std::unordered_map<std::pair<uint64_t, uint64_t>, uint32_t, SiteStackHash>
       InstrumentedSiteStacks;
   std::unordered_map<uint64_t, uint32_t> IndirectSiteStacks;
+  std::unordered_map<uint64_t, uint32_t> PoolChunkSiteStacks; // by stack
   std::unordered_map<uint64_t, uint32_t> ThreadById;
   std::unordered_map<uint64_t, LiveSample> Live;
   std::unordered_map<uint64_t, PendingFree> PendingFrees;

@@ -174,6 +174,14 @@ void ProcessStreamer::finish() {
     Stats.LiveBytesVariance += BytesVariance;
     Stats.LiveSampledBytes += Size;
     ++Stats.LiveSamples;
+    SiteStackThreadStats &PerThread =
+        P.SiteStacks[Sample.SiteStack].PerThread[Sample.Thread];
+    PerThread.LiveAllocations += Sample.Weight;
+    PerThread.LiveBytes += Bytes;
+    PerThread.LiveBytesVariance += BytesVariance;
+    PerThread.LiveSampledBytes += Size;
+    if (!P.SiteStacks[Sample.SiteStack].counted())
+      continue; // a pool's chunk: the program's leaks are its objects
     P.Stats.LiveAllocations += Sample.Weight;
     P.Stats.LiveBytes += Bytes;
     P.Stats.LiveAllocationsVariance += CountVariance;
@@ -185,12 +193,6 @@ void ProcessStreamer::finish() {
     Thread.LiveBytesAtExit += Bytes;
     Thread.LiveBytesAtExitVariance += BytesVariance;
     Thread.LiveBytesAtExitObserved += Size;
-    SiteStackThreadStats &PerThread =
-        P.SiteStacks[Sample.SiteStack].PerThread[Sample.Thread];
-    PerThread.LiveAllocations += Sample.Weight;
-    PerThread.LiveBytes += Bytes;
-    PerThread.LiveBytesVariance += BytesVariance;
-    PerThread.LiveSampledBytes += Size;
   }
   for (const FileState &State : Files) {
     if (State.Malformed)

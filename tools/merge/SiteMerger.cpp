@@ -12,6 +12,9 @@
 using namespace memscope;
 using namespace memscope::merge;
 
+/// Pool-chunk entries' ids: the indirect id of their line, changed.
+static constexpr uint64_t kPoolChunkIdSalt = 0x706f6f6c63686e6bull; // poolchnk
+
 /// The first frame in user code of an instrumented site: the site itself,
 /// or for a site inlined from a system header (std::vector's allocator, say)
 /// the first caller in its inlined-at chain outside the system prefixes.
@@ -138,10 +141,14 @@ std::vector<SiteStackTarget> SiteMerger::addProcess(ProcessData &P,
       else if (S.Key != 0)
         ++MissingStacks;
       IndirectSite Indirect = Attributor.attribute(P.Modules, Frames);
-      Entry = entryFor(Indirect.Id, Created);
+      bool Chunk = S.Class == BlockClass::PoolChunk;
+      // A pool's chunks are an entry apart from the allocations of the same
+      // line that are the program's.
+      Entry = entryFor(Chunk ? Indirect.Id ^ kPoolChunkIdSalt : Indirect.Id,
+                       Created);
       if (Created) {
         SiteReport &Site = Result.Sites[Entry];
-        Site.Kind = "indirect";
+        Site.Kind = Chunk ? "pool_chunk" : "indirect";
         Site.File = std::move(Indirect.File);
         Site.Line = Indirect.Line;
         Site.Column = Indirect.Column;
@@ -152,8 +159,10 @@ std::vector<SiteStackTarget> SiteMerger::addProcess(ProcessData &P,
         Site.User = {Site.Function, Site.File, "", Site.Line, Site.Column};
         Site.AttributedBy = "stack";
       }
-      Result.Totals.IndirectAllocations += S.Stats.Allocations;
-      Result.Totals.IndirectBytes += S.Stats.Bytes;
+      if (!Chunk) {
+        Result.Totals.IndirectAllocations += S.Stats.Allocations;
+        Result.Totals.IndirectBytes += S.Stats.Bytes;
+      }
     }
     SiteReport &Site = Result.Sites[Entry];
     Site.Stats.add(S.Stats);

@@ -194,8 +194,8 @@ static int checkAndReport(const BudgetFile &Budgets, const Analysis &A,
   for (const std::string &Entry : Result.Unmatched)
     errs() << "memscope-merge: warning: budget " << Entry
            << " matches nothing in this run\n";
-  errs() << "memscope-merge: budgets: " << Result.Checks.size()
-         << " checked, " << Exceeded << " exceeded (" << Budgets.Path << ")\n";
+  errs() << "memscope-merge: budgets: " << Result.Checks.size() << " checked, "
+         << Exceeded << " exceeded (" << Budgets.Path << ")\n";
   return Exceeded ? kBudgetExceededStatus : 0;
 }
 

@@ -148,3 +148,67 @@ TEST(HeapByType, SiteRecordsOfVersion22HaveNoType) {
 }
 
 } // namespace
+
+namespace {
+
+// Custom allocators (docs/analysis-schema.md): the objects are the
+// program's allocations, in the totals but not in the live heap (they live
+// inside the chunks); the chunks are the real heap, in the live heap and
+// its peak but outside the totals. Nothing is counted twice.
+TEST(CustomAllocators, ObjectsAndPoolChunksAreEachCountedOnce) {
+  TempDir Dir;
+  TestLogWriter W(log::FileKind::Process, 100);
+  W.processInfo(100, log::SamplingMode::Exact, "/bin/app", 0);
+  W.module("/nonexistent/app", 0x0, 0x1000, 0x9000, true);
+  W.site(SiteA, MSC_KIND_CUSTOM, "a.cpp", 10, "_Z4userv", {}, 0x1100, "/src",
+         "Session");
+  W.site(SiteB, MSC_KIND_MALLOC, "b.cpp", 20, "main", {}, 0x1200);
+  W.processEnd(T0 + 1000);
+  std::string P = appFolder(Dir, W);
+  TestLogWriter T(log::FileKind::Thread, 100);
+  T.threadStart(1, 100, T0 + 1, "main");
+  // The pool takes a 4096-byte chunk while the first object's call runs,
+  // then hands out three 64-byte objects; the program also mallocs 100.
+  T.stack(0x99, {0x1300, 0x1400});
+  T.alloc(1, 0, 4096, T0 + 10, 1.0, MSC_KIND_POOL_CHUNK, 0x99);
+  for (int I = 0; I < 3; ++I)
+    T.alloc(2 + I, SiteA, 64, T0 + 11 + I, 1.0, MSC_KIND_UNKNOWN);
+  T.free(2, T0 + 20, SiteA);
+  T.alloc(5, SiteB, 100, T0 + 21);
+  T.threadEnd(1, T0 + 90);
+  T.writeTo(P + "/t0.log");
+
+  auto R = analyzeDir(Dir.path());
+  ASSERT_ANALYZED(A, R);
+  EXPECT_NO_DIAGNOSTICS(R);
+  // Totals: the objects and the malloc; live at exit: two objects and it.
+  EXPECT_EQ(A.Totals.Stats.Allocations, 4);
+  EXPECT_EQ(A.Totals.Stats.Bytes, 292);
+  EXPECT_EQ(A.Totals.Stats.Frees, 1);
+  EXPECT_EQ(A.Totals.Stats.LiveBytes, 228);
+  EXPECT_EQ(A.Totals.IndirectAllocations, 0);
+  // The heap in use: the chunk and the malloc, not the objects inside.
+  EXPECT_EQ(A.Totals.PeakLiveBytes, 4196);
+  const SiteReport *Objects = findSite(A, SiteA);
+  ASSERT_NE(Objects, nullptr);
+  EXPECT_EQ(Objects->Kind, "custom");
+  EXPECT_EQ(Objects->Stats.Allocations, 3);
+  EXPECT_EQ(Objects->Stats.LiveBytes, 128);
+  const SiteReport *Chunk = nullptr;
+  for (const SiteReport &Site : A.Sites)
+    if (Site.isPoolChunk())
+      Chunk = &Site;
+  ASSERT_NE(Chunk, nullptr);
+  EXPECT_EQ(Chunk->Stats.Allocations, 1);
+  EXPECT_EQ(Chunk->Stats.Bytes, 4096);
+  EXPECT_EQ(Chunk->Stats.LiveBytes, 4096);
+  // The type of the objects: their own peak, inside the chunk.
+  const TypeReport *Session = findType(A, "Session");
+  ASSERT_NE(Session, nullptr);
+  EXPECT_EQ(Session->PeakLiveBytes, 192);
+  // No rule reads the chunk as the program's: it is 93% of the bytes.
+  for (const Bottleneck &Rule : A.Bottlenecks)
+    EXPECT_NE(Rule.SiteId, std::optional<uint64_t>(Chunk->Id)) << Rule.Kind;
+}
+
+} // namespace
