@@ -164,6 +164,15 @@ void stop_tracing() {
                 ENOENT);
 }
 
+uint64_t snapshot() {
+  int64_t number = memscope_snapshot();
+  if (number <= 0)
+    throw Error("snapshot: tracing is not on (call trace_all first, or set "
+                "MEMSCOPE_OUT)",
+                ENOENT);
+  return static_cast<uint64_t>(number);
+}
+
 void export_comprehensive_analysis(const std::filesystem::path &dir,
                                    const std::string &name) {
   if (name.empty() || name.find('/') != std::string::npos)

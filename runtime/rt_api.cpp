@@ -50,6 +50,10 @@ memscope_process_folder(void) {
   return isRecording() ? processDirectory() : "";
 }
 
+__attribute__((visibility("default"))) int64_t memscope_snapshot(void) {
+  return static_cast<int64_t>(takeSnapshot(log::SnapshotCause::Call));
+}
+
 __attribute__((visibility("default"))) int
 memscope_record_resource_sample(const struct memscope_resource_sample *sample) {
   if (!sample || !isRecording())

@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
 
+#include <signal.h>
+#include <strings.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,29 @@ bool parseValue(const char *text, bool &out) {
     return true;
   }
   return false;
+}
+
+bool parseValue(const char *text, SignalNumber &out) {
+  if (!strcmp(text, "none") || !strcmp(text, "0")) {
+    out.value = 0;
+    return true;
+  }
+  const char *name = strncmp(text, "SIG", 3) ? text : text + 3;
+  if (!strcasecmp(name, "USR1") || !strcasecmp(name, "USR2")) {
+    out.value = !strcasecmp(name, "USR1") ? SIGUSR1 : SIGUSR2;
+    return true;
+  }
+  uint64_t number;
+  // Signals whose default is to end the process, that a program does not
+  // use for itself: not the crash signals the runtime handles, nor
+  // SIGKILL/SIGSTOP, which cannot be caught.
+  if (!parseValue(text, number) || number < 1 || number >= uint64_t(NSIG) ||
+      number == SIGKILL || number == SIGSTOP || number == SIGSEGV ||
+      number == SIGBUS || number == SIGFPE || number == SIGILL ||
+      number == SIGABRT)
+    return false;
+  out.value = static_cast<int>(number);
+  return true;
 }
 
 void setDefaults() {

@@ -186,3 +186,15 @@ bool memscope::rt::heapCounts(log::HeapCounts &out) {
   g_heap.peak_mutex.unlock();
   return true;
 }
+
+bool memscope::rt::heapInUse(int64_t &bytes, int64_t &blocks,
+                             uint64_t &uncertainty) {
+  if (!heapCountedEverywhere())
+    return false;
+  // base_* change only when recording starts.
+  bytes = g_heap.bytes.load(std::memory_order_relaxed) - g_heap.base_bytes;
+  blocks = g_heap.blocks.load(std::memory_order_relaxed) - g_heap.base_blocks;
+  int64_t pending = g_heap.limit_sum.load(std::memory_order_relaxed);
+  uncertainty = pending > 0 ? static_cast<uint64_t>(pending) : 0;
+  return true;
+}

@@ -56,6 +56,9 @@ StaticSpinMutex g_process_log_lock;
 std::atomic<long> g_process_log_holder{0};
 // The crash path holds the lock across several records.
 __thread bool t_holds_process_log __attribute__((tls_model("initial-exec")));
+// In appendProcessRecord, from before its lock to after (rt_snapshot.cpp).
+__thread bool t_appending_process_log
+    __attribute__((tls_model("initial-exec")));
 
 /// Site tables registered by module constructors, kept so that recording
 /// started later (trace_all, fork) can still write them.
@@ -300,6 +303,7 @@ int beginSession(const char *out_dir) {
   beginThreadLogsSession(session);
   g_session.store(session, std::memory_order_relaxed);
   installCrashHandlers();
+  startSnapshots();
   startHeapCount();
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
@@ -433,12 +437,51 @@ void appendProcessRecord(log::RecordType type, const void *payload,
       appendRecord(*g_process_log, type, payload, size);
     return;
   }
-  SpinMutexLock lock(g_process_log_lock);
-  g_process_log_holder.store(static_cast<long>(syscall(SYS_gettid)),
-                             std::memory_order_relaxed);
+  // From before taking the lock to after letting it go: a snapshot signal
+  // handled on this thread meanwhile must not wait for the lock.
+  t_appending_process_log = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  {
+    SpinMutexLock lock(g_process_log_lock);
+    g_process_log_holder.store(static_cast<long>(syscall(SYS_gettid)),
+                               std::memory_order_relaxed);
+    if (g_process_log)
+      appendRecord(*g_process_log, type, payload, size);
+    g_process_log_holder.store(0, std::memory_order_relaxed);
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t_appending_process_log = false;
+  if (MSC_UNLIKELY(g_snapshot_pending.load(std::memory_order_relaxed)))
+    writePendingSnapshot();
+}
+
+bool processLogHeldByThisThread() {
+  return t_appending_process_log ||
+         g_process_log_holder.load(std::memory_order_relaxed) ==
+             static_cast<long>(syscall(SYS_gettid));
+}
+
+bool appendProcessRecordFromSignal(log::RecordType type, const void *payload,
+                                   size_t size) {
+  long self = static_cast<long>(syscall(SYS_gettid));
+  // The holder appends one record: a short wait, unless it was descheduled
+  // on a busy machine; bounded all the same (about 2 s).
+  for (int attempt = 0; !g_process_log_lock.tryLock(); ++attempt) {
+    if (attempt == 3000)
+      return false;
+    if (attempt < 1000) {
+      sched_yield();
+    } else {
+      struct timespec delay = {0, 1000000L};
+      nanosleep(&delay, nullptr);
+    }
+  }
+  g_process_log_holder.store(self, std::memory_order_relaxed);
   if (g_process_log)
     appendRecord(*g_process_log, type, payload, size);
   g_process_log_holder.store(0, std::memory_order_relaxed);
+  g_process_log_lock.unlock();
+  return true;
 }
 
 bool finishAfterCrash(int signo) {

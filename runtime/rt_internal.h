@@ -59,6 +59,10 @@ namespace memscope {
 namespace rt {
 
 //===-- Flags ------------------------------------------------------------===//
+/// A signal number option: "USR2", "SIGUSR1", "12", or "none" (0).
+struct SignalNumber {
+  int value;
+};
 struct Flags {
 #define MEMSCOPE_FLAG(Type, Name, Default, Description) Type Name;
 #include "rt_flags.inc"
@@ -153,6 +157,24 @@ MSC_HIDDEN const char *lastError();
 /// Appends to process.log under its lock.
 MSC_HIDDEN void appendProcessRecord(log::RecordType type, const void *payload,
                                     size_t size);
+/// Whether this thread holds process.log's lock: a signal handler that
+/// interrupted its append must not wait for it.
+MSC_HIDDEN bool processLogHeldByThisThread();
+/// appendProcessRecord for a signal handler whose thread does not hold the
+/// lock: false, writing nothing, when another holds it past a bounded wait.
+MSC_HIDDEN bool appendProcessRecordFromSignal(log::RecordType type,
+                                              const void *payload, size_t size);
+
+//===-- Snapshots (rt_snapshot.cpp) --------------------------------------===//
+/// Writes a Snapshot record; returns its number, or 0 when not recording.
+MSC_HIDDEN uint64_t takeSnapshot(log::SnapshotCause cause);
+/// At the start of a recording: numbers snapshots from 1, and installs the
+/// signal=... handler (once; not over the program's own).
+MSC_HIDDEN void startSnapshots();
+/// A snapshot a signal asked for while its thread held process.log's lock:
+/// written when the lock is let go (appendProcessRecord).
+MSC_HIDDEN extern std::atomic<uint32_t> g_snapshot_pending;
+MSC_HIDDEN void writePendingSnapshot();
 MSC_HIDDEN const char *processDirectory();
 /// The current session's folder, as a string that stays valid (and
 /// unchanged) for the life of the process.
@@ -488,6 +510,11 @@ MSC_HIDDEN void startHeapCount();
 MSC_HIDDEN void resetHeapCountAfterFork();
 /// The figures for ProcessEnd; false when not every block is counted.
 MSC_HIDDEN bool heapCounts(log::HeapCounts &out);
+/// The heap in use now, in glibc chunk sizes since recording started, and
+/// how much the threads' pending changes may be off by; false when the
+/// runtime cannot count every block. Lock-free: a signal handler calls it.
+MSC_HIDDEN bool heapInUse(int64_t &bytes, int64_t &blocks,
+                          uint64_t &uncertainty);
 /// Finds the allocator behind the interposers: glibc's, unless another one
 /// (a preloaded jemalloc or tcmalloc, a sanitizer's) won the symbol lookup.
 MSC_HIDDEN void chooseRealAllocator();

@@ -39,7 +39,7 @@ namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
-constexpr uint16_t kVersionMinor = 3;       // readers accept any minor
+constexpr uint16_t kVersionMinor = 4;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
@@ -78,6 +78,7 @@ enum class RecordType : uint8_t {
   Padding = 6, // filler with a valid CRC; readers skip it
   ThreadRunning = 7,
   ResourceSample = 8,
+  Snapshot = 9, // version 2.4: see SnapshotRecord
   // t<N>.log
   ThreadStart = 16,
   ThreadName = 17,
@@ -231,6 +232,23 @@ struct HeapCounts {
   // limit, so a figure may miss up to this much (other threads' pending
   // changes) in either direction.
   uint64_t peak_uncertainty;
+};
+
+/// What asked for a snapshot.
+enum class SnapshotCause : uint32_t { Signal = 1, Call = 2 };
+
+/// process.log (2.4): a point in the run the program or its operator asked
+/// to see (the option signal=USR2, memscope_snapshot()). The live set there
+/// is what the thread logs' events up to monotonic_ns leave live, which the
+/// merge reconstructs; the record adds the heap in use, counted.
+struct SnapshotRecord {
+  uint64_t number; // 1, 2, ... in the process
+  uint64_t monotonic_ns;
+  uint32_t cause;        // SnapshotCause
+  uint32_t heap_counted; // 1 when the heap_* fields are the counted heap
+  int64_t heap_bytes;    // in use now, in glibc's chunk sizes, since recording
+  int64_t heap_blocks;   // started
+  uint64_t heap_uncertainty; // as HeapCounts::peak_uncertainty, now
 };
 
 struct AllocRecord {

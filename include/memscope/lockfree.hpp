@@ -46,6 +46,11 @@ void trace_all(const std::filesystem::path &dir);
 /// still running included. Throws if tracing is not on.
 void stop_tracing();
 
+/// Writes a snapshot of the recording: memscope-merge reports what is live
+/// at this moment (memscope_snapshot()). Returns its number; throws if
+/// tracing is not on.
+uint64_t snapshot();
+
 /// Writes the analysis of the logs in \p dir as \p dir/<name>.json (and the
 /// other formats memscope-merge writes), by running memscope-merge. Throws
 /// with memscope-merge's message if it fails.

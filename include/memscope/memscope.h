@@ -63,6 +63,13 @@ struct memscope_resource_sample {
   uint32_t threads;
 };
 
+/* Writes a snapshot: a mark in the logs of this moment and of the heap in
+ * use, from which memscope-merge reports what is live then, on a running
+ * process too (--from/--to snapshot:N). The signal of the option signal=
+ * (SIGUSR2 by default) does the same. Returns the snapshot's number (1, 2,
+ * ...), or 0 when nothing is being recorded. */
+int64_t memscope_snapshot(void);
+
 /* Appends a resource sample to the process log; 0 when written. */
 int memscope_record_resource_sample(const struct memscope_resource_sample *);
 

@@ -185,7 +185,12 @@ TEST(TracingTest, ErrorsAreSpecific) {
 
   EXPECT_NE(errorOf([] { stop_tracing(); }).find("tracing is not on"),
             std::string::npos);
+  EXPECT_NE(errorOf([] { snapshot(); }).find("snapshot: tracing is not on"),
+            std::string::npos);
   trace_all(folder / "logs");
+  // Numbered from 1 in each recording.
+  EXPECT_EQ(snapshot(), 1u);
+  EXPECT_EQ(snapshot(), 2u);
   EXPECT_NE(errorOf([&] {
               trace_all(folder / "other");
             }).find("tracing is already on"),

@@ -38,7 +38,10 @@
 #include "tbb/parallel_for.h"
 
 #include <cmath>
+#include <fstream>
 #include <numeric>
+#include <sstream>
+#include <unistd.h>
 
 using namespace memscope;
 using namespace memscope::merge;
@@ -240,6 +243,64 @@ void setPeak(const ProcessData &P, ProcessReport &Report) {
     Report.CountedPeakLiveBytes = Counted->Value;
 }
 
+/// Whether \p P's process is running now on this machine: its pid is alive,
+/// runs the same executable, and started when its logs say (a reused pid
+/// started later).
+bool runningNow(const ProcessData &P) {
+  if (!P.Info || P.Info->Executable.empty())
+    return false;
+  std::string Proc = fmt::format("/proc/{}", P.Pid);
+  char Exe[4096];
+  ssize_t Length = readlink((Proc + "/exe").c_str(), Exe, sizeof(Exe) - 1);
+  if (Length <= 0)
+    return false;
+  Exe[Length] = '\0';
+  if (P.Info->Executable != Exe)
+    return false;
+  // Field 22 of /proc/<pid>/stat: the start, in clock ticks since boot, as
+  // CLOCK_MONOTONIC counts (both stop during suspend... near enough: 2 s).
+  std::ifstream Stat(Proc + "/stat");
+  std::string Line;
+  if (!std::getline(Stat, Line))
+    return false;
+  size_t Close = Line.rfind(')');
+  if (Close == std::string::npos)
+    return false;
+  std::istringstream Fields(Line.substr(Close + 2));
+  std::string Field;
+  for (int Index = 3; Index <= 22 && Fields >> Field; ++Index)
+    if (Index == 22) {
+      double Start = std::stod(Field) / double(sysconf(_SC_CLK_TCK));
+      return std::fabs(Start - double(P.StartMonotonicNs) / 1e9) < 2.0;
+    }
+  return false;
+}
+
+std::vector<SnapshotReport> reportSnapshots(const ProcessData &P) {
+  std::vector<SnapshotReport> Out;
+  for (size_t I = 0; I < P.Snapshots.size(); ++I) {
+    const log::SnapshotRecord &Record = P.Snapshots[I];
+    const ProcessData::LiveSums &Live = P.SnapshotLive[I];
+    SnapshotReport Snapshot;
+    Snapshot.Number = Record.number;
+    Snapshot.TimeNs = P.relative(Record.monotonic_ns);
+    Snapshot.Cause = Record.cause == uint32_t(log::SnapshotCause::Signal)
+                         ? "signal"
+                         : "call";
+    Snapshot.LiveBytes = Live.Bytes;
+    Snapshot.LiveAllocations = Live.Blocks;
+    Snapshot.LiveBytesInterval =
+        interval95(Live.Bytes, Live.Variance, Live.Observed);
+    if (Record.heap_counted) {
+      Snapshot.HeapBytes = Record.heap_bytes;
+      Snapshot.HeapBlocks = Record.heap_blocks;
+      Snapshot.HeapUncertainty = Record.heap_uncertainty;
+    }
+    Out.push_back(std::move(Snapshot));
+  }
+  return Out;
+}
+
 ProcessReport reportProcess(const ProcessData &P) {
   ProcessReport Report;
   Report.Pid = P.Pid;
@@ -262,7 +323,14 @@ ProcessReport reportProcess(const ProcessData &P) {
     Report.UntrackedSamples = P.End->untracked_samples;
   } else {
     Report.DurationNs = P.LastEventNs;
+    if (runningNow(P))
+      Report.Status = ProcessStatus::Running;
   }
+  Report.Snapshots = reportSnapshots(P);
+  if (P.Windowed)
+    Report.WindowNs = {P.relative(P.WindowFromNs),
+                       P.WindowToNs == UINT64_MAX ? Report.DurationNs
+                                                  : P.relative(P.WindowToNs)};
   Report.ThreadCount = P.Threads.size();
   Report.Stats = P.Stats;
   Report.TotalsExact = P.TotalsExact;
@@ -401,8 +469,13 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       P.StartMonotonicNs = P.Info->Fixed.start_monotonic_ns;
       P.StartRealtimeNs = P.Info->Fixed.start_realtime_ns;
     }
-    streamThreadLogs(P);
+    resolveWindow(P, Options.From, Options.To);
+    if (P.WindowError.empty())
+      streamThreadLogs(P);
   });
+  for (const ProcessData &P : Processes)
+    if (!P.WindowError.empty())
+      return fatal(P.WindowError);
   // Folders are distinct, so this order is total.
   llvm::sort(Processes, [](const ProcessData &A, const ProcessData &B) {
     return std::tie(A.StartRealtimeNs, A.Pid, A.Folder.Path) <
@@ -422,6 +495,9 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   ThreadMerger Threads(Attributor, Result);
   ProfileBuilder Stacks(Symbols, Result.Stacks);
   Summary &Totals = Result.Totals;
+  if (Options.From || Options.To)
+    Totals.Window = {Options.From ? Options.From->Text : "",
+                     Options.To ? Options.To->Text : ""};
   Totals.Exact = true;
   Totals.TotalsExact = !Processes.empty();
   bool HaveSampling = false, MixedSampling = false;

@@ -31,6 +31,17 @@
 namespace memscope {
 namespace merge {
 
+/// One end of --from/--to: seconds since the process started, or a snapshot
+/// of it by number.
+struct WindowBound {
+  bool IsSnapshot = false;
+  uint64_t Ns = 0;       // !IsSnapshot
+  uint64_t Snapshot = 0; // IsSnapshot
+  std::string Text;      // as given, for messages and the report
+};
+/// Parses "30", "1.5s", "500ms", "2m", "1h" or "snapshot:3" (also "#3").
+llvm::Expected<WindowBound> parseWindowBound(llvm::StringRef Text);
+
 struct AnalysisOptions {
   std::string InputDir;
   bool Symbolize = true;
@@ -46,6 +57,9 @@ struct AnalysisOptions {
   std::optional<uint32_t> Pid;
   /// Print progress lines on stderr.
   bool Progress = false;
+  /// --from/--to: only the allocations made in this window count; what of
+  /// them is live at its end is "live at exit".
+  std::optional<WindowBound> From, To;
 };
 
 /// The default --system-prefix list. A '*' in a prefix matches any run of
@@ -293,7 +307,9 @@ struct LivePoint {
 };
 
 /// How a process ended (docs/analysis-schema.md, "processes[]").
-enum class ProcessStatus { Exited, Crashed, KilledOrRunning };
+/// Running: no ProcessEnd, and the pid is a live process of the same
+/// executable, started when the logs say (this machine's /proc).
+enum class ProcessStatus { Exited, Crashed, KilledOrRunning, Running };
 const char *processStatusName(ProcessStatus Status);
 /// "SIGSEGV" etc., or "signal N" for an unknown number.
 std::string signalName(int Signal);
@@ -305,6 +321,22 @@ std::string signalName(int Signal);
 enum class PeakMethod { Exact, Counted, Sampled };
 /// "exact", "counted" or "sampled".
 const char *peakMethodName(PeakMethod Method);
+
+/// A Snapshot record (log format 2.4) and the live heap the merge found
+/// there: what the events up to it left live.
+struct SnapshotReport {
+  uint64_t Number = 0;
+  uint64_t TimeNs = 0; // relative to the process start
+  std::string Cause;   // "signal" or "call"
+  /// The sampled blocks live then, estimated (exact in exact mode).
+  double LiveBytes = 0;
+  double LiveAllocations = 0;
+  Interval LiveBytesInterval;
+  /// The runtime's count of the heap in use then, glibc chunk sizes.
+  std::optional<int64_t> HeapBytes;
+  std::optional<int64_t> HeapBlocks;
+  uint64_t HeapUncertainty = 0;
+};
 
 struct ProcessReport {
   uint32_t Pid = 0;
@@ -342,6 +374,11 @@ struct ProcessReport {
   static constexpr size_t kMaxLivePoints = 1024;
   std::vector<LivePoint> LiveTimeline;
   uint64_t LiveBucketNs = 0;
+  /// By number; the last is "live now" for a running process.
+  std::vector<SnapshotReport> Snapshots;
+  /// --from/--to, resolved for this process: [from, to] relative to its
+  /// start.
+  std::optional<std::pair<uint64_t, uint64_t>> WindowNs;
 };
 
 /// A call-stack profile of the allocations, the model behind profile.pb.gz,
@@ -420,6 +457,8 @@ struct Summary {
   uint64_t UntrackedSamples = 0;
   uint64_t ThreadsRunningAtExit = 0;
   uint64_t SpawnSiteCount = 0; // entries of Analysis::SpawnSites
+  /// --from/--to as given ("" when unbounded at that end); unset without.
+  std::optional<std::pair<std::string, std::string>> Window;
   /// Empty, or one line saying the run is too small for ±10% on its largest
   /// site and which option would fix it (analyze()).
   std::string PrecisionNote;

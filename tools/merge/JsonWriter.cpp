@@ -22,6 +22,12 @@ std::string memscope::merge::hexId(uint64_t Id) {
 /// Estimates are sums of weights; integers are what users count.
 static int64_t rounded(double Value) { return std::llround(Value); }
 
+static ordered_json stringOrNull(const std::string &Text) {
+  if (Text.empty())
+    return nullptr;
+  return Text;
+}
+
 static ordered_json samplingJson(const SamplingInfo &Sampling) {
   ordered_json Json;
   Json["mode"] = Sampling.Mode;
@@ -85,6 +91,11 @@ static ordered_json summaryJson(const Summary &Totals,
                                ? ordered_json()
                                : ordered_json(Totals.PrecisionNote);
   Json["source_root"] = Totals.SourceRoot;
+  if (Totals.Window)
+    Json["window"] = {{"from", stringOrNull(Totals.Window->first)},
+                      {"to", stringOrNull(Totals.Window->second)}};
+  else
+    Json["window"] = nullptr;
   Json["cross_thread_frees"] = rounded(CrossFrees.Frees);
   Json["cross_thread_free_bytes"] = rounded(CrossFrees.Bytes);
   Json["warnings"] = Totals.Warnings;
@@ -162,13 +173,30 @@ static ordered_json processJson(const ProcessReport &P) {
     Timeline["points"].push_back(
         {Point.TimeNs, rounded(Point.MaxBytes), rounded(Point.LastBytes)});
   Json["live_timeline"] = std::move(Timeline);
+  ordered_json Snapshots = ordered_json::array();
+  for (const SnapshotReport &Snapshot : P.Snapshots) {
+    ordered_json Entry;
+    Entry["number"] = Snapshot.Number;
+    Entry["time_ns"] = Snapshot.TimeNs;
+    Entry["cause"] = Snapshot.Cause;
+    Entry["live_bytes"] = rounded(Snapshot.LiveBytes);
+    Entry["live_bytes_interval"] = intervalJson(Snapshot.LiveBytesInterval);
+    Entry["live_allocations"] = rounded(Snapshot.LiveAllocations);
+    Entry["heap_bytes"] =
+        Snapshot.HeapBytes ? ordered_json(*Snapshot.HeapBytes) : ordered_json();
+    Entry["heap_blocks"] = Snapshot.HeapBlocks
+                               ? ordered_json(*Snapshot.HeapBlocks)
+                               : ordered_json();
+    Entry["heap_uncertainty"] = Snapshot.HeapUncertainty;
+    Snapshots.push_back(std::move(Entry));
+  }
+  Json["live_now"] = Snapshots.empty() ? ordered_json() : Snapshots.back();
+  Json["snapshots"] = std::move(Snapshots);
+  if (P.WindowNs)
+    Json["window_ns"] = {P.WindowNs->first, P.WindowNs->second};
+  else
+    Json["window_ns"] = nullptr;
   return Json;
-}
-
-static ordered_json stringOrNull(const std::string &Text) {
-  if (Text.empty())
-    return nullptr;
-  return Text;
 }
 
 static ordered_json siteJson(const SiteReport &Site) {

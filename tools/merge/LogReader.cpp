@@ -23,6 +23,7 @@ bool memscope::merge::isKnownRecordType(uint8_t Type) {
   case log::RecordType::Padding:
   case log::RecordType::ThreadRunning:
   case log::RecordType::ResourceSample:
+  case log::RecordType::Snapshot:
   case log::RecordType::ThreadStart:
   case log::RecordType::ThreadName:
   case log::RecordType::ThreadEnd:
@@ -57,6 +58,8 @@ const char *memscope::merge::recordTypeName(log::RecordType Type) {
     return "ThreadRunning";
   case log::RecordType::ResourceSample:
     return "ResourceSample";
+  case log::RecordType::Snapshot:
+    return "Snapshot";
   case log::RecordType::ThreadStart:
     return "ThreadStart";
   case log::RecordType::ThreadName:

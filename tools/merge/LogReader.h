@@ -190,6 +190,7 @@ bool decodePayload(llvm::ArrayRef<uint8_t> Payload, PaddingInfo &Out);
 template <typename T>
 constexpr bool IsFixedRecord =
     std::is_same_v<T, log::ResourceSampleRecord> ||
+    std::is_same_v<T, log::SnapshotRecord> ||
     std::is_same_v<T, log::AllocRecord> || std::is_same_v<T, log::FreeRecord>;
 template <typename T>
 std::enable_if_t<IsFixedRecord<T>, bool>
@@ -203,7 +204,8 @@ decodePayload(llvm::ArrayRef<uint8_t> Payload, T &Out) {
 /// What a process.log record can be.
 using ProcessRecord =
     std::variant<PaddingInfo, ProcessInfo, ModuleInfo, SiteInfo, ProcessEndInfo,
-                 WarningInfo, ThreadRunningInfo, log::ResourceSampleRecord>;
+                 WarningInfo, ThreadRunningInfo, log::ResourceSampleRecord,
+                 log::SnapshotRecord>;
 /// What a t<N>.log record can be (Alloc and Free: version 1 files).
 using ThreadRecord =
     std::variant<PaddingInfo, ThreadStartInfo, ThreadNameInfo, ThreadEndInfo,

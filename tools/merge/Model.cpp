@@ -130,6 +130,8 @@ const char *memscope::merge::processStatusName(ProcessStatus Status) {
     return "crashed";
   case ProcessStatus::KilledOrRunning:
     return "killed-or-running";
+  case ProcessStatus::Running:
+    return "running";
   }
   return "killed-or-running";
 }

@@ -67,6 +67,9 @@ void memscope::merge::decodeProcessLog(ProcessData &P) {
                    [&](log::ResourceSampleRecord &Sample) {
                      P.ResourceSamples.push_back(Sample);
                    },
+                   [&](log::SnapshotRecord &Snapshot) {
+                     P.Snapshots.push_back(Snapshot);
+                   },
                    [](PaddingInfo &) {},
                },
                Decoded);

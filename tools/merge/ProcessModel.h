@@ -116,6 +116,18 @@ struct ProcessData {
   std::unordered_map<uint64_t, log::ThreadRunningRecord> Running;
   std::unordered_map<uint64_t, log::ThreadTotals> RunningTotals;
   std::vector<log::ResourceSampleRecord> ResourceSamples;
+  /// Snapshot records (2.4 on), as read, then by time; the streamer adds
+  /// the live set at each (SnapshotLive).
+  std::vector<log::SnapshotRecord> Snapshots;
+  struct LiveSums {
+    double Bytes = 0, Blocks = 0, Variance = 0, Observed = 0;
+  };
+  std::vector<LiveSums> SnapshotLive; // parallel to Snapshots
+  /// --from/--to in monotonic ns (WindowFromNs 0, WindowToNs UINT64_MAX:
+  /// open), and why they could not be resolved.
+  bool Windowed = false;
+  uint64_t WindowFromNs = 0, WindowToNs = UINT64_MAX;
+  std::string WindowError;
   uint32_t Pid = 0;
   uint64_t StartMonotonicNs = 0;
   uint64_t StartRealtimeNs = 0;
@@ -182,6 +194,10 @@ struct ProcessData {
 /// Reads process.log into \p P: process information, modules, sites,
 /// ProcessEnd and ThreadRunning records, resource samples.
 void decodeProcessLog(ProcessData &P);
+
+/// Sets \p P's window from --from/--to (Window.cpp), or P.WindowError.
+void resolveWindow(ProcessData &P, const std::optional<WindowBound> &From,
+                   const std::optional<WindowBound> &To);
 
 /// Streams \p P's thread logs in time order (ProcessStreamer).
 void streamThreadLogs(ProcessData &P);

@@ -286,6 +286,10 @@ uint32_t ProcessStreamer::unitFor(const SiteStack &Entry) {
 }
 
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
+  if (Alloc.monotonic_ns < P.WindowFromNs) {
+    BeforeWindow.insert(Alloc.sample_id);
+    return;
+  }
   uint32_t ThreadIndex = currentThread(State);
   uint32_t SiteStackIndex = siteStackFor(Alloc);
   double Weight = Alloc.weight;
@@ -447,6 +451,8 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
 }
 
 void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
+  if (!BeforeWindow.empty() && BeforeWindow.erase(Free.sample_id))
+    return;
   uint32_t FreeThread = currentThread(State);
   auto It = Live.find(Free.sample_id);
   if (It == Live.end()) {
@@ -486,17 +492,38 @@ void ProcessStreamer::run() {
   for (size_t I = 0; I < Files.size(); ++I)
     if (advance(Files[I]))
       Queue.push(I);
+  // By time (numbers are given as records are made, and two made at once
+  // may be written in either order).
+  llvm::sort(P.Snapshots,
+             [](const log::SnapshotRecord &A, const log::SnapshotRecord &B) {
+               return std::tie(A.monotonic_ns, A.number) <
+                      std::tie(B.monotonic_ns, B.number);
+             });
+  P.SnapshotLive.assign(P.Snapshots.size(), {});
   while (!Queue.empty()) {
     size_t Index = Queue.top();
     Queue.pop();
     FileState &State = Files[Index];
     P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head.Time));
-    if (State.Head.IsFree)
-      onFree(State, State.Head.Free);
-    else
-      onAlloc(State, State.Head.Alloc);
+    takeSnapshotsBefore(State.Head.Time);
+    // --to: what happens after the window is not part of the report.
+    if (State.Head.Time <= P.WindowToNs) {
+      if (State.Head.IsFree)
+        onFree(State, State.Head.Free);
+      else
+        onAlloc(State, State.Head.Alloc);
+    }
     if (advance(State))
       Queue.push(Index);
   }
+  takeSnapshotsBefore(UINT64_MAX);
   finish();
+}
+
+void ProcessStreamer::takeSnapshotsBefore(uint64_t MonotonicNs) {
+  for (; NextSnapshot < P.Snapshots.size() &&
+         P.Snapshots[NextSnapshot].monotonic_ns < MonotonicNs;
+       ++NextSnapshot)
+    P.SnapshotLive[NextSnapshot] = {LiveBytes, LiveBlocks, LiveVariance,
+                                    LiveObserved};
 }

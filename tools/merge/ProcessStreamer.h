@@ -15,6 +15,7 @@
 #include "ProcessModel.h"
 
 #include <queue>
+#include <unordered_set>
 
 namespace memscope {
 namespace merge {
@@ -136,6 +137,11 @@ private:
     if (CountedPeakNs && MonotonicNs <= CountedPeakNs)
       PeakPending = true;
   }
+  /// The live sums at the snapshots before \p MonotonicNs not yet taken.
+  void takeSnapshotsBefore(uint64_t MonotonicNs);
+  size_t NextSnapshot = 0; // in P.Snapshots, by time
+  /// --from: samples allocated before the window, whose frees are ignored.
+  std::unordered_set<uint64_t> BeforeWindow;
   uint64_t DuplicateSamples = 0;
   uint64_t BadWeights = 0;
   uint64_t StrayThreadEnds = 0;

@@ -135,6 +135,9 @@ void ProcessStreamer::finishThreads() {
 /// each thread's that has them, and the process's when every thread has
 /// them and ProcessEnd adds the threads that ended without a log.
 void ProcessStreamer::applyExactTotals() {
+  // The runtime's counts cover the whole run, not a window of it.
+  if (P.Windowed)
+    return;
   bool AllExact = P.UnloggedTotals.has_value() && !P.Threads.empty();
   double Allocations = AllExact ? double(P.UnloggedTotals->allocations) : 0;
   double Bytes = AllExact ? double(P.UnloggedTotals->bytes) : 0;

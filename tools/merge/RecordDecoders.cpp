@@ -208,6 +208,7 @@ template <>
 constexpr Type RecordTypeOf<ThreadRunningInfo> = Type::ThreadRunning;
 template <>
 constexpr Type RecordTypeOf<log::ResourceSampleRecord> = Type::ResourceSample;
+template <> constexpr Type RecordTypeOf<log::SnapshotRecord> = Type::Snapshot;
 template <> constexpr Type RecordTypeOf<ThreadStartInfo> = Type::ThreadStart;
 template <> constexpr Type RecordTypeOf<ThreadNameInfo> = Type::ThreadName;
 template <> constexpr Type RecordTypeOf<ThreadEndInfo> = Type::ThreadEnd;

@@ -218,6 +218,8 @@ static std::string statusText(const ProcessReport &P) {
     return "exited";
   case ProcessStatus::Crashed:
     return "crashed (" + signalName(P.Signal) + ")";
+  case ProcessStatus::Running:
+    return "running";
   case ProcessStatus::KilledOrRunning:
     break;
   }
@@ -294,8 +296,14 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                       percentText(R->AverageCpuPercent), R->PeakRssBytes,
                       R->IoOperations, R->Samples.size());
 
+  if (Totals.Window)
+    OS << fmt::format(
+        "window: allocations made from {} to {}; \"live at "
+        "exit\" is live at its end\n",
+        Totals.Window->first.empty() ? "the start" : Totals.Window->first,
+        Totals.Window->second.empty() ? "the end" : Totals.Window->second);
   OS << "processes:\n";
-  for (const ProcessReport &P : Result.Processes)
+  for (const ProcessReport &P : Result.Processes) {
     OS << fmt::format("  pid {} {}: {}; {}, {} allocations, {} bytes, peak "
                       "live {} bytes\n",
                       P.Pid, P.Executable.empty() ? "<unknown>" : P.Executable,
@@ -303,6 +311,20 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                       std::llround(P.Stats.Allocations),
                       std::llround(P.Stats.Bytes),
                       std::llround(P.PeakLiveBytes));
+    // The latest snapshot: what is live now, for a running service.
+    if (!P.Snapshots.empty()) {
+      const SnapshotReport &Now = P.Snapshots.back();
+      OS << fmt::format(
+          "    snapshot {} of {} at {:.3f} s ({}): live {} "
+          "bytes in {} allocations{}\n",
+          Now.Number, P.Snapshots.size(), double(Now.TimeNs) / 1e9, Now.Cause,
+          std::llround(Now.LiveBytes), std::llround(Now.LiveAllocations),
+          Now.HeapBytes ? fmt::format("; heap in use {} bytes "
+                                      "(counted)",
+                                      *Now.HeapBytes)
+                        : "");
+    }
+  }
 
   size_t Shown = std::min(Options.TopSites, Result.Sites.size());
   if (Shown == 0) {

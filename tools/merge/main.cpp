@@ -98,6 +98,17 @@ static cl::opt<std::string> DiffBase(
              "or a log folder; writes <out>/diff.json, and <out>/base.pb.gz "
              "for pprof -diff_base (docs/diff.md)"),
     cl::value_desc("base"), cl::cat(MergeCategory));
+static cl::opt<std::string> WindowFrom(
+    "from",
+    cl::desc("Report only the allocations made from this point: seconds "
+             "since the process started (30, 1.5s, 500ms, 2m) or a snapshot "
+             "(snapshot:3)"),
+    cl::value_desc("time|snapshot:N"), cl::cat(MergeCategory));
+static cl::opt<std::string> WindowTo(
+    "to",
+    cl::desc("... up to this point (the same forms); what of them is live "
+             "there is reported as live at exit"),
+    cl::value_desc("time|snapshot:N"), cl::cat(MergeCategory));
 static cl::opt<bool> Quiet("quiet", cl::desc("Print no progress"),
                            cl::cat(MergeCategory));
 static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
@@ -283,6 +294,16 @@ int main(int argc, char **argv) {
   }
   if (OnlyPid.getNumOccurrences())
     Options.Pid = OnlyPid;
+  for (auto [Option, Name, Bound] :
+       {std::tuple{&WindowFrom, "--from", &Options.From},
+        std::tuple{&WindowTo, "--to", &Options.To}}) {
+    if (!Option->getNumOccurrences())
+      continue;
+    Expected<WindowBound> Parsed = parseWindowBound(*Option);
+    if (!Parsed)
+      return fail(std::string(Name) + ": " + toString(Parsed.takeError()));
+    *Bound = std::move(*Parsed);
+  }
   // The base first too: a bad --diff fails before the long part.
   std::optional<DiffBaseRun> Base;
   if (DiffBase.getNumOccurrences()) {
