@@ -95,6 +95,35 @@ bool parseValue(const char *text, SignalNumber &out) {
   return true;
 }
 
+bool parseValue(const char *text, Duration &out) {
+  char *end = nullptr;
+  errno = 0;
+  double value = strtod(text, &end);
+  if (errno || end == text || *text == '-' || !(value >= 0))
+    return false;
+  double scale = 1e9;
+  if (!strcmp(end, "ms"))
+    scale = 1e6;
+  else if (!strcmp(end, "m"))
+    scale = 60e9;
+  else if (!strcmp(end, "h"))
+    scale = 3600e9;
+  else if (*end && strcmp(end, "s"))
+    return false;
+  if (value * scale > 1.8e19)
+    return false;
+  out.ns = static_cast<uint64_t>(value * scale);
+  return true;
+}
+
+bool parseValue(const char *text, StartMode &out) {
+  if (!strcmp(text, "now") || !strcmp(text, "signal")) {
+    out.on_signal = !strcmp(text, "signal");
+    return true;
+  }
+  return false;
+}
+
 void setDefaults() {
 #define MEMSCOPE_FLAG(Type, Name, Default, Description) g_flags.Name = Default;
 #include "rt_flags.inc"
@@ -182,6 +211,20 @@ static void parseFlagList(const char *options) {
 static void resolveAutomaticFlags() {
   if (!g_flags.buffer_size)
     g_flags.buffer_size = g_flags.exact ? 1024 * 1024 : 64 * 1024;
+  if (g_flags.snapshot_interval.ns && !g_flags.signal.value) {
+    report("snapshot_interval needs a signal, and signal=none gives none; "
+           "no periodic snapshots");
+    g_flags.snapshot_interval.ns = 0;
+  }
+  if (g_flags.snapshot_interval.ns && g_flags.snapshot_interval.ns < 1000000) {
+    report("snapshot_interval below 1ms; using 1ms");
+    g_flags.snapshot_interval.ns = 1000000;
+  }
+  if (g_flags.start.on_signal && !g_flags.signal.value) {
+    report("start=signal needs a signal, and signal=none gives none; "
+           "recording starts now");
+    g_flags.start.on_signal = false;
+  }
 }
 
 void parseFlags(const char *options) {

@@ -208,6 +208,7 @@ void writeProcessInfo() {
 }
 
 void writeProcessEnd(int32_t exit_kind) {
+  stopSnapshots(); // no periodic snapshot after the end
   struct {
     log::ProcessEndRecord end;
     log::ThreadTotals unlogged; // threads that ended without a log
@@ -303,7 +304,7 @@ int beginSession(const char *out_dir) {
   beginThreadLogsSession(session);
   g_session.store(session, std::memory_order_relaxed);
   installCrashHandlers();
-  startSnapshots();
+  startSnapshots(/*recording=*/true);
   startHeapCount();
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
@@ -366,6 +367,12 @@ int initialize(const char *out_dir, const char *options) {
   }
   if (!out_dir || !*out_dir)
     return ENOENT;
+  if (g_flags.start.on_signal && !startRequestedBySignal()) {
+    // start=signal: not yet. The handler is there to hear the signal.
+    deferStart(out_dir, options);
+    startSnapshots(/*recording=*/false);
+    return EAGAIN;
+  }
   return beginSession(out_dir);
 }
 

@@ -63,6 +63,15 @@ namespace rt {
 struct SignalNumber {
   int value;
 };
+/// A time: "60s", "500ms", "2m", "1h" (a plain number is seconds); 0 off.
+struct Duration {
+  uint64_t ns;
+};
+/// When recording starts: "now" (at start-up) or "signal" (at the first
+/// signal of the option signal=).
+struct StartMode {
+  bool on_signal;
+};
 struct Flags {
 #define MEMSCOPE_FLAG(Type, Name, Default, Description) Type Name;
 #include "rt_flags.inc"
@@ -168,9 +177,22 @@ MSC_HIDDEN bool appendProcessRecordFromSignal(log::RecordType type,
 //===-- Snapshots (rt_snapshot.cpp) --------------------------------------===//
 /// Writes a Snapshot record; returns its number, or 0 when not recording.
 MSC_HIDDEN uint64_t takeSnapshot(log::SnapshotCause cause);
-/// At the start of a recording: numbers snapshots from 1, and installs the
-/// signal=... handler (once; not over the program's own).
-MSC_HIDDEN void startSnapshots();
+/// At the start of a recording (or of start=signal's wait, \p recording
+/// false): numbers snapshots from 1, installs the signal=... handler (once;
+/// not over the program's own), and when recording arms the
+/// snapshot_interval timer.
+MSC_HIDDEN void startSnapshots(bool recording);
+/// At the end of a recording: disarms the timer.
+MSC_HIDDEN void stopSnapshots();
+/// start=signal: whether the signal came, and recording must start now;
+/// called by a thread's slow path while the runtime is not recording. True
+/// when this thread started it.
+MSC_HIDDEN bool startRequestedBySignal();
+/// start=signal: keeps where to record until the signal comes.
+MSC_HIDDEN void deferStart(const char *out_dir, const char *options);
+/// The same as wakeIdleThreads, for a signal handler: gives up rather than
+/// wait long for the lock.
+MSC_HIDDEN void wakeIdleThreadsFromSignal();
 /// A snapshot a signal asked for while its thread held process.log's lock:
 /// written when the lock is let go (appendProcessRecord).
 MSC_HIDDEN extern std::atomic<uint32_t> g_snapshot_pending;

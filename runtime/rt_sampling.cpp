@@ -376,7 +376,7 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
   RecursionGuard guard;
   if (!guard.entered())
     return;
-  if (MSC_UNLIKELY(!ensureInitialized())) {
+  if (MSC_UNLIKELY(!ensureInitialized()) && !startRequestedBySignal()) {
     t_state.rng = 0; // restart the Poisson process when recording starts
     if (g_state.load(std::memory_order_acquire) == State::Uninitialized)
       armCountdown(0, false); // too early: ask again next time

@@ -6,6 +6,11 @@
 // hold every sampled event up to it, so memscope-merge reconstructs the live
 // set there, on a running process's folder too (--from/--to snapshot:N).
 //
+// With start=signal the same signal's first arrival starts recording
+// instead: the handler only flags it, and the next allocation of any thread
+// starts it (woken from their idle countdowns), so that nothing allocated
+// before the signal is recorded and everything after it is.
+//
 // Two ways to take one: the signal of the option signal= (SIGUSR2 unless
 // changed, installed only over the default action so that a program's own
 // handler stays), and memscope_snapshot(). The handler is async-signal-safe:
@@ -21,8 +26,11 @@
 #include "rt_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 namespace memscope {
 namespace rt {
@@ -32,6 +40,13 @@ std::atomic<uint32_t> g_snapshot_pending{0};
 namespace {
 
 std::atomic<uint64_t> g_snapshots{0};
+// start=signal: where to record, kept from start-up; the signal came.
+char g_deferred_out_dir[PATH_MAX];
+char g_deferred_options[1024];
+std::atomic<bool> g_start_requested{false};
+// snapshot_interval's timer, while a recording runs.
+timer_t g_timer;
+bool g_timer_armed = false;
 std::atomic<bool> g_signal_installed{false};
 std::atomic<bool> g_signal_taken_warned{false};
 
@@ -48,17 +63,28 @@ log::SnapshotRecord makeSnapshot(log::SnapshotCause cause) {
   return record;
 }
 
-void snapshotSignalHandler(int, siginfo_t *, void *) {
+void snapshotSignalHandler(int, siginfo_t *info, void *) {
   int saved_errno = errno;
-  if (isRecording()) {
+  // snapshot_interval's timer sends the same signal.
+  bool from_timer = info && info->si_code == SI_TIMER;
+  if (!isRecording() && !from_timer && g_flags.start.on_signal &&
+      g_deferred_out_dir[0]) {
+    // start=signal: the first allocation of any thread from now on starts
+    // recording (starting takes locks a handler must not wait for).
+    g_start_requested.store(true, std::memory_order_release);
+    wakeIdleThreadsFromSignal();
+  } else if (isRecording()) {
     RecursionGuard guard;
     if (processLogHeldByThisThread()) {
       // The interrupted append writes it as it lets go of the lock.
       g_snapshot_pending.store(
-          static_cast<uint32_t>(log::SnapshotCause::Signal),
+          static_cast<uint32_t>(from_timer ? log::SnapshotCause::Interval
+                                           : log::SnapshotCause::Signal),
           std::memory_order_relaxed);
     } else {
-      log::SnapshotRecord record = makeSnapshot(log::SnapshotCause::Signal);
+      log::SnapshotRecord record =
+          makeSnapshot(from_timer ? log::SnapshotCause::Interval
+                                  : log::SnapshotCause::Signal);
       if (!appendProcessRecordFromSignal(log::RecordType::Snapshot, &record,
                                          sizeof(record)))
         g_dropped_records.fetch_add(1, std::memory_order_relaxed);
@@ -78,16 +104,78 @@ uint64_t takeSnapshot(log::SnapshotCause cause) {
   return record.number;
 }
 
+void deferStart(const char *out_dir, const char *options) {
+  if (out_dir != g_deferred_out_dir)
+    snprintf(g_deferred_out_dir, sizeof(g_deferred_out_dir), "%s", out_dir);
+  if (options != g_deferred_options)
+    snprintf(g_deferred_options, sizeof(g_deferred_options), "%s",
+             options ? options : "");
+  if (g_flags.verbose)
+    report("start=signal: not recording until signal %d",
+           g_flags.signal.value);
+}
+
+bool startRequestedBySignal() {
+  if (!g_start_requested.load(std::memory_order_acquire))
+    return false;
+  if (isRecording() || g_state.load(std::memory_order_acquire) ==
+                           State::Initializing)
+    return true; // initialize() asking, from the start below
+  if (!g_start_requested.exchange(false, std::memory_order_acq_rel))
+    return false;
+  // Keep the request visible to initialize(), which startRecording calls.
+  g_start_requested.store(true, std::memory_order_release);
+  int error = startRecording(g_deferred_out_dir, g_deferred_options);
+  g_start_requested.store(false, std::memory_order_release);
+  return !error && isRecording();
+}
+
 void writePendingSnapshot() {
   uint32_t cause = g_snapshot_pending.exchange(0, std::memory_order_relaxed);
   if (cause)
     takeSnapshot(static_cast<log::SnapshotCause>(cause));
 }
 
-void startSnapshots() {
+static void armTimer(int signo) {
+  if (!g_flags.snapshot_interval.ns || g_timer_armed)
+    return;
+  struct sigevent event;
+  memset(&event, 0, sizeof(event));
+  event.sigev_notify = SIGEV_SIGNAL;
+  event.sigev_signo = signo;
+  if (timer_create(CLOCK_MONOTONIC, &event, &g_timer) != 0) {
+    report("snapshot_interval: cannot create a timer (%s); no periodic "
+           "snapshots",
+           strerror(errno));
+    return;
+  }
+  struct itimerspec period;
+  uint64_t ns = g_flags.snapshot_interval.ns;
+  period.it_interval.tv_sec = static_cast<time_t>(ns / 1000000000ull);
+  period.it_interval.tv_nsec = static_cast<long>(ns % 1000000000ull);
+  period.it_value = period.it_interval;
+  timer_settime(g_timer, 0, &period, nullptr);
+  g_timer_armed = true;
+}
+
+void stopSnapshots() {
+  if (!g_timer_armed)
+    return;
+  // Disarmed, not deleted: timer_settime is async-signal-safe (the crash
+  // handler ends recordings too), timer_delete is not. The next recording
+  // makes its own.
+  struct itimerspec off;
+  memset(&off, 0, sizeof(off));
+  timer_settime(g_timer, 0, &off, nullptr);
+  g_timer_armed = false;
+}
+
+void startSnapshots(bool recording) {
   // Each recording (an API session writes a new folder) numbers from 1.
   g_snapshots.store(0, std::memory_order_relaxed);
   int signo = g_flags.signal.value;
+  if (signo && recording && g_signal_installed.load())
+    armTimer(signo);
   if (!signo || g_signal_installed.load(std::memory_order_acquire))
     return;
   struct sigaction previous;
@@ -112,6 +200,8 @@ void startSnapshots() {
   action.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&action.sa_mask);
   sigaction(signo, &action, nullptr);
+  if (recording)
+    armTimer(signo);
 }
 
 } // namespace rt

@@ -355,6 +355,20 @@ void parkIdleThread() {
     pthread_setspecific(g_exit_key, &t_state);
 }
 
+void wakeIdleThreadsFromSignal() {
+  if (!g_idle)
+    return;
+  // The interrupted thread may hold the lock itself (parkIdleThread): then
+  // the threads wake at their idle countdowns instead.
+  for (int attempt = 0; !g_idle_lock.tryLock(); ++attempt)
+    if (attempt == 1000)
+      return;
+  for (uint32_t i = 0; i < g_idle_used; ++i)
+    if (g_idle[i])
+      __atomic_store_n(&g_idle[i]->bytes_until_sample, -1, __ATOMIC_RELAXED);
+  g_idle_lock.unlock();
+}
+
 void wakeIdleThreads() {
   if (!g_idle)
     return;

@@ -48,6 +48,9 @@ config.substitutions.append(("%memscope_cxx", os.path.join(config.memscope_bin_d
 config.substitutions.append(("%memscope_bin", config.memscope_bin_dir))
 config.substitutions.append(("%merge", os.path.join(config.memscope_bin_dir, "memscope-merge")))
 config.substitutions.append(("%python", config.python))
+# util-linux's script(1) runs a command on a pseudo-terminal (progress tests).
+if shutil.which("script"):
+    config.available_features.add("script")
 
 # %check_html renders report.html in headless Chromium; without Chromium it
 # checks the file statically (check_html.py --static), so that a test's other

@@ -235,7 +235,7 @@ struct HeapCounts {
 };
 
 /// What asked for a snapshot.
-enum class SnapshotCause : uint32_t { Signal = 1, Call = 2 };
+enum class SnapshotCause : uint32_t { Signal = 1, Call = 2, Interval = 3 };
 
 /// process.log (2.4): a point in the run the program or its operator asked
 /// to see (the option signal=USR2, memscope_snapshot()). The live set there

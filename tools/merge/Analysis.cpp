@@ -26,6 +26,7 @@
 #include "Input.h"
 #include "ProcessModel.h"
 #include "Profile.h"
+#include "Progress.h"
 #include "SiteMerger.h"
 #include "Symbolization.h"
 #include "ThreadMerger.h"
@@ -84,21 +85,6 @@ std::optional<uint32_t> folderPid(llvm::StringRef Path) {
   return Pid;
 }
 
-class Progress {
-public:
-  explicit Progress(bool Enabled) : Enabled(Enabled) {}
-  template <typename... Args>
-  void note(fmt::format_string<Args...> Format, Args &&...Arguments) {
-    if (!Enabled)
-      return;
-    llvm::errs() << "memscope-merge: "
-                 << fmt::format(Format, std::forward<Args>(Arguments)...)
-                 << '\n';
-  }
-
-private:
-  bool Enabled;
-};
 
 /// The source root (--source-root, or the instrumented sites' common
 /// compilation directory), with every Site record spelled by it. A file
@@ -284,9 +270,10 @@ std::vector<SnapshotReport> reportSnapshots(const ProcessData &P) {
     SnapshotReport Snapshot;
     Snapshot.Number = Record.number;
     Snapshot.TimeNs = P.relative(Record.monotonic_ns);
-    Snapshot.Cause = Record.cause == uint32_t(log::SnapshotCause::Signal)
-                         ? "signal"
-                         : "call";
+    Snapshot.Cause =
+        Record.cause == uint32_t(log::SnapshotCause::Signal)     ? "signal"
+        : Record.cause == uint32_t(log::SnapshotCause::Interval) ? "interval"
+                                                                 : "call";
     Snapshot.LiveBytes = Live.Bytes;
     Snapshot.LiveAllocations = Live.Blocks;
     Snapshot.LiveBytesInterval =
@@ -413,19 +400,20 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     for (size_t T = 0; T < P.Folder.ThreadLogs.size(); ++T)
       FilesToRead.push_back({I, int64_t(T)});
   }
-  Progress Progress(Options.Progress && TotalBytes > (32u << 20));
-  Progress.note("reading {} files ({} MB)", FilesToRead.size(),
-                TotalBytes >> 20);
+  Progress Ticker(Options.Progress, Options.ProgressDelay);
+  Ticker.setWork(TotalBytes, Processes.size());
 
   // Stage 1: validate every file in parallel.
   std::vector<LogFile> ProcessLogs(Processes.size());
   tbb::parallel_for(size_t(0), FilesToRead.size(), [&](size_t I) {
     const FileToRead &File = FilesToRead[I];
     ProcessData &P = Processes[File.Process];
-    if (File.Thread < 0)
-      ProcessLogs[File.Process] = scanLogFile(P.Folder.ProcessLog);
-    else
-      P.ThreadLogs[File.Thread] = scanLogFile(P.Folder.ThreadLogs[File.Thread]);
+    LogFile &Out = File.Thread < 0 ? ProcessLogs[File.Process]
+                                   : P.ThreadLogs[File.Thread];
+    Out = scanLogFile(File.Thread < 0 ? P.Folder.ProcessLog
+                                      : P.Folder.ThreadLogs[File.Thread]);
+    if (Out.Buffer)
+      Ticker.addBytes(Out.Buffer->getBufferSize());
   });
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
@@ -460,7 +448,6 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   }
 
   // Stage 2: decode and stream each process.
-  Progress.note("analysing {} processes", Processes.size());
   tbb::parallel_for(size_t(0), Processes.size(), [&](size_t I) {
     ProcessData &P = Processes[I];
     decodeProcessLog(P);
@@ -470,8 +457,15 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       P.StartRealtimeNs = P.Info->Fixed.start_realtime_ns;
     }
     resolveWindow(P, Options.From, Options.To);
+    P.BytesStreamed = Ticker.bytesCounter();
     if (P.WindowError.empty())
       streamThreadLogs(P);
+    // What streaming did not read (process.log, file headers, the unwritten
+    // tails of the files): done too.
+    Ticker.addBytes(P.Folder.TotalBytes > P.StreamedBytes
+                        ? P.Folder.TotalBytes - P.StreamedBytes
+                        : 0);
+    Ticker.processDone();
   });
   for (const ProcessData &P : Processes)
     if (!P.WindowError.empty())
@@ -504,7 +498,6 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   uint64_t EarliestStart = UINT64_MAX, LatestEnd = 0;
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
-    Progress.note("attributing pid {} ({} stacks)", P.Pid, P.Stacks.size());
     classifyLifetime(P, Symbols, Options.Lifetime);
     ProcessReport Report = reportProcess(P);
     std::vector<SiteStackTarget> Targets = Merger.addProcess(P, I);

@@ -24,6 +24,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,8 +56,9 @@ struct AnalysisOptions {
   LifetimeRules Lifetime;
   /// Analyse only this process.
   std::optional<uint32_t> Pid;
-  /// Print progress lines on stderr.
+  /// Show progress on stderr (a terminal) once the merge has taken this long.
   bool Progress = false;
+  std::chrono::milliseconds ProgressDelay{1000};
   /// --from/--to: only the allocations made in this window count; what of
   /// them is live at its end is "live at exit".
   std::optional<WindowBound> From, To;
@@ -327,7 +329,7 @@ const char *peakMethodName(PeakMethod Method);
 struct SnapshotReport {
   uint64_t Number = 0;
   uint64_t TimeNs = 0; // relative to the process start
-  std::string Cause;   // "signal" or "call"
+  std::string Cause;   // "signal", "call" or "interval"
   /// The sampled blocks live then, estimated (exact in exact mode).
   double LiveBytes = 0;
   double LiveAllocations = 0;

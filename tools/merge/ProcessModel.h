@@ -20,6 +20,7 @@
 
 #include "fmt/format.h"
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
@@ -167,6 +168,10 @@ struct ProcessData {
   uint64_t UnmatchedFrees = 0;
 
   std::vector<Diagnostic> Diags;
+  /// Where the streamer counts the bytes of records it read (Progress.h),
+  /// and their sum for this process.
+  std::atomic<uint64_t> *BytesStreamed = nullptr;
+  uint64_t StreamedBytes = 0;
 
   void warn(std::string Message) {
     Diags.push_back({Severity::Warning, std::move(Message)});

@@ -173,6 +173,10 @@ bool ProcessStreamer::advance(FileState &State) {
   RecordView Record;
   ThreadRecord Decoded;
   while (State.Cursor.next(Record)) {
+    uint64_t Bytes = sizeof(log::RecordHeader) + Record.Payload.size();
+    P.StreamedBytes += Bytes;
+    if (P.BytesStreamed)
+      P.BytesStreamed->fetch_add(Bytes, std::memory_order_relaxed);
     switch (decodeThreadRecord(Record, Decoded)) {
     case RecordFit::Malformed:
       ++State.Malformed;

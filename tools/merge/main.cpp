@@ -109,6 +109,10 @@ static cl::opt<std::string> WindowTo(
     cl::desc("... up to this point (the same forms); what of them is live "
              "there is reported as live at exit"),
     cl::value_desc("time|snapshot:N"), cl::cat(MergeCategory));
+// For the tests: a terminal that sees progress without a long merge.
+static cl::opt<unsigned> ProgressDelayMs(
+    "progress-delay-ms", cl::Hidden, cl::init(1000),
+    cl::desc("Show progress once the merge has taken this long"));
 static cl::opt<bool> Quiet("quiet", cl::desc("Print no progress"),
                            cl::cat(MergeCategory));
 static cl::alias QuietShort("q", cl::desc("Alias for --quiet"),
@@ -313,6 +317,7 @@ int main(int argc, char **argv) {
     Base = std::move(*Loaded);
   }
   Options.Progress = !Quiet && sys::Process::StandardErrIsDisplayed();
+  Options.ProgressDelay = std::chrono::milliseconds(ProgressDelayMs);
 
   Expected<Analysis> Result = analyze(Options, Diags);
   if (!Result)

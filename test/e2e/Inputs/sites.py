@@ -9,10 +9,25 @@ import sys
 
 with open(sys.argv[1]) as f:
     analysis = json.load(f)
+def without_parameters(function):
+    """"ns::f" for "ns::f(int, char*) const"; "(anonymous namespace)::g" stays."""
+    if not function.endswith(")") and not function.endswith(") const"):
+        return function
+    depth = 0
+    for at in range(len(function) - 1, -1, -1):
+        if function[at] == ")":
+            depth += 1
+        elif function[at] == "(":
+            depth -= 1
+            if depth == 0:
+                return function[:at]
+    return function
+
+
 for site in analysis["sites"]:
     frame = site["user_frame"]
     print(f"{site['kind']} {os.path.basename(frame['file'])}:{frame['line']} "
-          f"{frame['function'].split('(')[0]} allocations={site['allocations']} "
+          f"{without_parameters(frame['function'])} allocations={site['allocations']} "
           f"bytes={site['bytes']} frees={site['frees']} "
           f"live_at_exit={site['live_bytes_at_exit']}")
 if "--totals" in sys.argv:
