@@ -16,6 +16,9 @@
 #include "llvm/IR/Function.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <cstdlib>
 
 using namespace llvm;
 
@@ -31,12 +34,36 @@ Error optionError(const Twine &Message) {
                            "memscope: " + Message.str());
 }
 
-/// "Arena::allocate" for _ZN5Arena8allocateEm, "pool_alloc" for pool_alloc.
-bool nameMatches(const Function &F, StringRef Name) {
-  if (F.getName() == Name)
+/// The qualified name of \p Mangled without parameters, return type or
+/// template arguments: "Arena::allocate" for _ZN5Arena8allocateEm and for
+/// Arena::allocate<Foo>, "(anonymous namespace)::pool_alloc"; "" when it is
+/// not an Itanium function name.
+std::string qualifiedName(StringRef Mangled) {
+  // The demangler keeps pointing into the name: it must outlive the calls.
+  std::string Name = Mangled.str();
+  ItaniumPartialDemangler Demangler;
+  if (Demangler.partialDemangle(Name.c_str()) || !Demangler.isFunction())
+    return "";
+  auto Take = [](char *Text) {
+    std::string Out = Text ? Text : "";
+    std::free(Text);
+    return Out;
+  };
+  std::string Context =
+      Take(Demangler.getFunctionDeclContextName(nullptr, nullptr));
+  std::string Base = Take(Demangler.getFunctionBaseName(nullptr, nullptr));
+  return Context.empty() ? Base : Context + "::" + Base;
+}
+
+/// "Arena::allocate" matches _ZN5Arena8allocateEm, "pool_alloc" matches
+/// pool_alloc; a name in an anonymous namespace matches with or without it.
+bool nameMatches(StringRef Symbol, StringRef Qualified, StringRef Name) {
+  if (Symbol == Name || Qualified == Name)
     return true;
-  std::string Demangled = llvm::demangle(F.getName().str());
-  return StringRef(Demangled).split('(').first == Name;
+  StringRef Anonymous = Qualified;
+  while (Anonymous.consume_front("(anonymous namespace)::"))
+    ;
+  return !Qualified.empty() && Anonymous == Name;
 }
 
 /// "size=3" after \p Name's last ':' (a C++ name has "::" in it).
@@ -120,8 +147,13 @@ CustomAllocators::lookup(const Function &F) const {
   auto It = Annotated.find(&F);
   if (It != Annotated.end())
     return It->second;
+  if (Named.empty())
+    return std::nullopt;
+  auto [Cached, Inserted] = Qualified.try_emplace(&F);
+  if (Inserted)
+    Cached->second = qualifiedName(F.getName());
   for (const CustomFunction &Entry : Named)
-    if (nameMatches(F, Entry.Name))
+    if (nameMatches(F.getName(), Cached->second, Entry.Name))
       return Entry;
   return std::nullopt;
 }
@@ -132,13 +164,21 @@ PreservedAnalyses KeepCustomAllocatorsPass::run(Module &M,
   if (Custom.empty())
     return PreservedAnalyses::all();
   bool Changed = false;
+  SmallVector<GlobalValue *, 4> Kept;
   for (Function &F : M) {
     if (!Custom.lookup(F))
       continue;
     F.removeFnAttr(Attribute::AlwaysInline);
     F.addFnAttr(Attribute::NoInline);
+    // Used, as if its address were taken: interprocedural passes (constant
+    // arguments, dead arguments, specialisation) then keep its signature,
+    // so the size is still the argument the option names.
+    if (!F.isDeclaration())
+      Kept.push_back(&F);
     Changed = true;
   }
+  if (!Kept.empty())
+    appendToCompilerUsed(M, Kept);
   return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
 

@@ -62,6 +62,8 @@ public:
 private:
   const std::vector<CustomFunction> &Named;
   llvm::DenseMap<const llvm::Function *, CustomFunction> Annotated;
+  /// Each function's qualified name, demangled once (qualifiedName).
+  mutable llvm::DenseMap<const llvm::Function *, std::string> Qualified;
 };
 
 /// Runs at the start of the pipeline: keeps the custom allocators from being

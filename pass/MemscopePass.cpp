@@ -659,6 +659,13 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   // written, with in_instrumented_call set so the interposer that it
   // reaches does not count the request a second time.
   bool Direct = redirectToUncounted(Call);
+  // A custom allocator's call may run inside another's (an object pool on
+  // an arena): it puts back the flag it found rather than clearing it.
+  Value *PreviousFlag = nullptr;
+  if (Info.IsCustom)
+    PreviousFlag = B.CreateLoad(
+        Int32Ty, B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
+        /*isVolatile=*/true);
   if (!Direct) {
     // The flag stores are volatile: the optimiser believes the allocator
     // reads no memory of ours, so after an LTO pre-link instrumentation the
@@ -688,7 +695,7 @@ void ModuleInstrumenter::instrumentAllocation(CallBase &Call,
   Instruction *After = firstInsertionPointAfter(Call);
   B.SetInsertPoint(After);
   if (!Direct)
-    B.CreateStore(ConstantInt::get(Int32Ty, 0),
+    B.CreateStore(PreviousFlag ? PreviousFlag : ConstantInt::get(Int32Ty, 0),
                   B.CreateStructGEP(ThreadFastTy, ThreadFast, kTlsInCallField),
                   /*isVolatile=*/true);
   Value *Sampled = B.CreateICmpSLT(Remaining, ConstantInt::get(Int64Ty, 0),
@@ -738,12 +745,15 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call, const SiteCall &Info) {
 /// The live table's key of a custom object: its address with
 /// MEMSCOPE_CUSTOM_PTR_TAG set (the first object of a chunk has the chunk's
 /// address).
-///   inttoptr (or (ptrtoint %ptr), MEMSCOPE_CUSTOM_PTR_TAG)
+///   select (icmp eq %ptr, null), null,
+///          inttoptr (or (ptrtoint %ptr), MEMSCOPE_CUSTOM_PTR_TAG)
 Value *ModuleInstrumenter::customKey(IRBuilder<> &B, Value *Ptr) {
-  return B.CreateIntToPtr(
+  // A null result (a pool that is out of memory) stays null, no object.
+  Value *Tagged = B.CreateIntToPtr(
       B.CreateOr(B.CreatePtrToInt(Ptr, Int64Ty),
                  ConstantInt::get(Int64Ty, MEMSCOPE_CUSTOM_PTR_TAG)),
       PtrTy);
+  return B.CreateSelect(B.CreateIsNull(Ptr), Ptr, Tagged);
 }
 
 /// Points a call of C's malloc, calloc or free at the runtime's entry that

@@ -211,11 +211,6 @@ static void parseFlagList(const char *options) {
 static void resolveAutomaticFlags() {
   if (!g_flags.buffer_size)
     g_flags.buffer_size = g_flags.exact ? 1024 * 1024 : 64 * 1024;
-  if (g_flags.snapshot_interval.ns && !g_flags.signal.value) {
-    report("snapshot_interval needs a signal, and signal=none gives none; "
-           "no periodic snapshots");
-    g_flags.snapshot_interval.ns = 0;
-  }
   if (g_flags.snapshot_interval.ns && g_flags.snapshot_interval.ns < 1000000) {
     report("snapshot_interval below 1ms; using 1ms");
     g_flags.snapshot_interval.ns = 1000000;

@@ -191,9 +191,10 @@ bool memscope::rt::heapInUse(int64_t &bytes, int64_t &blocks,
                              uint64_t &uncertainty) {
   if (!heapCountedEverywhere())
     return false;
-  // base_* change only when recording starts.
-  bytes = g_heap.bytes.load(std::memory_order_relaxed) - g_heap.base_bytes;
-  blocks = g_heap.blocks.load(std::memory_order_relaxed) - g_heap.base_blocks;
+  // The whole heap, not the change since recording started (which frees of
+  // older blocks can take below zero, with start=signal).
+  bytes = g_heap.bytes.load(std::memory_order_relaxed);
+  blocks = g_heap.blocks.load(std::memory_order_relaxed);
   int64_t pending = g_heap.limit_sum.load(std::memory_order_relaxed);
   uncertainty = pending > 0 ? static_cast<uint64_t>(pending) : 0;
   return true;

@@ -208,7 +208,6 @@ void writeProcessInfo() {
 }
 
 void writeProcessEnd(int32_t exit_kind) {
-  stopSnapshots(); // no periodic snapshot after the end
   struct {
     log::ProcessEndRecord end;
     log::ThreadTotals unlogged; // threads that ended without a log
@@ -367,7 +366,7 @@ int initialize(const char *out_dir, const char *options) {
   }
   if (!out_dir || !*out_dir)
     return ENOENT;
-  if (g_flags.start.on_signal && !startRequestedBySignal()) {
+  if (g_flags.start.on_signal && !startingBySignal()) {
     // start=signal: not yet. The handler is there to hear the signal.
     deferStart(out_dir, options);
     startSnapshots(/*recording=*/false);
@@ -463,7 +462,7 @@ void appendProcessRecord(log::RecordType type, const void *payload,
 }
 
 bool processLogHeldByThisThread() {
-  return t_appending_process_log ||
+  return t_appending_process_log || t_holds_process_log ||
          g_process_log_holder.load(std::memory_order_relaxed) ==
              static_cast<long>(syscall(SYS_gettid));
 }

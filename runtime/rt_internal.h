@@ -178,16 +178,18 @@ MSC_HIDDEN bool appendProcessRecordFromSignal(log::RecordType type,
 /// Writes a Snapshot record; returns its number, or 0 when not recording.
 MSC_HIDDEN uint64_t takeSnapshot(log::SnapshotCause cause);
 /// At the start of a recording (or of start=signal's wait, \p recording
-/// false): numbers snapshots from 1, installs the signal=... handler (once;
-/// not over the program's own), and when recording arms the
-/// snapshot_interval timer.
+/// false): numbers snapshots from 1, sets when the first periodic one is
+/// due, and installs the signal=... handler (once; not over the program's
+/// own).
 MSC_HIDDEN void startSnapshots(bool recording);
-/// At the end of a recording: disarms the timer.
-MSC_HIDDEN void stopSnapshots();
-/// start=signal: whether the signal came, and recording must start now;
-/// called by a thread's slow path while the runtime is not recording. True
-/// when this thread started it.
+/// start=signal: called by a thread's slow path while the runtime is not
+/// recording; starts the recording when the signal came (one thread does).
+/// True when recording now.
 MSC_HIDDEN bool startRequestedBySignal();
+/// Whether this thread is starting that recording (initialize() asks).
+MSC_HIDDEN bool startingBySignal();
+/// snapshot_interval: takes a snapshot when one is due at \p now_ns.
+MSC_HIDDEN void maybeIntervalSnapshot(uint64_t now_ns);
 /// start=signal: keeps where to record until the signal comes.
 MSC_HIDDEN void deferStart(const char *out_dir, const char *options);
 /// The same as wakeIdleThreads, for a signal handler: gives up rather than

@@ -124,6 +124,22 @@ void seedThread() {
   t_state.rng = seed ? seed : 1;
 }
 
+/// A uniform in (0, 1] for pool chunks, from a stream of its own: the
+/// thread's sampling stream marks with rng == 0 that its Poisson process
+/// must start afresh, which a chunk must not change.
+__thread uint64_t t_chunk_rng __attribute__((tls_model("initial-exec")));
+double chunkUniform() {
+  if (!t_chunk_rng)
+    t_chunk_rng = (g_flags.seed ? g_flags.seed : monotonicNs()) ^
+                  (t_state.thread_id << 32) ^ 0x5851F42D4C957F2Dull;
+  // splitmix64
+  uint64_t z = (t_chunk_rng += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return (static_cast<double>(z >> 11) + 1.0) * 0x1.0p-53;
+}
+
 int64_t drawByteCountdown() {
   double bytes =
       -::log(uniformOpen01()) * static_cast<double>(g_flags.sample_interval);
@@ -378,8 +394,9 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
     return;
   if (MSC_UNLIKELY(!ensureInitialized()) && !startRequestedBySignal()) {
     t_state.rng = 0; // restart the Poisson process when recording starts
-    if (g_state.load(std::memory_order_acquire) == State::Uninitialized)
-      armCountdown(0, false); // too early: ask again next time
+    State state = g_state.load(std::memory_order_acquire);
+    if (state == State::Uninitialized || state == State::Initializing)
+      armCountdown(0, false); // too early, or starting: ask again next time
     else
       parkIdleThread();
     return;
@@ -398,14 +415,12 @@ void poolChunkAllocated(void *ptr, uint64_t size, CallerFrame caller) {
     return;
   double weight = 1.0;
   if (!g_flags.exact) {
-    if (!t_state.rng)
-      seedThread();
     double probability =
         g_flags.sample_rate > 0
             ? g_flags.sample_rate
             : -expm1(-static_cast<double>(size) /
                      static_cast<double>(g_flags.sample_interval));
-    if (!(uniformOpen01() <= probability))
+    if (!(chunkUniform() <= probability))
       return;
     weight = 1.0 / probability;
   }
@@ -436,6 +451,8 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
   }
   record.stack_id = captureStack(*log, caller);
   appendAllocEvent(*log, record);
+  if (MSC_UNLIKELY(g_flags.snapshot_interval.ns))
+    maybeIntervalSnapshot(record.monotonic_ns);
 }
 
 } // namespace rt

@@ -11,6 +11,12 @@
 // starts it (woken from their idle countdowns), so that nothing allocated
 // before the signal is recorded and everything after it is.
 //
+// snapshot_interval takes them without a signal or a thread of the
+// runtime's (a periodic signal would interrupt the program's sleeps and
+// reads with EINTR): the allocations the runtime records check the time,
+// and the first one past the interval takes the snapshot. A process that
+// allocates nothing gets none, and has nothing new to show.
+//
 // Two ways to take one: the signal of the option signal= (SIGUSR2 unless
 // changed, installed only over the default action so that a program's own
 // handler stays), and memscope_snapshot(). The handler is async-signal-safe:
@@ -44,9 +50,11 @@ std::atomic<uint64_t> g_snapshots{0};
 char g_deferred_out_dir[PATH_MAX];
 char g_deferred_options[1024];
 std::atomic<bool> g_start_requested{false};
-// snapshot_interval's timer, while a recording runs.
-timer_t g_timer;
-bool g_timer_armed = false;
+// This thread is starting the recording start=signal asked for.
+__thread bool t_starting_by_signal __attribute__((tls_model("initial-exec")));
+// snapshot_interval: when the next periodic snapshot is due (UINT64_MAX:
+// never).
+std::atomic<uint64_t> g_next_interval_ns{UINT64_MAX};
 std::atomic<bool> g_signal_installed{false};
 std::atomic<bool> g_signal_taken_warned{false};
 
@@ -63,28 +71,23 @@ log::SnapshotRecord makeSnapshot(log::SnapshotCause cause) {
   return record;
 }
 
-void snapshotSignalHandler(int, siginfo_t *info, void *) {
+void snapshotSignalHandler(int, siginfo_t *, void *) {
   int saved_errno = errno;
-  // snapshot_interval's timer sends the same signal.
-  bool from_timer = info && info->si_code == SI_TIMER;
-  if (!isRecording() && !from_timer && g_flags.start.on_signal &&
-      g_deferred_out_dir[0]) {
+  if (!isRecording() && g_flags.start.on_signal && g_deferred_out_dir[0]) {
     // start=signal: the first allocation of any thread from now on starts
     // recording (starting takes locks a handler must not wait for).
     g_start_requested.store(true, std::memory_order_release);
     wakeIdleThreadsFromSignal();
-  } else if (isRecording()) {
+  } else if (isRecording() &&
+             !g_process_ended.load(std::memory_order_acquire)) {
     RecursionGuard guard;
     if (processLogHeldByThisThread()) {
       // The interrupted append writes it as it lets go of the lock.
       g_snapshot_pending.store(
-          static_cast<uint32_t>(from_timer ? log::SnapshotCause::Interval
-                                           : log::SnapshotCause::Signal),
+          static_cast<uint32_t>(log::SnapshotCause::Signal),
           std::memory_order_relaxed);
     } else {
-      log::SnapshotRecord record =
-          makeSnapshot(from_timer ? log::SnapshotCause::Interval
-                                  : log::SnapshotCause::Signal);
+      log::SnapshotRecord record = makeSnapshot(log::SnapshotCause::Signal);
       if (!appendProcessRecordFromSignal(log::RecordType::Snapshot, &record,
                                          sizeof(record)))
         g_dropped_records.fetch_add(1, std::memory_order_relaxed);
@@ -96,7 +99,7 @@ void snapshotSignalHandler(int, siginfo_t *info, void *) {
 } // namespace
 
 uint64_t takeSnapshot(log::SnapshotCause cause) {
-  if (!isRecording())
+  if (!isRecording() || g_process_ended.load(std::memory_order_acquire))
     return 0;
   RecursionGuard guard;
   log::SnapshotRecord record = makeSnapshot(cause);
@@ -111,23 +114,33 @@ void deferStart(const char *out_dir, const char *options) {
     snprintf(g_deferred_options, sizeof(g_deferred_options), "%s",
              options ? options : "");
   if (g_flags.verbose)
-    report("start=signal: not recording until signal %d",
-           g_flags.signal.value);
+    report("start=signal: not recording until signal %d", g_flags.signal.value);
 }
 
+bool startingBySignal() { return t_starting_by_signal; }
+
 bool startRequestedBySignal() {
-  if (!g_start_requested.load(std::memory_order_acquire))
-    return false;
-  if (isRecording() || g_state.load(std::memory_order_acquire) ==
-                           State::Initializing)
-    return true; // initialize() asking, from the start below
-  if (!g_start_requested.exchange(false, std::memory_order_acq_rel))
-    return false;
-  // Keep the request visible to initialize(), which startRecording calls.
-  g_start_requested.store(true, std::memory_order_release);
-  int error = startRecording(g_deferred_out_dir, g_deferred_options);
-  g_start_requested.store(false, std::memory_order_release);
-  return !error && isRecording();
+  // One thread claims the request; the others go on once it is recording.
+  bool requested = true;
+  if (!g_start_requested.compare_exchange_strong(requested, false,
+                                                 std::memory_order_acq_rel))
+    return isRecording();
+  t_starting_by_signal = true;
+  startRecording(g_deferred_out_dir, g_deferred_options);
+  t_starting_by_signal = false;
+  return isRecording();
+}
+
+void maybeIntervalSnapshot(uint64_t now_ns) {
+  uint64_t due = g_next_interval_ns.load(std::memory_order_relaxed);
+  if (now_ns < due)
+    return;
+  // One thread takes it; the next is due an interval after this one.
+  if (!g_next_interval_ns.compare_exchange_strong(
+          due, now_ns + g_flags.snapshot_interval.ns,
+          std::memory_order_relaxed))
+    return;
+  takeSnapshot(log::SnapshotCause::Interval);
 }
 
 void writePendingSnapshot() {
@@ -136,46 +149,15 @@ void writePendingSnapshot() {
     takeSnapshot(static_cast<log::SnapshotCause>(cause));
 }
 
-static void armTimer(int signo) {
-  if (!g_flags.snapshot_interval.ns || g_timer_armed)
-    return;
-  struct sigevent event;
-  memset(&event, 0, sizeof(event));
-  event.sigev_notify = SIGEV_SIGNAL;
-  event.sigev_signo = signo;
-  if (timer_create(CLOCK_MONOTONIC, &event, &g_timer) != 0) {
-    report("snapshot_interval: cannot create a timer (%s); no periodic "
-           "snapshots",
-           strerror(errno));
-    return;
-  }
-  struct itimerspec period;
-  uint64_t ns = g_flags.snapshot_interval.ns;
-  period.it_interval.tv_sec = static_cast<time_t>(ns / 1000000000ull);
-  period.it_interval.tv_nsec = static_cast<long>(ns % 1000000000ull);
-  period.it_value = period.it_interval;
-  timer_settime(g_timer, 0, &period, nullptr);
-  g_timer_armed = true;
-}
-
-void stopSnapshots() {
-  if (!g_timer_armed)
-    return;
-  // Disarmed, not deleted: timer_settime is async-signal-safe (the crash
-  // handler ends recordings too), timer_delete is not. The next recording
-  // makes its own.
-  struct itimerspec off;
-  memset(&off, 0, sizeof(off));
-  timer_settime(g_timer, 0, &off, nullptr);
-  g_timer_armed = false;
-}
-
 void startSnapshots(bool recording) {
   // Each recording (an API session writes a new folder) numbers from 1.
   g_snapshots.store(0, std::memory_order_relaxed);
+  g_next_interval_ns.store(g_flags.snapshot_interval.ns
+                               ? monotonicNs() + g_flags.snapshot_interval.ns
+                               : UINT64_MAX,
+                           std::memory_order_relaxed);
+  (void)recording;
   int signo = g_flags.signal.value;
-  if (signo && recording && g_signal_installed.load())
-    armTimer(signo);
   if (!signo || g_signal_installed.load(std::memory_order_acquire))
     return;
   struct sigaction previous;
@@ -200,8 +182,6 @@ void startSnapshots(bool recording) {
   action.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&action.sa_mask);
   sigaction(signo, &action, nullptr);
-  if (recording)
-    armTimer(signo);
 }
 
 } // namespace rt

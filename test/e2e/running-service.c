@@ -6,6 +6,7 @@
 // RUN: %memscope_cc -O1 %s -o %t.exe
 // RUN: rm -rf %t.out %t.ready && env MEMSCOPE_OUT=%t.out MEMSCOPE_OPTIONS=exact=1 %python %S/Inputs/while_running.py %t.ready %t.exe %t.ready -- %merge %t.out -o %t.report | FileCheck %s --check-prefix=TEXT
 // RUN: %python %S/Inputs/snapshots.py %t.report/analysis.json | FileCheck %s
+// RUN: %check_html %t.report/report.html --expect "running (snapshot 1" | FileCheck %s --check-prefix=HTML
 // RUN: %merge %t.out -o %t.after -q
 // RUN: %python %S/Inputs/snapshots.py %t.after/analysis.json | FileCheck %s --check-prefix=AFTER
 #include <memscope/memscope.h>
@@ -34,3 +35,4 @@ int main(int argc, char **argv) {
 // CHECK: live_now 1
 // CHECK: status running
 // AFTER: status killed-or-running
+// HTML: html ok

@@ -1,7 +1,8 @@
-// snapshot_interval=100ms: a timer sends the snapshot signal every 100 ms
-// while the recording runs (cause "interval"), and stops at its end. A run
-// of at least 450 ms takes 4 or more (3 at the least, counting the timer's
-// first tick late on a busy machine).
+// snapshot_interval=100ms: the first allocation recorded past each 100 ms
+// takes a snapshot (cause "interval"), with no signal (the program's
+// sleeps are not interrupted) and no thread of the runtime's. A run that
+// allocates every 10 ms for at least 450 ms takes 4 or more (3 at the
+// least on a busy machine).
 // RUN: %memscope_cc -O1 %s -o %t.exe
 // RUN: rm -rf %t.out && env MEMSCOPE_OUT=%t.out MEMSCOPE_OPTIONS=exact=1:snapshot_interval=100ms %t.exe
 // RUN: %merge %t.out -o %t.report -q
@@ -16,7 +17,7 @@ int main(void) {
   struct timespec step = {0, 10000000}; // 10 ms
   for (int i = 0; i < 45; ++i) {
     sink = malloc(64);
-    nanosleep(&step, NULL); // restarted after each signal (SA_RESTART)
+    nanosleep(&step, NULL);
   }
   return 0;
 }

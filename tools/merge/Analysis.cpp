@@ -42,6 +42,7 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <time.h>
 #include <unistd.h>
 
 using namespace memscope;
@@ -84,7 +85,6 @@ std::optional<uint32_t> folderPid(llvm::StringRef Path) {
     return std::nullopt;
   return Pid;
 }
-
 
 /// The source root (--source-root, or the instrumented sites' common
 /// compilation directory), with every Site record spelled by it. A file
@@ -243,8 +243,10 @@ bool runningNow(const ProcessData &P) {
   Exe[Length] = '\0';
   if (P.Info->Executable != Exe)
     return false;
-  // Field 22 of /proc/<pid>/stat: the start, in clock ticks since boot, as
-  // CLOCK_MONOTONIC counts (both stop during suspend... near enough: 2 s).
+  // Field 22 of /proc/<pid>/stat: the start, in clock ticks since boot,
+  // which CLOCK_BOOTTIME counts (suspended time too); the logs have
+  // CLOCK_MONOTONIC, which does not. The start in boot time lies between
+  // the monotonic one and it plus the time suspended since boot.
   std::ifstream Stat(Proc + "/stat");
   std::string Line;
   if (!std::getline(Stat, Line))
@@ -257,7 +259,13 @@ bool runningNow(const ProcessData &P) {
   for (int Index = 3; Index <= 22 && Fields >> Field; ++Index)
     if (Index == 22) {
       double Start = std::stod(Field) / double(sysconf(_SC_CLK_TCK));
-      return std::fabs(Start - double(P.StartMonotonicNs) / 1e9) < 2.0;
+      struct timespec Boot, Monotonic;
+      clock_gettime(CLOCK_BOOTTIME, &Boot);
+      clock_gettime(CLOCK_MONOTONIC, &Monotonic);
+      double Suspended = double(Boot.tv_sec - Monotonic.tv_sec) +
+                         double(Boot.tv_nsec - Monotonic.tv_nsec) / 1e9;
+      double Logged = double(P.StartMonotonicNs) / 1e9;
+      return Start > Logged - 2.0 && Start < Logged + Suspended + 2.0;
     }
   return false;
 }
@@ -408,8 +416,8 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   tbb::parallel_for(size_t(0), FilesToRead.size(), [&](size_t I) {
     const FileToRead &File = FilesToRead[I];
     ProcessData &P = Processes[File.Process];
-    LogFile &Out = File.Thread < 0 ? ProcessLogs[File.Process]
-                                   : P.ThreadLogs[File.Thread];
+    LogFile &Out =
+        File.Thread < 0 ? ProcessLogs[File.Process] : P.ThreadLogs[File.Thread];
     Out = scanLogFile(File.Thread < 0 ? P.Folder.ProcessLog
                                       : P.Folder.ThreadLogs[File.Thread]);
     if (Out.Buffer)
@@ -467,9 +475,16 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
                         : 0);
     Ticker.processDone();
   });
+  // A window another process does not have (a forked child without that
+  // snapshot): that process is left out, unless every one is.
+  if (llvm::all_of(Processes,
+                   [](const ProcessData &P) { return !P.WindowError.empty(); }))
+    return fatal(Processes.front().WindowError);
   for (const ProcessData &P : Processes)
     if (!P.WindowError.empty())
-      return fatal(P.WindowError);
+      Diags.warning(P.WindowError + "; left out of the report");
+  llvm::erase_if(Processes,
+                 [](const ProcessData &P) { return !P.WindowError.empty(); });
   // Folders are distinct, so this order is total.
   llvm::sort(Processes, [](const ProcessData &A, const ProcessData &B) {
     return std::tie(A.StartRealtimeNs, A.Pid, A.Folder.Path) <
@@ -505,6 +520,10 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     Types.addProcess(P, Targets, Report.Sampling.Mode == "exact");
     for (size_t S = 0; S < P.SiteStacks.size(); ++S) {
       const SiteStack &Entry = P.SiteStacks[S];
+      // The profile counts the program's allocations, as the totals do: a
+      // pool's chunks would count its custom objects twice.
+      if (!Entry.counted())
+        continue;
       const SiteInfo *Site = nullptr;
       if (!Entry.Indirect) {
         auto Found = P.Sites.find(Entry.Key);

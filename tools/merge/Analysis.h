@@ -23,8 +23,8 @@
 
 #include "llvm/Support/Error.h"
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

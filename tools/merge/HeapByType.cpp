@@ -23,6 +23,9 @@ void TypeMerger::addProcess(const ProcessData &P,
   std::map<Group *, ProcessPart> Parts;
   for (size_t Index = 0; Index < P.SiteStacks.size(); ++Index) {
     const SiteStack &Entry = P.SiteStacks[Index];
+    // A pool's chunks hold its custom objects, which have their types.
+    if (!Entry.counted())
+      continue;
     const SiteStackTarget &Target = Targets[Index];
     std::string Type;
     if (!Entry.Indirect) {

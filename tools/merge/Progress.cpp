@@ -62,8 +62,9 @@ void Progress::print() {
       static_cast<unsigned long long>(
           TotalProcesses.load(std::memory_order_relaxed)));
   if (Length > 0)
-    std::fwrite(Line, 1, size_t(Length) < sizeof(Line) ? size_t(Length)
-                                                        : sizeof(Line) - 1,
+    std::fwrite(Line, 1,
+                size_t(Length) < sizeof(Line) ? size_t(Length)
+                                              : sizeof(Line) - 1,
                 stderr);
   std::fflush(stderr);
 }

@@ -25,7 +25,6 @@ using namespace memscope::merge::test;
 
 namespace {
 
-
 /// A process.log for pid with sites A (malloc) and B (new).
 TestLogWriter processLog(uint32_t Pid, bool Ended = true,
                          log::SamplingMode Mode = log::SamplingMode::Exact) {

@@ -12,7 +12,6 @@ using namespace memscope::merge::test;
 
 namespace {
 
-
 /// One process that sampled one 1000-byte block of site A at weight W
 /// (byte sampling, 4096-byte interval), and counted 10 allocations of
 /// 5000 bytes in its only thread.
