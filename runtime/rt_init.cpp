@@ -303,7 +303,7 @@ int beginSession(const char *out_dir) {
   beginThreadLogsSession(session);
   g_session.store(session, std::memory_order_relaxed);
   installCrashHandlers();
-  startSnapshots(/*recording=*/true);
+  startSnapshots();
   startHeapCount();
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);
@@ -369,7 +369,7 @@ int initialize(const char *out_dir, const char *options) {
   if (g_flags.start.on_signal && !startingBySignal()) {
     // start=signal: not yet. The handler is there to hear the signal.
     deferStart(out_dir, options);
-    startSnapshots(/*recording=*/false);
+    startSnapshots();
     return EAGAIN;
   }
   return beginSession(out_dir);

@@ -177,11 +177,10 @@ MSC_HIDDEN bool appendProcessRecordFromSignal(log::RecordType type,
 //===-- Snapshots (rt_snapshot.cpp) --------------------------------------===//
 /// Writes a Snapshot record; returns its number, or 0 when not recording.
 MSC_HIDDEN uint64_t takeSnapshot(log::SnapshotCause cause);
-/// At the start of a recording (or of start=signal's wait, \p recording
-/// false): numbers snapshots from 1, sets when the first periodic one is
-/// due, and installs the signal=... handler (once; not over the program's
-/// own).
-MSC_HIDDEN void startSnapshots(bool recording);
+/// At the start of a recording (and of start=signal's wait): numbers
+/// snapshots from 1, sets when the first periodic one is due, and installs
+/// the signal=... handler (once; not over the program's own).
+MSC_HIDDEN void startSnapshots();
 /// start=signal: called by a thread's slow path while the runtime is not
 /// recording; starts the recording when the signal came (one thread does).
 /// True when recording now.

@@ -106,21 +106,33 @@ uint64_t nextRandom() {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-double uniformOpen01() {
-  // 53 random bits, never 0 so that log() is finite.
-  return (static_cast<double>(nextRandom() >> 11) + 1.0) * 0x1.0p-53;
+/// 53 random bits as a uniform in (0, 1], never 0 so that log() is finite.
+double toUniformOpen01(uint64_t bits) {
+  return (static_cast<double>(bits >> 11) + 1.0) * 0x1.0p-53;
+}
+
+double uniformOpen01() { return toUniformOpen01(nextRandom()); }
+
+/// splitmix64: advances \p state and returns its next output, unrelated to
+/// that of a nearby state.
+uint64_t splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/// A seed for one of this thread's streams: from seed= (reproducible) or
+/// from the time and thread.
+uint64_t threadSeed() {
+  return g_flags.seed ? g_flags.seed * 0x9E3779B97F4A7C15ull + t_state.thread_id
+                      : monotonicNs() ^
+                            (static_cast<uint64_t>(syscall(SYS_gettid)) << 32);
 }
 
 void seedThread() {
-  uint64_t seed =
-      g_flags.seed
-          ? g_flags.seed * 0x9E3779B97F4A7C15ull + t_state.thread_id
-          : monotonicNs() ^ (static_cast<uint64_t>(syscall(SYS_gettid)) << 32);
-  // splitmix64 finaliser so that nearby seeds give unrelated streams.
-  seed += 0x9E3779B97F4A7C15ull;
-  seed = (seed ^ (seed >> 30)) * 0xBF58476D1CE4E5B9ull;
-  seed = (seed ^ (seed >> 27)) * 0x94D049BB133111EBull;
-  seed ^= seed >> 31;
+  uint64_t state = threadSeed();
+  uint64_t seed = splitmix64(state);
   t_state.rng = seed ? seed : 1;
 }
 
@@ -130,14 +142,8 @@ void seedThread() {
 __thread uint64_t t_chunk_rng __attribute__((tls_model("initial-exec")));
 double chunkUniform() {
   if (!t_chunk_rng)
-    t_chunk_rng = (g_flags.seed ? g_flags.seed : monotonicNs()) ^
-                  (t_state.thread_id << 32) ^ 0x5851F42D4C957F2Dull;
-  // splitmix64
-  uint64_t z = (t_chunk_rng += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return (static_cast<double>(z >> 11) + 1.0) * 0x1.0p-53;
+    t_chunk_rng = threadSeed() ^ 0x5851F42D4C957F2Dull;
+  return toUniformOpen01(splitmix64(t_chunk_rng));
 }
 
 int64_t drawByteCountdown() {

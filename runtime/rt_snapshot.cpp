@@ -149,14 +149,13 @@ void writePendingSnapshot() {
     takeSnapshot(static_cast<log::SnapshotCause>(cause));
 }
 
-void startSnapshots(bool recording) {
+void startSnapshots() {
   // Each recording (an API session writes a new folder) numbers from 1.
   g_snapshots.store(0, std::memory_order_relaxed);
   g_next_interval_ns.store(g_flags.snapshot_interval.ns
                                ? monotonicNs() + g_flags.snapshot_interval.ns
                                : UINT64_MAX,
                            std::memory_order_relaxed);
-  (void)recording;
   int signo = g_flags.signal.value;
   if (!signo || g_signal_installed.load(std::memory_order_acquire))
     return;

@@ -491,6 +491,9 @@ enum class TypePeakMethod {
   AtProcessPeak, // sampled: its live bytes when its process peaked
 };
 
+/// "exact", "upper_bound" or "at_process_peak".
+const char *typePeakMethodName(TypePeakMethod Method);
+
 /// One type's share of the heap (HeapByType.h): the allocations of every
 /// site that allocates it. Allocations of unknown type are grouped by their
 /// first frame in user code instead.

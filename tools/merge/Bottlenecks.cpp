@@ -93,14 +93,20 @@ double meanSize(const SiteReport &Site) {
                                     : 0;
 }
 
+/// The sites of the program's allocations: a pool's chunks are the real heap
+/// behind its custom objects, which the rules see at their callers.
+auto programSites(const Analysis &Result) {
+  return llvm::make_filter_range(
+      Result.Sites, [](const SiteReport &Site) { return !Site.isPoolChunk(); });
+}
+
 /// The denominator of a site's share: the sum over the sites, an estimate
 /// made of the same samples as the site's own figure (the counted total
 /// could be smaller than one over-estimated site, giving shares above 100%).
 double sitesTotal(const Analysis &Result, double AllocationStats::*Figure) {
   double Total = 0;
-  for (const SiteReport &Site : Result.Sites)
-    if (!Site.isPoolChunk())
-      Total += Site.Stats.*Figure;
+  for (const SiteReport &Site : programSites(Result))
+    Total += Site.Stats.*Figure;
   return Total;
 }
 
@@ -108,11 +114,7 @@ void hotSiteBytes(const Analysis &Result, std::vector<Bottleneck> &Out) {
   double Total = sitesTotal(Result, &AllocationStats::Bytes);
   if (!(Total > 0))
     return;
-  for (const SiteReport &Site : Result.Sites) {
-    // A pool's chunks are the real heap behind its objects, which the
-    // rules see at their callers.
-    if (Site.isPoolChunk())
-      continue;
+  for (const SiteReport &Site : programSites(Result)) {
     double Bytes = Site.Stats.Bytes;
     if (Bytes < rules::HotSiteMinBytes ||
         Bytes * 100 < Total * rules::HotSiteBytesPercent)
@@ -148,11 +150,7 @@ void hotSiteCount(const Analysis &Result, std::vector<Bottleneck> &Out) {
   double Total = sitesTotal(Result, &AllocationStats::Allocations);
   if (!(Total > 0))
     return;
-  for (const SiteReport &Site : Result.Sites) {
-    // A pool's chunks are the real heap behind its objects, which the
-    // rules see at their callers.
-    if (Site.isPoolChunk())
-      continue;
+  for (const SiteReport &Site : programSites(Result)) {
     double Allocations = Site.Stats.Allocations;
     if (Allocations < rules::HotSiteMinAllocations ||
         Allocations * 100 < Total * rules::HotSiteCountPercent)
@@ -183,11 +181,7 @@ void temporaries(const Analysis &Result, std::vector<Bottleneck> &Out) {
   double Total = sitesTotal(Result, &AllocationStats::Allocations);
   if (!(Total > 0))
     return;
-  for (const SiteReport &Site : Result.Sites) {
-    // A pool's chunks are the real heap behind its objects, which the
-    // rules see at their callers.
-    if (Site.isPoolChunk())
-      continue;
+  for (const SiteReport &Site : programSites(Result)) {
     const AllocationStats &Stats = Site.Stats;
     std::optional<double> Lifetime = Stats.averageLifetimeNs();
     if (!Lifetime || Stats.FreedSamples < rules::TemporaryMinFreedSamples ||
@@ -219,11 +213,7 @@ void temporaries(const Analysis &Result, std::vector<Bottleneck> &Out) {
 }
 
 void leaks(const Analysis &Result, std::vector<Bottleneck> &Out) {
-  for (const SiteReport &Site : Result.Sites) {
-    // A pool's chunks are the real heap behind its objects, which the
-    // rules see at their callers.
-    if (Site.isPoolChunk())
-      continue;
+  for (const SiteReport &Site : programSites(Result)) {
     const AllocationStats &Stats = Site.Stats;
     // libstdc++'s emergency exception pool: allocated once, never freed.
     if (Site.File == "<uninstrumented>" ||

@@ -9,6 +9,7 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <string>
+#include <tuple>
 
 using namespace memscope;
 using namespace memscope::merge;
@@ -76,10 +77,13 @@ void TypeMerger::finish() {
     G.Report.Sites.assign(G.Sites.begin(), G.Sites.end());
     Result.Types.push_back(std::move(G.Report));
   }
-  // Groups were keyed uniquely, and std::map gave them in key order: a
-  // stable sort by bytes keeps the order total.
-  std::stable_sort(Result.Types.begin(), Result.Types.end(),
-                   [](const TypeReport &A, const TypeReport &B) {
-                     return A.Stats.Bytes > B.Stats.Bytes;
-                   });
+  // By bytes, then by what names the group (unique): a total order.
+  llvm::sort(Result.Types, [](const TypeReport &A, const TypeReport &B) {
+    if (A.Stats.Bytes != B.Stats.Bytes)
+      return A.Stats.Bytes > B.Stats.Bytes;
+    return std::tie(A.Type, A.UnknownAt.File, A.UnknownAt.Line,
+                    A.UnknownAt.Function) < std::tie(B.Type, B.UnknownAt.File,
+                                                     B.UnknownAt.Line,
+                                                     B.UnknownAt.Function);
+  });
 }

@@ -253,18 +253,6 @@ static ordered_json siteJson(const SiteReport &Site) {
   return Json;
 }
 
-static const char *typePeakMethodName(TypePeakMethod Method) {
-  switch (Method) {
-  case TypePeakMethod::Exact:
-    return "exact";
-  case TypePeakMethod::UpperBound:
-    return "upper_bound";
-  case TypePeakMethod::AtProcessPeak:
-    return "at_process_peak";
-  }
-  return "exact";
-}
-
 static ordered_json typeJson(const TypeReport &Type) {
   ordered_json Json;
   Json["type"] = stringOrNull(Type.Type);

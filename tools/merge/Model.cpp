@@ -110,6 +110,18 @@ std::optional<double> AllocationStats::averageLifetimeNs() const {
   return LifetimeNs / Frees;
 }
 
+const char *memscope::merge::typePeakMethodName(TypePeakMethod Method) {
+  switch (Method) {
+  case TypePeakMethod::Exact:
+    return "exact";
+  case TypePeakMethod::UpperBound:
+    return "upper_bound";
+  case TypePeakMethod::AtProcessPeak:
+    return "at_process_peak";
+  }
+  return "exact";
+}
+
 const char *memscope::merge::peakMethodName(PeakMethod Method) {
   switch (Method) {
   case PeakMethod::Exact:
