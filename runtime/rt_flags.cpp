@@ -147,6 +147,8 @@ const char *checkRanges() {
   if (g_flags.live_table_bits &&
       (g_flags.live_table_bits < 10 || g_flags.live_table_bits > 26))
     return "live_table_bits must be 0 or in 10..26";
+  if (g_flags.max_log_size && g_flags.max_log_size < 64 * 1024)
+    return "max_log_size must be 0 (no cap) or at least 64K";
   return nullptr;
 }
 

@@ -283,6 +283,7 @@ int beginSession(const char *out_dir) {
     memcpy(folder, g_process_dir, folder_size);
     g_session_folder = folder;
   }
+  resetLogLimit(); // before the first window is reserved
   LogWriter *process_log =
       createLogWriter("process.log", log::FileKind::Process, 0);
   if (!process_log || process_log->failed) {
@@ -436,13 +437,11 @@ const char *sessionFolder() { return g_session_folder; }
 
 const char *lastError() { return g_last_error; }
 
-void appendProcessRecord(log::RecordType type, const void *payload,
+bool appendProcessRecord(log::RecordType type, const void *payload,
                          size_t size) {
-  if (t_holds_process_log) { // the crash path, which holds the lock
-    if (g_process_log)
-      appendRecord(*g_process_log, type, payload, size);
-    return;
-  }
+  if (t_holds_process_log) // the crash path, which holds the lock
+    return g_process_log && appendRecord(*g_process_log, type, payload, size);
+  bool written = false;
   // From before taking the lock to after letting it go: a snapshot signal
   // handled on this thread meanwhile must not wait for the lock.
   t_appending_process_log = true;
@@ -451,14 +450,17 @@ void appendProcessRecord(log::RecordType type, const void *payload,
     SpinMutexLock lock(g_process_log_lock);
     g_process_log_holder.store(static_cast<long>(syscall(SYS_gettid)),
                                std::memory_order_relaxed);
-    if (g_process_log)
-      appendRecord(*g_process_log, type, payload, size);
+    written =
+        g_process_log && appendRecord(*g_process_log, type, payload, size);
     g_process_log_holder.store(0, std::memory_order_relaxed);
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t_appending_process_log = false;
   if (MSC_UNLIKELY(g_snapshot_pending.load(std::memory_order_relaxed)))
     writePendingSnapshot();
+  if (logLimitPending())
+    writeLogLimitRecords();
+  return written;
 }
 
 bool processLogHeldByThisThread() {

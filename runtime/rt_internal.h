@@ -163,8 +163,8 @@ MSC_HIDDEN int startRecording(const char *out_dir, const char *options);
 MSC_HIDDEN bool stopRecording();
 /// Why the last startRecording() failed, or "".
 MSC_HIDDEN const char *lastError();
-/// Appends to process.log under its lock.
-MSC_HIDDEN void appendProcessRecord(log::RecordType type, const void *payload,
+/// Appends to process.log under its lock; false if it could not.
+MSC_HIDDEN bool appendProcessRecord(log::RecordType type, const void *payload,
                                     size_t size);
 /// Whether this thread holds process.log's lock: a signal handler that
 /// interrupted its append must not wait for it.
@@ -228,10 +228,11 @@ struct LogWriter {
   const char *folder = nullptr;
   uint32_t slot = 0;
   bool failed = false;
-  uint8_t *window = nullptr;  // current mapped window of the file
-  uint64_t window_offset = 0; // file offset of window[0]
-  uint64_t position = 0;      // next write offset within the window
-  uint64_t window_size = 0;   // grows from 4 KiB to buffer_size
+  bool is_process_log = false; // may use the reserve of max_log_size
+  uint8_t *window = nullptr;   // current mapped window of the file
+  uint64_t window_offset = 0;  // file offset of window[0]
+  uint64_t position = 0;       // next write offset within the window
+  uint64_t window_size = 0;    // grows from 4 KiB to buffer_size
   StackCache *stacks = nullptr;
   // The Events record that grows in place (rt_events.cpp): its header's
   // position in the window, or kNoEvents; position stays at it until the
@@ -351,6 +352,9 @@ struct ThreadState {
   uint64_t spawn_stack_id;
   uint64_t creator_pc;
   uint64_t rate_skip; // rate mode: eligible allocations left to skip
+  // The interval (bytes) or rate the running countdown or skip was drawn
+  // with; 0 before the first. A sample's weight uses it (rt_log_limit.cpp).
+  double drawn_with;
   uint32_t session;
   char start_name[16]; // the name in ThreadStart, to notice a change
   int32_t idle_index;  // 1 + position in the idle list, 0 when not in it
@@ -498,6 +502,38 @@ MSC_HIDDEN log::ThreadTotals unloggedThreadTotals();
 MSC_HIDDEN void addToUnloggedTotals();
 /// The countdown value a thread restarts from when it is not recording.
 MSC_HIDDEN int64_t idleCountdown();
+
+//===-- Log size limit (rt_log_limit.cpp) ---------------------------------===//
+/// The sampling in force now: max_log_size raises it as the logs grow.
+MSC_HIDDEN extern std::atomic<uint64_t> g_sample_interval_now;
+MSC_HIDDEN extern std::atomic<double> g_sample_rate_now;
+MSC_HIDDEN extern std::atomic<bool> g_exact_now;
+/// LogLimit records announced, and written to process.log.
+MSC_HIDDEN extern std::atomic<uint32_t> g_log_limit_changes;
+MSC_HIDDEN extern std::atomic<uint32_t> g_log_limit_written;
+inline bool exactNow() { return g_exact_now.load(std::memory_order_relaxed); }
+inline uint64_t sampleIntervalNow() {
+  return g_sample_interval_now.load(std::memory_order_relaxed);
+}
+inline double sampleRateNow() {
+  return g_sample_rate_now.load(std::memory_order_relaxed);
+}
+/// A new session's logs start with nothing spent.
+MSC_HIDDEN void resetLogLimit();
+/// The sampling in force becomes g_flags' (the unit tests change them).
+MSC_HIDDEN void samplingFlagsChanged();
+/// Takes \p bytes of the process's log budget for a new window; false when
+/// they would pass it (process.log may use the reserve kept for it).
+MSC_HIDDEN bool reserveLogSpace(uint64_t bytes, bool process_log);
+/// \p wanted, or less near the cap.
+MSC_HIDDEN uint64_t logWindowLimit(uint64_t wanted, bool process_log);
+MSC_HIDDEN uint64_t logBytesReserved();
+/// Writes the LogLimit records announced and not yet written.
+MSC_HIDDEN void writeLogLimitRecords();
+inline bool logLimitPending() {
+  return MSC_UNLIKELY(g_log_limit_written.load(std::memory_order_relaxed) !=
+                      g_log_limit_changes.load(std::memory_order_relaxed));
+}
 
 inline uint32_t liveFilterIndex(const void *ptr) {
   return static_cast<uint32_t>(

@@ -38,6 +38,8 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
       snprintf(path, sizeof(path), "%s/%s", writer.folder, writer.name);
   if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
     return false;
+  if (!reserveLogSpace(size, writer.is_process_log))
+    return false; // max_log_size: rt_log_limit.cpp has said so
   int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     warnOnce(g_write_warning,
@@ -83,7 +85,8 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
 /// costs little memory, a busy one remaps rarely.
 uint64_t nextWindowSize(const LogWriter &writer) {
   uint64_t next = writer.window_size * 2;
-  return next > g_flags.buffer_size ? g_flags.buffer_size : next;
+  return logWindowLimit(next > g_flags.buffer_size ? g_flags.buffer_size : next,
+                        writer.is_process_log);
 }
 
 /// Moves to the window after the current one; the old stays mapped until
@@ -181,6 +184,7 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
   snprintf(writer->name, sizeof(writer->name), "%s", name);
   writer->folder = folder;
   writer->slot = slot;
+  writer->is_process_log = kind == log::FileKind::Process;
   uint64_t first =
       kFirstWindow < g_flags.buffer_size ? kFirstWindow : g_flags.buffer_size;
   if (!reserveAndMap(*writer, 0, first)) {

@@ -146,17 +146,15 @@ double chunkUniform() {
   return toUniformOpen01(splitmix64(t_chunk_rng));
 }
 
-int64_t drawByteCountdown() {
-  double bytes =
-      -::log(uniformOpen01()) * static_cast<double>(g_flags.sample_interval);
+int64_t drawByteCountdown(double interval) {
+  double bytes = -::log(uniformOpen01()) * interval;
   return bytes >= 9.0e18 ? INT64_MAX : static_cast<int64_t>(bytes) + 1;
 }
 
 /// Rate mode: the number of eligible allocations before the next sampled
 /// one is geometric, so skipping them one by one and sampling the next is a
 /// Bernoulli(rate) trial per allocation, at the cost of a decrement.
-uint64_t drawRateSkip() {
-  double rate = g_flags.sample_rate;
+uint64_t drawRateSkip(double rate) {
   if (rate >= 1.0)
     return 0;
   double skip = ::log(uniformOpen01()) / ::log1p(-rate);
@@ -177,36 +175,47 @@ bool decide(uint64_t size, double &weight) {
   bool fresh = !t_state.rng;
   if (MSC_UNLIKELY(fresh))
     seedThread();
-  if (g_flags.exact) {
+  if (exactNow()) {
     armCountdown(-1, true);
     weight = 1.0;
     return size >= g_flags.min_allocation_size;
   }
+  // The sampling in force may change (max_log_size): a new countdown uses
+  // the current one, and this sample's weight the one its countdown was
+  // drawn with. A thread that was exact until now starts afresh.
+  fresh = fresh || !t_state.drawn_with;
   if (g_flags.sample_rate > 0) {
     // allocSampled skipped the allocations before this one cheaply; this
     // one is sampled unless the thread just started its Bernoulli sequence.
+    double rate = sampleRateNow();
+    double drawn = fresh ? rate : t_state.drawn_with;
     armCountdown(-1, true);
-    weight = 1.0 / g_flags.sample_rate;
+    weight = 1.0 / drawn;
+    t_state.drawn_with = rate;
     if (size < g_flags.min_allocation_size)
       return false;
-    bool sampled = !fresh || uniformOpen01() <= g_flags.sample_rate;
-    t_state.rate_skip = drawRateSkip();
+    bool sampled = !fresh || uniformOpen01() <= rate;
+    t_state.rate_skip = drawRateSkip(rate);
     return sampled;
   }
+  double interval = static_cast<double>(sampleIntervalNow());
   if (MSC_UNLIKELY(fresh)) {
     // First decision of this thread, or the first after an idle phase: start
     // a fresh Poisson process at this allocation.
-    int64_t remaining = drawByteCountdown() - static_cast<int64_t>(size);
+    t_state.drawn_with = interval;
+    int64_t remaining =
+        drawByteCountdown(interval) - static_cast<int64_t>(size);
     if (remaining >= 0) {
       armCountdown(remaining, true);
       return false;
     }
   }
-  armCountdown(drawByteCountdown(), true);
+  double drawn = t_state.drawn_with;
+  t_state.drawn_with = interval;
+  armCountdown(drawByteCountdown(interval), true);
   if (size == 0 || size < g_flags.min_allocation_size)
     return false;
-  double interval = static_cast<double>(g_flags.sample_interval);
-  weight = 1.0 / -expm1(-static_cast<double>(size) / interval);
+  weight = 1.0 / -expm1(-static_cast<double>(size) / drawn);
   return true;
 }
 
@@ -386,7 +395,7 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
 
 void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
                   msc_site_kind kind, CallerFrame caller) {
-  if (MSC_UNLIKELY(g_flags.sample_rate > 0 && !g_flags.exact && t_state.rng)) {
+  if (MSC_UNLIKELY(g_flags.sample_rate > 0 && !exactNow() && t_state.rng)) {
     // Rate mode reaches here on every allocation: skip cheaply.
     if (size < g_flags.min_allocation_size)
       return;
@@ -420,12 +429,11 @@ void poolChunkAllocated(void *ptr, uint64_t size, CallerFrame caller) {
   if (!guard.entered() || !ensureInitialized() || !isRecording())
     return;
   double weight = 1.0;
-  if (!g_flags.exact) {
-    double probability =
-        g_flags.sample_rate > 0
-            ? g_flags.sample_rate
-            : -expm1(-static_cast<double>(size) /
-                     static_cast<double>(g_flags.sample_interval));
+  if (!exactNow()) {
+    double probability = g_flags.sample_rate > 0
+                             ? sampleRateNow()
+                             : -expm1(-static_cast<double>(size) /
+                                      static_cast<double>(sampleIntervalNow()));
     if (!(chunkUniform() <= probability))
       return;
     weight = 1.0 / probability;
@@ -457,6 +465,8 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
   }
   record.stack_id = captureStack(*log, caller);
   appendAllocEvent(*log, record);
+  if (logLimitPending())
+    writeLogLimitRecords();
   if (MSC_UNLIKELY(g_flags.snapshot_interval.ns))
     maybeIntervalSnapshot(record.monotonic_ns);
 }

@@ -148,9 +148,12 @@ void cpuTimes(uint64_t &user_ns, uint64_t &system_ns) {
       usage.ru_stime.tv_sec * 1000000000ull + usage.ru_stime.tv_usec * 1000ull;
 }
 
-void writeThreadEnd() {
+/// Writes the thread's ThreadEnd: to its own log, or when that is full
+/// (max_log_size) to process.log, which keeps a reserve. False when neither
+/// could take it.
+bool writeThreadEnd() {
   if (!t_state.registered || !t_state.log)
-    return;
+    return false;
   // A name set without pthread_setname_np (prctl) shows up here.
   char name[17] = {0};
   prctl(PR_GET_NAME, name, 0, 0, 0);
@@ -174,8 +177,12 @@ void writeThreadEnd() {
   record.end.monotonic_ns = monotonicNs();
   cpuTimes(record.end.cpu_user_ns, record.end.cpu_system_ns);
   record.totals = currentThreadTotals();
-  appendRecord(*t_state.log, log::RecordType::ThreadEnd, &record,
-               sizeof(record));
+  if (!t_state.log->failed &&
+      appendRecord(*t_state.log, log::RecordType::ThreadEnd, &record,
+                   sizeof(record)))
+    return true;
+  return appendProcessRecord(log::RecordType::ThreadEnded, &record,
+                             sizeof(record));
 }
 
 void onThreadExit(void *) {
@@ -186,9 +193,8 @@ void onThreadExit(void *) {
   }
   leaveIdleList(); // before this thread's TLS goes away
   if (t_state.session == currentSession() && isRecording()) {
-    if (t_state.registered && t_state.log)
-      writeThreadEnd();
-    else
+    // A thread whose log is full (max_log_size) still counts.
+    if (!writeThreadEnd())
       addToUnloggedTotals();
   }
   if (t_state.session == currentSession())
@@ -305,7 +311,8 @@ LogWriter *threadLog() {
 void finishCurrentThread() {
   if (t_state.session != currentSession())
     return;
-  writeThreadEnd();
+  if (!writeThreadEnd() && t_state.registered && t_state.log)
+    addToUnloggedTotals(); // no room for it anywhere
   // The thread may keep allocating (static destructors): it keeps its slot
   // but a later record needs a new ThreadStart.
   t_state.registered = false;

@@ -39,7 +39,7 @@ namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
-constexpr uint16_t kVersionMinor = 4;       // readers accept any minor
+constexpr uint16_t kVersionMinor = 5;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
@@ -78,7 +78,11 @@ enum class RecordType : uint8_t {
   Padding = 6, // filler with a valid CRC; readers skip it
   ThreadRunning = 7,
   ResourceSample = 8,
-  Snapshot = 9, // version 2.4: see SnapshotRecord
+  Snapshot = 9,  // version 2.4: see SnapshotRecord
+  LogLimit = 10, // version 2.5: see LogLimitRecord
+  // version 2.5: ThreadEndRecord and ThreadTotals of a thread whose own log
+  // had no room left for its ThreadEnd (max_log_size)
+  ThreadEnded = 11,
   // t<N>.log
   ThreadStart = 16,
   ThreadName = 17,
@@ -249,6 +253,28 @@ struct SnapshotRecord {
   int64_t heap_bytes;    // in use now, in glibc's chunk sizes, since recording
   int64_t heap_blocks;   // started
   uint64_t heap_uncertainty; // as HeapCounts::peak_uncertainty, now
+};
+
+/// process.log (2.5): the logs reached a mark of max_log_size and recording
+/// was reduced from monotonic_ns on (rt_log_limit.cpp): level k once the
+/// logs hold k/(k+1) of the budget for events. Samples
+/// carry their weights, so estimates stay unbiased; they get coarser.
+struct LogLimitRecord {
+  uint64_t monotonic_ns;
+  uint64_t max_log_size;          // the cap, bytes
+  uint64_t log_bytes;             // this process's logs on disk then
+  uint32_t level;                 // 1, 2, ...
+  uint32_t flags;                 // LogLimitFlags
+  uint64_t sample_interval_bytes; // byte sampling's interval from now on
+  double sample_rate;             // rate mode's rate from now on
+};
+
+enum LogLimitFlags : uint32_t {
+  /// Exact mode became byte sampling at this level.
+  LogLimitLeftExact = 1u << 0,
+  /// The cap is reached: no new log space, recording of new samples ends
+  /// (the counters still count every allocation).
+  LogLimitFull = 1u << 1,
 };
 
 struct AllocRecord {

@@ -4,10 +4,16 @@
 // now. After it ends (SIGTERM, no exit record), it is "killed or still
 // running" again.
 // RUN: %memscope_cc -O1 %s -o %t.exe
-// RUN: rm -rf %t.out %t.ready && env MEMSCOPE_OUT=%t.out MEMSCOPE_OPTIONS=exact=1 %python %S/Inputs/while_running.py %t.ready %t.exe %t.ready -- %merge %t.out -o %t.report | FileCheck %s --check-prefix=TEXT
+// RUN: rm -rf %t.out %t.ready %t.series %t.series-after && env MEMSCOPE_OUT=%t.out MEMSCOPE_OPTIONS=exact=1 %python %S/Inputs/while_running.py %t.ready %t.exe %t.ready -- %merge %t.out -o %t.report --pprof-series %t.series | FileCheck %s --check-prefix=TEXT
 // RUN: %python %S/Inputs/snapshots.py %t.report/analysis.json | FileCheck %s
 // RUN: %check_html %t.report/report.html --expect "running (snapshot 1" | FileCheck %s --check-prefix=HTML
-// RUN: %merge %t.out -o %t.after -q
+// RUN: %merge %t.out -o %t.after -q --pprof-series %t.series-after
+// The series of a running process ends at its latest snapshot (the rest of
+// the run is not over); once it is gone, the interval to its end follows.
+// RUN: rm -rf %t.named && %python %S/../report/Inputs/series.py %t.series --alias %t.named | FileCheck %s --check-prefix=SERIES
+// SERIES: processes 1 intervals_each 1 snapshots 1 ordered=1 files=1
+// RUN: %python %S/../report/Inputs/series.py %t.series-after --alias %t.named | FileCheck %s --check-prefix=SERIES-AFTER
+// SERIES-AFTER: processes 1 intervals_each 2 snapshots 1,null ordered=1 files=1
 // RUN: %python %S/Inputs/snapshots.py %t.after/analysis.json | FileCheck %s --check-prefix=AFTER
 #include <memscope/memscope.h>
 #include <stdio.h>

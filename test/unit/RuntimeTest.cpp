@@ -166,7 +166,10 @@ protected:
     testFree(warmup);
     ASSERT_NE(t_state.log, nullptr);
   }
-  void TearDown() override { g_flags = Saved; }
+  void TearDown() override {
+    g_flags = Saved;
+    samplingFlagsChanged();
+  }
 
   static std::string Folder;
   Flags Saved;
@@ -278,6 +281,7 @@ TEST_F(RuntimeTest, FreeFromAnotherThreadIsMatched) {
 TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   g_flags.exact = false;
   g_flags.sample_interval = 16 * 1024;
+  samplingFlagsChanged();
   __memscope_tls.bytes_until_sample = 0;
   t_state.rng = 0; // restart the Poisson process with the new interval
   size_t before = readLog(threadLogPath()).size();
@@ -303,6 +307,7 @@ TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
 TEST_F(RuntimeTest, RateModeWeightsEstimateCounts) {
   g_flags.exact = false;
   g_flags.sample_rate = 0.05;
+  samplingFlagsChanged();
   __memscope_tls.bytes_until_sample = -1;
   t_state.rng = 0;
   size_t before = readLog(threadLogPath()).size();

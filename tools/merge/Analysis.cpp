@@ -195,9 +195,7 @@ llvm::Error fatal(std::string Message) {
 /// runtime's count of the heap in use when it wrote one, else the maximum of
 /// the sampled curve.
 void setPeak(const ProcessData &P, ProcessReport &Report) {
-  bool Exact =
-      P.Info && static_cast<log::SamplingMode>(P.Info->Fixed.sampling_mode) ==
-                    log::SamplingMode::Exact;
+  bool Exact = P.exactThroughout();
   std::optional<CountedBytes> Counted;
   if (P.Heap) {
     const log::HeapCounts &Heap = *P.Heap;
@@ -296,6 +294,49 @@ std::vector<SnapshotReport> reportSnapshots(const ProcessData &P) {
   return Out;
 }
 
+/// The series of \p P in the profile's terms: one interval per snapshot and
+/// one to the end (left out while the process runs: it is not over). With
+/// --from/--to, the intervals that overlap the window.
+ProcessSeries seriesOf(const ProcessData &P, const ProcessReport &Report,
+                       llvm::ArrayRef<int64_t> EntrySample,
+                       llvm::ArrayRef<size_t> ThreadIndex) {
+  ProcessSeries Series;
+  Series.Pid = P.Pid;
+  Series.Executable = Report.Executable;
+  Series.StartRealtimeNs = P.StartRealtimeNs;
+  uint64_t Start = 0;
+  for (const ProcessData::SeriesPoint &Point : P.Series) {
+    SeriesInterval Interval;
+    Interval.StartNs = Start;
+    Interval.EndNs = std::max(Start, P.relative(Point.MonotonicNs));
+    Interval.Snapshot = Point.Snapshot;
+    Start = Interval.EndNs;
+    if (!Point.Snapshot && Report.Status == ProcessStatus::Running)
+      continue;
+    for (const ProcessData::SeriesChange &Change : Point.Changes) {
+      if (EntrySample[Change.SiteStack] < 0)
+        continue;
+      Interval.Changes.push_back({uint32_t(EntrySample[Change.SiteStack]),
+                                  Change.Thread < ThreadIndex.size()
+                                      ? uint32_t(ThreadIndex[Change.Thread])
+                                      : UINT32_MAX,
+                                  Change.Allocations, Change.Bytes,
+                                  Change.LiveAllocations, Change.LiveBytes});
+    }
+    Series.Intervals.push_back(std::move(Interval));
+  }
+  if (Report.WindowNs) {
+    // Events outside the window were not streamed: the intervals outside it
+    // would be empty.
+    uint64_t From = Report.WindowNs->first, To = Report.WindowNs->second;
+    llvm::erase_if(Series.Intervals, [&](const SeriesInterval &Interval) {
+      return Interval.EndNs < From ||
+             (Interval.StartNs >= To && Interval.StartNs > From);
+    });
+  }
+  return Series;
+}
+
 ProcessReport reportProcess(const ProcessData &P) {
   ProcessReport Report;
   Report.Pid = P.Pid;
@@ -322,6 +363,25 @@ ProcessReport reportProcess(const ProcessData &P) {
       Report.Status = ProcessStatus::Running;
   }
   Report.Snapshots = reportSnapshots(P);
+  if (!P.LogLimits.empty()) {
+    LogLimitReport Limit;
+    for (const log::LogLimitRecord &Record : P.LogLimits) {
+      Limit.MaxLogSize = Record.max_log_size;
+      Limit.Steps.push_back({P.relative(Record.monotonic_ns), Record.level,
+                             Record.log_bytes, Record.sample_interval_bytes,
+                             Record.sample_rate,
+                             (Record.flags & log::LogLimitLeftExact) != 0,
+                             (Record.flags & log::LogLimitFull) != 0});
+      // An exact run that had to sample is a sampled run: its figures are
+      // estimates from here on (and their intervals say so).
+      if ((Record.flags & log::LogLimitLeftExact) &&
+          Report.Sampling.Mode == "exact") {
+        Report.Sampling.Mode = "bytes";
+        Report.Sampling.IntervalBytes = Record.sample_interval_bytes;
+      }
+    }
+    Report.LogLimit = std::move(Limit);
+  }
   if (P.Windowed)
     Report.WindowNs = {P.relative(P.WindowFromNs),
                        P.WindowToNs == UINT64_MAX ? Report.DurationNs
@@ -465,6 +525,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       P.StartRealtimeNs = P.Info->Fixed.start_realtime_ns;
     }
     resolveWindow(P, Options.From, Options.To);
+    P.WantSeries = Options.Series;
     P.BytesStreamed = Ticker.bytesCounter();
     if (P.WindowError.empty())
       streamThreadLogs(P);
@@ -517,7 +578,9 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     ProcessReport Report = reportProcess(P);
     std::vector<SiteStackTarget> Targets = Merger.addProcess(P, I);
     std::vector<size_t> ThreadIndex = Threads.addProcess(P, I, Targets);
-    Types.addProcess(P, Targets, Report.Sampling.Mode == "exact");
+    Types.addProcess(P, Targets, P.exactThroughout());
+    // The profile sample of each site-stack entry (-1: not in the profile).
+    std::vector<int64_t> EntrySample(P.SiteStacks.size(), -1);
     for (size_t S = 0; S < P.SiteStacks.size(); ++S) {
       const SiteStack &Entry = P.SiteStacks[S];
       // The profile counts the program's allocations, as the totals do: a
@@ -535,10 +598,12 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       auto Frames = StackId ? P.Stacks.find(StackId) : P.Stacks.end();
       if (Frames != P.Stacks.end())
         Stack = Frames->second;
-      Stacks.addSiteStack(P.Pid, P.Modules, Site, Stack, Targets[S].SiteId,
-                          Targets[S].Location, Entry, P.SiteStackPeakBytes[S],
-                          ThreadIndex);
+      EntrySample[S] = Stacks.addSiteStack(
+          P.Pid, P.Modules, Site, Stack, Targets[S].SiteId, Targets[S].Location,
+          Entry, P.SiteStackPeakBytes[S], ThreadIndex);
     }
+    if (Options.Series)
+      Result.Series.push_back(seriesOf(P, Report, EntrySample, ThreadIndex));
     Diags.append(P.Diags);
 
     Totals.Stats.add(Report.Stats);
@@ -546,6 +611,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     Totals.ThreadCount += Report.ThreadCount;
     Totals.DroppedRecords += Report.DroppedRecords;
     Totals.UntrackedSamples += Report.UntrackedSamples;
+    Totals.DetailReduced = Totals.DetailReduced || Report.LogLimit;
     if (I == 0 || Report.PeakLiveBytes > Totals.PeakLiveBytes) {
       Totals.PeakLiveBytes = Report.PeakLiveBytes;
       Totals.PeakLiveBytesInterval = Report.PeakLiveBytesInterval;

@@ -62,6 +62,9 @@ struct AnalysisOptions {
   /// --from/--to: only the allocations made in this window count; what of
   /// them is live at its end is "live at exit".
   std::optional<WindowBound> From, To;
+  /// --pprof-series: keep what each interval between snapshots changed
+  /// (Analysis::Series).
+  bool Series = false;
 };
 
 /// The default --system-prefix list. A '*' in a prefix matches any run of
@@ -340,6 +343,24 @@ struct SnapshotReport {
   uint64_t HeapUncertainty = 0;
 };
 
+/// A point where max_log_size reduced a process's recording (a LogLimit
+/// record, log format 2.5): from then on, samples are rarer (or, once Full,
+/// none are taken) and the figures coarser, though still unbiased.
+struct LogLimitStep {
+  uint64_t TimeNs = 0; // relative to the process start
+  uint32_t Level = 0;
+  uint64_t LogBytes = 0; // the logs on disk then
+  uint64_t SampleIntervalBytes = 0;
+  double SampleRate = 0;
+  bool LeftExact = false; // exact mode became byte sampling here
+  bool Full = false;      // the cap was reached: no new samples
+};
+
+struct LogLimitReport {
+  uint64_t MaxLogSize = 0;
+  std::vector<LogLimitStep> Steps; // by time
+};
+
 struct ProcessReport {
   uint32_t Pid = 0;
   uint32_t Ppid = 0;
@@ -378,6 +399,8 @@ struct ProcessReport {
   uint64_t LiveBucketNs = 0;
   /// By number; the last is "live now" for a running process.
   std::vector<SnapshotReport> Snapshots;
+  /// Unset when the logs stayed under max_log_size's first mark.
+  std::optional<LogLimitReport> LogLimit;
   /// --from/--to, resolved for this process: [from, to] relative to its
   /// start.
   std::optional<std::pair<uint64_t, uint64_t>> WindowNs;
@@ -457,6 +480,8 @@ struct Summary {
   SamplingInfo Sampling;
   uint64_t DroppedRecords = 0;
   uint64_t UntrackedSamples = 0;
+  /// Some process's recording was reduced by max_log_size.
+  bool DetailReduced = false;
   uint64_t ThreadsRunningAtExit = 0;
   uint64_t SpawnSiteCount = 0; // entries of Analysis::SpawnSites
   /// --from/--to as given ("" when unbounded at that end); unset without.
@@ -509,6 +534,26 @@ struct TypeReport {
   bool known() const { return !Type.empty(); }
 };
 
+/// --pprof-series: what the intervals between a process's snapshots changed,
+/// by profile sample (Profile::Samples) and allocating thread.
+struct SeriesChange {
+  uint32_t Sample = 0;
+  uint32_t Thread = UINT32_MAX;      // in Analysis::Threads; UINT32_MAX: none
+  double Allocations = 0, Bytes = 0; // allocated in the interval
+  double LiveAllocations = 0, LiveBytes = 0; // change of the live set
+};
+struct SeriesInterval {
+  uint64_t StartNs = 0, EndNs = 0;  // relative to the process start
+  std::optional<uint64_t> Snapshot; // the one that ends it; unset: the end
+  std::vector<SeriesChange> Changes;
+};
+struct ProcessSeries {
+  uint32_t Pid = 0;
+  std::string Executable;
+  uint64_t StartRealtimeNs = 0;
+  std::vector<SeriesInterval> Intervals; // by time
+};
+
 struct Analysis {
   std::string Input;
   Summary Totals;
@@ -527,6 +572,8 @@ struct Analysis {
   /// By kind, then value descending (findBottlenecks()).
   std::vector<Bottleneck> Bottlenecks;
   Profile Stacks;
+  /// Filled with AnalysisOptions::Series only: one per process.
+  std::vector<ProcessSeries> Series;
 };
 
 /// Reads and analyses a run. Problems in the data become diagnostics in

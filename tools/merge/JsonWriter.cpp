@@ -85,6 +85,7 @@ static ordered_json summaryJson(const Summary &Totals,
   Json["sampling"] = samplingJson(Totals.Sampling);
   Json["dropped_records"] = Totals.DroppedRecords;
   Json["untracked_samples"] = Totals.UntrackedSamples;
+  Json["detail_reduced"] = Totals.DetailReduced;
   Json["threads_running_at_exit"] = Totals.ThreadsRunningAtExit;
   Json["spawn_site_count"] = Totals.SpawnSiteCount;
   Json["precision_note"] = Totals.PrecisionNote.empty()
@@ -192,6 +193,21 @@ static ordered_json processJson(const ProcessReport &P) {
   }
   Json["live_now"] = Snapshots.empty() ? ordered_json() : Snapshots.back();
   Json["snapshots"] = std::move(Snapshots);
+  if (P.LogLimit) {
+    ordered_json Steps = ordered_json::array();
+    for (const LogLimitStep &Step : P.LogLimit->Steps)
+      Steps.push_back({{"time_ns", Step.TimeNs},
+                       {"level", Step.Level},
+                       {"log_bytes", Step.LogBytes},
+                       {"sample_interval_bytes", Step.SampleIntervalBytes},
+                       {"sample_rate", Step.SampleRate},
+                       {"left_exact", Step.LeftExact},
+                       {"full", Step.Full}});
+    Json["log_limit"] = {{"max_log_size", P.LogLimit->MaxLogSize},
+                         {"steps", std::move(Steps)}};
+  } else {
+    Json["log_limit"] = nullptr;
+  }
   if (P.WindowNs)
     Json["window_ns"] = {P.WindowNs->first, P.WindowNs->second};
   else

@@ -24,6 +24,8 @@ bool memscope::merge::isKnownRecordType(uint8_t Type) {
   case log::RecordType::ThreadRunning:
   case log::RecordType::ResourceSample:
   case log::RecordType::Snapshot:
+  case log::RecordType::LogLimit:
+  case log::RecordType::ThreadEnded:
   case log::RecordType::ThreadStart:
   case log::RecordType::ThreadName:
   case log::RecordType::ThreadEnd:
@@ -58,6 +60,10 @@ const char *memscope::merge::recordTypeName(log::RecordType Type) {
     return "ThreadRunning";
   case log::RecordType::ResourceSample:
     return "ResourceSample";
+  case log::RecordType::LogLimit:
+    return "LogLimit";
+  case log::RecordType::ThreadEnded:
+    return "ThreadEnded";
   case log::RecordType::Snapshot:
     return "Snapshot";
   case log::RecordType::ThreadStart:

@@ -159,6 +159,8 @@ template <typename Record> struct WithTotals {
 };
 using ThreadRunningInfo = WithTotals<log::ThreadRunningRecord>;
 using ThreadEndInfo = WithTotals<log::ThreadEndRecord>;
+/// A ThreadEnd written to process.log (2.5): the thread's log was full.
+struct ThreadEndedInfo : ThreadEndInfo {};
 struct WarningInfo {
   std::string Message;
 };
@@ -191,6 +193,7 @@ template <typename T>
 constexpr bool IsFixedRecord =
     std::is_same_v<T, log::ResourceSampleRecord> ||
     std::is_same_v<T, log::SnapshotRecord> ||
+    std::is_same_v<T, log::LogLimitRecord> ||
     std::is_same_v<T, log::AllocRecord> || std::is_same_v<T, log::FreeRecord>;
 template <typename T>
 std::enable_if_t<IsFixedRecord<T>, bool>
@@ -205,7 +208,7 @@ decodePayload(llvm::ArrayRef<uint8_t> Payload, T &Out) {
 using ProcessRecord =
     std::variant<PaddingInfo, ProcessInfo, ModuleInfo, SiteInfo, ProcessEndInfo,
                  WarningInfo, ThreadRunningInfo, log::ResourceSampleRecord,
-                 log::SnapshotRecord>;
+                 log::SnapshotRecord, log::LogLimitRecord, ThreadEndedInfo>;
 /// What a t<N>.log record can be (Alloc and Free: version 1 files).
 using ThreadRecord =
     std::variant<PaddingInfo, ThreadStartInfo, ThreadNameInfo, ThreadEndInfo,

@@ -17,6 +17,9 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include "fmt/format.h"
+#include "nlohmann/json.hpp"
+
+#include "llvm/Support/FileSystem.h"
 
 #include <zlib.h>
 
@@ -33,8 +36,8 @@ namespace {
 
 class StringTable {
 public:
-  explicit StringTable(pb::Profile &Out) : Out(Out) { index(""); }
-  int64_t index(const std::string &Value) {
+  explicit StringTable(pb::Profile &Out) { index(Out, ""); }
+  int64_t index(pb::Profile &Out, const std::string &Value) {
     auto [It, Inserted] = Index.try_emplace(Value, Out.string_table_size());
     if (Inserted)
       Out.add_string_table(Value);
@@ -42,8 +45,36 @@ public:
   }
 
 private:
-  pb::Profile &Out;
   std::unordered_map<std::string, int64_t> Index;
+};
+
+/// A profile of a run without its samples (types, period, mappings,
+/// functions and locations), to which samples are added. Copies are
+/// independent: --pprof-series copies one per interval.
+class PprofEncoder {
+public:
+  explicit PprofEncoder(const Analysis &Result);
+  /// One sample of \p S's stack and labels, by \p Thread when known.
+  void addSample(const ProfileSample &S, const std::array<int64_t, 4> &Values,
+                 const ThreadReport *Thread);
+  void setTime(uint64_t TimeNanos, uint64_t DurationNanos) {
+    Out.set_time_nanos(int64_t(TimeNanos));
+    Out.set_duration_nanos(int64_t(DurationNanos));
+  }
+  llvm::Error write(llvm::StringRef Path) const;
+
+private:
+  int64_t str(const std::string &Value) { return Strings.index(Out, Value); }
+  pb::Label *addLabel(pb::Sample *Sample, int64_t Key) {
+    pb::Label *Label = Sample->add_label();
+    Label->set_key(Key);
+    return Label;
+  }
+
+  pb::Profile Out;
+  StringTable Strings{Out};
+  int64_t PidKey, TypeKey, ThreadKey, ThreadIdKey, SpawnSiteKey, LifetimeKey,
+      ProcessValue;
 };
 
 } // namespace
@@ -69,31 +100,28 @@ static llvm::Error gzipTo(llvm::StringRef Path, const std::string &Bytes) {
   return llvm::Error::success();
 }
 
-llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
-                                               llvm::StringRef Path) {
-  pb::Profile Out;
-  StringTable Strings(Out);
+PprofEncoder::PprofEncoder(const Analysis &Result) {
   auto AddType = [&](const char *Type, const char *Unit) {
     pb::ValueType *V = Out.add_sample_type();
-    V->set_type(Strings.index(Type));
-    V->set_unit(Strings.index(Unit));
+    V->set_type(str(Type));
+    V->set_unit(str(Unit));
   };
   AddType("alloc_objects", "count");
   AddType("alloc_space", "bytes");
   AddType("inuse_objects", "count");
   AddType("inuse_space", "bytes");
-  Out.set_default_sample_type(Strings.index("alloc_space"));
+  Out.set_default_sample_type(str("alloc_space"));
 
   const SamplingInfo &Sampling = Result.Totals.Sampling;
   pb::ValueType *Period = Out.mutable_period_type();
   if (Sampling.Mode == "rate") {
     // Every 1/rate-th allocation: the period counts objects.
-    Period->set_type(Strings.index("objects"));
-    Period->set_unit(Strings.index("count"));
+    Period->set_type(str("objects"));
+    Period->set_unit(str("count"));
     Out.set_period(Sampling.Rate > 0 ? std::llround(1 / Sampling.Rate) : 1);
   } else {
-    Period->set_type(Strings.index("space"));
-    Period->set_unit(Strings.index("bytes"));
+    Period->set_type(str("space"));
+    Period->set_unit(str("bytes"));
     Out.set_period(Sampling.Mode == "bytes" ? int64_t(Sampling.IntervalBytes)
                                             : 1);
   }
@@ -104,7 +132,7 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
   if (Earliest != UINT64_MAX)
     Out.set_time_nanos(int64_t(Earliest));
   Out.set_duration_nanos(int64_t(Result.Totals.DurationNs));
-  Out.add_comment(Strings.index("memscope-merge " + Result.Input));
+  Out.add_comment(str("memscope-merge " + Result.Input));
 
   const Profile &Stacks = Result.Stacks;
   // pprof takes the first mapping for the main binary: executables first.
@@ -127,8 +155,8 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
     Mapping->set_id(MappingId[I]);
     Mapping->set_memory_start(M.Start);
     Mapping->set_memory_limit(M.Limit);
-    Mapping->set_filename(Strings.index(M.Path));
-    Mapping->set_build_id(Strings.index(M.BuildId));
+    Mapping->set_filename(str(M.Path));
+    Mapping->set_build_id(str(M.BuildId));
     // Every location carries its lines: pprof must not re-symbolize.
     Mapping->set_has_functions(true);
     Mapping->set_has_filenames(true);
@@ -143,9 +171,9 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
     if (Inserted) {
       pb::Function *F = Out.add_function();
       F->set_id(It->second);
-      F->set_name(Strings.index(Line.Function));
-      F->set_system_name(Strings.index(Line.Function));
-      F->set_filename(Strings.index(Line.File));
+      F->set_name(str(Line.Function));
+      F->set_system_name(str(Line.Function));
+      F->set_filename(str(Line.File));
     }
     return It->second;
   };
@@ -171,52 +199,60 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
   // than leaks, so that `pprof -tagignore=lifetime=process` shows the leaks
   // alone; and "type" on the samples of a site whose allocated type the
   // pass recorded (`pprof -tagfocus type=Order`).
-  int64_t PidKey = Strings.index("pid");
-  int64_t TypeKey = Strings.index("type");
-  int64_t ThreadKey = Strings.index("thread");
-  int64_t ThreadIdKey = Strings.index("thread_id");
-  int64_t SpawnSiteKey = Strings.index("spawn_site");
-  int64_t LifetimeKey = Strings.index("lifetime");
-  int64_t ProcessValue = Strings.index("process");
-  auto AddLabel = [](pb::Sample *Sample, int64_t Key) {
-    pb::Label *Label = Sample->add_label();
-    Label->set_key(Key);
-    return Label;
-  };
-  auto AddSample = [&](const ProfileSample &S,
-                       const std::array<int64_t, 4> &Values,
-                       const ThreadReport *Thread) {
-    pb::Sample *Sample = Out.add_sample();
-    for (uint32_t Location : S.Locations)
-      Sample->add_location_id(Location + 1);
-    for (int64_t Value : Values)
-      Sample->add_value(Value);
-    AddLabel(Sample, PidKey)->set_num(S.Pid);
-    if (Thread) {
-      AddLabel(Sample, ThreadKey)
-          ->set_str(Strings.index(
-              Thread->Name.empty() ? fmt::format("thread {}", Thread->ThreadId)
-                                   : Thread->Name));
-      AddLabel(Sample, ThreadIdKey)->set_num(int64_t(Thread->ThreadId));
-      if (Thread->SpawnLocation)
-        AddLabel(Sample, SpawnSiteKey)
-            ->set_str(
-                Strings.index(fmt::format("{}:{}", Thread->SpawnLocation->File,
-                                          Thread->SpawnLocation->Line)));
-    }
-    if (S.ProcessLifetime)
-      AddLabel(Sample, LifetimeKey)->set_str(ProcessValue);
-    if (!S.Type.empty())
-      AddLabel(Sample, TypeKey)->set_str(Strings.index(S.Type));
-  };
-  for (const ProfileSample &S : Stacks.Samples) {
+  PidKey = str("pid");
+  TypeKey = str("type");
+  ThreadKey = str("thread");
+  ThreadIdKey = str("thread_id");
+  SpawnSiteKey = str("spawn_site");
+  LifetimeKey = str("lifetime");
+  ProcessValue = str("process");
+}
+
+void PprofEncoder::addSample(const ProfileSample &S,
+                             const std::array<int64_t, 4> &Values,
+                             const ThreadReport *Thread) {
+  pb::Sample *Sample = Out.add_sample();
+  for (uint32_t Location : S.Locations)
+    Sample->add_location_id(Location + 1);
+  for (int64_t Value : Values)
+    Sample->add_value(Value);
+  addLabel(Sample, PidKey)->set_num(S.Pid);
+  if (Thread) {
+    addLabel(Sample, ThreadKey)
+        ->set_str(str(Thread->Name.empty()
+                          ? fmt::format("thread {}", Thread->ThreadId)
+                          : Thread->Name));
+    addLabel(Sample, ThreadIdKey)->set_num(int64_t(Thread->ThreadId));
+    if (Thread->SpawnLocation)
+      addLabel(Sample, SpawnSiteKey)
+          ->set_str(str(fmt::format("{}:{}", Thread->SpawnLocation->File,
+                                    Thread->SpawnLocation->Line)));
+  }
+  if (S.ProcessLifetime)
+    addLabel(Sample, LifetimeKey)->set_str(ProcessValue);
+  if (!S.Type.empty())
+    addLabel(Sample, TypeKey)->set_str(str(S.Type));
+}
+
+llvm::Error PprofEncoder::write(llvm::StringRef Path) const {
+  std::string Bytes;
+  if (!Out.SerializeToString(&Bytes))
+    return llvm::createStringError(std::errc::invalid_argument,
+                                   "cannot encode the pprof profile");
+  return gzipTo(Path, Bytes);
+}
+
+llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
+                                               llvm::StringRef Path) {
+  PprofEncoder Encoder(Result);
+  for (const ProfileSample &S : Result.Stacks.Samples) {
     std::array<double, 4> Totals = {S.Allocations, S.Bytes,
                                     S.LiveAllocationsAtExit, S.LiveBytesAtExit};
     if (S.Threads.empty()) {
       std::array<int64_t, 4> Values;
       for (size_t K = 0; K < 4; ++K)
         Values[K] = std::llround(Totals[K]);
-      AddSample(S, Values, nullptr);
+      Encoder.addSample(S, Values, nullptr);
       continue;
     }
     // One sample per thread. Each figure is rounded as a whole and handed
@@ -246,14 +282,80 @@ llvm::Error memscope::merge::writePprofProfile(const Analysis &Result,
       // Keep the stack when every part rounds to nothing, as one sample.
       if (Empty && (Shown || T + 1 < S.Threads.size()))
         continue;
-      AddSample(S, Parts[T], &Result.Threads[S.Threads[T].Thread]);
+      Encoder.addSample(S, Parts[T], &Result.Threads[S.Threads[T].Thread]);
       Shown = true;
     }
   }
+  return Encoder.write(Path);
+}
 
-  std::string Bytes;
-  if (!Out.SerializeToString(&Bytes))
-    return llvm::createStringError(std::errc::invalid_argument,
-                                   "cannot encode the pprof profile");
-  return gzipTo(Path, Bytes);
+llvm::Error memscope::merge::writePprofSeries(const Analysis &Result,
+                                              llvm::StringRef Dir) {
+  if (std::error_code EC = llvm::sys::fs::create_directories(Dir))
+    return llvm::createStringError(EC,
+                                   "cannot create --pprof-series folder "
+                                   "'%s': %s",
+                                   Dir.str().c_str(), EC.message().c_str());
+  if (!llvm::sys::fs::is_directory(Dir))
+    return llvm::createStringError(std::errc::not_a_directory,
+                                   "--pprof-series '%s' is not a folder",
+                                   Dir.str().c_str());
+  const PprofEncoder Base(Result);
+  nlohmann::ordered_json Index = nlohmann::ordered_json::array();
+  std::map<uint32_t, unsigned> PidsSeen; // a pid reused by two processes
+  for (const ProcessSeries &Series : Result.Series) {
+    unsigned Reuse = PidsSeen[Series.Pid]++;
+    std::string Prefix = Reuse ? fmt::format("{}.{}", Series.Pid, Reuse)
+                               : fmt::format("{}", Series.Pid);
+    // Live blocks by (sample, thread), carried from interval to interval.
+    std::map<std::pair<uint32_t, uint32_t>, std::pair<double, double>> Live;
+    for (size_t I = 0; I < Series.Intervals.size(); ++I) {
+      const SeriesInterval &Interval = Series.Intervals[I];
+      // alloc_* of the interval, inuse_* at its end; by (sample, thread).
+      std::map<std::pair<uint32_t, uint32_t>, std::array<double, 4>> Values;
+      for (const SeriesChange &Change : Interval.Changes) {
+        std::pair<uint32_t, uint32_t> Key{Change.Sample, Change.Thread};
+        std::pair<double, double> &Now = Live[Key];
+        Now.first += Change.LiveAllocations;
+        Now.second += Change.LiveBytes;
+        std::array<double, 4> &V = Values[Key];
+        V[0] += Change.Allocations;
+        V[1] += Change.Bytes;
+      }
+      for (const auto &[Key, Now] : Live) {
+        std::array<double, 4> &V = Values[Key];
+        V[2] = Now.first;
+        V[3] = Now.second;
+      }
+      PprofEncoder Encoder = Base;
+      // Dated at its end, when its in-use figures hold.
+      Encoder.setTime(Series.StartRealtimeNs + Interval.EndNs,
+                      Interval.EndNs - Interval.StartNs);
+      for (const auto &[Key, V] : Values) {
+        std::array<int64_t, 4> Rounded;
+        for (size_t K = 0; K < 4; ++K)
+          Rounded[K] = std::max<int64_t>(0, std::llround(V[K]));
+        if (llvm::all_of(Rounded, [](int64_t X) { return X == 0; }))
+          continue;
+        Encoder.addSample(
+            Result.Stacks.Samples[Key.first], Rounded,
+            Key.second == UINT32_MAX ? nullptr : &Result.Threads[Key.second]);
+      }
+      std::string Name = fmt::format("{}-{:04}.pb.gz", Prefix, I + 1);
+      if (llvm::Error E = Encoder.write((Dir + "/" + Name).str()))
+        return E;
+      nlohmann::ordered_json Entry;
+      Entry["file"] = Name;
+      Entry["pid"] = Series.Pid;
+      Entry["executable"] = Series.Executable;
+      Entry["interval"] = I + 1;
+      Entry["start_unix_ns"] = Series.StartRealtimeNs + Interval.StartNs;
+      Entry["end_unix_ns"] = Series.StartRealtimeNs + Interval.EndNs;
+      Entry["snapshot"] = Interval.Snapshot
+                              ? nlohmann::ordered_json(*Interval.Snapshot)
+                              : nlohmann::ordered_json();
+      Index.push_back(std::move(Entry));
+    }
+  }
+  return writeJsonReport(Index, (Dir + "/index.json").str());
 }

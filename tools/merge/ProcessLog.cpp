@@ -34,46 +34,65 @@ void memscope::merge::decodeProcessLog(ProcessData &P) {
     case RecordFit::Decoded:
       break;
     }
-    std::visit(Overloaded{
-                   [&](ProcessInfo &Info) { P.Info = std::move(Info); },
-                   [&](ModuleInfo &Module) { P.Modules.add(Module); },
-                   [&](SiteInfo &Site) {
-                     // Spelled in stage 3.
-                     P.Sites.try_emplace(Site.Id, std::move(Site));
-                   },
-                   [&](ProcessEndInfo &End) {
-                     P.End = End.Fixed;
-                     P.UnloggedTotals = End.Unlogged;
-                     P.Heap = End.Heap;
-                   },
-                   [&](WarningInfo &Warning) {
-                     P.warn(fmt::format("{}: runtime warning: {}", File.Path,
-                                        Warning.Message));
-                   },
-                   [&](ThreadRunningInfo &Running) {
-                     // The latest record of a thread wins.
-                     auto [It, Inserted] = P.Running.try_emplace(
-                         Running.Fixed.thread_id, Running.Fixed);
-                     if (!Inserted &&
-                         Running.Fixed.monotonic_ns < It->second.monotonic_ns)
-                       return;
-                     It->second = Running.Fixed;
-                     if (Running.Totals)
-                       P.RunningTotals[Running.Fixed.thread_id] =
-                           *Running.Totals;
-                     else
-                       P.RunningTotals.erase(Running.Fixed.thread_id);
-                   },
-                   [&](log::ResourceSampleRecord &Sample) {
-                     P.ResourceSamples.push_back(Sample);
-                   },
-                   [&](log::SnapshotRecord &Snapshot) {
-                     P.Snapshots.push_back(Snapshot);
-                   },
-                   [](PaddingInfo &) {},
-               },
-               Decoded);
+    std::visit(
+        Overloaded{
+            [&](ProcessInfo &Info) { P.Info = std::move(Info); },
+            [&](ModuleInfo &Module) { P.Modules.add(Module); },
+            [&](SiteInfo &Site) {
+              // Spelled in stage 3.
+              P.Sites.try_emplace(Site.Id, std::move(Site));
+            },
+            [&](ProcessEndInfo &End) {
+              P.End = End.Fixed;
+              P.UnloggedTotals = End.Unlogged;
+              P.Heap = End.Heap;
+            },
+            [&](WarningInfo &Warning) {
+              P.warn(fmt::format("{}: runtime warning: {}", File.Path,
+                                 Warning.Message));
+            },
+            [&](ThreadRunningInfo &Running) {
+              // The latest record of a thread wins.
+              auto [It, Inserted] =
+                  P.Running.try_emplace(Running.Fixed.thread_id, Running.Fixed);
+              if (!Inserted &&
+                  Running.Fixed.monotonic_ns < It->second.monotonic_ns)
+                return;
+              It->second = Running.Fixed;
+              if (Running.Totals)
+                P.RunningTotals[Running.Fixed.thread_id] = *Running.Totals;
+              else
+                P.RunningTotals.erase(Running.Fixed.thread_id);
+            },
+            [&](log::ResourceSampleRecord &Sample) {
+              P.ResourceSamples.push_back(Sample);
+            },
+            [&](log::SnapshotRecord &Snapshot) {
+              P.Snapshots.push_back(Snapshot);
+            },
+            [&](log::LogLimitRecord &Limit) { P.LogLimits.push_back(Limit); },
+            [&](ThreadEndedInfo &End) { P.ThreadsEnded.push_back(End); },
+            [](PaddingInfo &) {},
+        },
+        Decoded);
   }
+  llvm::sort(P.LogLimits,
+             [](const log::LogLimitRecord &A, const log::LogLimitRecord &B) {
+               return std::tie(A.monotonic_ns, A.level, A.flags) <
+                      std::tie(B.monotonic_ns, B.level, B.flags);
+             });
+  if (!P.LogLimits.empty())
+    P.warn(fmt::format(
+        "{}: the logs neared max_log_size ({} bytes) and recording was "
+        "reduced {} time(s){}; figures from then on are coarser estimates "
+        "(processes[].log_limit)",
+        File.Path, P.LogLimits.back().max_log_size, P.LogLimits.size(),
+        llvm::any_of(P.LogLimits,
+                     [](const log::LogLimitRecord &R) {
+                       return R.flags & log::LogLimitFull;
+                     })
+            ? ", up to the cap"
+            : ""));
   if (Malformed)
     P.warn(
         fmt::format("{}: ignored {} malformed records", File.Path, Malformed));

@@ -16,6 +16,7 @@
 #include "Symbolization.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Demangle/Demangle.h"
 
 #include "fmt/format.h"
@@ -124,6 +125,32 @@ struct ProcessData {
     double Bytes = 0, Blocks = 0, Variance = 0, Observed = 0;
   };
   std::vector<LiveSums> SnapshotLive; // parallel to Snapshots
+  /// --pprof-series: the changes of each (site-stack entry, thread) between
+  /// consecutive snapshots, and from the last to the end.
+  struct SeriesChange {
+    uint32_t SiteStack = 0, Thread = 0;
+    double Allocations = 0, Bytes = 0, LiveAllocations = 0, LiveBytes = 0;
+  };
+  struct SeriesPoint {
+    uint64_t MonotonicNs = 0;
+    std::optional<uint64_t> Snapshot; // unset: the end of the streamed logs
+    std::vector<SeriesChange> Changes;
+  };
+  bool WantSeries = false;
+  std::vector<SeriesPoint> Series;
+  /// LogLimit records (2.5 on): max_log_size reduced recording. By time.
+  std::vector<log::LogLimitRecord> LogLimits;
+  /// ThreadEnd records that had to go to process.log (2.5 on).
+  std::vector<ThreadEndInfo> ThreadsEnded;
+  /// Recorded in exact mode from start to end (no LogLimit left it).
+  bool exactThroughout() const {
+    return Info &&
+           static_cast<log::SamplingMode>(Info->Fixed.sampling_mode) ==
+               log::SamplingMode::Exact &&
+           llvm::none_of(LogLimits, [](const log::LogLimitRecord &R) {
+             return R.flags & log::LogLimitLeftExact;
+           });
+  }
   /// --from/--to in monotonic ns (WindowFromNs 0, WindowToNs UINT64_MAX:
   /// open), and why they could not be resolved.
   bool Windowed = false;

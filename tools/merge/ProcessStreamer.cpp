@@ -71,15 +71,15 @@ void ProcessStreamer::onThreadStart(FileState &State,
 }
 
 void ProcessStreamer::onThreadEnd(
-    FileState &State, const log::ThreadEndRecord &End,
+    int64_t CurrentThread, int64_t CurrentSpan, const log::ThreadEndRecord &End,
     const std::optional<log::ThreadTotals> &Totals) {
   int64_t Index = -1, SpanIndex = -1;
-  if (State.CurrentThread >= 0) {
-    uint64_t Current = P.Threads[State.CurrentThread].ThreadId;
+  if (CurrentThread >= 0) {
+    uint64_t Current = P.Threads[CurrentThread].ThreadId;
     if (End.thread_id == 0 || End.thread_id == Current ||
         (Current == 0 && !ThreadById.count(End.thread_id))) {
-      Index = State.CurrentThread;
-      SpanIndex = State.CurrentSpan;
+      Index = CurrentThread;
+      SpanIndex = CurrentSpan;
     }
   }
   if (Index < 0) {
@@ -200,7 +200,8 @@ bool ProcessStreamer::advance(FileState &State) {
               return false;
             },
             [&](ThreadEndInfo &End) {
-              onThreadEnd(State, End.Fixed, End.Totals);
+              onThreadEnd(State.CurrentThread, State.CurrentSpan, End.Fixed,
+                          End.Totals);
               return false;
             },
             [&](StackInfo &Stack) {
@@ -315,6 +316,12 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
     ++Figures.Samples;
   };
   SiteStack &S = P.SiteStacks[SiteStackIndex];
+  if (P.WantSeries) {
+    ProcessData::SeriesChange &Change =
+        seriesEntry(SiteStackIndex, ThreadIndex);
+    Change.Allocations += Weight;
+    Change.Bytes += Bytes;
+  }
   Add(S.Stats);
   Add(S.PerThread[ThreadIndex]);
   if (S.counted()) {
@@ -418,6 +425,12 @@ void ProcessStreamer::notePoint(uint64_t MonotonicNs) {
 void ProcessStreamer::changeLive(const LiveSample &Sample, double Sign) {
   double Bytes = Sample.Weight * double(Sample.Size);
   changeSiteStackLive(Sample.SiteStack, Sign * Bytes);
+  if (P.WantSeries) {
+    ProcessData::SeriesChange &Change =
+        seriesEntry(Sample.SiteStack, Sample.Thread);
+    Change.LiveAllocations += Sign * Sample.Weight;
+    Change.LiveBytes += Sign * Bytes;
+  }
   if (!P.SiteStacks[Sample.SiteStack].inHeap())
     return; // a custom object, inside a pool chunk
   LiveBytes += Sign * Bytes;
@@ -470,10 +483,7 @@ void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
 }
 
 void ProcessStreamer::run() {
-  bool Exact =
-      P.Info && static_cast<log::SamplingMode>(P.Info->Fixed.sampling_mode) ==
-                    log::SamplingMode::Exact;
-  if (P.Heap && !Exact)
+  if (P.Heap && !P.exactThroughout())
     CountedPeakNs = std::max<uint64_t>(P.Heap->peak_monotonic_ns, 1);
   Files.reserve(P.ThreadLogs.size());
   for (const LogFile &File : P.ThreadLogs)
@@ -522,12 +532,38 @@ void ProcessStreamer::run() {
   }
   takeSnapshotsBefore(UINT64_MAX);
   finish();
+  // Blocks live at the end stay in the live set: no change to add.
+  if (P.WantSeries)
+    addSeriesPoint(P.End ? P.End->monotonic_ns
+                         : P.StartMonotonicNs + P.LastEventNs,
+                   std::nullopt);
 }
 
 void ProcessStreamer::takeSnapshotsBefore(uint64_t MonotonicNs) {
   for (; NextSnapshot < P.Snapshots.size() &&
          P.Snapshots[NextSnapshot].monotonic_ns < MonotonicNs;
-       ++NextSnapshot)
+       ++NextSnapshot) {
+    if (P.WantSeries)
+      addSeriesPoint(P.Snapshots[NextSnapshot].monotonic_ns,
+                     P.Snapshots[NextSnapshot].number);
     P.SnapshotLive[NextSnapshot] = {LiveBytes, LiveBlocks, LiveVariance,
                                     LiveObserved};
+  }
+}
+
+void ProcessStreamer::addSeriesPoint(uint64_t MonotonicNs,
+                                     std::optional<uint64_t> Snapshot) {
+  ProcessData::SeriesPoint Point;
+  Point.MonotonicNs = MonotonicNs;
+  Point.Snapshot = Snapshot;
+  Point.Changes.reserve(SeriesPending.size());
+  for (const auto &Item : SeriesPending)
+    Point.Changes.push_back(Item.second);
+  // In a fixed order (the map's is not).
+  llvm::sort(Point.Changes, [](const ProcessData::SeriesChange &A,
+                               const ProcessData::SeriesChange &B) {
+    return std::tie(A.SiteStack, A.Thread) < std::tie(B.SiteStack, B.Thread);
+  });
+  SeriesPending.clear();
+  P.Series.push_back(std::move(Point));
 }

@@ -67,7 +67,11 @@ private:
   uint32_t newThread();
   void onThreadStart(FileState &State, const ThreadStartInfo &Start);
   void applyExactTotals();
-  void onThreadEnd(FileState &State, const log::ThreadEndRecord &End,
+  /// A ThreadEnd read while \p CurrentThread's span \p CurrentSpan was
+  /// open in its file (-1: none, as for the ThreadEnd records of
+  /// process.log).
+  void onThreadEnd(int64_t CurrentThread, int64_t CurrentSpan,
+                   const log::ThreadEndRecord &End,
                    const std::optional<log::ThreadTotals> &Totals);
   uint32_t currentThread(FileState &State);
   uint32_t siteStackFor(const log::AllocRecord &Alloc);
@@ -140,6 +144,18 @@ private:
   /// The live sums at the snapshots before \p MonotonicNs not yet taken.
   void takeSnapshotsBefore(uint64_t MonotonicNs);
   size_t NextSnapshot = 0; // in P.Snapshots, by time
+  /// --pprof-series: the changes since the last series point, by
+  /// (site-stack entry << 32 | thread).
+  std::unordered_map<uint64_t, ProcessData::SeriesChange> SeriesPending;
+  ProcessData::SeriesChange &seriesEntry(uint32_t SiteStack, uint32_t Thread) {
+    ProcessData::SeriesChange &Entry =
+        SeriesPending[uint64_t(SiteStack) << 32 | Thread];
+    Entry.SiteStack = SiteStack;
+    Entry.Thread = Thread;
+    return Entry;
+  }
+  /// Ends the series interval at \p MonotonicNs.
+  void addSeriesPoint(uint64_t MonotonicNs, std::optional<uint64_t> Snapshot);
   /// --from: samples allocated before the window, whose frees are ignored.
   std::unordered_set<uint64_t> BeforeWindow;
   uint64_t DuplicateSamples = 0;

@@ -165,6 +165,8 @@ void ProcessStreamer::applyExactTotals() {
 void ProcessStreamer::finish() {
   if (PeakPending)
     snapshotPeak();
+  for (const ThreadEndInfo &End : P.ThreadsEnded)
+    onThreadEnd(-1, -1, End.Fixed, End.Totals);
   for (const auto &[Id, Sample] : Live) {
     double Bytes = Sample.Weight * double(Sample.Size);
     double BytesVariance = sampleVariance(Sample.Weight, double(Sample.Size));

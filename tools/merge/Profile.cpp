@@ -95,7 +95,7 @@ uint32_t ProfileBuilder::siteLocation(const ModuleMap &Modules,
   return It->second;
 }
 
-void ProfileBuilder::addSiteStack(
+size_t ProfileBuilder::addSiteStack(
     uint32_t Pid, const ModuleMap &Modules, const SiteInfo *Site,
     llvm::ArrayRef<uint64_t> Stack, uint64_t EntryId,
     const InlineFrame &EntryFrame, const SiteStack &Entry,
@@ -149,4 +149,5 @@ void ProfileBuilder::addSiteStack(
     Part->LiveAllocationsAtExit += PerThread->LiveAllocations;
     Part->LiveBytesAtExit += PerThread->LiveBytes;
   }
+  return It->second;
 }

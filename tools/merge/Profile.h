@@ -33,12 +33,13 @@ public:
   /// any. The leaf of an instrumented site is its own location and inlining
   /// chain (in place of the stack's first frame, the same function).
   /// \p ThreadIndex maps the process's thread indices (the keys of
-  /// Entry.PerThread) to Analysis::Threads.
-  void addSiteStack(uint32_t Pid, const ModuleMap &Modules,
-                    const SiteInfo *Site, llvm::ArrayRef<uint64_t> Stack,
-                    uint64_t EntryId, const InlineFrame &EntryFrame,
-                    const SiteStack &Entry, double LiveBytesAtPeak,
-                    llvm::ArrayRef<size_t> ThreadIndex);
+  /// Entry.PerThread) to Analysis::Threads. Returns the index of the
+  /// sample (in Profile::Samples) the entry was added to.
+  size_t addSiteStack(uint32_t Pid, const ModuleMap &Modules,
+                      const SiteInfo *Site, llvm::ArrayRef<uint64_t> Stack,
+                      uint64_t EntryId, const InlineFrame &EntryFrame,
+                      const SiteStack &Entry, double LiveBytesAtPeak,
+                      llvm::ArrayRef<size_t> ThreadIndex);
 
 private:
   uint32_t mappingFor(const ModuleMap::Module &Module);

@@ -209,9 +209,11 @@ constexpr Type RecordTypeOf<ThreadRunningInfo> = Type::ThreadRunning;
 template <>
 constexpr Type RecordTypeOf<log::ResourceSampleRecord> = Type::ResourceSample;
 template <> constexpr Type RecordTypeOf<log::SnapshotRecord> = Type::Snapshot;
+template <> constexpr Type RecordTypeOf<log::LogLimitRecord> = Type::LogLimit;
 template <> constexpr Type RecordTypeOf<ThreadStartInfo> = Type::ThreadStart;
 template <> constexpr Type RecordTypeOf<ThreadNameInfo> = Type::ThreadName;
 template <> constexpr Type RecordTypeOf<ThreadEndInfo> = Type::ThreadEnd;
+template <> constexpr Type RecordTypeOf<ThreadEndedInfo> = Type::ThreadEnded;
 template <> constexpr Type RecordTypeOf<StackInfo> = Type::Stack;
 template <> constexpr Type RecordTypeOf<EventsInfo> = Type::Events;
 template <> constexpr Type RecordTypeOf<log::AllocRecord> = Type::Alloc;

@@ -53,6 +53,12 @@ llvm::Error writeFoldedStacks(const Analysis &Result, llvm::StringRef Path);
 /// profile.pb.gz: a gzipped pprof profile (perftools.profiles.Profile).
 llvm::Error writePprofProfile(const Analysis &Result, llvm::StringRef Path);
 
+/// --pprof-series DIR: one profile per interval between a process's
+/// snapshots (and from the last to its end), alloc_* allocated in the
+/// interval and inuse_* live at its end, as <pid>-<NNNN>.pb.gz, listed in
+/// DIR/index.json (docs/continuous-profiling.md).
+llvm::Error writePprofSeries(const Analysis &Result, llvm::StringRef Dir);
+
 /// trace.json: Chrome trace event format (chrome://tracing, Perfetto UI).
 llvm::Error writeChromeTrace(const Analysis &Result, llvm::StringRef Path);
 

@@ -324,6 +324,22 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
                                       *Now.HeapBytes)
                         : "");
     }
+    if (P.LogLimit && !P.LogLimit->Steps.empty()) {
+      const LogLimitStep &First = P.LogLimit->Steps.front();
+      const LogLimitStep &Last = P.LogLimit->Steps.back();
+      OS << fmt::format(
+          "    detail reduced: the logs neared max_log_size ({} bytes) at "
+          "{:.3f} s; {}{}\n",
+          P.LogLimit->MaxLogSize, double(First.TimeNs) / 1e9,
+          First.LeftExact ? "exact mode became byte sampling, "
+                          : "sampling became sparser, ",
+          Last.Full ? fmt::format("and the cap was reached at {:.3f} s (no "
+                                  "samples after it)",
+                                  double(Last.TimeNs) / 1e9)
+                    : fmt::format("{} times, to an interval of {} bytes",
+                                  P.LogLimit->Steps.size(),
+                                  Last.SampleIntervalBytes));
+    }
   }
 
   size_t Shown = std::min(Options.TopSites, Result.Sites.size());

@@ -109,6 +109,14 @@ static cl::opt<std::string> WindowTo(
     cl::desc("... up to this point (the same forms); what of them is live "
              "there is reported as live at exit"),
     cl::value_desc("time|snapshot:N"), cl::cat(MergeCategory));
+static cl::opt<std::string> PprofSeries(
+    "pprof-series",
+    cl::desc("Also write one pprof profile per interval between each "
+             "process's snapshots (and from the last to its end): "
+             "<dir>/<pid>-<NNNN>.pb.gz, alloc_* allocated in the interval, "
+             "inuse_* live at its end, listed in <dir>/index.json "
+             "(docs/continuous-profiling.md)"),
+    cl::value_desc("dir"), cl::cat(MergeCategory));
 // For the tests: a terminal that sees progress without a long merge.
 static cl::opt<unsigned> ProgressDelayMs(
     "progress-delay-ms", cl::Hidden, cl::init(1000),
@@ -316,6 +324,13 @@ int main(int argc, char **argv) {
       return fail(toString(Loaded.takeError()));
     Base = std::move(*Loaded);
   }
+  Options.Series = PprofSeries.getNumOccurrences() > 0;
+  if (Options.Series && PprofSeries.empty())
+    return fail("--pprof-series needs a folder");
+  // Before the long part, as for --diff.
+  if (Options.Series && sys::fs::exists(PprofSeries) &&
+      !sys::fs::is_directory(PprofSeries))
+    return fail("--pprof-series '" + PprofSeries + "' is not a folder");
   Options.Progress = !Quiet && sys::Process::StandardErrIsDisplayed();
   Options.ProgressDelay = std::chrono::milliseconds(ProgressDelayMs);
 
@@ -385,6 +400,11 @@ int main(int argc, char **argv) {
       Text.OtherOutputs.push_back({"folded", PathOf("stacks.folded")});
     if (WantTrace)
       Text.OtherOutputs.push_back({"trace", PathOf("trace.json")});
+  }
+  if (Options.Series) {
+    if (Error E = writePprofSeries(*Result, PprofSeries))
+      return fail(toString(std::move(E)));
+    Text.OtherOutputs.push_back({"pprof series", PprofSeries + "/index.json"});
   }
   if (Base) {
     std::string DiffPath = Out + "/diff.json";

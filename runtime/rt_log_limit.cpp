@@ -1,0 +1,216 @@
+//===-- rt_log_limit.cpp - max_log_size: logs that stay within a cap ------===//
+//
+// A service that runs for weeks must not fill its disk, and must not stop
+// being profiled either. max_log_size caps what one process's logs take on
+// disk: the bytes the writers reserve with fallocate, which is what du
+// shows. Recording degrades instead of stopping. The cap less a reserve for
+// process.log (its last sixteenth, where ProcessEnd, snapshots and these
+// records go) is the budget for the thread logs. When the logs reach 1/2 of
+// it the sampling interval doubles, at 2/3 it doubles again, then at 3/4,
+// 4/5, ... (exact mode first becomes byte sampling at sample_interval; rate
+// mode halves its rate). Level k thus has 1/((k+1)(k+2)) of the budget at
+// 2^k times the interval: at a steady allocation rate it lasts about
+// 2^k/(k+1)^2 times as long as the first half did, so the levels cover an
+// ever longer time and a run of weeks keeps being sampled, ever more
+// coarsely, instead of ending at some hour. (Halving what is left at each
+// level would give every level the same time: a run twenty times as long
+// as the first half would have used them all.)
+//
+// A change takes effect at each thread's next sample: the countdown running
+// then was drawn with the old interval, and the sample's weight uses the
+// interval it was drawn with (ThreadState::drawn_with), so every estimate
+// stays unbiased across the change; it gets coarser, as the report says.
+//
+// Past the budget no thread log gets more space: their threads' counts go
+// to ProcessEnd's unlogged totals, so the totals stay exact. Each change is
+// a LogLimit record in process.log, written by the next thread that records
+// a sample or appends to process.log (never from inside the window code that
+// noticed it, which may hold process.log's lock).
+//
+//===----------------------------------------------------------------------===//
+#include "rt_internal.h"
+
+namespace memscope {
+namespace rt {
+
+std::atomic<uint64_t> g_sample_interval_now{0};
+std::atomic<double> g_sample_rate_now{0};
+std::atomic<bool> g_exact_now{false};
+std::atomic<uint32_t> g_log_limit_changes{0};
+std::atomic<uint32_t> g_log_limit_written{0};
+
+namespace {
+
+constexpr uint32_t kMaxLevel = 40; // sample_interval x 2^40: no more samples
+constexpr uint32_t kMaxChanges = kMaxLevel + 2;
+
+std::atomic<uint64_t> g_log_bytes{0};
+std::atomic<uint32_t> g_level{0};
+std::atomic<bool> g_full{false};
+std::atomic<bool> g_full_warned{false};
+
+struct Change {
+  std::atomic<bool> ready;
+  log::LogLimitRecord record;
+};
+Change g_changes[kMaxChanges];
+
+uint64_t cap() { return g_flags.max_log_size; }
+uint64_t processReserve() { return cap() / 16; }
+uint64_t eventBudget() { return cap() - processReserve(); }
+
+/// The level the logs are at with \p used bytes: k once what is left of the
+/// budget is at most 1/(k+1) of it.
+uint32_t levelFor(uint64_t used) {
+  uint64_t budget = eventBudget();
+  if (used >= budget)
+    return kMaxLevel;
+  uint64_t level = budget / (budget - used) - 1;
+  return level < kMaxLevel ? static_cast<uint32_t>(level) : kMaxLevel;
+}
+
+/// Queues the record of a change; false when the queue is full (cannot
+/// happen: one per level and one for the end).
+void announce(uint32_t level, uint32_t flags, uint64_t used) {
+  uint32_t index = g_log_limit_changes.load(std::memory_order_relaxed);
+  do {
+    if (index >= kMaxChanges)
+      return;
+  } while (!g_log_limit_changes.compare_exchange_weak(
+      index, index + 1, std::memory_order_acq_rel));
+  log::LogLimitRecord &record = g_changes[index].record;
+  record.monotonic_ns = monotonicNs();
+  record.max_log_size = cap();
+  record.log_bytes = used;
+  record.level = level;
+  record.flags = flags;
+  record.sample_interval_bytes =
+      g_sample_interval_now.load(std::memory_order_relaxed);
+  record.sample_rate = g_sample_rate_now.load(std::memory_order_relaxed);
+  g_changes[index].ready.store(true, std::memory_order_release);
+}
+
+/// sample_interval doubled \p times, short of overflowing.
+uint64_t doubled(uint64_t interval, uint32_t times) {
+  return interval > (UINT64_MAX >> 2 >> times) ? (UINT64_MAX >> 2)
+                                               : interval << times;
+}
+
+/// Raises the level to at least \p level: the sampling from now on.
+void raiseTo(uint32_t level, uint64_t used) {
+  uint32_t current = g_level.load(std::memory_order_relaxed);
+  do {
+    if (level <= current)
+      return;
+  } while (!g_level.compare_exchange_weak(current, level,
+                                          std::memory_order_acq_rel));
+  uint32_t flags = 0;
+  if (g_flags.exact) {
+    // Level 1 leaves exact mode for byte sampling at sample_interval.
+    g_sample_interval_now.store(doubled(g_flags.sample_interval, level - 1),
+                                std::memory_order_relaxed);
+    g_exact_now.store(false, std::memory_order_release);
+    if (current == 0)
+      flags |= log::LogLimitLeftExact;
+  } else if (g_flags.sample_rate > 0) {
+    g_sample_rate_now.store(g_flags.sample_rate / double(1ull << level),
+                            std::memory_order_relaxed);
+  } else {
+    g_sample_interval_now.store(doubled(g_flags.sample_interval, level),
+                                std::memory_order_relaxed);
+  }
+  announce(level, flags, used);
+}
+
+void markFull(uint64_t used) {
+  if (g_full.exchange(true, std::memory_order_acq_rel))
+    return;
+  raiseTo(kMaxLevel, used);
+  announce(g_level.load(std::memory_order_relaxed), log::LogLimitFull, used);
+  warnOnce(g_full_warned,
+           "the logs reached max_log_size (%llu bytes): no more samples are "
+           "recorded, and threads without log space count into the totals "
+           "only; the program continues",
+           static_cast<unsigned long long>(cap()));
+}
+
+} // namespace
+
+void resetLogLimit() {
+  g_log_bytes.store(0, std::memory_order_relaxed);
+  g_level.store(0, std::memory_order_relaxed);
+  g_full.store(false, std::memory_order_relaxed);
+  for (Change &change : g_changes)
+    change.ready.store(false, std::memory_order_relaxed);
+  g_log_limit_changes.store(0, std::memory_order_relaxed);
+  g_log_limit_written.store(0, std::memory_order_relaxed);
+  samplingFlagsChanged();
+}
+
+void samplingFlagsChanged() {
+  g_sample_interval_now.store(g_flags.sample_interval,
+                              std::memory_order_relaxed);
+  g_sample_rate_now.store(g_flags.sample_rate, std::memory_order_relaxed);
+  g_exact_now.store(g_flags.exact, std::memory_order_release);
+}
+
+bool reserveLogSpace(uint64_t bytes, bool process_log) {
+  if (!cap()) {
+    g_log_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    return true;
+  }
+  uint64_t limit = process_log ? cap() : eventBudget();
+  uint64_t used = g_log_bytes.load(std::memory_order_relaxed);
+  do {
+    if (used + bytes > limit) {
+      if (!process_log)
+        markFull(used);
+      return false;
+    }
+  } while (!g_log_bytes.compare_exchange_weak(used, used + bytes,
+                                              std::memory_order_relaxed));
+  used += bytes;
+  if (!process_log) {
+    uint32_t level = levelFor(used);
+    if (MSC_UNLIKELY(level > g_level.load(std::memory_order_relaxed)))
+      raiseTo(level, used);
+  }
+  return true;
+}
+
+uint64_t logWindowLimit(uint64_t wanted, bool process_log) {
+  if (!cap())
+    return wanted;
+  // Near the cap, windows shrink with the levels (about an eighth of the
+  // current level's share), so that a level is not reserved whole by a
+  // thread that may never fill it.
+  uint64_t limit = process_log ? cap() : eventBudget();
+  uint64_t used = g_log_bytes.load(std::memory_order_relaxed);
+  uint64_t levels = g_level.load(std::memory_order_relaxed) + 2;
+  uint64_t share = used < limit ? (limit - used) / 8 / levels / 4096 * 4096 : 0;
+  if (share < 4096)
+    share = 4096;
+  return wanted < share ? wanted : share;
+}
+
+uint64_t logBytesReserved() {
+  return g_log_bytes.load(std::memory_order_relaxed);
+}
+
+void writeLogLimitRecords() {
+  for (;;) {
+    uint32_t next = g_log_limit_written.load(std::memory_order_acquire);
+    if (next >= g_log_limit_changes.load(std::memory_order_acquire) ||
+        next >= kMaxChanges ||
+        !g_changes[next].ready.load(std::memory_order_acquire))
+      return;
+    if (!g_log_limit_written.compare_exchange_weak(next, next + 1,
+                                                   std::memory_order_acq_rel))
+      continue;
+    log::LogLimitRecord record = g_changes[next].record;
+    appendProcessRecord(log::RecordType::LogLimit, &record, sizeof(record));
+  }
+}
+
+} // namespace rt
+} // namespace memscope
