@@ -211,6 +211,10 @@ static void parseFlagList(const char *options) {
 
 /// Defaults that depend on other flags.
 static void resolveAutomaticFlags() {
+  // Exact mode records everything: a rate has no meaning (and would be what
+  // max_log_size thins it to).
+  if (g_flags.exact)
+    g_flags.sample_rate = 0;
   if (!g_flags.buffer_size)
     g_flags.buffer_size = g_flags.exact ? 1024 * 1024 : 64 * 1024;
   if (g_flags.snapshot_interval.ns && g_flags.snapshot_interval.ns < 1000000) {

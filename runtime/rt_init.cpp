@@ -222,6 +222,8 @@ void writeProcessEnd(int32_t exit_kind) {
   end.exit_kind = exit_kind;
   record.unlogged = unloggedThreadTotals();
   writeKeptWarnings();
+  if (logLimitPending()) // before the end: the merge must know them
+    writeLogLimitRecords();
   size_t size = sizeof(record);
   if (!heapCounts(record.heap))
     size = offsetof(decltype(record), heap);
@@ -439,6 +441,12 @@ const char *lastError() { return g_last_error; }
 
 bool appendProcessRecord(log::RecordType type, const void *payload,
                          size_t size) {
+  // What the report cannot do without may use max_log_size's last reserve.
+  FinalRecordScope final(type == log::RecordType::ProcessEnd ||
+                         type == log::RecordType::ThreadRunning ||
+                         type == log::RecordType::ThreadEnded ||
+                         type == log::RecordType::Module ||
+                         type == log::RecordType::LogLimit);
   if (t_holds_process_log) // the crash path, which holds the lock
     return g_process_log && appendRecord(*g_process_log, type, payload, size);
   bool written = false;

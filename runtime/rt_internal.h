@@ -353,8 +353,10 @@ struct ThreadState {
   uint64_t creator_pc;
   uint64_t rate_skip; // rate mode: eligible allocations left to skip
   // The interval (bytes) or rate the running countdown or skip was drawn
-  // with; 0 before the first. A sample's weight uses it (rt_log_limit.cpp).
+  // with, and in which session; 0 before the first. A sample's weight uses
+  // it (rt_log_limit.cpp).
   double drawn_with;
+  uint32_t drawn_session;
   uint32_t session;
   char start_name[16]; // the name in ThreadStart, to notice a change
   int32_t idle_index;  // 1 + position in the idle list, 0 when not in it
@@ -525,6 +527,16 @@ MSC_HIDDEN void samplingFlagsChanged();
 /// Takes \p bytes of the process's log budget for a new window; false when
 /// they would pass it (process.log may use the reserve kept for it).
 MSC_HIDDEN bool reserveLogSpace(uint64_t bytes, bool process_log);
+/// While one lives, this thread's process.log records may use the last of
+/// max_log_size's reserve when \p final (ProcessEnd and the like).
+class FinalRecordScope {
+public:
+  explicit FinalRecordScope(bool final);
+  ~FinalRecordScope();
+
+private:
+  bool previous;
+};
 /// \p wanted, or less near the cap.
 MSC_HIDDEN uint64_t logWindowLimit(uint64_t wanted, bool process_log);
 MSC_HIDDEN uint64_t logBytesReserved();

@@ -82,21 +82,24 @@ bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
 }
 
 /// Windows double from 4 KiB up to buffer_size: a thread that writes little
-/// costs little memory, a busy one remaps rarely.
-uint64_t nextWindowSize(const LogWriter &writer) {
+/// costs little memory, a busy one remaps rarely. Near max_log_size they
+/// shrink, but never below \p at_least (what must fit in the new window).
+uint64_t nextWindowSize(const LogWriter &writer, uint64_t at_least) {
   uint64_t next = writer.window_size * 2;
-  return logWindowLimit(next > g_flags.buffer_size ? g_flags.buffer_size : next,
+  next = logWindowLimit(next > g_flags.buffer_size ? g_flags.buffer_size : next,
                         writer.is_process_log);
+  at_least = (at_least + 4095) / 4096 * 4096;
+  return next < at_least ? at_least : next;
 }
 
 /// Moves to the window after the current one; the old stays mapped until
 /// the caller unmaps it.
-bool advanceWindow(LogWriter &writer, uint8_t *&old_window,
-                   uint64_t &old_size) {
+bool advanceWindow(LogWriter &writer, uint8_t *&old_window, uint64_t &old_size,
+                   uint64_t at_least) {
   old_window = writer.window;
   old_size = writer.window_size;
   if (!reserveAndMap(writer, writer.window_offset + writer.window_size,
-                     nextWindowSize(writer))) {
+                     nextWindowSize(writer, at_least))) {
     writer.failed = true;
     writer.window = old_window; // keep the old mapping valid for the reader
     writer.window_size = old_size;
@@ -133,7 +136,7 @@ bool ensureContiguous(LogWriter &writer, uint64_t bytes) {
   }
   uint8_t *old_window;
   uint64_t old_size;
-  if (!advanceWindow(writer, old_window, old_size))
+  if (!advanceWindow(writer, old_window, old_size, bytes))
     return false;
   munmap(old_window, old_size);
   return bytes <= writer.window_size;
@@ -221,7 +224,7 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
     // The last record ended exactly at the window's end.
     uint8_t *old_window;
     uint64_t old_size;
-    if (!advanceWindow(writer, old_window, old_size))
+    if (!advanceWindow(writer, old_window, old_size, total))
       return false;
     munmap(old_window, old_size);
   }
@@ -239,7 +242,8 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
   uint64_t head_room = writer.window_size - old_position;
   uint8_t *old_window;
   uint64_t old_size;
-  if (!advanceWindow(writer, old_window, old_size))
+  // The tail goes at the start of the next window: it must be that large.
+  if (!advanceWindow(writer, old_window, old_size, total - head_room))
     return false;
   const uint8_t *bytes = static_cast<const uint8_t *>(payload);
   // Bytes of the payload that fit after the header in the old window.

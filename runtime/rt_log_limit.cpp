@@ -9,23 +9,30 @@
 // it the sampling interval doubles, at 2/3 it doubles again, then at 3/4,
 // 4/5, ... (exact mode first becomes byte sampling at sample_interval; rate
 // mode halves its rate). Level k thus has 1/((k+1)(k+2)) of the budget at
-// 2^k times the interval: at a steady allocation rate it lasts about
-// 2^k/(k+1)^2 times as long as the first half did, so the levels cover an
-// ever longer time and a run of weeks keeps being sampled, ever more
-// coarsely, instead of ending at some hour. (Halving what is left at each
-// level would give every level the same time: a run twenty times as long
-// as the first half would have used them all.)
+// 2^k times the interval: at a steady allocation rate it lasts
+// 2^(k+1)/((k+1)(k+2)) times as long as the first half did, so the levels
+// cover an ever longer time and a run of weeks keeps being sampled, ever
+// more coarsely, instead of ending at some hour. (Halving what is left at
+// each level would give every level the same time: a run twenty times as
+// long as the first half would have used them all.) The interval stops
+// doubling at 64 GiB, so that a thread's countdown still ends (and the
+// thread notices a new session) within minutes at any realistic rate.
 //
 // A change takes effect at each thread's next sample: the countdown running
 // then was drawn with the old interval, and the sample's weight uses the
 // interval it was drawn with (ThreadState::drawn_with), so every estimate
 // stays unbiased across the change; it gets coarser, as the report says.
 //
-// Past the budget no thread log gets more space: their threads' counts go
-// to ProcessEnd's unlogged totals, so the totals stay exact. Each change is
-// a LogLimit record in process.log, written by the next thread that records
-// a sample or appends to process.log (never from inside the window code that
-// noticed it, which may hold process.log's lock).
+// Past the budget (full) no thread log gets more space: a thread's
+// ThreadEnd then goes to process.log (ThreadEnded), or failing that its
+// counts to ProcessEnd's unlogged totals, so the totals stay exact; but the
+// frees of sampled blocks are lost from then on, which the merge says. Of
+// process.log's reserve, the last 8 KiB are for the records the report
+// cannot do without (ProcessEnd, ThreadRunning, ThreadEnded, modules,
+// LogLimit). Each change is a LogLimit record in process.log, written by the
+// next thread that records a sample or appends to process.log (never from
+// inside the window code that noticed it, which may hold process.log's
+// lock), and at the latest with ProcessEnd.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
@@ -41,13 +48,17 @@ std::atomic<uint32_t> g_log_limit_written{0};
 
 namespace {
 
-constexpr uint32_t kMaxLevel = 40; // sample_interval x 2^40: no more samples
+constexpr uint32_t kMaxLevel = 40;
 constexpr uint32_t kMaxChanges = kMaxLevel + 2;
+constexpr uint64_t kLongestInterval = 64ull << 30;
+constexpr uint64_t kFinalReserve = 8 * 1024;
 
 std::atomic<uint64_t> g_log_bytes{0};
 std::atomic<uint32_t> g_level{0};
 std::atomic<bool> g_full{false};
 std::atomic<bool> g_full_warned{false};
+// This thread appends a record the report cannot do without.
+__thread bool t_final_record __attribute__((tls_model("initial-exec")));
 
 struct Change {
   std::atomic<bool> ready;
@@ -69,6 +80,8 @@ uint32_t levelFor(uint64_t used) {
   return level < kMaxLevel ? static_cast<uint32_t>(level) : kMaxLevel;
 }
 
+uint64_t intervalAt(uint32_t level);
+
 /// Queues the record of a change; false when the queue is full (cannot
 /// happen: one per level and one for the end).
 void announce(uint32_t level, uint32_t flags, uint64_t used) {
@@ -84,9 +97,8 @@ void announce(uint32_t level, uint32_t flags, uint64_t used) {
   record.log_bytes = used;
   record.level = level;
   record.flags = flags;
-  record.sample_interval_bytes =
-      g_sample_interval_now.load(std::memory_order_relaxed);
-  record.sample_rate = g_sample_rate_now.load(std::memory_order_relaxed);
+  record.sample_interval_bytes = intervalAt(level);
+  record.sample_rate = g_flags.sample_rate / double(1ull << level);
   g_changes[index].ready.store(true, std::memory_order_release);
 }
 
@@ -94,6 +106,34 @@ void announce(uint32_t level, uint32_t flags, uint64_t used) {
 uint64_t doubled(uint64_t interval, uint32_t times) {
   return interval > (UINT64_MAX >> 2 >> times) ? (UINT64_MAX >> 2)
                                                : interval << times;
+}
+
+/// The byte interval at \p level.
+uint64_t intervalAt(uint32_t level) {
+  if (level == 0)
+    return g_flags.sample_interval;
+  uint64_t interval =
+      doubled(g_flags.sample_interval, g_flags.exact ? level - 1 : level);
+  uint64_t longest = g_flags.sample_interval > kLongestInterval
+                         ? g_flags.sample_interval
+                         : kLongestInterval;
+  return interval < longest ? interval : longest;
+}
+
+/// Makes the sampling in force that of the current level. Two raises may
+/// race: each stores until it stored for a level that did not change
+/// meanwhile, and the level only grows, so the last store is the highest.
+void applyLevel() {
+  for (;;) {
+    uint32_t level = g_level.load(std::memory_order_acquire);
+    g_sample_interval_now.store(intervalAt(level), std::memory_order_relaxed);
+    g_sample_rate_now.store(g_flags.sample_rate / double(1ull << level),
+                            std::memory_order_relaxed);
+    if (level > 0)
+      g_exact_now.store(false, std::memory_order_release);
+    if (g_level.load(std::memory_order_acquire) == level)
+      return;
+  }
 }
 
 /// Raises the level to at least \p level: the sampling from now on.
@@ -104,22 +144,10 @@ void raiseTo(uint32_t level, uint64_t used) {
       return;
   } while (!g_level.compare_exchange_weak(current, level,
                                           std::memory_order_acq_rel));
-  uint32_t flags = 0;
-  if (g_flags.exact) {
-    // Level 1 leaves exact mode for byte sampling at sample_interval.
-    g_sample_interval_now.store(doubled(g_flags.sample_interval, level - 1),
-                                std::memory_order_relaxed);
-    g_exact_now.store(false, std::memory_order_release);
-    if (current == 0)
-      flags |= log::LogLimitLeftExact;
-  } else if (g_flags.sample_rate > 0) {
-    g_sample_rate_now.store(g_flags.sample_rate / double(1ull << level),
-                            std::memory_order_relaxed);
-  } else {
-    g_sample_interval_now.store(doubled(g_flags.sample_interval, level),
-                                std::memory_order_relaxed);
-  }
-  announce(level, flags, used);
+  applyLevel();
+  // Level 1 of exact mode leaves it for byte sampling at sample_interval.
+  announce(level, g_flags.exact && current == 0 ? log::LogLimitLeftExact : 0,
+           used);
 }
 
 void markFull(uint64_t used) {
@@ -136,7 +164,13 @@ void markFull(uint64_t used) {
 
 } // namespace
 
+FinalRecordScope::FinalRecordScope(bool final) : previous(t_final_record) {
+  t_final_record = final || previous;
+}
+FinalRecordScope::~FinalRecordScope() { t_final_record = previous; }
+
 void resetLogLimit() {
+  g_full_warned.store(false, std::memory_order_relaxed);
   g_log_bytes.store(0, std::memory_order_relaxed);
   g_level.store(0, std::memory_order_relaxed);
   g_full.store(false, std::memory_order_relaxed);
@@ -148,10 +182,8 @@ void resetLogLimit() {
 }
 
 void samplingFlagsChanged() {
-  g_sample_interval_now.store(g_flags.sample_interval,
-                              std::memory_order_relaxed);
-  g_sample_rate_now.store(g_flags.sample_rate, std::memory_order_relaxed);
   g_exact_now.store(g_flags.exact, std::memory_order_release);
+  applyLevel();
 }
 
 bool reserveLogSpace(uint64_t bytes, bool process_log) {
@@ -159,7 +191,9 @@ bool reserveLogSpace(uint64_t bytes, bool process_log) {
     g_log_bytes.fetch_add(bytes, std::memory_order_relaxed);
     return true;
   }
-  uint64_t limit = process_log ? cap() : eventBudget();
+  uint64_t limit = !process_log     ? eventBudget()
+                   : t_final_record ? cap()
+                                    : cap() - kFinalReserve;
   uint64_t used = g_log_bytes.load(std::memory_order_relaxed);
   do {
     if (used + bytes > limit) {

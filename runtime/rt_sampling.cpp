@@ -183,7 +183,9 @@ bool decide(uint64_t size, double &weight) {
   // The sampling in force may change (max_log_size): a new countdown uses
   // the current one, and this sample's weight the one its countdown was
   // drawn with. A thread that was exact until now starts afresh.
-  fresh = fresh || !t_state.drawn_with;
+  uint32_t session = currentSession();
+  fresh = fresh || !t_state.drawn_with || t_state.drawn_session != session;
+  t_state.drawn_session = session;
   if (g_flags.sample_rate > 0) {
     // allocSampled skipped the allocations before this one cheaply; this
     // one is sampled unless the thread just started its Bernoulli sequence.

@@ -311,8 +311,8 @@ LogWriter *threadLog() {
 void finishCurrentThread() {
   if (t_state.session != currentSession())
     return;
-  if (!writeThreadEnd() && t_state.registered && t_state.log)
-    addToUnloggedTotals(); // no room for it anywhere
+  if (t_state.registered && !writeThreadEnd())
+    addToUnloggedTotals(); // no log, or no room for it anywhere
   // The thread may keep allocating (static destructors): it keeps its slot
   // but a later record needs a new ThreadStart.
   t_state.registered = false;

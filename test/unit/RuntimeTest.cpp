@@ -207,10 +207,12 @@ TEST_F(RuntimeTest, RecordsCrossWindowBoundariesIntact) {
   ASSERT_NE(writer, nullptr);
   ASSERT_FALSE(writer->failed);
   EXPECT_EQ(writer->window_size, 4096u);
-  std::vector<uint8_t> payload(3000);
+  // Records up to twice the 4 KiB windows (a Site record can be 8 KiB):
+  // the window after a crossing is as large as the tail.
+  std::vector<uint8_t> payload(9000);
   size_t written = 0;
   for (uint32_t i = 0; i < 500; ++i) {
-    size_t size = (i * 37) % 3000 + 1; // many sizes, many crossings
+    size_t size = (i * 37) % 9000 + 1; // many sizes, many crossings
     for (size_t b = 0; b < size; ++b)
       payload[b] = static_cast<uint8_t>(i + b);
     ASSERT_TRUE(
@@ -221,7 +223,7 @@ TEST_F(RuntimeTest, RecordsCrossWindowBoundariesIntact) {
       readLog(std::string(processDirectory()) + "/windows.log");
   ASSERT_EQ(records.size(), written);
   for (uint32_t i = 0; i < records.size(); ++i) {
-    size_t size = (i * 37) % 3000 + 1;
+    size_t size = (i * 37) % 9000 + 1;
     ASSERT_EQ(records[i].payload.size(), size) << "record " << i;
     for (size_t b = 0; b < size; ++b)
       ASSERT_EQ(records[i].payload[b], static_cast<uint8_t>(i + b))

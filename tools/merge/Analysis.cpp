@@ -330,7 +330,7 @@ ProcessSeries seriesOf(const ProcessData &P, const ProcessReport &Report,
     // would be empty.
     uint64_t From = Report.WindowNs->first, To = Report.WindowNs->second;
     llvm::erase_if(Series.Intervals, [&](const SeriesInterval &Interval) {
-      return Interval.EndNs < From ||
+      return (From > 0 && Interval.EndNs <= From) ||
              (Interval.StartNs >= To && Interval.StartNs > From);
     });
   }

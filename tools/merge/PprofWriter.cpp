@@ -71,8 +71,15 @@ private:
     return Label;
   }
 
+  uint64_t locationId(uint32_t Index); // of Profile::Locations[Index]
+  uint64_t functionId(const ProfileLine &Line);
+
+  const Profile *Stacks;
   pb::Profile Out;
   StringTable Strings{Out};
+  std::vector<uint64_t> MappingId;   // by Profile::Mappings index
+  std::vector<uint64_t> LocationIds; // 0: not written yet
+  std::map<std::pair<std::string, std::string>, uint64_t> FunctionIds;
   int64_t PidKey, TypeKey, ThreadKey, ThreadIdKey, SpawnSiteKey, LifetimeKey,
       ProcessValue;
 };
@@ -100,7 +107,7 @@ static llvm::Error gzipTo(llvm::StringRef Path, const std::string &Bytes) {
   return llvm::Error::success();
 }
 
-PprofEncoder::PprofEncoder(const Analysis &Result) {
+PprofEncoder::PprofEncoder(const Analysis &Result) : Stacks(&Result.Stacks) {
   auto AddType = [&](const char *Type, const char *Unit) {
     pb::ValueType *V = Out.add_sample_type();
     V->set_type(str(Type));
@@ -137,7 +144,7 @@ PprofEncoder::PprofEncoder(const Analysis &Result) {
   const Profile &Stacks = Result.Stacks;
   // pprof takes the first mapping for the main binary: executables first.
   std::vector<size_t> Order;
-  std::vector<uint64_t> MappingId(Stacks.Mappings.size(), 0);
+  MappingId.assign(Stacks.Mappings.size(), 0);
   for (const ProcessReport &P : Result.Processes)
     for (size_t I = 0; I < Stacks.Mappings.size(); ++I)
       if (!MappingId[I] && Stacks.Mappings[I].Path == P.Executable) {
@@ -164,34 +171,9 @@ PprofEncoder::PprofEncoder(const Analysis &Result) {
     Mapping->set_has_inline_frames(true);
   }
 
-  std::map<std::pair<std::string, std::string>, uint64_t> Functions;
-  auto FunctionId = [&](const ProfileLine &Line) {
-    auto [It, Inserted] =
-        Functions.try_emplace({Line.Function, Line.File}, Functions.size() + 1);
-    if (Inserted) {
-      pb::Function *F = Out.add_function();
-      F->set_id(It->second);
-      F->set_name(str(Line.Function));
-      F->set_system_name(str(Line.Function));
-      F->set_filename(str(Line.File));
-    }
-    return It->second;
-  };
-  for (size_t I = 0; I < Stacks.Locations.size(); ++I) {
-    const ProfileLocation &L = Stacks.Locations[I];
-    pb::Location *Location = Out.add_location();
-    Location->set_id(I + 1);
-    if (L.Mapping >= 0)
-      Location->set_mapping_id(MappingId[L.Mapping]);
-    Location->set_address(L.Address);
-    // Innermost first; the last line is the function the others are
-    // inlined into, as profile.proto specifies.
-    for (const ProfileLine &Line : L.Lines) {
-      pb::Line *Entry = Location->add_line();
-      Entry->set_function_id(FunctionId(Line));
-      Entry->set_line(Line.Line);
-    }
-  }
+  // Locations and functions are written as samples use them: a series'
+  // profile holds only its interval's.
+  LocationIds.assign(Stacks.Locations.size(), 0);
 
   // Labels (docs/report.md): pid; the allocating thread's name, its
   // process-unique id and the line that spawned it; and "lifetime: process"
@@ -213,7 +195,7 @@ void PprofEncoder::addSample(const ProfileSample &S,
                              const ThreadReport *Thread) {
   pb::Sample *Sample = Out.add_sample();
   for (uint32_t Location : S.Locations)
-    Sample->add_location_id(Location + 1);
+    Sample->add_location_id(locationId(Location));
   for (int64_t Value : Values)
     Sample->add_value(Value);
   addLabel(Sample, PidKey)->set_num(S.Pid);
@@ -232,6 +214,40 @@ void PprofEncoder::addSample(const ProfileSample &S,
     addLabel(Sample, LifetimeKey)->set_str(ProcessValue);
   if (!S.Type.empty())
     addLabel(Sample, TypeKey)->set_str(str(S.Type));
+}
+
+uint64_t PprofEncoder::functionId(const ProfileLine &Line) {
+  auto [It, Inserted] = FunctionIds.try_emplace({Line.Function, Line.File},
+                                                FunctionIds.size() + 1);
+  if (Inserted) {
+    pb::Function *F = Out.add_function();
+    F->set_id(It->second);
+    F->set_name(str(Line.Function));
+    F->set_system_name(str(Line.Function));
+    F->set_filename(str(Line.File));
+  }
+  return It->second;
+}
+
+uint64_t PprofEncoder::locationId(uint32_t Index) {
+  uint64_t &Id = LocationIds[Index];
+  if (Id)
+    return Id;
+  const ProfileLocation &L = Stacks->Locations[Index];
+  pb::Location *Location = Out.add_location();
+  Id = Out.location_size();
+  Location->set_id(Id);
+  if (L.Mapping >= 0)
+    Location->set_mapping_id(MappingId[L.Mapping]);
+  Location->set_address(L.Address);
+  // Innermost first; the last line is the function the others are
+  // inlined into, as profile.proto specifies.
+  for (const ProfileLine &Line : L.Lines) {
+    pb::Line *Entry = Location->add_line();
+    Entry->set_function_id(functionId(Line));
+    Entry->set_line(Line.Line);
+  }
+  return Id;
 }
 
 llvm::Error PprofEncoder::write(llvm::StringRef Path) const {

@@ -81,6 +81,15 @@ void memscope::merge::decodeProcessLog(ProcessData &P) {
                return std::tie(A.monotonic_ns, A.level, A.flags) <
                       std::tie(B.monotonic_ns, B.level, B.flags);
              });
+  auto Full = llvm::find_if(P.LogLimits, [](const log::LogLimitRecord &R) {
+    return R.flags & log::LogLimitFull;
+  });
+  if (Full != P.LogLimits.end())
+    P.warn(fmt::format(
+        "{}: the logs reached max_log_size at {:.3f} s: no samples after it, "
+        "and frees of earlier samples may be lost, so the blocks live at "
+        "exit, leaks and in-use figures from then on are upper bounds",
+        File.Path, double(P.relative(Full->monotonic_ns)) / 1e9));
   if (!P.LogLimits.empty())
     P.warn(fmt::format(
         "{}: the logs neared max_log_size ({} bytes) and recording was "

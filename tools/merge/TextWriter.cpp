@@ -336,9 +336,12 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
           Last.Full ? fmt::format("and the cap was reached at {:.3f} s (no "
                                   "samples after it)",
                                   double(Last.TimeNs) / 1e9)
-                    : fmt::format("{} times, to an interval of {} bytes",
-                                  P.LogLimit->Steps.size(),
-                                  Last.SampleIntervalBytes));
+          : P.Sampling.Mode == "rate"
+              ? fmt::format("{} times, to a rate of {:g}",
+                            P.LogLimit->Steps.size(), Last.SampleRate)
+              : fmt::format("{} times, to an interval of {} bytes",
+                            P.LogLimit->Steps.size(),
+                            Last.SampleIntervalBytes));
     }
   }
 

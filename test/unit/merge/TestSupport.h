@@ -50,21 +50,34 @@ struct Run {
       llvm::createStringError(std::errc::invalid_argument, "not run");
 };
 
+/// The options of a merge of \p Dir without symbols, as the tests start
+/// from.
+inline AnalysisOptions optionsFor(const std::string &Dir) {
+  AnalysisOptions Options;
+  Options.InputDir = Dir;
+  Options.Symbolize = false;
+  Options.SystemPrefixes = defaultSystemPrefixes();
+  return Options;
+}
+
+/// analyze() with \p Options.
+inline std::unique_ptr<Run> analyzeWith(const AnalysisOptions &Options) {
+  auto R = std::make_unique<Run>();
+  R->Result = analyze(Options, R->Diags);
+  return R;
+}
+
 /// analyze() on \p Dir; \p SourceRoot as --source-root ("" = the default).
 inline std::unique_ptr<Run>
 analyzeDir(const std::string &Dir, bool Symbolize = false,
            std::optional<uint32_t> Pid = std::nullopt,
            const std::string &SourceRoot = "") {
-  auto R = std::make_unique<Run>();
-  AnalysisOptions Options;
-  Options.InputDir = Dir;
+  AnalysisOptions Options = optionsFor(Dir);
   Options.Symbolize = Symbolize;
-  Options.SystemPrefixes = defaultSystemPrefixes();
   Options.Pid = Pid;
   if (!SourceRoot.empty())
     Options.SourceRoot = SourceRoot;
-  R->Result = analyze(Options, R->Diags);
-  return R;
+  return analyzeWith(Options);
 }
 
 /// Binds \p A to the Analysis that the Run \p R holds, or fails the test

@@ -1,0 +1,199 @@
+//===- LogLimitTest.cpp - max_log_size and --pprof-series in the merge ----===//
+//
+// What the merge makes of a run whose logs neared max_log_size (LogLimit
+// records, a ThreadEnd that had to go to process.log), and the intervals of
+// --pprof-series between snapshots.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestSupport.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+#include "gtest/gtest.h"
+
+using namespace memscope;
+using namespace memscope::merge;
+using namespace memscope::merge::test;
+
+namespace {
+
+log::LogLimitRecord logLimit(uint64_t Monotonic, uint32_t Level, uint32_t Flags,
+                             uint64_t Interval) {
+  log::LogLimitRecord Record{};
+  Record.monotonic_ns = Monotonic;
+  Record.max_log_size = 1 << 20;
+  Record.log_bytes = 600000 + Level;
+  Record.level = Level;
+  Record.flags = Flags;
+  Record.sample_interval_bytes = Interval;
+  return Record;
+}
+
+TEST(LogLimit, ExactRunThatSampledIsReportedAsSampledWithExactTotals) {
+  TempDir Dir;
+  TestLogWriter Process(log::FileKind::Process, 100);
+  Process.processInfo(100, log::SamplingMode::Exact, "/bin/app", 262144);
+  Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "f");
+  // Written out of order: the merge sorts them by time.
+  Process.fixed(log::RecordType::LogLimit, logLimit(T0 + 700, 2, 0, 524288));
+  Process.fixed(log::RecordType::LogLimit,
+                logLimit(T0 + 500, 1, log::LogLimitLeftExact, 262144));
+  // Thread 2's own log had no room for its ThreadEnd.
+  Process.withTotals(log::RecordType::ThreadEnded,
+                     log::ThreadEndRecord{2, T0 + 900, 0, 0},
+                     log::ThreadTotals{10, 1000});
+  Process.processEnd(T0 + 1000, 0, 0, log::ThreadTotals{0, 0});
+  std::string P = appFolder(Dir, Process);
+
+  TestLogWriter Main(log::FileKind::Thread, 100, 0);
+  Main.threadStart(1, 100, T0 + 1, "main");
+  Main.alloc(1, SiteA, 100, T0 + 10);
+  Main.alloc(2, SiteA, 100, T0 + 20);
+  Main.alloc(3, SiteA, 100, T0 + 600, 4.0); // sampled, after level 1
+  Main.threadEnd(1, T0 + 950, 0, 0, log::ThreadTotals{6, 600});
+  Main.writeTo(P + "/t0.log");
+  TestLogWriter Worker(log::FileKind::Thread, 100, 1);
+  Worker.threadStart(2, 200, T0 + 30, "worker", 1);
+  Worker.alloc(4, SiteA, 100, T0 + 40);
+  Worker.writeTo(P + "/t1.log");
+
+  auto R = analyzeDir(Dir.path());
+  ASSERT_ANALYZED(A, R);
+  const ProcessReport &Report = A.Processes.at(0);
+  // The counts of both threads: the ThreadEnded totals make them exact.
+  EXPECT_TRUE(Report.TotalsExact);
+  EXPECT_EQ(Report.Stats.Allocations, 16);
+  EXPECT_EQ(Report.Stats.Bytes, 1600);
+  // Not exact any more: a sampled run at the first level's interval.
+  EXPECT_EQ(Report.Sampling.Mode, "bytes");
+  EXPECT_EQ(Report.Sampling.IntervalBytes, 262144u);
+  EXPECT_FALSE(A.Totals.Exact);
+  EXPECT_TRUE(A.Totals.DetailReduced);
+  ASSERT_TRUE(Report.LogLimit.has_value());
+  EXPECT_EQ(Report.LogLimit->MaxLogSize, 1u << 20);
+  ASSERT_EQ(Report.LogLimit->Steps.size(), 2u);
+  EXPECT_EQ(Report.LogLimit->Steps[0].TimeNs, 500u);
+  EXPECT_TRUE(Report.LogLimit->Steps[0].LeftExact);
+  EXPECT_EQ(Report.LogLimit->Steps[1].Level, 2u);
+  EXPECT_EQ(Report.LogLimit->Steps[1].SampleIntervalBytes, 524288u);
+  // The worker ended (at 900), it was not running at exit.
+  const ThreadReport *Worker2 = nullptr;
+  for (const ThreadReport &Thread : A.Threads)
+    if (Thread.ThreadId == 2)
+      Worker2 = &Thread;
+  ASSERT_NE(Worker2, nullptr);
+  EXPECT_FALSE(Worker2->RunningAtExit);
+  EXPECT_EQ(Worker2->EndNs, 900u);
+  EXPECT_EQ(Worker2->Allocations, 10);
+  // The site's estimate uses the samples' weights: 1 + 1 + 4 + 1.
+  const SiteReport *Site = findSite(A, SiteA);
+  ASSERT_NE(Site, nullptr);
+  EXPECT_EQ(Site->Stats.Allocations, 7);
+  EXPECT_TRUE(llvm::any_of(R->Diags.all(), [](const Diagnostic &D) {
+    return D.Message.find("neared max_log_size") != std::string::npos;
+  })) << diagText(R->Diags);
+}
+
+TEST(LogLimit, RunUnderTheCapHasNoLimitReport) {
+  TempDir Dir;
+  TestLogWriter Process(log::FileKind::Process, 100);
+  Process.processInfo(100, log::SamplingMode::Exact);
+  Process.processEnd(T0 + 1000);
+  std::string P = appFolder(Dir, Process);
+  TestLogWriter Main(log::FileKind::Thread, 100, 0);
+  Main.threadStart(1, 100, T0 + 1, "main");
+  Main.alloc(1, SiteA, 8, T0 + 10);
+  Main.writeTo(P + "/t0.log");
+  auto R = analyzeDir(Dir.path());
+  ASSERT_ANALYZED(A, R);
+  EXPECT_FALSE(A.Processes.at(0).LogLimit.has_value());
+  EXPECT_FALSE(A.Totals.DetailReduced);
+  EXPECT_EQ(A.Processes.at(0).Sampling.Mode, "exact");
+}
+
+/// analyze() with --pprof-series (and a window).
+std::unique_ptr<Run> analyzeSeries(const std::string &Dir,
+                                   std::optional<WindowBound> From = {}) {
+  AnalysisOptions Options = optionsFor(Dir);
+  Options.Series = true;
+  Options.From = std::move(From);
+  return analyzeWith(Options);
+}
+
+/// Per interval: {allocated bytes, live bytes at its end} of site-stack
+/// samples, summed over samples and threads.
+std::vector<std::pair<double, double>> intervalBytes(const ProcessSeries &S) {
+  std::vector<std::pair<double, double>> Out;
+  double Live = 0;
+  for (const SeriesInterval &Interval : S.Intervals) {
+    double Allocated = 0;
+    for (const SeriesChange &Change : Interval.Changes) {
+      Allocated += Change.Bytes;
+      Live += Change.LiveBytes;
+    }
+    Out.push_back({Allocated, Live});
+  }
+  return Out;
+}
+
+TEST(PprofSeries, IntervalsBetweenSnapshotsCarryTheLiveSet) {
+  TempDir Dir;
+  TestLogWriter Process(log::FileKind::Process, 100);
+  Process.processInfo(100, log::SamplingMode::Exact);
+  Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "f");
+  log::SnapshotRecord First{}, Second{};
+  First.number = 1;
+  First.monotonic_ns = T0 + 100;
+  Second.number = 2;
+  Second.monotonic_ns = T0 + 200;
+  Process.fixed(log::RecordType::Snapshot, Second);
+  Process.fixed(log::RecordType::Snapshot, First);
+  Process.processEnd(T0 + 300);
+  std::string P = appFolder(Dir, Process);
+  TestLogWriter Main(log::FileKind::Thread, 100, 0);
+  Main.threadStart(1, 100, T0 + 1, "main");
+  Main.alloc(1, SiteA, 1000, T0 + 10); // live until 150
+  Main.alloc(2, SiteA, 500, T0 + 20);  // live to the end
+  Main.free(1, T0 + 150);
+  Main.alloc(3, SiteA, 64, T0 + 250); // live to the end
+  Main.threadEnd(1, T0 + 290);
+  Main.writeTo(P + "/t0.log");
+
+  auto R = analyzeSeries(Dir.path());
+  ASSERT_ANALYZED(A, R);
+  ASSERT_EQ(A.Series.size(), 1u);
+  const ProcessSeries &S = A.Series[0];
+  EXPECT_EQ(S.Pid, 100u);
+  ASSERT_EQ(S.Intervals.size(), 3u);
+  EXPECT_EQ(S.Intervals[0].StartNs, 0u);
+  EXPECT_EQ(S.Intervals[0].EndNs, 100u);
+  EXPECT_EQ(S.Intervals[0].Snapshot, std::optional<uint64_t>(1));
+  EXPECT_EQ(S.Intervals[1].StartNs, 100u);
+  EXPECT_EQ(S.Intervals[1].EndNs, 200u);
+  EXPECT_EQ(S.Intervals[2].EndNs, 300u);
+  EXPECT_FALSE(S.Intervals[2].Snapshot.has_value());
+  std::vector<std::pair<double, double>> Bytes = intervalBytes(S);
+  EXPECT_EQ(Bytes[0], std::make_pair(1500.0, 1500.0));
+  EXPECT_EQ(Bytes[1], std::make_pair(0.0, 500.0));
+  EXPECT_EQ(Bytes[2], std::make_pair(64.0, 564.0));
+  for (const SeriesInterval &Interval : S.Intervals)
+    for (const SeriesChange &Change : Interval.Changes) {
+      EXPECT_LT(Change.Sample, A.Stacks.Samples.size());
+      ASSERT_LT(Change.Thread, A.Threads.size());
+      EXPECT_EQ(A.Threads[Change.Thread].Name, "main");
+    }
+
+  // --from=snapshot:1: the first interval is left out, the rest counts the
+  // window's allocations only (block 2 is not in it).
+  auto Windowed = analyzeSeries(Dir.path(), *parseWindowBound("snapshot:1"));
+  ASSERT_ANALYZED(W, Windowed);
+  ASSERT_EQ(W.Series.size(), 1u);
+  std::vector<std::pair<double, double>> InWindow = intervalBytes(W.Series[0]);
+  ASSERT_EQ(InWindow.size(), 2u);
+  EXPECT_EQ(W.Series[0].Intervals[0].Snapshot, std::optional<uint64_t>(2));
+  EXPECT_EQ(InWindow[0], std::make_pair(0.0, 0.0));
+  EXPECT_EQ(InWindow[1], std::make_pair(64.0, 64.0));
+}
+
+} // namespace
