@@ -4,17 +4,17 @@
 // being profiled either. max_log_size caps what one process's logs take on
 // disk: the bytes the writers reserve with fallocate, which is what du
 // shows. Recording degrades instead of stopping. The cap less a reserve for
-// process.log (its last sixteenth, where ProcessEnd, snapshots and these
-// records go) is the budget for the thread logs. When the logs reach 1/2 of
-// it the sampling interval doubles, at 2/3 it doubles again, then at 3/4,
-// 4/5, ... (exact mode first becomes byte sampling at sample_interval; rate
-// mode halves its rate). Level k thus has 1/((k+1)(k+2)) of the budget at
-// 2^k times the interval: at a steady allocation rate it lasts
-// 2^(k+1)/((k+1)(k+2)) times as long as the first half did, so the levels
-// cover an ever longer time and a run of weeks keeps being sampled, ever
-// more coarsely, instead of ending at some hour. (Halving what is left at
-// each level would give every level the same time: a run twenty times as
-// long as the first half would have used them all.) The interval stops
+// process.log (a sixteenth, at least 64 KiB of a small cap: ProcessEnd,
+// snapshots and these records go there) is the budget for the thread logs.
+// When the logs reach 1/2 of it the sampling interval doubles, at 2/3 it
+// doubles again, then at 3/4, 4/5, ... (exact mode first becomes byte
+// sampling at sample_interval; rate mode halves its rate). Level k thus has
+// 1/((k+1)(k+2)) of the budget at 2^k times the interval: at a steady
+// allocation rate it lasts 2^(k+1)/((k+1)(k+2)) times as long as the first half
+// did, so the levels cover an ever longer time and a run of weeks keeps being
+// sampled, ever more coarsely, instead of ending at some hour. (Halving what is
+// left at each level would give every level the same time: a run twenty times
+// as long as the first half would have used them all.) The interval stops
 // doubling at 64 GiB, so that a thread's countdown still ends (and the
 // thread notices a new session) within minutes at any realistic rate.
 //
@@ -27,12 +27,13 @@
 // ThreadEnd then goes to process.log (ThreadEnded), or failing that its
 // counts to ProcessEnd's unlogged totals, so the totals stay exact; but the
 // frees of sampled blocks are lost from then on, which the merge says. Of
-// process.log's reserve, the last 8 KiB are for the records the report
-// cannot do without (ProcessEnd, ThreadRunning, ThreadEnded, modules,
-// LogLimit). Each change is a LogLimit record in process.log, written by the
-// next thread that records a sample or appends to process.log (never from
-// inside the window code that noticed it, which may hold process.log's
-// lock), and at the latest with ProcessEnd.
+// process.log's reserve (a sixteenth of the cap, at least 64 KiB of a small
+// one), the last half is for the records the report cannot do without
+// (ProcessEnd, ThreadRunning, ThreadEnded, modules, LogLimit). Each change is a
+// LogLimit record in process.log, written by the next thread that records a
+// sample or appends to process.log (never from inside the window code that
+// noticed it, which may hold process.log's lock), and at the latest with
+// ProcessEnd.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
@@ -51,7 +52,6 @@ namespace {
 constexpr uint32_t kMaxLevel = 40;
 constexpr uint32_t kMaxChanges = kMaxLevel + 2;
 constexpr uint64_t kLongestInterval = 64ull << 30;
-constexpr uint64_t kFinalReserve = 8 * 1024;
 
 std::atomic<uint64_t> g_log_bytes{0};
 std::atomic<uint32_t> g_level{0};
@@ -67,8 +67,16 @@ struct Change {
 Change g_changes[kMaxChanges];
 
 uint64_t cap() { return g_flags.max_log_size; }
-uint64_t processReserve() { return cap() / 16; }
+/// process.log's share: a sixteenth, and at least 64 KiB of a small cap
+/// (half of it at most), which a thousand ThreadEnded records and the
+/// module map at exit fit in.
+uint64_t processReserve() {
+  uint64_t floor = cap() / 2 < 64 * 1024 ? cap() / 2 : 64 * 1024;
+  return cap() / 16 > floor ? cap() / 16 : floor;
+}
 uint64_t eventBudget() { return cap() - processReserve(); }
+/// The last of it: for the records the report cannot do without.
+uint64_t finalReserve() { return processReserve() / 2; }
 
 /// The level the logs are at with \p used bytes: k once what is left of the
 /// budget is at most 1/(k+1) of it.
@@ -193,7 +201,7 @@ bool reserveLogSpace(uint64_t bytes, bool process_log) {
   }
   uint64_t limit = !process_log     ? eventBudget()
                    : t_final_record ? cap()
-                                    : cap() - kFinalReserve;
+                                    : cap() - finalReserve();
   uint64_t used = g_log_bytes.load(std::memory_order_relaxed);
   do {
     if (used + bytes > limit) {

@@ -449,7 +449,10 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
                  double weight, CallerFrame caller) {
   LogWriter *log = threadLog();
   if (!log) {
-    armCountdown(INT64_MAX >> 1, false);
+    // No log (no room under max_log_size, a full disk): this thread records
+    // no more samples, but its allocations still count, into ProcessEnd's
+    // unlogged totals when it ends.
+    armCountdown(INT64_MAX >> 1, true);
     return;
   }
   log::AllocRecord record;

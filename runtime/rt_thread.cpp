@@ -276,6 +276,10 @@ LogWriter *threadLog() {
   t_state.registered = true;
   t_state.session = currentSession();
   ensureThreadId();
+  // The exit hook even without a log: a thread that could not get one
+  // (max_log_size, a full disk) still adds its counts to the totals.
+  if (g_exit_key_created)
+    pthread_setspecific(g_exit_key, &t_state);
   t_state.log = acquireSlot();
   if (!t_state.log)
     return nullptr;
@@ -284,8 +288,6 @@ LogWriter *threadLog() {
   t_state.log->owner_os_tid.store(t_state.os_tid, std::memory_order_relaxed);
   t_state.log->owner_counts.store(&t_state.counts, std::memory_order_relaxed);
   t_state.log->owner_fast.store(&__memscope_tls, std::memory_order_relaxed);
-  if (g_exit_key_created)
-    pthread_setspecific(g_exit_key, &t_state);
 
   uint8_t buffer[sizeof(log::ThreadStartRecord) + 2 + 16];
   log::PayloadBuilder payload(buffer, sizeof(buffer));
