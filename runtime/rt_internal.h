@@ -539,7 +539,6 @@ private:
 };
 /// \p wanted, or less near the cap.
 MSC_HIDDEN uint64_t logWindowLimit(uint64_t wanted, bool process_log);
-MSC_HIDDEN uint64_t logBytesReserved();
 /// Writes the LogLimit records announced and not yet written.
 MSC_HIDDEN void writeLogLimitRecords();
 inline bool logLimitPending() {

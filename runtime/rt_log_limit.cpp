@@ -235,10 +235,6 @@ uint64_t logWindowLimit(uint64_t wanted, bool process_log) {
   return wanted < share ? wanted : share;
 }
 
-uint64_t logBytesReserved() {
-  return g_log_bytes.load(std::memory_order_relaxed);
-}
-
 void writeLogLimitRecords() {
   for (;;) {
     uint32_t next = g_log_limit_written.load(std::memory_order_acquire);
