@@ -46,9 +46,10 @@ bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
 
 /// internKey, first trying the writer's most recent key of the same event
 /// type (\p recent: 0 for allocations, 1 for frees).
-inline bool internRecentKey(LogWriter &writer, int recent, uint64_t site_id,
-                            uint64_t stack_id, uint32_t kind, uint64_t &index,
-                            bool &is_new) {
+inline __attribute__((always_inline)) bool
+internRecentKey(LogWriter &writer, int recent, uint64_t site_id,
+                uint64_t stack_id, uint32_t kind, uint64_t &index,
+                bool &is_new) {
   if (MSC_LIKELY(writer.keys)) {
     const EventKeys::Entry &last = writer.keys->recent[recent];
     if (last.site_id == site_id && last.stack_id == stack_id &&
@@ -107,11 +108,13 @@ bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
 namespace {
 
 /// Appends one event of (site, stack, kind), defining its key first when the
-/// file does not know it yet; \p encode writes the event itself.
-template <typename Encode>
-bool appendEvent(LogWriter &writer, int recent, uint64_t site_id,
-                 uint64_t stack_id, uint32_t kind,
-                 const log::EventsHeader &fresh, Encode encode) {
+/// file does not know it yet; \p encode writes the event itself, \p grow
+/// extends the record's CRC (commitEvents).
+template <typename Encode, typename GrowCrc>
+inline __attribute__((always_inline)) bool
+appendEvent(LogWriter &writer, int recent, uint64_t site_id, uint64_t stack_id,
+            uint32_t kind, const log::EventsHeader &fresh, Encode encode,
+            GrowCrc grow) {
   uint64_t key;
   bool is_new;
   if (!internRecentKey(writer, recent, site_id, stack_id, kind, key, is_new))
@@ -122,31 +125,68 @@ bool appendEvent(LogWriter &writer, int recent, uint64_t site_id,
     return false;
   if (is_new)
     out = log::encodeKeyEvent(out, key, site_id, stack_id, kind);
-  commitEvents(writer, encode(out, key));
+  commitEvents(writer, encode(out, key), grow);
   return true;
 }
 
-} // namespace
-
-bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
-  return appendEvent(writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
-                     {alloc.monotonic_ns, alloc.sample_id - 1},
-                     [&](uint8_t *out, uint64_t key) {
-                       return log::encodeAllocEvent(
-                           out, writer.events_state, key, alloc.sample_id,
-                           alloc.size, alloc.monotonic_ns, alloc.weight,
-                           alloc.flags);
-                     });
+template <typename GrowCrc>
+inline __attribute__((always_inline)) bool
+appendAlloc(LogWriter &writer, const log::AllocRecord &alloc, GrowCrc grow) {
+  return appendEvent(
+      writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
+      {alloc.monotonic_ns, alloc.sample_id - 1},
+      [&](uint8_t *out, uint64_t key) {
+        return log::encodeAllocEvent(
+            out, writer.events_state, key, alloc.sample_id, alloc.size,
+            alloc.monotonic_ns, alloc.weight, alloc.flags);
+      },
+      grow);
 }
 
-bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
+template <typename GrowCrc>
+inline __attribute__((always_inline)) bool
+appendFree(LogWriter &writer, const log::FreeRecord &free, GrowCrc grow) {
   // A free's key names the freeing site only.
   return appendEvent(
       writer, 1, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id},
       [&](uint8_t *out, uint64_t key) {
         return log::encodeFreeEvent(out, writer.events_state, key,
                                     free.sample_id, free.monotonic_ns);
-      });
+      },
+      grow);
+}
+
+// Each event is appended by one function with everything inlined, the CRC
+// instructions included: exact mode runs it per allocation and per free.
+// SSE 4.2's copy is compiled for it, and chosen when the CPU has it.
+#if defined(__x86_64__)
+#define MSC_HARDWARE_CRC 1
+__attribute__((target("sse4.2"), noinline)) bool
+appendAllocHardwareCrc(LogWriter &writer, const log::AllocRecord &alloc) {
+  return appendAlloc(writer, alloc, log::growRecordCrcHardware);
+}
+__attribute__((target("sse4.2"), noinline)) bool
+appendFreeHardwareCrc(LogWriter &writer, const log::FreeRecord &free) {
+  return appendFree(writer, free, log::growRecordCrcHardware);
+}
+#endif
+
+} // namespace
+
+bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
+#ifdef MSC_HARDWARE_CRC
+  if (MSC_LIKELY(log::hasHardwareCrc32c()))
+    return appendAllocHardwareCrc(writer, alloc);
+#endif
+  return appendAlloc(writer, alloc, log::growRecordCrc);
+}
+
+bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
+#ifdef MSC_HARDWARE_CRC
+  if (MSC_LIKELY(log::hasHardwareCrc32c()))
+    return appendFreeHardwareCrc(writer, free);
+#endif
+  return appendFree(writer, free, log::growRecordCrc);
 }
 
 void forgetEventKeys(LogWriter &writer) {

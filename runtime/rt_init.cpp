@@ -380,12 +380,6 @@ int initialize(const char *out_dir, const char *options) {
 
 } // namespace
 
-uint64_t monotonicNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
 uint64_t realtimeNs() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -35,6 +35,7 @@
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define MSC_HIDDEN __attribute__((visibility("hidden")))
 #define MSC_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -119,7 +120,13 @@ private:
 };
 
 //===-- Small utilities (rt_init.cpp) -------------------------------------===//
-MSC_HIDDEN uint64_t monotonicNs();
+/// CLOCK_MONOTONIC in ns. Inline: exact mode reads it per event, and the
+/// call into the vDSO is most of the cost.
+inline uint64_t monotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
 MSC_HIDDEN uint64_t realtimeNs();
 MSC_HIDDEN void report(const char *format, ...)
     __attribute__((format(printf, 1, 2)));
@@ -277,8 +284,9 @@ MSC_HIDDEN uint8_t *openEvents(LogWriter &writer, uint32_t max_bytes,
 /// record; opens one when none is open or it is full. Returns where to
 /// write them, nullptr when the log cannot be written. commitEvents then
 /// publishes what was written. Inline: exact mode runs this per event.
-inline uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
-                              const log::EventsHeader &fresh) {
+inline __attribute__((always_inline)) uint8_t *
+reserveEvents(LogWriter &writer, uint32_t max_bytes,
+              const log::EventsHeader &fresh) {
   if (MSC_LIKELY(writer.events_at != kNoEvents)) {
     uint64_t end =
         writer.events_at + sizeof(log::RecordHeader) + writer.events_size;
@@ -290,8 +298,12 @@ inline uint8_t *reserveEvents(LogWriter &writer, uint32_t max_bytes,
 }
 /// Publishes the events written up to \p end: the record's header, with its
 /// size and the CRC over its whole payload, is rewritten in one store, so a
-/// kill loses at most the event being written.
-inline void commitEvents(LogWriter &writer, const uint8_t *end) {
+/// kill loses at most the event being written. \p grow is
+/// log::growRecordCrc or, where the CPU has it, growRecordCrcHardware, which
+/// inlines only into a function compiled for SSE 4.2 (rt_events.cpp).
+template <typename GrowCrc>
+inline __attribute__((always_inline)) void
+commitEvents(LogWriter &writer, const uint8_t *end, GrowCrc grow) {
   uint8_t *record = writer.window + writer.events_at;
   const uint8_t *added =
       record + sizeof(log::RecordHeader) + writer.events_size;
@@ -301,8 +313,7 @@ inline void commitEvents(LogWriter &writer, const uint8_t *end) {
   header.type = static_cast<uint8_t>(log::RecordType::Events);
   header.flags = 0;
   header.payload_size = static_cast<uint16_t>(writer.events_size);
-  log::GrownCrc crc =
-      log::growRecordCrc(writer.events_crc, added, size, header);
+  log::GrownCrc crc = grow(writer.events_crc, added, size, header);
   writer.events_crc = crc.running;
   header.crc = crc.record;
   publishHeader(record, header);
@@ -367,9 +378,15 @@ struct ThreadState {
 };
 MSC_HIDDEN extern __thread ThreadState t_state
     __attribute__((tls_model("initial-exec")));
+/// threadLog's slow path: registers the thread in the current session.
+MSC_HIDDEN LogWriter *registerThreadLog();
 /// Returns the calling thread's log, registering the thread on first use;
-/// nullptr when the thread cannot record.
-MSC_HIDDEN LogWriter *threadLog();
+/// nullptr when the thread cannot record. Inline: exact mode asks per event.
+inline LogWriter *threadLog() {
+  if (MSC_LIKELY(t_state.registered && t_state.session == currentSession()))
+    return t_state.log;
+  return registerThreadLog();
+}
 MSC_HIDDEN void initThreads();
 /// A new session (folder) starts: thread logs of the previous one are no
 /// longer handed out; each thread gets a new log at its next record.
@@ -482,6 +499,8 @@ MSC_HIDDEN void freeSampled(uint64_t site_id, void *ptr);
 /// Live-table primitives for realloc, which must undo a removal on failure.
 MSC_HIDDEN uint64_t liveRemove(void *ptr);
 MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);
+/// The live table's number of slots (0 before initSampling).
+MSC_HIDDEN uint64_t liveTableSlots();
 MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id);
 MSC_HIDDEN void initSampling();
 MSC_HIDDEN void resetSamplingAfterFork();

@@ -13,6 +13,13 @@
 // counting filter (indexed by the pointer's hash) lets a free of a block that
 // was not sampled cost one load and one compare, inline in instrumented code.
 //
+// The table keeps the heap's locality (liveProbe): blocks near each other in
+// memory get slots near each other, so exact mode, which puts every block
+// there, touches the table about as the program touches its heap. A random
+// slot per block touched all 64 MiB of it in a small program, and cost a
+// TLB miss per event in a large one. A block whose neighbourhood is full
+// goes on at random slots.
+//
 // Memory ordering: filter counters and table keys are updated with atomic
 // RMW operations (acq_rel); a key is claimed before its sample id is stored
 // (relaxed), which is safe because the program itself orders the free of a
@@ -56,6 +63,35 @@ inline uint64_t pointerHash(const void *ptr) {
   return reinterpret_cast<uintptr_t>(ptr) * MEMSCOPE_PTR_HASH_MUL;
 }
 
+// Two of glibc's blocks are at least 32 bytes apart; 2 MiB of address runs
+// on in consecutive slots, and each 2 MiB region starts at a place of its own.
+constexpr unsigned kSlotShift = 5;
+constexpr unsigned kRegionShift = 21;
+constexpr uint32_t kLocalProbes = kMaxProbes / 2;
+
+/// The \p probe-th slot of \p ptr's probe sequence: kLocalProbes on from
+/// its slot by address, then slots at random. A dense heap fills
+/// whole runs of slots, and where two regions' runs overlap a linear probe
+/// would not get out of them; independent probes do, as in a table hashed at
+/// random. Insert and lookup follow the same sequence, and a slot is never
+/// emptied again (a freed block's becomes a tombstone), so a lookup may stop
+/// at the first empty slot.
+inline uint64_t liveProbe(const void *ptr, uint32_t probe) {
+  auto address = reinterpret_cast<uintptr_t>(ptr);
+  uint64_t slot;
+  if (probe < kLocalProbes) {
+    slot = (address >> kSlotShift) +
+           ((address >> kRegionShift) * MEMSCOPE_PTR_HASH_MUL >> 32) + probe;
+  } else {
+    // A fresh hash per probe: a stride (double hashing) can be short, or
+    // hop between two places, and stay inside a run.
+    slot = (pointerHash(ptr) + probe * 0xD6E8FEB86659FD93ull) *
+               0xBF58476D1CE4E5B9ull >>
+           (64 - g_live_bits);
+  }
+  return slot & ((1ull << g_live_bits) - 1);
+}
+
 void filterIncrement(uint32_t index) {
   uint16_t *counter = &__memscope_live_filter[index];
   uint16_t value = __atomic_load_n(counter, __ATOMIC_RELAXED);
@@ -79,10 +115,8 @@ bool liveInsert(void *ptr, uint64_t sample_id) {
   if (!g_live)
     return false;
   uintptr_t key = reinterpret_cast<uintptr_t>(ptr);
-  uint64_t mask = (1ull << g_live_bits) - 1;
-  uint64_t index = pointerHash(ptr) >> (64 - g_live_bits);
   for (uint32_t probe = 0; probe < kMaxProbes; ++probe) {
-    LiveSlot &slot = g_live[(index + probe) & mask];
+    LiveSlot &slot = g_live[liveProbe(ptr, probe)];
     uintptr_t current = slot.address.load(std::memory_order_relaxed);
     while (current == kEmpty || current == kTombstone) {
       if (slot.address.compare_exchange_weak(current, key,
@@ -349,10 +383,8 @@ uint64_t liveRemove(void *ptr) {
   if (!g_live || !maybeLive(ptr))
     return 0;
   uintptr_t key = reinterpret_cast<uintptr_t>(ptr);
-  uint64_t mask = (1ull << g_live_bits) - 1;
-  uint64_t index = pointerHash(ptr) >> (64 - g_live_bits);
   for (uint32_t probe = 0; probe < kMaxProbes; ++probe) {
-    LiveSlot &slot = g_live[(index + probe) & mask];
+    LiveSlot &slot = g_live[liveProbe(ptr, probe)];
     uintptr_t current = slot.address.load(std::memory_order_acquire);
     if (current == kEmpty)
       return 0;
@@ -367,6 +399,8 @@ uint64_t liveRemove(void *ptr) {
   }
   return 0;
 }
+
+uint64_t liveTableSlots() { return g_live ? 1ull << g_live_bits : 0; }
 
 void liveReinsert(void *ptr, uint64_t sample_id) {
   if (!liveInsert(ptr, sample_id))

@@ -36,6 +36,9 @@ struct StackMemo {
   uintptr_t pc;
   const uintptr_t *record;
   uint64_t id;
+  // The stack cache's clearing count when id was last known written; the
+  // memo's stack needs no probe of the cache while it has not changed.
+  uint32_t written_in;
   WalkReads reads;
 };
 
@@ -44,8 +47,9 @@ struct StackCache {
   static constexpr uint32_t kMemos = 8; // a power of two
   uint64_t ids[kEntries];
   uint32_t used;
-  uint32_t memos;    // 0, or kMemos in exact mode
-  StackMemo memo[1]; // memos entries
+  uint32_t clearings; // times ids was emptied; a memo's written_in
+  uint32_t memos;     // 0, or kMemos in exact mode
+  StackMemo memo[1];  // memos entries
 };
 
 namespace {
@@ -117,6 +121,7 @@ bool seenBefore(LogWriter &log, uint64_t id) {
         for (uint64_t &entry : cache.ids)
           entry = 0;
         cache.used = 0;
+        ++cache.clearings;
         cache.ids[id & mask] = id;
       } else {
         slot = id;
@@ -143,13 +148,18 @@ uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
   bool must_write = false;
   if (memo && memo->pc == caller.pc && memo->record == caller.record &&
       readsUnchanged(memo->reads)) {
-    if (seenBefore(log, memo->id))
+    if (memo->written_in == log.stacks->clearings)
       return memo->id;
+    if (seenBefore(log, memo->id)) {
+      memo->written_in = log.stacks->clearings;
+      return memo->id;
+    }
     must_write = true; // seenBefore remembers it now: write its record below
   }
   WalkReads *reads = nullptr;
   if (memo) {
     memo->pc = 0; // until the walk below is complete
+    memo->written_in = ~0u;
     reads = &memo->reads;
   }
   uint32_t depth = collectStack(caller, frames, max_depth, reads);
@@ -159,10 +169,15 @@ uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
     memo->record = caller.record;
     memo->id = id;
   }
-  if (!must_write && seenBefore(log, id))
+  if (!must_write && seenBefore(log, id)) {
+    if (memo)
+      memo->written_in = log.stacks->clearings;
     return id;
+  }
   if (writeNewModules() == ModuleChange::Unloaded) {
     forgetUnwindRules();
+    if (memo)
+      memo->pc = 0; // its reads were under the rules just dropped
     depth = collectStack(caller, frames, max_depth);
     id = hashFrames(frames, depth);
     if (seenBefore(log, id))
@@ -178,6 +193,8 @@ uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
   payload.pod(header);
   payload.bytes(frames, sizeof(uint64_t) * depth);
   appendRecord(log, log::RecordType::Stack, buffer, payload.size());
+  if (memo)
+    memo->written_in = log.stacks->clearings;
   return id;
 }
 

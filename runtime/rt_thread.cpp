@@ -266,8 +266,8 @@ uint64_t ensureThreadId() {
   return t_state.thread_id;
 }
 
-LogWriter *threadLog() {
-  if (MSC_LIKELY(t_state.registered && t_state.session == currentSession()))
+LogWriter *registerThreadLog() {
+  if (t_state.registered && t_state.session == currentSession())
     return t_state.log;
   if (t_state.exited || g_process_ended.load(std::memory_order_acquire))
     return nullptr;
