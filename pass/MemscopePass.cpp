@@ -725,10 +725,11 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call, const SiteCall &Info) {
   Value *Ptr = B.CreatePointerCast(Call.getArgOperand(Info.FreedPtrArg), PtrTy);
   if (Info.IsCustom)
     Ptr = customKey(B, Ptr);
-  // Same arithmetic as msc_live_filter_index() in the runtime.
-  Value *Hash = B.CreateMul(B.CreatePtrToInt(Ptr, Int64Ty),
-                            ConstantInt::get(Int64Ty, MEMSCOPE_PTR_HASH_MUL));
-  Value *Index = B.CreateLShr(Hash, 64 - MEMSCOPE_LIVE_FILTER_BITS);
+  // Same arithmetic as liveFilterIndex() in the runtime: the page.
+  Value *Page = B.CreateLShr(B.CreatePtrToInt(Ptr, Int64Ty),
+                             MEMSCOPE_LIVE_FILTER_SHIFT);
+  Value *Index = B.CreateAnd(
+      Page, ConstantInt::get(Int64Ty, (1u << MEMSCOPE_LIVE_FILTER_BITS) - 1));
   Value *Slot = B.CreateInBoundsGEP(LiveFilter->getValueType(), LiveFilter,
                                     {ConstantInt::get(Int64Ty, 0), Index});
   Value *MaybeSampled =

@@ -567,8 +567,8 @@ inline bool logLimitPending() {
 
 inline uint32_t liveFilterIndex(const void *ptr) {
   return static_cast<uint32_t>(
-      (reinterpret_cast<uintptr_t>(ptr) * MEMSCOPE_PTR_HASH_MUL) >>
-      (64 - MEMSCOPE_LIVE_FILTER_BITS));
+      (reinterpret_cast<uintptr_t>(ptr) >> MEMSCOPE_LIVE_FILTER_SHIFT) &
+      ((1u << MEMSCOPE_LIVE_FILTER_BITS) - 1));
 }
 inline bool maybeLive(const void *ptr) {
   return __atomic_load_n(&__memscope_live_filter[liveFilterIndex(ptr)],

@@ -10,8 +10,10 @@
 //
 // Sampled blocks live in a lock-free open-addressing table keyed by address,
 // so any thread can match a free in O(1). In front of it, a 64 Ki-entry
-// counting filter (indexed by the pointer's hash) lets a free of a block that
-// was not sampled cost one load and one compare, inline in instrumented code.
+// counting filter lets a free of a block that was not sampled cost one load
+// and one compare, inline in instrumented code. It counts per 4 KiB page
+// (liveFilterIndex): the frees of a heap read a few of its cache lines, where
+// a counter per hashed block cost about one L1 miss per free.
 //
 // The table keeps the heap's locality (liveProbe): blocks near each other in
 // memory get slots near each other, so exact mode, which puts every block

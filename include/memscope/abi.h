@@ -26,7 +26,7 @@ extern "C" {
 #endif
 #include "memscope/version.h"
 
-#define MEMSCOPE_ABI_VERSION 3
+#define MEMSCOPE_ABI_VERSION 4
 
 /* Every instrumented module references this symbol; only a runtime built with
  * the same ABI defines it. Both spellings follow MEMSCOPE_ABI_VERSION. */
@@ -135,8 +135,14 @@ struct msc_thread_fast {
 #define MEMSCOPE_TLS_NAME "__memscope_tls"
 #define MEMSCOPE_LIVE_FILTER_NAME "__memscope_live_filter"
 #define MEMSCOPE_LIVE_FILTER_BITS 16
-/* Index of a pointer in the live filter; the pass emits the same arithmetic
- * inline. The multiplier is the 64-bit golden ratio. */
+/* Index of a pointer in the live filter (ABI 4): its 4 KiB page, modulo the
+ * filter's size; the pass emits the same arithmetic inline,
+ *   (ptr >> MEMSCOPE_LIVE_FILTER_SHIFT) & ((1 << MEMSCOPE_LIVE_FILTER_BITS) - 1).
+ * A counter per page rather than per hashed block: the frees of a program's
+ * heap then read a few cache lines of the filter (2 bytes per page in use)
+ * instead of one at random per free. */
+#define MEMSCOPE_LIVE_FILTER_SHIFT 12
+/* The 64-bit golden ratio, which the runtime hashes pointers with. */
 #define MEMSCOPE_PTR_HASH_MUL 0x9E3779B97F4A7C15ull
 
 /* Called by instrumented code only when the countdown went negative. */

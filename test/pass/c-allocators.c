@@ -67,4 +67,4 @@ void every_allocator(size_t n, const char *text) {
 // TABLE-DAG: { i64 {{-?[0-9]+}}, i32 9, i32 27, i32 10,
 // TABLE-DAG: { i64 {{-?[0-9]+}}, i32 10, i32 28, i32 10,
 // TABLE-DAG: { i64 {{-?[0-9]+}}, i32 32, i32 29, i32 3,
-// TABLE-DAG: @memscope.module_sites = private constant {{.*}} { i32 3, i32 11, {{.*}} section "memscope_sites"
+// TABLE-DAG: @memscope.module_sites = private constant {{.*}} { i32 4, i32 11, {{.*}} section "memscope_sites"

@@ -42,8 +42,8 @@ define void @release(ptr %p) {
 
 ; CHECK-LABEL: define void @release(ptr %p)
 ; CHECK-NEXT:    [[ADDR:%.*]] = ptrtoint ptr %p to i64
-; CHECK-NEXT:    [[HASH:%.*]] = mul i64 [[ADDR]], -7046029254386353131
-; CHECK-NEXT:    [[INDEX:%.*]] = lshr i64 [[HASH]], 48
+; CHECK-NEXT:    [[PAGE:%.*]] = lshr i64 [[ADDR]], 12
+; CHECK-NEXT:    [[INDEX:%.*]] = and i64 [[PAGE]], 65535
 ; CHECK-NEXT:    [[SLOT:%.*]] = getelementptr inbounds [65536 x i16], ptr @__memscope_live_filter, i64 0, i64 [[INDEX]]
 ; CHECK-NEXT:    [[COUNTER:%.*]] = load i16, ptr [[SLOT]]
 ; CHECK-NEXT:    [[MAYBE:%.*]] = icmp ne i16 [[COUNTER]], 0
@@ -57,7 +57,7 @@ define void @release(ptr %p) {
 ; the version check (the runtime refuses another Memscope version), and only
 ; then the registration of the DSO's site tables.
 ; CHECK: define weak_odr hidden void @memscope.module_ctor() {{.*}}comdat
-; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v3
+; CHECK-NEXT: load volatile i8, ptr @__memscope_abi_v4
 ; CHECK-NEXT: [[OK:%.*]] = call i32 @__memscope_check_versions(ptr @__start_memscope_sites, ptr @__stop_memscope_sites)
 ; CHECK-NEXT: [[ACCEPTED:%.*]] = icmp ne i32 [[OK]], 0
 ; CHECK-NEXT: br i1 [[ACCEPTED]], label %register, label %done
