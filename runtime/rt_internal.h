@@ -586,6 +586,14 @@ struct HeapTally {
   int64_t negative_limit; // -limit, so that a free compares with one load
   bool flushing;
   bool ended; // the thread is exiting: every later change is flushed at once
+  // Not a figure: the block an instrumented free site last handed to
+  // __memscope_free_sampled. A delete site's operator delete frees it next
+  // through the interposer, which then need not look for it in the live
+  // table again (in exact mode every page's filter counter is set, and the
+  // second lookup, of a block no longer there, ran to the end of its run).
+  // Every other free clears it (a C free site's goes straight to glibc), so
+  // it never outlives the free that follows. Here because frees touch t_heap.
+  const void *handed_over;
 };
 MSC_HIDDEN extern __thread HeapTally t_heap
     __attribute__((tls_model("initial-exec")));
@@ -662,6 +670,7 @@ inline __attribute__((always_inline)) void *heapCountedCalloc(size_t count,
   return ptr;
 }
 inline __attribute__((always_inline)) void heapCountedFree(void *ptr) {
+  t_heap.handed_over = nullptr; // only for the free that follows at once
   if (MSC_UNLIKELY(heapRemove(chunkBytes(ptr))))
     return flushHeapTallyAndFree(ptr);
   return __libc_free(ptr);

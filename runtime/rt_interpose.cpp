@@ -91,7 +91,11 @@ __attribute__((noinline)) void *callocSampled(size_t count, size_t size,
 }
 
 __attribute__((noinline)) void freeMaybeSampled(void *ptr) {
-  freeSampled(0, ptr);
+  // Only the free that follows at once: any other passes by and clears it.
+  const void *handed_over = t_heap.handed_over;
+  t_heap.handed_over = nullptr;
+  if (ptr != handed_over)
+    freeSampled(0, ptr);
   heapRemoved(chunkBytes(ptr));
   __libc_free(ptr);
 }

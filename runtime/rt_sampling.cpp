@@ -500,6 +500,8 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
   record.weight = weight;
   record.kind = kind;
   record.flags = 0;
+  if (MSC_UNLIKELY(ptr == t_heap.handed_over))
+    t_heap.handed_over = nullptr; // reused: its next free must look
   if (!liveInsert(ptr, record.sample_id)) {
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
     record.flags |= log::AllocUntracked;
@@ -536,6 +538,9 @@ __memscope_alloc_sampled_stack(uint64_t site_id, void *ptr, uint64_t size) {
 __attribute__((visibility("default"))) void
 __memscope_free_sampled(uint64_t site_id, void *ptr) {
   freeSampled(site_id, ptr);
+  // Found or not, the interposed free of ptr that a delete site makes next
+  // would find nothing more (t_heap.handed_over).
+  t_heap.handed_over = ptr;
 }
 
 } // extern "C"

@@ -280,6 +280,53 @@ TEST_F(RuntimeTest, FreeFromAnotherThreadIsMatched) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(RuntimeTest, ABlockHandedOverIsLookedForOnceAndItsReuseAgain) {
+#ifdef MEMSCOPE_RT_NO_INTERPOSE
+  GTEST_SKIP() << "the free interposer is not built in sanitizer builds";
+#endif
+  auto freesOf = [](uint64_t sample) {
+    int frees = 0;
+    for (uint32_t slot = 0; slot < 64; ++slot) {
+      std::string path = std::string(processDirectory()) + "/t" +
+                         std::to_string(slot) + ".log";
+      if (access(path.c_str(), F_OK) == 0)
+        for (const Record &record : readLog(path))
+          frees += record.type == log::RecordType::Free &&
+                   payloadAs<log::FreeRecord>(record).sample_id == sample;
+    }
+    return frees;
+  };
+  auto lastSample = [] {
+    uint64_t sample = 0;
+    for (const log::AllocRecord &alloc : allocsOfSize(5151))
+      sample = alloc.sample_id;
+    return sample;
+  };
+  // A delete site: the entry takes the block out, operator delete frees it
+  // through the interposer, which does not look again.
+  void *block = malloc(5151);
+  uint64_t first = lastSample();
+  __memscope_free_sampled(7, block);
+  EXPECT_EQ(t_heap.handed_over, block);
+  free(block);
+  EXPECT_EQ(t_heap.handed_over, nullptr);
+  EXPECT_EQ(freesOf(first), 1);
+  // A C free site: its direct free clears the mark. Another thread then
+  // gets the same address back and hands it here, where an uninstrumented
+  // free must record its free.
+  void *again = malloc(5151);
+  __memscope_free_sampled(8, again);
+  __memscope_free_unchecked(again);
+  EXPECT_EQ(t_heap.handed_over, nullptr);
+  void *reused = nullptr;
+  std::thread([&] { reused = malloc(5151); }).join();
+  uint64_t second = liveRemove(reused);
+  ASSERT_NE(second, 0u);
+  liveReinsert(reused, second);
+  free(reused);
+  EXPECT_EQ(freesOf(second), 1);
+}
+
 TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   g_flags.exact = false;
   g_flags.sample_interval = 16 * 1024;
