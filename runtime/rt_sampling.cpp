@@ -13,7 +13,9 @@
 // counting filter lets a free of a block that was not sampled cost one load
 // and one compare, inline in instrumented code. It counts per 4 KiB page
 // (liveFilterIndex): the frees of a heap read a few of its cache lines, where
-// a counter per hashed block cost about one L1 miss per free.
+// a counter per hashed block cost about one L1 miss per free. In exact mode
+// every block is in the table: the filter is saturated once and never
+// written (saturateFilterIfExact).
 //
 // The table keeps the heap's locality (liveProbe): blocks near each other in
 // memory get slots near each other, so exact mode, which puts every block
@@ -111,6 +113,17 @@ void filterDecrement(uint32_t index) {
          !__atomic_compare_exchange_n(counter, &value, value - 1, true,
                                       __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
   }
+}
+
+/// Exact mode's filter: every counter saturated, which filterIncrement and
+/// filterDecrement leave alone. Every block is in the table, so the filter
+/// could only say "maybe", and keeping its counts made each event an atomic
+/// update of a counter that the other threads' events of the same page
+/// share. It stays saturated if a later session (or max_log_size) samples:
+/// frees then look in the table, slower but right.
+void saturateFilterIfExact() {
+  if (g_flags.exact)
+    memset(__memscope_live_filter, 0xFF, sizeof(__memscope_live_filter));
 }
 
 bool liveInsert(void *ptr, uint64_t sample_id) {
@@ -351,6 +364,7 @@ int64_t idleCountdown() {
 }
 
 void initSampling() {
+  saturateFilterIfExact();
   if (g_live)
     return;
   g_live_bits = g_flags.live_table_bits ? g_flags.live_table_bits
@@ -377,6 +391,7 @@ void resetSamplingAfterFork() {
   g_unlogged_allocations.store(0, std::memory_order_relaxed);
   g_unlogged_bytes.store(0, std::memory_order_relaxed);
   memset(__memscope_live_filter, 0, sizeof(__memscope_live_filter));
+  saturateFilterIfExact();
   if (g_live)
     madvise(g_live, g_live_bytes, MADV_DONTNEED); // back to zero pages
 }
