@@ -170,6 +170,15 @@ appendFreeHardwareCrc(LogWriter &writer, const log::FreeRecord &free) {
   return appendFree(writer, free, log::growRecordCrcHardware);
 }
 #endif
+// Apart, so that the choice below saves no registers for them.
+__attribute__((noinline)) bool
+appendAllocSoftwareCrc(LogWriter &writer, const log::AllocRecord &alloc) {
+  return appendAlloc(writer, alloc, log::growRecordCrc);
+}
+__attribute__((noinline)) bool
+appendFreeSoftwareCrc(LogWriter &writer, const log::FreeRecord &free) {
+  return appendFree(writer, free, log::growRecordCrc);
+}
 
 } // namespace
 
@@ -178,7 +187,7 @@ bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
   if (MSC_LIKELY(log::hasHardwareCrc32c()))
     return appendAllocHardwareCrc(writer, alloc);
 #endif
-  return appendAlloc(writer, alloc, log::growRecordCrc);
+  return appendAllocSoftwareCrc(writer, alloc);
 }
 
 bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
@@ -186,7 +195,7 @@ bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
   if (MSC_LIKELY(log::hasHardwareCrc32c()))
     return appendFreeHardwareCrc(writer, free);
 #endif
-  return appendFree(writer, free, log::growRecordCrc);
+  return appendFreeSoftwareCrc(writer, free);
 }
 
 void forgetEventKeys(LogWriter &writer) {
