@@ -10,7 +10,7 @@
 //     __memscope_alloc_sampled(site, ptr, size). While the call runs, a
 //     thread-local flag tells the runtime's malloc interposers not to count
 //     the same allocation again.
-//   * free/delete: an inline lookup of the pointer's hash in the runtime's
+//   * free/delete: an inline lookup of the pointer's page in the runtime's
 //     live-sample filter (a load and a compare); only a possible hit calls
 //     __memscope_free_sampled(site, ptr).
 //   * the program's own allocators and deallocators, when named: the same,
@@ -726,8 +726,8 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call, const SiteCall &Info) {
   if (Info.IsCustom)
     Ptr = customKey(B, Ptr);
   // Same arithmetic as liveFilterIndex() in the runtime: the page.
-  Value *Page = B.CreateLShr(B.CreatePtrToInt(Ptr, Int64Ty),
-                             MEMSCOPE_LIVE_FILTER_SHIFT);
+  Value *Page =
+      B.CreateLShr(B.CreatePtrToInt(Ptr, Int64Ty), MEMSCOPE_LIVE_FILTER_SHIFT);
   Value *Index = B.CreateAnd(
       Page, ConstantInt::get(Int64Ty, (1u << MEMSCOPE_LIVE_FILTER_BITS) - 1));
   Value *Slot = B.CreateInBoundsGEP(LiveFilter->getValueType(), LiveFilter,

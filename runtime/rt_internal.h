@@ -499,6 +499,9 @@ MSC_HIDDEN void freeSampled(uint64_t site_id, void *ptr);
 /// Live-table primitives for realloc, which must undo a removal on failure.
 MSC_HIDDEN uint64_t liveRemove(void *ptr);
 MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);
+/// In exact mode, sets every live-filter counter saturated (rt_sampling.cpp);
+/// called as a session begins.
+MSC_HIDDEN void saturateFilterIfExact();
 /// The live table's number of slots (0 before initSampling).
 MSC_HIDDEN uint64_t liveTableSlots();
 MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id);
@@ -591,8 +594,14 @@ struct HeapTally {
   // through the interposer, which then need not look for it in the live
   // table again (in exact mode every page's filter counter is set, and the
   // second lookup, of a block no longer there, ran to the end of its run).
-  // Every other free clears it (a C free site's goes straight to glibc), so
-  // it never outlives the free that follows. Here because frees touch t_heap.
+  // This thread's next free clears it whichever block it frees (a C free
+  // site's goes straight to glibc), and so does its next recorded
+  // allocation. The one case it misses: an operator delete the program
+  // replaced that does not free the block, whose address another thread
+  // then gets back from malloc and hands to this one, which frees it
+  // through the interposer before it frees or records anything else; that
+  // block's free is then not matched (docs/architecture.md). Here because
+  // frees touch t_heap.
   const void *handed_over;
 };
 MSC_HIDDEN extern __thread HeapTally t_heap

@@ -25,7 +25,8 @@
 // goes on at random slots.
 //
 // Memory ordering: filter counters and table keys are updated with atomic
-// RMW operations (acq_rel); a key is claimed before its sample id is stored
+// RMW operations (acq_rel), or set saturated by relaxed stores (exact mode);
+// a key is claimed before its sample id is stored
 // (relaxed), which is safe because the program itself orders the free of a
 // block after its allocation returned.
 //
@@ -87,11 +88,11 @@ inline uint64_t liveProbe(const void *ptr, uint32_t probe) {
     slot = (address >> kSlotShift) +
            ((address >> kRegionShift) * MEMSCOPE_PTR_HASH_MUL >> 32) + probe;
   } else {
-    // A fresh hash per probe: a stride (double hashing) can be short, or
-    // hop between two places, and stay inside a run.
-    slot = (pointerHash(ptr) + probe * 0xD6E8FEB86659FD93ull) *
-               0xBF58476D1CE4E5B9ull >>
-           (64 - g_live_bits);
+    // A fresh hash per probe (a splitmix64 step): a stride, as in double
+    // hashing, can be short or hop between two places, and stay in a run.
+    uint64_t mixed = pointerHash(ptr) ^ (probe * 0xD6E8FEB86659FD93ull);
+    mixed = (mixed ^ (mixed >> 31)) * 0xBF58476D1CE4E5B9ull;
+    slot = mixed >> (64 - g_live_bits);
   }
   return slot & ((1ull << g_live_bits) - 1);
 }
@@ -113,17 +114,6 @@ void filterDecrement(uint32_t index) {
          !__atomic_compare_exchange_n(counter, &value, value - 1, true,
                                       __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
   }
-}
-
-/// Exact mode's filter: every counter saturated, which filterIncrement and
-/// filterDecrement leave alone. Every block is in the table, so the filter
-/// could only say "maybe", and keeping its counts made each event an atomic
-/// update of a counter that the other threads' events of the same page
-/// share. It stays saturated if a later session (or max_log_size) samples:
-/// frees then look in the table, slower but right.
-void saturateFilterIfExact() {
-  if (g_flags.exact)
-    memset(__memscope_live_filter, 0xFF, sizeof(__memscope_live_filter));
 }
 
 bool liveInsert(void *ptr, uint64_t sample_id) {
@@ -363,8 +353,21 @@ int64_t idleCountdown() {
                                                       : 256 * 1024);
 }
 
+/// Exact mode's filter: every counter saturated, which filterIncrement and
+/// filterDecrement leave alone. Every block is in the table, so the filter
+/// could only say "maybe", and keeping its counts made each event an atomic
+/// update of a counter that the other threads' events of the same page
+/// share. It stays saturated if a later session (or max_log_size) samples:
+/// frees then look in the table, slower but right.
+void saturateFilterIfExact() {
+  if (!g_flags.exact)
+    return;
+  // Counter by counter: other threads may update them meanwhile.
+  for (uint16_t &counter : __memscope_live_filter)
+    __atomic_store_n(&counter, kFilterSaturated, __ATOMIC_RELAXED);
+}
+
 void initSampling() {
-  saturateFilterIfExact();
   if (g_live)
     return;
   g_live_bits = g_flags.live_table_bits ? g_flags.live_table_bits
@@ -391,7 +394,6 @@ void resetSamplingAfterFork() {
   g_unlogged_allocations.store(0, std::memory_order_relaxed);
   g_unlogged_bytes.store(0, std::memory_order_relaxed);
   memset(__memscope_live_filter, 0, sizeof(__memscope_live_filter));
-  saturateFilterIfExact();
   if (g_live)
     madvise(g_live, g_live_bytes, MADV_DONTNEED); // back to zero pages
 }
@@ -515,8 +517,7 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
   record.weight = weight;
   record.kind = kind;
   record.flags = 0;
-  if (MSC_UNLIKELY(ptr == t_heap.handed_over))
-    t_heap.handed_over = nullptr; // reused: its next free must look
+  t_heap.handed_over = nullptr; // this thread moved on (its address too)
   if (!liveInsert(ptr, record.sample_id)) {
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
     record.flags |= log::AllocUntracked;
