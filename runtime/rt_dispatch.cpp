@@ -68,6 +68,8 @@ MSC_ENTRY void *__memscope_calloc_uncounted(size_t count, size_t size) {
 }
 
 MSC_ENTRY void __memscope_free_unchecked(void *ptr) {
+  // The free that follows __memscope_free_sampled at a C free site.
+  memscope::rt::t_heap.handed_over = nullptr;
   if (MSC_UNLIKELY(!g_glibc))
     return g_real.free(ptr);
   if (MSC_UNLIKELY(!ptr))

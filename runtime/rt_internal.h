@@ -590,13 +590,16 @@ struct HeapTally {
   bool flushing;
   bool ended; // the thread is exiting: every later change is flushed at once
   // Not a figure: the block an instrumented free site last handed to
-  // __memscope_free_sampled. A delete site's operator delete frees it next
-  // through the interposer, which then need not look for it in the live
-  // table again (in exact mode every page's filter counter is set, and the
-  // second lookup, of a block no longer there, ran to the end of its run).
-  // This thread's next free clears it whichever block it frees (a C free
-  // site's goes straight to glibc), and so does its next recorded
-  // allocation. The one case it misses: an operator delete the program
+  // __memscope_free_sampled, when its page's filter counter is saturated
+  // (exact mode). A delete site's operator delete frees it next through the
+  // interposer, which then need not look for it in the live table again
+  // (that lookup, of a block no longer there, ran to the end of its run).
+  // Set only there, it is cleared off the interposer's fast path: a
+  // saturated counter never goes back, so the free interposer takes its
+  // slow path (freeMaybeSampled) for that page, which clears the mark
+  // whichever block it frees; a C free site's direct free
+  // (__memscope_free_unchecked) and a recorded allocation clear it too.
+  // The one case it misses: an operator delete the program
   // replaced that does not free the block, whose address another thread
   // then gets back from malloc and hands to this one, which frees it
   // through the interposer before it frees or records anything else; that
@@ -679,7 +682,6 @@ inline __attribute__((always_inline)) void *heapCountedCalloc(size_t count,
   return ptr;
 }
 inline __attribute__((always_inline)) void heapCountedFree(void *ptr) {
-  t_heap.handed_over = nullptr; // only for the free that follows at once
   if (MSC_UNLIKELY(heapRemove(chunkBytes(ptr))))
     return flushHeapTallyAndFree(ptr);
   return __libc_free(ptr);

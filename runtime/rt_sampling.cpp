@@ -555,8 +555,11 @@ __attribute__((visibility("default"))) void
 __memscope_free_sampled(uint64_t site_id, void *ptr) {
   freeSampled(site_id, ptr);
   // Found or not, the interposed free of ptr that a delete site makes next
-  // would find nothing more (t_heap.handed_over).
-  t_heap.handed_over = ptr;
+  // would find nothing more (t_heap.handed_over). Only where that free
+  // takes the slow path, which clears the mark: a saturated counter.
+  if (__atomic_load_n(&__memscope_live_filter[liveFilterIndex(ptr)],
+                      __ATOMIC_RELAXED) == kFilterSaturated)
+    t_heap.handed_over = ptr;
 }
 
 } // extern "C"
