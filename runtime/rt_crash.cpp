@@ -108,39 +108,82 @@ void crashHandler(int signo, siginfo_t *info, void *context) {
 
 } // namespace
 
-void installAltStack() {
-  stack_t current;
-  if (sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE))
-    return; // the program has one: keep it
+namespace {
+
+// Signal stacks of exited threads, kept for the next threads: a thread's
+// start and exit then map and unmap nothing. Each mmap or munmap takes the
+// address space's lock for writing, which stalls every other thread's page
+// faults: with 50 short threads busy faulting in their data, that cost more
+// than the rest of a thread's set-up. An array, not a list through the
+// stacks themselves, so that a spare stack's pages stay untouched.
+constexpr uint32_t kMaxSpareStacks = 256;
+void *g_spare_stacks[kMaxSpareStacks];
+uint32_t g_spare_count = 0;
+StaticSpinMutex g_spare_lock;
+
+void *takeSignalStack() {
+  {
+    SpinMutexLock lock(g_spare_lock);
+    if (g_spare_count)
+      return g_spare_stacks[--g_spare_count];
+  }
   void *memory = mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (memory == MAP_FAILED)
+  return memory == MAP_FAILED ? nullptr : memory;
+}
+
+void returnSignalStack(void *memory) {
+  {
+    SpinMutexLock lock(g_spare_lock);
+    if (g_spare_count < kMaxSpareStacks) {
+      g_spare_stacks[g_spare_count++] = memory;
+      return;
+    }
+  }
+  munmap(memory, kAltStackSize);
+}
+
+} // namespace
+
+void installAltStack() {
+  void *memory = takeSignalStack();
+  if (!memory)
     return;
-  stack_t stack;
+  // One call that also reads the previous setting: a new thread has none
+  // (clone clears it), and one the program set (the main thread's) is put
+  // back.
+  stack_t stack, previous;
   stack.ss_sp = memory;
   stack.ss_size = kAltStackSize;
   stack.ss_flags = 0;
-  if (sigaltstack(&stack, nullptr) != 0) {
-    munmap(memory, kAltStackSize);
+  if (sigaltstack(&stack, &previous) != 0) {
+    returnSignalStack(memory);
+    return;
+  }
+  if (!(previous.ss_flags & SS_DISABLE)) {
+    sigaltstack(&previous, nullptr); // the program has one: keep it
+    returnSignalStack(memory);
     return;
   }
   t_state.alt_stack = memory;
 }
 
 void removeAltStack() {
-  if (!t_state.alt_stack)
+  void *memory = t_state.alt_stack;
+  if (!memory)
     return;
-  stack_t current;
-  if (sigaltstack(nullptr, &current) == 0 &&
-      current.ss_sp == t_state.alt_stack && !(current.ss_flags & SS_ONSTACK)) {
-    stack_t disable;
-    memset(&disable, 0, sizeof(disable));
-    disable.ss_flags = SS_DISABLE;
-    sigaltstack(&disable, nullptr);
-    munmap(t_state.alt_stack, kAltStackSize);
-  }
   t_state.alt_stack = nullptr;
+  stack_t disable, previous;
+  memset(&disable, 0, sizeof(disable));
+  disable.ss_flags = SS_DISABLE;
+  if (sigaltstack(&disable, &previous) != 0)
+    return; // running on it (exit from a handler): it stays, unused after
+  if (previous.ss_sp != memory && !(previous.ss_flags & SS_DISABLE))
+    sigaltstack(&previous, nullptr); // the program's own, set since: keep it
+  returnSignalStack(memory);
 }
+
+void resetSignalStacksAfterFork() { g_spare_lock.resetAfterFork(); }
 
 bool crashHandlersInstalled() {
   return g_installed.load(std::memory_order_acquire);

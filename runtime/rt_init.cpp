@@ -324,6 +324,7 @@ void childAfterFork() {
   g_process_log_holder.store(0, std::memory_order_relaxed);
   g_site_tables_lock.resetAfterFork();
   resetThreadLocksAfterFork();
+  resetSignalStacksAfterFork();
   resetSpawnAfterFork();
   resetHeapCountAfterFork();
   if (g_state.load(std::memory_order_relaxed) != State::Recording)

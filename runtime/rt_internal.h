@@ -395,6 +395,8 @@ MSC_HIDDEN void beginThreadLogsSession(uint32_t session);
 /// Gives the calling thread its process-unique id (1 for the first, the
 /// main thread) without registering a log.
 MSC_HIDDEN uint64_t ensureThreadId();
+/// The calling thread's kernel id, asked once (t_state.os_tid).
+MSC_HIDDEN uint64_t ensureOsTid();
 /// Writes ThreadEnd for the calling thread (process exit path).
 MSC_HIDDEN void finishCurrentThread();
 /// Writes a ThreadRunning record for every thread that holds a slot, the
@@ -452,8 +454,10 @@ MSC_HIDDEN void installCrashHandlers();
 MSC_HIDDEN bool crashHandlersInstalled();
 /// Gives the calling thread a signal stack (if it has none) so that a stack
 /// overflow still reaches the crash handler; removeAltStack undoes it.
+/// Exited threads' stacks are kept for the next threads (no mmap, munmap).
 MSC_HIDDEN void installAltStack();
 MSC_HIDDEN void removeAltStack();
+MSC_HIDDEN void resetSignalStacksAfterFork();
 
 //===-- The runtime's caller --------------------------------------------===//
 /// Where a stack walk starts: \p pc is the return address into the code that

@@ -29,18 +29,22 @@ std::atomic<bool> g_write_warning{false};
 // a sample or two, their end), and a log is at least one window long.
 constexpr uint64_t kFirstWindow = 4 * 1024;
 
-/// Maps the window at \p offset. The file is opened only for this: a
+/// Maps the window at \p offset. The file is opened only for this (\p fd:
+/// the caller's descriptor of it, which this closes; -1 to open it): a
 /// mapping outlives its descriptor, so a thousand recording threads hold no
 /// open files.
-bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size) {
+bool reserveAndMap(LogWriter &writer, uint64_t offset, uint64_t size,
+                   int fd = -1) {
+  if (!reserveLogSpace(size, writer.is_process_log)) {
+    if (fd >= 0)
+      close(fd);
+    return false; // max_log_size: rt_log_limit.cpp has said so
+  }
   char path[4096];
   int length =
       snprintf(path, sizeof(path), "%s/%s", writer.folder, writer.name);
-  if (length < 0 || static_cast<size_t>(length) >= sizeof(path))
-    return false;
-  if (!reserveLogSpace(size, writer.is_process_log))
-    return false; // max_log_size: rt_log_limit.cpp has said so
-  int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && length > 0 && static_cast<size_t>(length) < sizeof(path))
+    fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     warnOnce(g_write_warning,
              "cannot open %s: %s; recording stops for this "
@@ -177,12 +181,14 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
              path, strerror(errno));
     return nullptr;
   }
-  close(fd);
   auto *writer = recycled
                      ? recycled
                      : static_cast<LogWriter *>(mapZeroed(sizeof(LogWriter)));
-  if (!writer)
+  if (!writer) {
+    close(fd);
+    unlink(path);
     return nullptr;
+  }
   new (writer) LogWriter();
   snprintf(writer->name, sizeof(writer->name), "%s", name);
   writer->folder = folder;
@@ -190,7 +196,8 @@ LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
   writer->is_process_log = kind == log::FileKind::Process;
   uint64_t first =
       kFirstWindow < g_flags.buffer_size ? kFirstWindow : g_flags.buffer_size;
-  if (!reserveAndMap(*writer, 0, first)) {
+  // The descriptor just made: no second open of the file.
+  if (!reserveAndMap(*writer, 0, first, fd)) {
     // No room for even the header (disk full): leave no empty file behind.
     // The name is ours: O_EXCL created it in the 0700 process folder.
     unlink(path);

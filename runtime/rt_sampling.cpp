@@ -64,6 +64,19 @@ LiveSlot *g_live = nullptr;
 uint32_t g_live_bits = 0;
 size_t g_live_bytes = 0;
 
+// Exact mode's table (64 MiB) in transparent huge pages: one fault per 2 MiB
+// and few TLB misses for a program with a large heap, but a 2 MiB zeroing
+// for each region a small program touches once (50 short threads whose
+// blocks are each in a mapping of its own touched up to all 32 of them: 15
+// ms). So only once a thread has recorded this many blocks.
+constexpr uint64_t kHugeLiveTableAfter = 64 * 1024;
+std::atomic<bool> g_live_huge{false};
+
+__attribute__((noinline)) void adviseHugeLiveTable() {
+  if (g_live && g_live_bits > 18 && !g_live_huge.exchange(true))
+    madvise(g_live, g_live_bytes, MADV_HUGEPAGE);
+}
+
 inline uint64_t pointerHash(const void *ptr) {
   return reinterpret_cast<uintptr_t>(ptr) * MEMSCOPE_PTR_HASH_MUL;
 }
@@ -165,8 +178,7 @@ uint64_t splitmix64(uint64_t &state) {
 /// from the time and thread.
 uint64_t threadSeed() {
   return g_flags.seed ? g_flags.seed * 0x9E3779B97F4A7C15ull + t_state.thread_id
-                      : monotonicNs() ^
-                            (static_cast<uint64_t>(syscall(SYS_gettid)) << 32);
+                      : monotonicNs() ^ (ensureOsTid() << 32);
 }
 
 void seedThread() {
@@ -378,11 +390,9 @@ void initSampling() {
   // it (128 KiB), so that a write never costs a copy-on-write fault of the
   // zero page and a TLB shootdown across the program's threads. The table
   // itself is touched only behind the filter, a page per few samples, so it
-  // fills lazily (prefaulting its 1 MiB cost 0.37 ms of every start-up);
-  // exact mode's large table does so in transparent huge pages where the
-  // kernel allows, one fault per 2 MiB rather than per 4 KiB.
-  if (g_live && g_live_bits > 18)
-    madvise(g_live, g_live_bytes, MADV_HUGEPAGE);
+  // fills lazily (prefaulting its 1 MiB cost 0.37 ms of every start-up).
+  // Exact mode's large table turns to huge pages once a thread has recorded
+  // many blocks (adviseHugeLiveTable).
   prefaultWritable(__memscope_live_filter, sizeof(__memscope_live_filter));
 }
 
@@ -510,6 +520,8 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
   }
   log::AllocRecord record;
   record.sample_id = (t_state.thread_id << 40) | ++t_state.next_sample_seq;
+  if (MSC_UNLIKELY(t_state.next_sample_seq == kHugeLiveTableAfter))
+    adviseHugeLiveTable();
   record.site_id = site_id;
   record.address = reinterpret_cast<uintptr_t>(ptr);
   record.size = size;

@@ -256,11 +256,17 @@ void giveThreadSignalStack() {
     pthread_setspecific(g_exit_key, &t_state);
 }
 
+uint64_t ensureOsTid() {
+  if (MSC_UNLIKELY(!t_state.os_tid))
+    t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+  return t_state.os_tid;
+}
+
 uint64_t ensureThreadId() {
   if (MSC_UNLIKELY(!t_state.thread_id)) {
     t_state.thread_id =
         g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
-    t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+    ensureOsTid();
     g_threads_started.fetch_add(1, std::memory_order_relaxed);
   }
   return t_state.thread_id;

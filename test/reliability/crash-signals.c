@@ -9,7 +9,7 @@
 // RUN: %python %S/Inputs/logcheck.py end %t.segv | FileCheck %s --check-prefix=SEGV
 // RUN: %merge %t.segv -o %t.segv-report > /dev/null
 // RUN: %python %S/Inputs/logcheck.py process %t.segv-report/analysis.json | FileCheck %s --check-prefix=SEGV-JSON
-// RUN: %python %S/Inputs/logcheck.py site-count %t.segv-report/analysis.json crash-signals.c:78 | FileCheck %s --check-prefix=COUNT
+// RUN: %python %S/Inputs/logcheck.py site-count %t.segv-report/analysis.json crash-signals.c:85 | FileCheck %s --check-prefix=COUNT
 // OK: logs ok
 // SEGV: end exit_kind=11 threads_running=1
 // SEGV-JSON: process state=exited exit_kind=11
@@ -19,7 +19,7 @@
 // RUN: %python %S/Inputs/logcheck.py check %t.abort | FileCheck %s --check-prefix=OK
 // RUN: %python %S/Inputs/logcheck.py end %t.abort | FileCheck %s --check-prefix=ABORT
 // RUN: %merge %t.abort -o %t.abort-report > /dev/null
-// RUN: %python %S/Inputs/logcheck.py site-count %t.abort-report/analysis.json crash-signals.c:78 | FileCheck %s --check-prefix=COUNT
+// RUN: %python %S/Inputs/logcheck.py site-count %t.abort-report/analysis.json crash-signals.c:85 | FileCheck %s --check-prefix=COUNT
 // ABORT: end exit_kind=6 threads_running=1
 //
 // RUN: rm -rf %t.fpe && env MEMSCOPE_OUT=%t.fpe MEMSCOPE_OPTIONS=exact=1 not --crash %t.exe fpe
@@ -30,6 +30,13 @@
 // RUN: rm -rf %t.overflow && env MEMSCOPE_OUT=%t.overflow MEMSCOPE_OPTIONS=exact=1 not --crash %t.exe overflow
 // RUN: %python %S/Inputs/logcheck.py check %t.overflow | FileCheck %s --check-prefix=OK
 // RUN: %python %S/Inputs/logcheck.py end %t.overflow | FileCheck %s --check-prefix=SEGV
+//
+// A thread overflows its stack on a signal stack that earlier threads used
+// and gave back at their exit (the runtime keeps them for the next threads).
+// RUN: rm -rf %t.reused && env MEMSCOPE_OUT=%t.reused MEMSCOPE_OPTIONS=exact=1 not --crash %t.exe thread-overflow
+// RUN: %python %S/Inputs/logcheck.py check %t.reused | FileCheck %s --check-prefix=OK
+// RUN: %python %S/Inputs/logcheck.py end %t.reused | FileCheck %s --check-prefix=REUSED
+// REUSED: end exit_kind=11 threads_running=2
 //
 // A worker thread crashes while three others allocate: all four are
 // running at the crash, and the main thread's 1000 allocations are there.
@@ -42,7 +49,7 @@
 // THREAD-WARN-NOT: corrupted
 // THREAD-WARN-NOT: unwritten
 // THREAD-WARN-NOT: truncated
-// RUN: %python %S/Inputs/logcheck.py site-count %t.thread-report/analysis.json crash-signals.c:78 | FileCheck %s --check-prefix=COUNT
+// RUN: %python %S/Inputs/logcheck.py site-count %t.thread-report/analysis.json crash-signals.c:85 | FileCheck %s --check-prefix=COUNT
 // THREAD: end exit_kind=11 threads_running=5
 //
 // The program's own handler, installed after the runtime's, runs and the
@@ -75,7 +82,7 @@ volatile int stop_workers = 0;
 
 static void allocate_thousand(void) {
   for (int i = 0; i < 1000; ++i) {
-    void *block = malloc(100);                                   // line 78
+    void *block = malloc(100);                                   // line 85
     sink = block;
     if (i % 2)
       free(block);
@@ -97,6 +104,18 @@ static void *worker(void *arg) {
     sink = block;
     free(block);
   }
+  return 0;
+}
+
+static void *allocating_worker(void *arg) {
+  (void)arg;
+  allocate_thousand();
+  return 0;
+}
+
+static void *overflowing_worker(void *arg) {
+  (void)arg;
+  recurse(0);
   return 0;
 }
 
@@ -142,6 +161,16 @@ int main(int argc, char **argv) {
     return hundred / zero;
   if (!strcmp(mode, "overflow"))
     return recurse(0);
+  if (!strcmp(mode, "thread-overflow")) {
+    pthread_t thread;
+    for (int i = 0; i < 3; ++i) { // one after the other: each exits first
+      pthread_create(&thread, 0, allocating_worker, 0);
+      pthread_join(thread, 0);
+    }
+    pthread_create(&thread, 0, overflowing_worker, 0);
+    pthread_join(thread, 0);
+    return 0;
+  }
   if (!strcmp(mode, "thread")) {
     pthread_t threads[4];
     for (int i = 0; i < 3; ++i)
