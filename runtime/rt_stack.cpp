@@ -135,27 +135,18 @@ bool seenBefore(LogWriter &log, uint64_t id) {
 
 } // namespace
 
-uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
-  if (!caller.pc)
-    return 0;
+namespace {
+
+/// captureStack without a usable memo: the walk, and the Stack record when
+/// the log has not written that stack. Apart, so that the memo's check, all
+/// that a repeated allocation runs, sets up no frame of several KiB.
+__attribute__((noinline)) uint64_t walkStack(LogWriter &log,
+                                             const CallerFrame &caller,
+                                             StackMemo *memo, bool must_write) {
   uint64_t frames[log::kMaxStackDepth];
   uint32_t max_depth = g_flags.stack_depth;
   if (max_depth < 1 || max_depth > log::kMaxStackDepth)
     max_depth = log::kMaxStackDepth;
-  // A frame that walked to a stack this log wrote, whose walk would read
-  // the same words again: the same stack, without the walk.
-  StackMemo *memo = memoFor(log, caller);
-  bool must_write = false;
-  if (memo && memo->pc == caller.pc && memo->record == caller.record &&
-      readsUnchanged(memo->reads)) {
-    if (memo->written_in == log.stacks->clearings)
-      return memo->id;
-    if (seenBefore(log, memo->id)) {
-      memo->written_in = log.stacks->clearings;
-      return memo->id;
-    }
-    must_write = true; // seenBefore remembers it now: write its record below
-  }
   WalkReads *reads = nullptr;
   if (memo) {
     memo->pc = 0; // until the walk below is complete
@@ -196,6 +187,28 @@ uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
   if (memo)
     memo->written_in = log.stacks->clearings;
   return id;
+}
+
+} // namespace
+
+uint64_t captureStack(LogWriter &log, const CallerFrame &caller) {
+  if (!caller.pc)
+    return 0;
+  // A frame that walked to a stack this log wrote, whose walk would read
+  // the same words again: the same stack, without the walk.
+  StackMemo *memo = memoFor(log, caller);
+  bool must_write = false;
+  if (memo && memo->pc == caller.pc && memo->record == caller.record &&
+      readsUnchanged(memo->reads)) {
+    if (memo->written_in == log.stacks->clearings)
+      return memo->id;
+    if (seenBefore(log, memo->id)) {
+      memo->written_in = log.stacks->clearings;
+      return memo->id;
+    }
+    must_write = true; // seenBefore remembers it now: write its record below
+  }
+  return walkStack(log, caller, memo, must_write);
 }
 
 } // namespace rt

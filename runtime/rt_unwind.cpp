@@ -737,7 +737,7 @@ walkCachedRules(const CallerFrame &caller, uint64_t *frames, uint32_t max_depth,
     if (reads)
       reads->count = WalkReads::kUnusable;
     reads = nullptr;
-    constexpr uint32_t kMaxRuntimeFrames = 8;
+    constexpr uint32_t kMaxRuntimeFrames = 10;
     state = {own[1], reinterpret_cast<uintptr_t>(own) + 16, own[0]};
     for (uint32_t runtime_frames = 0; state.pc != caller.pc; ++runtime_frames)
       if (!state.pc || runtime_frames == kMaxRuntimeFrames ||

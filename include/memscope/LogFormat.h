@@ -348,7 +348,19 @@ constexpr uint32_t kMaxEventSize = 1 + 3 * 10 + 8 + 10;
 /// at most this many bytes after the record, and zeros after them.
 constexpr uint32_t kMaxUnpublishedEvents = kMaxKeyEventSize + kMaxEventSize;
 
-inline uint8_t *putVarint(uint8_t *out, uint64_t value) {
+inline __attribute__((always_inline)) uint8_t *putVarint(uint8_t *out,
+                                                         uint64_t value) {
+  // Most of an event's numbers take one or two bytes (a time delta under
+  // 16 us, a small id jump): those without the loop.
+  if (value < 0x80) {
+    *out = static_cast<uint8_t>(value);
+    return out + 1;
+  }
+  if (value < 0x4000) {
+    out[0] = static_cast<uint8_t>(value | 0x80);
+    out[1] = static_cast<uint8_t>(value >> 7);
+    return out + 2;
+  }
   while (value >= 0x80) {
     *out++ = static_cast<uint8_t>(value | 0x80);
     value >>= 7;
@@ -390,10 +402,10 @@ inline uint8_t *encodeKeyEvent(uint8_t *out, uint64_t index, uint64_t site_id,
   return putVarint(out, kind);
 }
 
-inline uint8_t *encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
-                                 uint64_t sample_id, uint64_t size,
-                                 uint64_t monotonic_ns, double weight,
-                                 uint32_t flags) {
+inline __attribute__((always_inline)) uint8_t *
+encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
+                 uint64_t sample_id, uint64_t size, uint64_t monotonic_ns,
+                 double weight, uint32_t flags) {
   uint8_t *tag = out++;
   *tag = kEventAlloc;
   out = putVarint(out, state.timeDelta(monotonic_ns));
@@ -415,8 +427,9 @@ inline uint8_t *encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
   return out;
 }
 
-inline uint8_t *encodeFreeEvent(uint8_t *out, EventsState &state, uint64_t key,
-                                uint64_t sample_id, uint64_t monotonic_ns) {
+inline __attribute__((always_inline)) uint8_t *
+encodeFreeEvent(uint8_t *out, EventsState &state, uint64_t key,
+                uint64_t sample_id, uint64_t monotonic_ns) {
   *out++ = kEventFree;
   out = putVarint(out, state.timeDelta(monotonic_ns));
   out = putVarint(out, key);

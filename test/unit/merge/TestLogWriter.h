@@ -222,9 +222,9 @@ public:
                         uint64_t CpuSystem, uint64_t Rss, uint64_t ReadBytes,
                         uint64_t WriteBytes, uint64_t ReadCalls,
                         uint64_t WriteCalls, uint32_t Threads) {
-    log::ResourceSampleRecord Sample{Monotonic, CpuUser,    CpuSystem,
-                                     Rss,       ReadBytes,  WriteBytes,
-                                     ReadCalls, WriteCalls, Threads};
+    log::ResourceSampleRecord Sample{
+        Monotonic,  CpuUser,   CpuSystem,  Rss,     ReadBytes,
+        WriteBytes, ReadCalls, WriteCalls, Threads, 0};
     return fixed(log::RecordType::ResourceSample, Sample);
   }
   size_t threadEnd(uint64_t ThreadId, uint64_t Monotonic, uint64_t CpuUser = 0,
