@@ -518,16 +518,23 @@ void ProcessStreamer::run() {
     size_t Index = Queue.top();
     Queue.pop();
     FileState &State = Files[Index];
-    P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head.Time));
-    takeSnapshotsBefore(State.Head.Time);
-    // --to: what happens after the window is not part of the report.
-    if (State.Head.Time <= P.WindowToNs) {
-      if (State.Head.IsFree)
-        onFree(State, State.Head.Free);
-      else
-        onAlloc(State, State.Head.Alloc);
-    }
-    if (advance(State))
+    // A thread's events come in runs (it ran while the others waited): its
+    // file stays out of the queue for as long as its next event still comes
+    // first, which keeps the order the queue gives.
+    bool More;
+    do {
+      P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head.Time));
+      takeSnapshotsBefore(State.Head.Time);
+      // --to: what happens after the window is not part of the report.
+      if (State.Head.Time <= P.WindowToNs) {
+        if (State.Head.IsFree)
+          onFree(State, State.Head.Free);
+        else
+          onAlloc(State, State.Head.Alloc);
+      }
+      More = advance(State);
+    } while (More && (Queue.empty() || !Later(Index, Queue.top())));
+    if (More)
       Queue.push(Index);
   }
   takeSnapshotsBefore(UINT64_MAX);

@@ -14,6 +14,8 @@
 
 #include "ProcessModel.h"
 
+#include "llvm/ADT/DenseMap.h"
+
 #include <queue>
 #include <unordered_set>
 
@@ -108,7 +110,17 @@ private:
   std::unordered_map<uint64_t, uint32_t> IndirectSiteStacks;
   std::unordered_map<uint64_t, uint32_t> PoolChunkSiteStacks; // by stack
   std::unordered_map<uint64_t, uint32_t> ThreadById;
-  std::unordered_map<uint64_t, LiveSample> Live;
+  /// Sample ids are (thread << 40 | sequence): DenseMap's own hash of a
+  /// uint64_t (x * 37, truncated to 32 bits) drops the thread, so that the
+  /// threads' n-th samples all collide.
+  struct SampleIdInfo : llvm::DenseMapInfo<uint64_t> {
+    static unsigned getHashValue(uint64_t Id) {
+      return unsigned((Id * 0x9E3779B97F4A7C15ull) >> 32);
+    }
+  };
+  /// By sample id. A DenseMap: an unordered_map's node per block was a
+  /// fifth of the streaming's time on exact-mode logs.
+  llvm::DenseMap<uint64_t, LiveSample, SampleIdInfo> Live;
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
   double LiveBytes = 0;
   double LiveVariance = 0; // of LiveBytes (Estimates.h)
