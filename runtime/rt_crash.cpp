@@ -160,8 +160,10 @@ void installAltStack() {
     returnSignalStack(memory);
     return;
   }
-  if (!(previous.ss_flags & SS_DISABLE)) {
-    sigaltstack(&previous, nullptr); // the program has one: keep it
+  // The program has one: keep it. Should putting it back fail, ours stays
+  // installed, and so this thread's.
+  if (!(previous.ss_flags & SS_DISABLE) &&
+      sigaltstack(&previous, nullptr) == 0) {
     returnSignalStack(memory);
     return;
   }
@@ -178,12 +180,22 @@ void removeAltStack() {
   disable.ss_flags = SS_DISABLE;
   if (sigaltstack(&disable, &previous) != 0)
     return; // running on it (exit from a handler): it stays, unused after
-  if (previous.ss_sp != memory && !(previous.ss_flags & SS_DISABLE))
-    sigaltstack(&previous, nullptr); // the program's own, set since: keep it
-  returnSignalStack(memory);
+  if (previous.ss_sp == memory && !(previous.ss_flags & SS_DISABLE)) {
+    returnSignalStack(memory);
+    return;
+  }
+  // Not ours any more: the program's own, set since, which it keeps. Ours
+  // is not reused, since whoever replaced it may have unmapped it (as the
+  // sanitizers' runtimes do with the stack they find).
+  if (!(previous.ss_flags & SS_DISABLE))
+    sigaltstack(&previous, nullptr);
 }
 
-void resetSignalStacksAfterFork() { g_spare_lock.resetAfterFork(); }
+void resetSignalStacksAfterFork() {
+  // Another parent thread may have been halfway through the list.
+  g_spare_lock.resetAfterFork();
+  g_spare_count = 0;
+}
 
 bool crashHandlersInstalled() {
   return g_installed.load(std::memory_order_acquire);

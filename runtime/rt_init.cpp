@@ -327,6 +327,7 @@ void childAfterFork() {
   resetSignalStacksAfterFork();
   resetSpawnAfterFork();
   resetHeapCountAfterFork();
+  t_state.os_tid = 0; // the child's own, asked again when needed
   if (g_state.load(std::memory_order_relaxed) != State::Recording)
     return;
   RecursionGuard guard;

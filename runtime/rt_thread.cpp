@@ -263,10 +263,10 @@ uint64_t ensureOsTid() {
 }
 
 uint64_t ensureThreadId() {
+  ensureOsTid(); // also after a fork, which keeps the thread id
   if (MSC_UNLIKELY(!t_state.thread_id)) {
     t_state.thread_id =
         g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
-    ensureOsTid();
     g_threads_started.fetch_add(1, std::memory_order_relaxed);
   }
   return t_state.thread_id;

@@ -340,6 +340,10 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   // it must count neither as live at exit nor towards the peak.
   if (Alloc.flags & log::AllocUntracked)
     return;
+  if (!liveSetCanHold(Alloc.sample_id)) {
+    ++UnholdableIds; // counted above, never live
+    return;
+  }
   LiveSample Sample{SiteStackIndex, ThreadIndex, Weight, Alloc.size,
                     Alloc.monotonic_ns};
   beforeLiveChange(Alloc.monotonic_ns);
@@ -470,6 +474,10 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
 void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
   if (!BeforeWindow.empty() && BeforeWindow.erase(Free.sample_id))
     return;
+  if (!liveSetCanHold(Free.sample_id)) {
+    ++UnholdableIds;
+    return;
+  }
   uint32_t FreeThread = currentThread(State);
   auto It = Live.find(Free.sample_id);
   if (It == Live.end()) {

@@ -121,6 +121,12 @@ private:
   /// By sample id. A DenseMap: an unordered_map's node per block was a
   /// fifth of the streaming's time on exact-mode logs.
   llvm::DenseMap<uint64_t, LiveSample, SampleIdInfo> Live;
+  /// DenseMap keeps two keys for itself (its empty and deleted marks); a
+  /// damaged or crafted log may still name them.
+  static bool liveSetCanHold(uint64_t Id) {
+    return Id != SampleIdInfo::getEmptyKey() &&
+           Id != SampleIdInfo::getTombstoneKey();
+  }
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
   double LiveBytes = 0;
   double LiveVariance = 0; // of LiveBytes (Estimates.h)
@@ -172,6 +178,7 @@ private:
   std::unordered_set<uint64_t> BeforeWindow;
   uint64_t DuplicateSamples = 0;
   uint64_t BadWeights = 0;
+  uint64_t UnholdableIds = 0; // records naming a key liveSetCanHold refuses
   uint64_t StrayThreadEnds = 0;
 };
 

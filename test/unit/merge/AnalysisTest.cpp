@@ -373,6 +373,33 @@ TEST(Analysis, UntrackedSamplesAreNotLiveAtExit) {
   EXPECT_EQ(R->Result->Totals.PeakLiveBytes, 10);
 }
 
+TEST(Analysis, SampleIdsTheLiveSetReservesAreCountedButNeverLive) {
+  // The live set (a DenseMap) keeps 2^64-1 and 2^64-2 for itself; a log
+  // that names them must neither crash the merge nor corrupt the set.
+  TempDir Dir;
+  std::string P = appFolder(Dir, processLog(100));
+  TestLogWriter T(log::FileKind::Thread, 100);
+  T.threadStart(1, 100, T0 + 1);
+  T.alloc(1, SiteA, 10, T0 + 10);
+  T.alloc(~0ull, SiteA, 100, T0 + 11);
+  T.alloc(~0ull - 1, SiteA, 1000, T0 + 12);
+  T.free(~0ull, T0 + 13);
+  T.free(~0ull - 1, T0 + 14);
+  T.alloc(2, SiteA, 20, T0 + 15);
+  T.free(2, T0 + 16);
+  T.writeTo(P + "/t0.log");
+
+  auto R = analyzeDir(Dir.path());
+  ASSERT_TRUE(bool(R->Result));
+  EXPECT_EQ(R->Result->Totals.Stats.Bytes, 1130);
+  EXPECT_EQ(R->Result->Totals.Stats.LiveBytes, 10);
+  EXPECT_EQ(R->Result->Totals.PeakLiveBytes, 30);
+  EXPECT_NE(diagText(R->Diags).find("4 Alloc and Free records have a sample "
+                                    "id of 2^64-1 or 2^64-2"),
+            std::string::npos)
+      << diagText(R->Diags);
+}
+
 TEST(Analysis, SameSiteInTwoProcessesIsAggregated) {
   TempDir Dir;
   for (uint32_t Pid : {100u, 200u}) {
