@@ -67,8 +67,9 @@ size_t g_live_bytes = 0;
 // Exact mode's table (64 MiB) in transparent huge pages: one fault per 2 MiB
 // and few TLB misses for a program with a large heap, but a 2 MiB zeroing
 // for each region a small program touches once (50 short threads whose
-// blocks are each in a mapping of its own touched up to all 32 of them: 15
-// ms). So only once a thread has recorded this many blocks.
+// blocks are each in a mapping of their own: about 12 ms of resource-
+// monitoring's exact run). So only once a thread has recorded this many
+// blocks.
 constexpr uint64_t kHugeLiveTableAfter = 64 * 1024;
 std::atomic<bool> g_live_huge{false};
 

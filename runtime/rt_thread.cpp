@@ -347,7 +347,7 @@ void resetThreadsAfterFork() {
   t_state.idle_index = 0;
   t_state.registered = false;
   t_state.log = nullptr;
-  t_state.os_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+  // t_state.os_tid: childAfterFork cleared it; ensureOsTid asks again.
 }
 
 void parkIdleThread() {
