@@ -365,6 +365,7 @@ int initialize(const char *out_dir, const char *options) {
         mapZeroed(sizeof(SiteTableRange) * kMaxSiteTables));
   initSampling();
   initThreads();
+  initEventClock();
   static bool fork_handler_installed = false;
   if (!fork_handler_installed) {
     fork_handler_installed = true;

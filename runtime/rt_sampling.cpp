@@ -447,7 +447,7 @@ void recordFree(uint64_t site_id, uint64_t sample_id) {
   log::FreeRecord record;
   record.sample_id = sample_id;
   record.site_id = site_id;
-  record.monotonic_ns = monotonicNs();
+  record.monotonic_ns = eventNs();
   appendFreeEvent(*log, record);
 }
 
@@ -526,7 +526,7 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
   record.site_id = site_id;
   record.address = reinterpret_cast<uintptr_t>(ptr);
   record.size = size;
-  record.monotonic_ns = monotonicNs();
+  record.monotonic_ns = eventNs();
   record.weight = weight;
   record.kind = kind;
   record.flags = 0;

@@ -511,6 +511,59 @@ TEST_F(RuntimeTest, CrashPathWritesRunningThreadsAndTheSignal) {
   EXPECT_TRUE(allocation_kept);
 }
 
+TEST_F(RuntimeTest, EventClockStaysWithinTheRealClock) {
+  // Where the kernel keeps CLOCK_MONOTONIC by the TSC, events are timed by
+  // it once calibrated (1 ms after start-up); elsewhere by the real clock.
+  std::ifstream source(
+      "/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  std::string name;
+  source >> name;
+  uint64_t deadline = monotonicNs() + 2000000000ull;
+  while (monotonicNs() < deadline && eventNs() &&
+         !g_event_clock.scale.load(std::memory_order_relaxed))
+    usleep(100);
+#if defined(__x86_64__)
+  EXPECT_EQ(name == "tsc",
+            g_event_clock.scale.load(std::memory_order_relaxed) != 0)
+      << "clocksource " << name;
+#endif
+  // Each read lies between two real reads around it, give or take the
+  // interpolation's error (a few ns; 250 allowed, where a slope 1% off
+  // would be 500 ns off at the end of a window), on several threads, with
+  // pauses that make each thread read the real clock again.
+  constexpr int64_t kSlackNs = 250;
+  std::atomic<uint64_t> outside{0};
+  std::atomic<int64_t> worst{0};
+  auto check = [&] {
+    for (int round = 0; round < 200; ++round) {
+      for (int i = 0; i < 500; ++i) {
+        uint64_t before = monotonicNs();
+        uint64_t event = eventNs();
+        uint64_t after = monotonicNs();
+        int64_t error = 0;
+        if (event < before)
+          error = static_cast<int64_t>(before - event);
+        else if (event > after)
+          error = static_cast<int64_t>(event - after);
+        if (error > kSlackNs)
+          outside.fetch_add(1);
+        int64_t seen = worst.load();
+        while (error > seen && !worst.compare_exchange_weak(seen, error)) {
+        }
+      }
+      if (round % 16 == 0)
+        usleep(60); // past the 50 us window: the next read anchors again
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back(check);
+  check();
+  for (std::thread &thread : threads)
+    thread.join();
+  EXPECT_EQ(0u, outside.load()) << "worst error " << worst.load() << " ns";
+}
+
 TEST_F(RuntimeTest, ConcurrentThreadsShareTheLiveTableAndSlots) {
   // Eight threads allocate, hand blocks to each other to free (cross-thread
   // frees through the live table), and exit while the main thread takes
