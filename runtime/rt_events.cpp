@@ -135,7 +135,7 @@ appendAlloc(LogWriter &writer, const log::AllocRecord &alloc, GrowCrc grow) {
   return appendEvent(
       writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
       {alloc.monotonic_ns, alloc.sample_id - 1},
-      [&](uint8_t *out, uint64_t key) {
+      [&](uint8_t *out, uint64_t key) __attribute__((always_inline)) {
         return log::encodeAllocEvent(
             out, writer.events_state, key, alloc.sample_id, alloc.size,
             alloc.monotonic_ns, alloc.weight, alloc.flags);
@@ -149,7 +149,7 @@ appendFree(LogWriter &writer, const log::FreeRecord &free, GrowCrc grow) {
   // A free's key names the freeing site only.
   return appendEvent(
       writer, 1, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id},
-      [&](uint8_t *out, uint64_t key) {
+      [&](uint8_t *out, uint64_t key) __attribute__((always_inline)) {
         return log::encodeFreeEvent(out, writer.events_state, key,
                                     free.sample_id, free.monotonic_ns);
       },

@@ -426,7 +426,7 @@ inline uint64_t readTsc() {
 /// CLOCK_MONOTONIC in ns for an allocation or a free: exact mode reads it
 /// per event, and on this project's VM a clock_gettime call costs 25 ns
 /// against 10 for the TSC. Between two of the thread's real reads at most
-/// 50 us apart the time is interpolated from the TSC, within a few ns of
+/// 50 us apart the time is interpolated from the TSC, within tens of ns of
 /// the real clock (test: EventClockStaysWithinTheRealClock).
 inline uint64_t eventNs() {
 #if defined(__x86_64__)

@@ -519,7 +519,7 @@ TEST_F(RuntimeTest, EventClockStaysWithinTheRealClock) {
   std::string name;
   source >> name;
   uint64_t deadline = monotonicNs() + 2000000000ull;
-  while (monotonicNs() < deadline && eventNs() &&
+  while (name == "tsc" && monotonicNs() < deadline && eventNs() &&
          !g_event_clock.scale.load(std::memory_order_relaxed))
     usleep(100);
 #if defined(__x86_64__)
@@ -562,6 +562,23 @@ TEST_F(RuntimeTest, EventClockStaysWithinTheRealClock) {
   for (std::thread &thread : threads)
     thread.join();
   EXPECT_EQ(0u, outside.load()) << "worst error " << worst.load() << " ns";
+
+  // tsc_clock=0 in a later session turns it off, tsc_clock=1 on again.
+  g_flags.tsc_clock = false;
+  initEventClock();
+  EXPECT_EQ(0u, g_event_clock.scale.load(std::memory_order_relaxed));
+  uint64_t before = monotonicNs();
+  uint64_t event = eventNs();
+  EXPECT_LE(before, event);
+  EXPECT_LE(event, monotonicNs());
+  g_flags.tsc_clock = true;
+  initEventClock();
+  usleep(100);
+  eventNs(); // calibrates again
+#if defined(__x86_64__)
+  EXPECT_EQ(name == "tsc",
+            g_event_clock.scale.load(std::memory_order_relaxed) != 0);
+#endif
 }
 
 TEST_F(RuntimeTest, ConcurrentThreadsShareTheLiveTableAndSlots) {

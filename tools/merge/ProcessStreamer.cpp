@@ -292,7 +292,10 @@ uint32_t ProcessStreamer::unitFor(const SiteStack &Entry) {
 
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   if (Alloc.monotonic_ns < P.WindowFromNs) {
-    BeforeWindow.insert(Alloc.sample_id);
+    // Its free may have come first (two threads' events timed within the
+    // runtime's clock error): then both are before the window.
+    if (PendingFrees.empty() || !PendingFrees.erase(Alloc.sample_id))
+      BeforeWindow.insert(Alloc.sample_id);
     return;
   }
   uint32_t ThreadIndex = currentThread(State);
@@ -539,6 +542,10 @@ void ProcessStreamer::run() {
           onFree(State, State.Head.Free);
         else
           onAlloc(State, State.Head.Alloc);
+      } else if (!State.Head.IsFree && !PendingFrees.empty()) {
+        // An allocation after the window whose free was timed just before
+        // its end: neither is part of the report.
+        PendingFrees.erase(State.Head.Alloc.sample_id);
       }
       More = advance(State);
     } while (More && (Queue.empty() || !Later(Index, Queue.top())));

@@ -137,8 +137,9 @@ std::vector<std::pair<double, double>> intervalBytes(const ProcessSeries &S) {
   return Out;
 }
 
-TEST(PprofSeries, IntervalsBetweenSnapshotsCarryTheLiveSet) {
-  TempDir Dir;
+/// An exact run of pid 100 (site A) with snapshots 1 and 2 at T0 + 100 and
+/// T0 + 200, written in reverse order, ending at T0 + 300: its folder.
+std::string runWithTwoSnapshots(TempDir &Dir) {
   TestLogWriter Process(log::FileKind::Process, 100);
   Process.processInfo(100, log::SamplingMode::Exact);
   Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "f");
@@ -150,7 +151,12 @@ TEST(PprofSeries, IntervalsBetweenSnapshotsCarryTheLiveSet) {
   Process.fixed(log::RecordType::Snapshot, Second);
   Process.fixed(log::RecordType::Snapshot, First);
   Process.processEnd(T0 + 300);
-  std::string P = appFolder(Dir, Process);
+  return appFolder(Dir, Process);
+}
+
+TEST(PprofSeries, IntervalsBetweenSnapshotsCarryTheLiveSet) {
+  TempDir Dir;
+  std::string P = runWithTwoSnapshots(Dir);
   TestLogWriter Main(log::FileKind::Thread, 100, 0);
   Main.threadStart(1, 100, T0 + 1, "main");
   Main.alloc(1, SiteA, 1000, T0 + 10); // live until 150
@@ -194,6 +200,43 @@ TEST(PprofSeries, IntervalsBetweenSnapshotsCarryTheLiveSet) {
   EXPECT_EQ(W.Series[0].Intervals[0].Snapshot, std::optional<uint64_t>(2));
   EXPECT_EQ(InWindow[0], std::make_pair(0.0, 0.0));
   EXPECT_EQ(InWindow[1], std::make_pair(64.0, 64.0));
+}
+
+} // namespace
+
+namespace {
+
+TEST(Window, AFreeTimedJustBeforeItsAllocationStaysWithItAtTheEdges) {
+  // The runtime's event clock may time a cross-thread free a little before
+  // its allocation; the merge keeps such a free pending until the
+  // allocation comes. At --from and --to the pair must stay together: both
+  // outside the window, and no free left without its allocation.
+  TempDir Dir;
+  std::string P = runWithTwoSnapshots(Dir);
+  TestLogWriter Producer(log::FileKind::Thread, 100, 0);
+  Producer.threadStart(1, 100, T0 + 1, "producer");
+  Producer.alloc(1, SiteA, 1000, T0 + 51); // freed "at 50", before --from
+  Producer.alloc(2, SiteA, 64, T0 + 150);  // in the window, live at its end
+  Producer.alloc(3, SiteA, 500, T0 + 201); // freed "at 199", after --to
+  Producer.threadEnd(1, T0 + 290);
+  Producer.writeTo(P + "/t0.log");
+  TestLogWriter Consumer(log::FileKind::Thread, 100, 1);
+  Consumer.threadStart(2, 101, T0 + 2, "consumer");
+  Consumer.free(1, T0 + 50);
+  Consumer.free(3, T0 + 199);
+  Consumer.threadEnd(2, T0 + 290);
+  Consumer.writeTo(P + "/t1.log");
+
+  AnalysisOptions Options = optionsFor(Dir.path());
+  Options.From = *parseWindowBound("snapshot:1");
+  Options.To = *parseWindowBound("snapshot:2");
+  auto R = analyzeWith(Options);
+  ASSERT_ANALYZED(A, R); // no warning either ("no Alloc record")
+  EXPECT_EQ(A.Processes.at(0).UnmatchedFrees, 0u);
+  const SiteReport *Site = findSite(A, SiteA);
+  ASSERT_NE(Site, nullptr);
+  EXPECT_EQ(Site->Stats.Bytes, 64);
+  EXPECT_EQ(Site->Stats.LiveBytes, 64);
 }
 
 } // namespace
