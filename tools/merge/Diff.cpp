@@ -174,6 +174,14 @@ Unseen unseenOf(const json &Summary) {
 
 Side unseenSide(const Unseen &U) { return {0, 0, U.High}; }
 
+/// A sampled figure of 0 has no sample behind it, and its document's
+/// interval, [0, 0], says nothing of what the samples missed: as unseen.
+Side seenOrUnseen(const Side &S, const FigureSpec &Spec, const Unseen &U) {
+  if (!Spec.IntervalKey || S.Value != 0 || S.High != 0)
+    return S;
+  return unseenSide(U);
+}
+
 DiffEntry entryOf(const std::string &Match, const Aggregate *Base,
                   const Aggregate *New, const std::vector<FigureSpec> &Specs,
                   const Unseen &BaseUnseen, const Unseen &NewUnseen) {
@@ -188,8 +196,11 @@ DiffEntry entryOf(const std::string &Match, const Aggregate *Base,
   E.BaseLine = Base ? Base->Line : 0;
   for (size_t I = 0; I < Specs.size(); ++I)
     E.Figures.push_back(
-        {Specs[I].Key, compare(Base ? Base->Figures[I] : unseenSide(BaseUnseen),
-                               New ? New->Figures[I] : unseenSide(NewUnseen))});
+        {Specs[I].Key,
+         compare(Base ? seenOrUnseen(Base->Figures[I], Specs[I], BaseUnseen)
+                      : unseenSide(BaseUnseen),
+                 New ? seenOrUnseen(New->Figures[I], Specs[I], NewUnseen)
+                     : unseenSide(NewUnseen))});
   return E;
 }
 
@@ -329,8 +340,10 @@ RunDiff memscope::merge::diffRuns(const json &Base, const json &New) {
            {"peak_live_bytes", "peak_live_bytes_interval"},
            {"live_bytes_at_exit", "live_bytes_at_exit_interval"}})
     D.Totals.push_back(
-        {Spec.Key, compare(sideOf(BS, Spec.Key, Spec.IntervalKey),
-                           sideOf(NS, Spec.Key, Spec.IntervalKey))});
+        {Spec.Key, compare(seenOrUnseen(sideOf(BS, Spec.Key, Spec.IntervalKey),
+                                        Spec, unseenOf(BS)),
+                           seenOrUnseen(sideOf(NS, Spec.Key, Spec.IntervalKey),
+                                        Spec, unseenOf(NS)))});
   D.Sites =
       matchEntries(aggregate(Base.value("sites", json::array()), siteAggregate),
                    aggregate(New.value("sites", json::array()), siteAggregate),

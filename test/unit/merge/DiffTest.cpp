@@ -4,6 +4,8 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
+
 using namespace memscope::merge;
 using json = nlohmann::ordered_json;
 
@@ -70,4 +72,42 @@ TEST(Diff, SitesOfOneKeyAreSummedAndUnmatchedOnesAreNewOrGone) {
   EXPECT_DOUBLE_EQ(D.Sites[0].figure("bytes")->Base, 2000);
   EXPECT_EQ(D.Sites[1].Match, "new");
   EXPECT_DOUBLE_EQ(D.Sites[1].figure("bytes")->New, 500);
+}
+
+TEST(Diff, ASampledZeroIsAsUnseenNotACertainZero) {
+  // Live bytes at exit of 0 in a byte-sampled run (interval 256 KiB) means
+  // no live block was sampled, not none was live: up to ln(20) x 256 KiB
+  // may have been. Against one sample (262,394 [6,600, 1.46 M]) in the
+  // other run, that is no significant change, for a site nor the totals.
+  auto Sampled = [](double Live, double Low, double High) {
+    json R = run(1000, 1000, 1000);
+    R["summary"]["sampling"] = {{"interval_bytes", 262144}};
+    R["summary"]["live_bytes_at_exit"] = Live;
+    R["summary"]["live_bytes_at_exit_interval"] = {Low, High};
+    R["sites"][0]["live_bytes_at_exit"] = Live;
+    R["sites"][0]["live_bytes_at_exit_interval"] = {Low, High};
+    return R;
+  };
+  RunDiff D = diffRuns(Sampled(262394, 6600, 1460000), Sampled(0, 0, 0));
+  EXPECT_FALSE(onlySite(D).figure("live_bytes_at_exit")->Significant);
+  const DiffFigure *Total = nullptr;
+  for (const auto &[Key, Figure] : D.Totals)
+    if (Key == "live_bytes_at_exit")
+      Total = &Figure;
+  ASSERT_NE(Total, nullptr);
+  EXPECT_FALSE(Total->Significant);
+  EXPECT_NEAR(Total->NewHigh, std::log(20.0) * 262144, 1);
+  // Beyond what a sampler could have missed, it is.
+  RunDiff Far = diffRuns(Sampled(2e6, 1.5e6, 2.5e6), Sampled(0, 0, 0));
+  EXPECT_TRUE(onlySite(Far).figure("live_bytes_at_exit")->Significant);
+  // An exact run's zero is a zero.
+  json ExactBase = run(1000, 1000, 1000, 10, true);
+  json ExactNew = ExactBase;
+  ExactBase["sites"][0]["live_bytes_at_exit"] = 64;
+  ExactBase["sites"][0]["live_bytes_at_exit_interval"] = {64, 64};
+  ExactNew["sites"][0]["live_bytes_at_exit"] = 0;
+  ExactNew["sites"][0]["live_bytes_at_exit_interval"] = {0, 0};
+  EXPECT_TRUE(onlySite(diffRuns(ExactBase, ExactNew))
+                  .figure("live_bytes_at_exit")
+                  ->Significant);
 }
