@@ -376,6 +376,23 @@ WORKLOADS = {
     # of another thread's block.
     "cross-thread-free": ("cross-thread-free", ["1", "2000000"], ["1", "100000"],
                           ["1", "200000"], ["1", "20000"]),
+    # resource-monitoring again, with glibc's mmap threshold fixed (below).
+    "resource-monitoring, fixed mmap threshold": (
+        "resource-monitoring", ["50", "100000", "0"], ["10", "100000", "0"],
+        ["10", "50000", "0"], ["5", "20000", "0"]),
+}
+
+# Environment a workload runs in, for every variant alike. resource-
+# monitoring's 50 threads each allocate 800 KB vectors; whether they come
+# from fresh mmaps or reused arena memory depends on glibc's dynamic mmap
+# threshold, which rises when some thread frees an mmapped block first. So
+# its page faults, and with them its wall time, vary from run to run
+# (55 k to 97 k faults in the plain build) with the threads' timing, which
+# any tool changes. With the threshold fixed, every variant makes the same
+# faults, and the difference is the tool's own cost.
+WORKLOAD_ENV = {
+    "resource-monitoring, fixed mmap threshold": {
+        "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"},
 }
 
 
@@ -400,22 +417,26 @@ def overhead_variants(workload):
     return variants
 
 
-def variant_command(bench, program, kind, options, args, log_dir):
-    """(command, env vars to show, env)."""
+def variant_command(bench, program, kind, options, args, log_dir, extra=None):
+    """(command, env vars to show, env); extra: the workload's own env."""
+    extra = extra or {}
     if kind == "plain":
-        return [bench.bin(f"{program}-plain")] + args, {}, bench.env()
+        return [bench.bin(f"{program}-plain")] + args, dict(extra), bench.env(extra=extra)
     if kind == "rtonly":
-        return [bench.bin(f"{program}-rtonly")] + args, {}, bench.env()
+        return ([bench.bin(f"{program}-rtonly")] + args, dict(extra),
+                bench.env(extra=extra))
     if kind == "off":
-        return [bench.bin(f"{program}-memscope")] + args, {}, bench.env()
+        return ([bench.bin(f"{program}-memscope")] + args, dict(extra),
+                bench.env(extra=extra))
     if kind == "heaptrack":
         return (["heaptrack", "-o", log_dir, bench.bin(f"{program}-plain")] + args,
-                {}, bench.env())
-    shown = {"MEMSCOPE_OUT": "logs"}
+                dict(extra), bench.env(extra=extra))
+    shown = dict(extra)
+    shown["MEMSCOPE_OUT"] = "logs"
     if options:
         shown["MEMSCOPE_OPTIONS"] = options
     return ([bench.bin(f"{program}-memscope")] + args, shown,
-            bench.env(out=log_dir, options=options))
+            bench.env(out=log_dir, options=options, extra=extra))
 
 
 RECORD_HEADER = struct.Struct("<BBHI")  # type, flags, payload_size, crc
@@ -521,7 +542,7 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
         for label, kind, options in variants:
             log_dir = bench.fresh_dir("logs")
             command, shown, env = variant_command(bench, program, kind, options, args,
-                                                  log_dir)
+                                                  log_dir, WORKLOAD_ENV.get(name))
             commands[label] = sh_command(shown, command).replace(log_dir, "logs")
             runs[label].append(bench.run(command, env))
             if round_index == 0 and kind in ("record", "heaptrack"):
@@ -548,7 +569,8 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
         log_dir = bench.fresh_dir("logs")
         # A fixed seed makes the sampled variants' counts repeatable.
         seeded = (options + ":seed=1").lstrip(":") if options is not None else None
-        command, _, env = variant_command(bench, program, kind, seeded, cg_args, log_dir)
+        command, _, env = variant_command(bench, program, kind, seeded, cg_args, log_dir,
+                                          WORKLOAD_ENV.get(name))
         try:
             instructions[label] = bench.instructions(command, env)
         except Exception as error:  # any failure: this count only
@@ -1583,6 +1605,13 @@ def render(results, command, image):
                 continue
             add(f"Args `{' '.join(data['args'])}`; callgrind args "
                 f"`{' '.join(data['callgrind_args'])}`.")
+            if name in WORKLOAD_ENV:
+                shown = " ".join(f"`{k}={v}`" for k, v in WORKLOAD_ENV[name].items())
+                add(f"Every variant runs with {shown}: with glibc's dynamic mmap "
+                    "threshold, whether the threads' 800 KB vectors are fresh mmaps or "
+                    "reused arena memory depends on their timing, and so do the page "
+                    "faults and the wall time of the plain build itself; fixed, every "
+                    "variant makes the same faults.")
             add("")
             add("| variant | wall (s) [min–max] | wall ratio | CPU (s) | CPU ratio | "
                 "instructions | instr. ratio |")
