@@ -11,22 +11,29 @@
 // So each thread reads CLOCK_MONOTONIC and the TSC together (its anchor) and
 // times its next events from the ticks since, for at most 50 us; the next
 // event after that reads the real clock again. A pair counts only if its two
-// TSC reads are about as close as the closest seen: an interrupt or a VM exit
-// between them would leave the clock's moment unknown by microseconds. The
-// map's slope is measured against the pair taken at start-up, first after
-// 1 ms and again each time the run has doubled in length, so its error falls
-// below a few parts per million, under 1 ns over a window. What else can move
-// the two clocks apart is the kernel slewing CLOCK_MONOTONIC for NTP (at
-// most 500 ppm, 25 ns over a window). A CPU whose counter reads behind the
-// anchor (a migrated thread) takes the real clock; a slope that moves by more
-// than 0.1% between two measures, or a kernel that has left the TSC (its
-// watchdog found it unstable), turns the TSC off for the rest of the run.
+// TSC reads are about as close as the closest seen lately: an interrupt or a
+// VM exit between them would leave the clock's moment unknown by
+// microseconds. (The bound follows the machine up when no pair meets it, as
+// on a core at a lower frequency.)
+//
+// The slope is measured over the last 16 ms or so (1 ms after start-up), so
+// it follows the kernel's own rate when NTP slews CLOCK_MONOTONIC. Pairs
+// within ~50 ns over 16 ms put it within a few ppm: under 1 ns over a
+// window. A slew that starts between two measures is followed at the next;
+// until then events are off by up to the window times the change (25 ns at
+// ntpd's 500 ppm, microseconds at chrony's largest slew rate). A CPU whose
+// counter reads behind the anchor (a migrated thread) takes the real clock. A
+// slope off by more than 10% from the last, or a kernel that has left the
+// TSC (its watchdog found it unstable), turns the TSC off for the rest of the
+// run.
 //
 // The TSC read is not fenced (readTsc says why), so two threads' events
 // within about 100 ns of each other may be timed in either order.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
+
+#include <algorithm>
 
 #include <fcntl.h>
 #include <string.h>
@@ -41,22 +48,26 @@ namespace {
 
 constexpr uint64_t kWindowNs = 50 * 1000;
 constexpr uint64_t kFirstCalibrationNs = 1000 * 1000;
-// A pair wider than this is never taken, however wide the closest seen.
+constexpr uint64_t kCalibrationPeriodNs = 16 * 1000 * 1000;
+// Bounds of the closest pair's width, in ticks: below the floor a pair is
+// too close to be real; above the ceiling none is taken.
+constexpr uint64_t kNarrowestFloorTicks = 16;
 constexpr uint64_t kWidestPairTicks = 2000;
 
 // The kernel keeps CLOCK_MONOTONIC by the TSC, tsc_clock=1, and the
-// start-up pair is taken (release: g_base_tsc and g_base_ns are set).
+// start-up pair is taken (release: the calibration pair is set).
 std::atomic<bool> g_tsc_wanted{false};
 // The TSC was found wanting (turnOff): not used again in this process.
 std::atomic<bool> g_tsc_failed{false};
-// The start-up pair, taken once per process.
-bool g_has_base = false;
-uint64_t g_base_tsc = 0;
-uint64_t g_base_ns = 0;
-// The two TSC reads around a clock_gettime call closest together so far.
+bool g_has_base = false; // the start-up pair was taken (initEventClock only)
+// The two TSC reads around a clock_gettime call closest together lately.
 std::atomic<uint64_t> g_narrowest_pair{kWidestPairTicks};
-// The run's length at the last calibration: the next waits until it doubled.
-std::atomic<uint64_t> g_calibrated_over{0};
+// One thread measures the slope at a time (try-lock); the pair it measures
+// from, and when the next measure is due.
+std::atomic<bool> g_calibrating{false};
+uint64_t g_last_tsc = 0;
+uint64_t g_last_ns = 0;
+std::atomic<uint64_t> g_next_calibration_ns{0};
 
 /// Whether CLOCK_MONOTONIC is the kernel's TSC clock, from sysfs.
 bool kernelClockIsTsc() {
@@ -81,50 +92,15 @@ void turnOff(bool failed) {
   g_event_clock.scale.store(0, std::memory_order_relaxed);
 }
 
-/// A CLOCK_MONOTONIC read and the TSC at its moment: the middle of two
-/// reads around it. False if they were never about as close as the closest
-/// pair seen (twice that, and a little), in \p attempts.
-bool readPair(uint64_t &tsc, uint64_t &ns, int attempts) {
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    uint64_t before = readTsc();
-    ns = monotonicNs();
-    uint64_t after = readTsc();
-    if (after < before)
-      continue;
-    uint64_t width = after - before;
-    uint64_t narrowest = g_narrowest_pair.load(std::memory_order_relaxed);
-    if (width < narrowest)
-      g_narrowest_pair.store(width, std::memory_order_relaxed);
-    if (width <= 2 * narrowest + 32 && width < kWidestPairTicks) {
-      tsc = before + width / 2;
-      return true;
-    }
-  }
-  return false;
-}
-
-/// Measures the slope against the start-up pair once the run is long
-/// enough, or twice as long as at the last measure.
-void calibrate(uint64_t tsc, uint64_t ns) {
-  if (ns <= g_base_ns || tsc <= g_base_tsc)
-    return turnOff(true); // a counter that went back: not the clock we took
-  uint64_t elapsed = ns - g_base_ns;
-  uint64_t last = g_calibrated_over.load(std::memory_order_relaxed);
-  if (elapsed < kFirstCalibrationNs || elapsed < 2 * last ||
-      !g_calibrated_over.compare_exchange_strong(last, elapsed,
-                                                 std::memory_order_relaxed))
-    return;
-  if (!kernelClockIsTsc())
-    return turnOff(true); // its watchdog found the TSC unstable
-  double ns_per_tick =
-      static_cast<double>(elapsed) / static_cast<double>(tsc - g_base_tsc);
+/// Takes a measured slope, unless it is no clock's.
+void setSlope(double ns_per_tick) {
   if (!(ns_per_tick > 0.01 && ns_per_tick < 100.0))
     return turnOff(true); // under 10 MHz or over 100 GHz
   auto scale = static_cast<uint64_t>(ns_per_tick * 4294967296.0);
   uint64_t previous = g_event_clock.scale.load(std::memory_order_relaxed);
   if (previous) {
     double change = static_cast<double>(scale) / static_cast<double>(previous);
-    if (change < 0.999 || change > 1.001)
+    if (change < 0.9 || change > 1.1)
       return turnOff(true); // the TSC does not keep pace with the clock
   }
   // The window first, so that a thread which sees the new slope never
@@ -133,6 +109,54 @@ void calibrate(uint64_t tsc, uint64_t ns) {
       static_cast<uint64_t>(static_cast<double>(kWindowNs) / ns_per_tick),
       std::memory_order_relaxed);
   g_event_clock.scale.store(scale, std::memory_order_relaxed);
+}
+
+/// A CLOCK_MONOTONIC read and the TSC at its moment: the middle of two
+/// reads around it. False if none of \p attempts came about as close as
+/// the closest pair seen (twice that, and a little); the bound then widens,
+/// so that a machine that got slower is followed.
+bool readPair(uint64_t &tsc, uint64_t &ns, int attempts) {
+  uint64_t narrowest = g_narrowest_pair.load(std::memory_order_relaxed);
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    uint64_t before = readTsc();
+    ns = monotonicNs();
+    uint64_t after = readTsc();
+    if (after < before)
+      continue;
+    uint64_t width = after - before;
+    if (width < narrowest && width >= kNarrowestFloorTicks) {
+      narrowest = width;
+      g_narrowest_pair.store(width, std::memory_order_relaxed);
+    }
+    if (width <= 2 * narrowest + 64) {
+      tsc = before + width / 2;
+      return true;
+    }
+  }
+  g_narrowest_pair.store(std::min(2 * narrowest, kWidestPairTicks),
+                         std::memory_order_relaxed);
+  return false;
+}
+
+/// Measures the slope from the last measure's pair to this one, when due.
+void calibrate(uint64_t tsc, uint64_t ns) {
+  if (ns < g_next_calibration_ns.load(std::memory_order_relaxed) ||
+      g_calibrating.exchange(true, std::memory_order_acquire))
+    return;
+  if (ns >= g_next_calibration_ns.load(std::memory_order_relaxed)) {
+    if (ns <= g_last_ns || tsc <= g_last_tsc)
+      turnOff(true); // a counter that went back: not the clock we took
+    else if (!kernelClockIsTsc())
+      turnOff(true); // its watchdog found the TSC unstable
+    else
+      setSlope(static_cast<double>(ns - g_last_ns) /
+               static_cast<double>(tsc - g_last_tsc));
+    g_last_tsc = tsc;
+    g_last_ns = ns;
+    g_next_calibration_ns.store(ns + kCalibrationPeriodNs,
+                                std::memory_order_relaxed);
+  }
+  g_calibrating.store(false, std::memory_order_release);
 }
 
 } // namespace
@@ -147,17 +171,22 @@ void initEventClock() {
     if (!kernelClockIsTsc())
       return;
     // A few pairs first, to learn how close two reads around the clock
-    // come on this machine; the slope is measured against the next one.
+    // come on this machine; the first slope is measured from the next one.
     uint64_t tsc, ns;
     for (int attempt = 0; attempt < 8; ++attempt)
       readPair(tsc, ns, 1);
-    if (!readPair(g_base_tsc, g_base_ns, 8))
+    if (!readPair(tsc, ns, 8))
       return;
+    g_last_tsc = tsc;
+    g_last_ns = ns;
+    g_next_calibration_ns.store(ns + kFirstCalibrationNs,
+                                std::memory_order_relaxed);
     g_has_base = true;
+  } else {
+    // Measured again at the next event: a session after one that had the
+    // TSC off starts without a slope.
+    g_next_calibration_ns.store(0, std::memory_order_relaxed);
   }
-  // Measured again at the next event: a session after one that had the TSC
-  // off starts without a slope.
-  g_calibrated_over.store(0, std::memory_order_relaxed);
   g_tsc_wanted.store(true, std::memory_order_release);
 #endif
 }
@@ -166,7 +195,7 @@ uint64_t eventNsSlow() {
   if (!g_tsc_wanted.load(std::memory_order_acquire))
     return monotonicNs();
   uint64_t tsc, ns;
-  if (!readPair(tsc, ns, 4)) {
+  if (!readPair(tsc, ns, 2)) {
     t_state.clock_tsc = 0; // the next event reads the real clock again
     return ns;             // the last attempt's, real
   }
