@@ -382,18 +382,23 @@ WORKLOADS = {
         ["10", "50000", "0"], ["5", "20000", "0"]),
 }
 
-# Environment a workload runs in, for every variant alike. resource-
-# monitoring's 50 threads each allocate 800 KB vectors; whether they come
-# from fresh mmaps or reused arena memory depends on glibc's dynamic mmap
-# threshold, which rises when some thread frees an mmapped block first. So
-# its page faults, and with them its wall time, vary from run to run
-# (55 k to 97 k faults in the plain build) with the threads' timing, which
-# any tool changes. With the threshold fixed, every variant makes the same
-# faults, and the difference is the tool's own cost.
+# Environment a workload runs in, for every variant alike, and why (shown
+# with its table): workload name -> (env, why).
 WORKLOAD_ENV = {
-    "resource-monitoring, fixed mmap threshold": {
-        "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"},
+    "resource-monitoring, fixed mmap threshold": (
+        {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"},
+        "resource-monitoring's 50 threads each allocate 800 KB vectors; with "
+        "glibc's dynamic mmap threshold, whether those are fresh mmaps or reused "
+        "arena memory depends on the threads' timing (the threshold rises when some "
+        "thread frees an mmapped block first), and so do the page faults (55 k to "
+        "97 k in the plain build) and the plain build's own wall time. Fixed, every "
+        "variant makes the same faults, and the difference is the tool's own cost."),
 }
+
+
+def workload_env(name):
+    """The environment workload name runs in ({} for most)."""
+    return WORKLOAD_ENV[name][0] if name in WORKLOAD_ENV else {}
 
 
 def workloads(quick):
@@ -542,7 +547,7 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
         for label, kind, options in variants:
             log_dir = bench.fresh_dir("logs")
             command, shown, env = variant_command(bench, program, kind, options, args,
-                                                  log_dir, WORKLOAD_ENV.get(name))
+                                                  log_dir, workload_env(name))
             commands[label] = sh_command(shown, command).replace(log_dir, "logs")
             runs[label].append(bench.run(command, env))
             if round_index == 0 and kind in ("record", "heaptrack"):
@@ -570,7 +575,7 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
         # A fixed seed makes the sampled variants' counts repeatable.
         seeded = (options + ":seed=1").lstrip(":") if options is not None else None
         command, _, env = variant_command(bench, program, kind, seeded, cg_args, log_dir,
-                                          WORKLOAD_ENV.get(name))
+                                          workload_env(name))
         try:
             instructions[label] = bench.instructions(command, env)
         except Exception as error:  # any failure: this count only
@@ -1606,12 +1611,9 @@ def render(results, command, image):
             add(f"Args `{' '.join(data['args'])}`; callgrind args "
                 f"`{' '.join(data['callgrind_args'])}`.")
             if name in WORKLOAD_ENV:
-                shown = " ".join(f"`{k}={v}`" for k, v in WORKLOAD_ENV[name].items())
-                add(f"Every variant runs with {shown}: with glibc's dynamic mmap "
-                    "threshold, whether the threads' 800 KB vectors are fresh mmaps or "
-                    "reused arena memory depends on their timing, and so do the page "
-                    "faults and the wall time of the plain build itself; fixed, every "
-                    "variant makes the same faults.")
+                env, why = WORKLOAD_ENV[name]
+                shown = " ".join(f"`{k}={v}`" for k, v in env.items())
+                add(f"Every variant runs with {shown}. {why}")
             add("")
             add("| variant | wall (s) [min–max] | wall ratio | CPU (s) | CPU ratio | "
                 "instructions | instr. ratio |")
