@@ -24,8 +24,8 @@
 // ntpd's 500 ppm, microseconds at chrony's largest slew rate). A CPU whose
 // counter reads behind the anchor (a migrated thread) takes the real clock. A
 // slope off by more than 10% from the last, or a kernel that has left the
-// TSC (its watchdog found it unstable), turns the TSC off for the rest of the
-// run.
+// TSC (its watchdog found it unstable; read at most once a second), turns the
+// TSC off for the rest of the run.
 //
 // The TSC read is not fenced (readTsc says why), so two threads' events
 // within about 100 ns of each other may be timed in either order.
@@ -68,6 +68,10 @@ std::atomic<bool> g_calibrating{false};
 uint64_t g_last_tsc = 0;
 uint64_t g_last_ns = 0;
 std::atomic<uint64_t> g_next_calibration_ns{0};
+// The clocksource is read again at most this often (three syscalls, in the
+// allocating thread that measures): the watchdog's verdicts are rare.
+constexpr uint64_t kSourceCheckPeriodNs = 1000 * 1000 * 1000;
+uint64_t g_next_source_check_ns = 0; // under g_calibrating
 
 /// Whether CLOCK_MONOTONIC is the kernel's TSC clock, from sysfs.
 bool kernelClockIsTsc() {
@@ -146,11 +150,13 @@ void calibrate(uint64_t tsc, uint64_t ns) {
   if (ns >= g_next_calibration_ns.load(std::memory_order_relaxed)) {
     if (ns <= g_last_ns || tsc <= g_last_tsc)
       turnOff(true); // a counter that went back: not the clock we took
-    else if (!kernelClockIsTsc())
+    else if (ns >= g_next_source_check_ns && !kernelClockIsTsc())
       turnOff(true); // its watchdog found the TSC unstable
     else
       setSlope(static_cast<double>(ns - g_last_ns) /
                static_cast<double>(tsc - g_last_tsc));
+    if (ns >= g_next_source_check_ns)
+      g_next_source_check_ns = ns + kSourceCheckPeriodNs;
     g_last_tsc = tsc;
     g_last_ns = ns;
     g_next_calibration_ns.store(ns + kCalibrationPeriodNs,
