@@ -70,6 +70,37 @@ SamplingInfo samplingOf(const ProcessInfo &Info) {
   return Sampling;
 }
 
+/// What blocks no sample revealed may hold in \p P's byte figures
+/// (Estimates.h): the bound at the largest byte-sampling interval in force,
+/// which max_log_size may have doubled (and which an exact run that left
+/// exact mode took on); none where every block was recorded or in rate
+/// sampling.
+double unseenBytesOf(const ProcessData &P) {
+  if (!P.Info)
+    return 0;
+  auto Mode = static_cast<log::SamplingMode>(P.Info->Fixed.sampling_mode);
+  bool ByteSampled = Mode == log::SamplingMode::Bytes;
+  uint64_t Largest = ByteSampled ? P.Info->Fixed.sample_interval_bytes : 0;
+  for (const log::LogLimitRecord &Record : P.LogLimits) {
+    if (Mode == log::SamplingMode::Exact &&
+        (Record.flags & log::LogLimitLeftExact))
+      ByteSampled = true;
+    if (ByteSampled)
+      Largest = std::max(Largest, Record.sample_interval_bytes);
+  }
+  return ByteSampled ? unseenBytes(double(Largest)) : 0;
+}
+
+/// Gives \p P's figures its unseenBytesOf(), before they are merged.
+void setUnseenBytes(ProcessData &P) {
+  double Unseen = unseenBytesOf(P);
+  P.Stats.UnseenBytes = Unseen;
+  for (SiteStack &Entry : P.SiteStacks)
+    Entry.Stats.UnseenBytes = Unseen;
+  for (ThreadReport &Thread : P.Threads)
+    Thread.UnseenBytes = Unseen;
+}
+
 bool sameSampling(const SamplingInfo &A, const SamplingInfo &B) {
   return A.Mode == B.Mode && A.IntervalBytes == B.IntervalBytes &&
          A.Rate == B.Rate && A.MinAllocationSize == B.MinAllocationSize;
@@ -218,8 +249,9 @@ void setPeak(const ProcessData &P, ProcessReport &Report) {
     return;
   }
   Report.PeakLiveBytes = P.PeakLiveBytes;
-  Report.PeakLiveBytesInterval = interval95(
-      P.PeakLiveBytes, P.PeakLiveBytesVariance, P.PeakLiveBytesObserved);
+  Report.PeakLiveBytesInterval =
+      interval95(P.PeakLiveBytes, P.PeakLiveBytesVariance,
+                 P.PeakLiveBytesObserved, P.Stats.UnseenBytes);
   Report.PeakLiveBytesMethod = Exact ? PeakMethod::Exact : PeakMethod::Sampled;
   Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
   // Exact mode also shows what the count gave, as a check of the count.
@@ -282,8 +314,12 @@ std::vector<SnapshotReport> reportSnapshots(const ProcessData &P) {
                                                                  : "call";
     Snapshot.LiveBytes = Live.Bytes;
     Snapshot.LiveAllocations = Live.Blocks;
-    Snapshot.LiveBytesInterval =
-        interval95(Live.Bytes, Live.Variance, Live.Observed);
+    // The heap in use then bounds the live blocks no sample revealed.
+    double Heap = Record.heap_counted
+                      ? double(Record.heap_bytes + Record.heap_uncertainty)
+                      : HUGE_VAL;
+    Snapshot.LiveBytesInterval = liveInterval95(
+        Live.Bytes, Live.Variance, Live.Observed, P.Stats.UnseenBytes, Heap);
     if (Record.heap_counted) {
       Snapshot.HeapBytes = Record.heap_bytes;
       Snapshot.HeapBlocks = Record.heap_blocks;
@@ -575,6 +611,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
     classifyLifetime(P, Symbols, Options.Lifetime);
+    setUnseenBytes(P);
     ProcessReport Report = reportProcess(P);
     std::vector<SiteStackTarget> Targets = Merger.addProcess(P, I);
     std::vector<size_t> ThreadIndex = Threads.addProcess(P, I, Targets);
@@ -632,6 +669,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       Totals.Exact = false;
     Result.Processes.push_back(std::move(Report));
   }
+  Totals.Stats.Counted = Totals.TotalsExact;
   Merger.finish();
   Types.finish();
   Threads.finish();

@@ -97,6 +97,14 @@ struct AllocationStats {
   double SampledBytes = 0;
   double LiveSampledBytes = 0;
   uint64_t LiveSamples = 0;
+  /// What blocks no sample revealed may add to the byte figures
+  /// (Estimates.h, unseenBytes()): the largest of the processes the figures
+  /// come from; 0 in exact mode and rate sampling.
+  double UnseenBytes = 0;
+  /// Bytes (and Allocations) are the runtime's counts, not estimates: set
+  /// for a process by its streamer, for the totals by analyze(); add()
+  /// leaves it alone.
+  bool Counted = false;
 
   /// The 95% intervals of the estimates (Estimates.h).
   Interval bytesInterval() const;
@@ -204,6 +212,7 @@ struct ThreadReport {
   double LiveBytesAtExit = 0;
   double LiveBytesAtExitVariance = 0;   // Estimates.h
   double LiveBytesAtExitObserved = 0;   // the live samples' own bytes
+  double UnseenBytes = 0;               // its process's (AllocationStats)
   double LifetimeAllocationsAtExit = 0; // process-lifetime blocks
   double LifetimeBytesAtExit = 0;
   /// Up to 5 sites by bytes, descending.
@@ -235,6 +244,7 @@ struct SpawnSiteReport {
   double LiveBytesAtExit = 0;
   double LiveBytesAtExitVariance = 0; // Estimates.h
   double LiveBytesAtExitObserved = 0;
+  double UnseenBytes = 0; // the largest of its threads'
   uint64_t CpuUserNs = 0;
   uint64_t CpuSystemNs = 0;
   /// The threads it created, as indices into Analysis::Threads.

@@ -173,20 +173,24 @@ Figure statsFigure(const AllocationStats &Stats, const std::string &Name,
           !Exact};
 }
 
-/// Threads and spawn sites: bytes and allocations are counted when
-/// TotalsExact (an estimate without an interval otherwise: logs before format
-/// 2.1), live bytes at exit an estimate with its variance.
-Figure threadFigure(const std::string &Name, bool TotalsExact,
-                    double Allocations, double Bytes, double Live,
-                    double LiveVariance, double LiveObserved, bool Exact) {
+/// Threads and spawn sites (ThreadReport, SpawnSiteReport): bytes and
+/// allocations are counted when TotalsExact (an estimate without an interval
+/// otherwise: logs before format 2.1), live bytes at exit an estimate with
+/// its variance.
+template <typename Report>
+Figure threadFigure(const std::string &Name, const Report &R, bool Exact) {
   if (Name == "allocations" || Name == "bytes") {
-    Figure F = exactFigure(Name == "bytes" ? Bytes : Allocations);
-    F.Estimated = !TotalsExact && !Exact;
+    Figure F = exactFigure(Name == "bytes" ? R.Bytes : R.Allocations);
+    F.Estimated = !R.TotalsExact && !Exact;
     return F;
   }
   if (Exact)
-    return exactFigure(Live);
-  return {Live, interval95(Live, LiveVariance, LiveObserved), true};
+    return exactFigure(R.LiveBytesAtExit);
+  return {R.LiveBytesAtExit,
+          liveInterval95(R.LiveBytesAtExit, R.LiveBytesAtExitVariance,
+                         R.LiveBytesAtExitObserved, R.UnseenBytes,
+                         R.TotalsExact ? R.Bytes : HUGE_VAL),
+          true};
 }
 
 void addFigure(Figure &Sum, const Figure &Part) {
@@ -385,20 +389,14 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
       for (const auto &Group : ByName) {
         // Named, not bound: C++17 lambdas cannot capture structured bindings.
         const std::vector<const ThreadReport *> &Threads = Group.second;
-        CheckLimits(
-            fmt::format("thread name \"{}\" ({} thread{})", Group.first,
-                        Threads.size(), Threads.size() == 1 ? "" : "s"),
-            [&](const std::string &Name) {
-              Figure Sum;
-              for (const ThreadReport *Thread : Threads)
-                addFigure(Sum,
-                          threadFigure(Name, Thread->TotalsExact,
-                                       Thread->Allocations, Thread->Bytes,
-                                       Thread->LiveBytesAtExit,
-                                       Thread->LiveBytesAtExitVariance,
-                                       Thread->LiveBytesAtExitObserved, Exact));
-              return Sum;
-            });
+        CheckLimits(fmt::format("thread name \"{}\" ({} thread{})", Group.first,
+                                Threads.size(), Threads.size() == 1 ? "" : "s"),
+                    [&](const std::string &Name) {
+                      Figure Sum;
+                      for (const ThreadReport *Thread : Threads)
+                        addFigure(Sum, threadFigure(Name, *Thread, Exact));
+                      return Sum;
+                    });
       }
       break;
     }
@@ -414,11 +412,7 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
                     [&](const std::string &Name) {
                       if (Name == "threads")
                         return exactFigure(double(Spawn.ThreadsCreated));
-                      return threadFigure(Name, Spawn.TotalsExact,
-                                          Spawn.Allocations, Spawn.Bytes,
-                                          Spawn.LiveBytesAtExit,
-                                          Spawn.LiveBytesAtExitVariance,
-                                          Spawn.LiveBytesAtExitObserved, Exact);
+                      return threadFigure(Name, Spawn, Exact);
                     });
       }
       break;

@@ -174,8 +174,9 @@ Unseen unseenOf(const json &Summary) {
 
 Side unseenSide(const Unseen &U) { return {0, 0, U.High}; }
 
-/// A sampled figure of 0 has no sample behind it, and its document's
-/// interval, [0, 0], says nothing of what the samples missed: as unseen.
+/// A sampled figure of 0 has no sample behind it. Documents written before
+/// its interval bounded what the samples missed (Estimates.h, unseenBytes())
+/// give it [0, 0]: as unseen.
 Side seenOrUnseen(const Side &S, const FigureSpec &Spec, const Unseen &U) {
   if (!Spec.IntervalKey || S.Value != 0 || S.High != 0)
     return S;

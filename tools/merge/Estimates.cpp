@@ -42,10 +42,10 @@ CountedBytes memscope::merge::requestedFromChunks(int64_t ChunkBytes,
 }
 
 Interval memscope::merge::interval95(double Value, double Variance,
-                                     double Observed) {
+                                     double Observed, double Unseen) {
   double Rest = Value - std::clamp(Observed, 0.0, Value);
   if (!(Rest > 0) || !(Variance > 0) || !std::isfinite(Variance))
-    return {Value, Value};
+    return {Value, Value + std::max(Unseen, 0.0)};
   double N = Rest * Rest / Variance; // effective samples of the rest
   // Garwood: a Poisson count of N has the 95% interval
   // [Gamma(N).q(2.5%), Gamma(N + 1).q(97.5%)] for its mean.
@@ -53,4 +53,12 @@ Interval memscope::merge::interval95(double Value, double Variance,
   double Low = Value - Rest + gammaQuantile(N, -kZ975) * Scale;
   double High = Value - Rest + gammaQuantile(N + 1, kZ975) * Scale;
   return {std::min(Low, Value), std::max(High, Value)};
+}
+
+Interval memscope::merge::liveInterval95(double Live, double Variance,
+                                         double Observed, double Unseen,
+                                         double AllocatedHigh) {
+  Interval Range = interval95(Live, Variance, Observed, Unseen);
+  Range.High = std::max(Live, std::min(Range.High, AllocatedHigh));
+  return Range;
 }

@@ -19,6 +19,11 @@
 // normal one that dips below zero, and a site that mixes a few large blocks
 // (sampled with p near 1) with rare small ones is not given the large
 // blocks' certainty. Exact figures (variance 0) get [value, value].
+//
+// A figure with no estimated rest (no sample at all, or only samples kept
+// with certainty) is not thereby certain in a byte-sampled run: blocks that
+// no sample revealed may still hold up to unseenBytes() more. A site with
+// samples but none live at exit does not prove that it leaked nothing.
 // test/unit/merge/EstimatesTest.cpp checks the coverage on simulated
 // sampling, bench/run_bench.py on real runs against exact mode.
 //
@@ -26,6 +31,7 @@
 #ifndef MEMSCOPE_MERGE_ESTIMATES_H
 #define MEMSCOPE_MERGE_ESTIMATES_H
 
+#include <cmath>
 #include <cstdint>
 
 namespace memscope {
@@ -42,9 +48,29 @@ struct Interval {
   double High = 0;
 };
 
+/// What blocks that no sample revealed may hold, at 97.5%, in a run
+/// byte-sampled at a mean interval of \p IntervalBytes: blocks of B bytes in
+/// all, whatever their sizes, escape the countdown with probability
+/// exp(-B/T), so B <= ln(40) T. It is Garwood's upper end for a Poisson count
+/// of 0 (the interval below with n = 0), in units of T.
+inline double unseenBytes(double IntervalBytes) {
+  return std::log(40.0) * IntervalBytes;
+}
+
 /// The 95% interval of an estimate with the given estimated variance, of
-/// which \p Observed (the sum of y over the samples) is certain.
-Interval interval95(double Value, double Variance, double Observed);
+/// which \p Observed (the sum of y over the samples) is certain. When the
+/// samples leave no rest to estimate, the interval is [Value, Value +
+/// \p Unseen]: unseenBytes() for a figure in bytes of a byte-sampled run, 0
+/// where no bound exists or none is needed (exact mode; rate sampling, which
+/// may miss a block of any size; counts).
+Interval interval95(double Value, double Variance, double Observed,
+                    double Unseen = 0);
+
+/// interval95 of bytes live at some moment, which cannot be more than the
+/// bytes allocated: the unseen part is capped at \p AllocatedHigh, the
+/// allocations' upper end (infinity when unknown).
+Interval liveInterval95(double Live, double Variance, double Observed,
+                        double Unseen, double AllocatedHigh);
 
 /// The runtime counts the heap in use in glibc's chunk sizes (log::HeapCounts):
 /// a block's request plus glibc's header and rounding, its overhead.

@@ -338,8 +338,9 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["live_allocations_at_exit"] = rounded(Thread.LiveAllocationsAtExit);
   Json["live_bytes_at_exit"] = rounded(Thread.LiveBytesAtExit);
   Json["live_bytes_at_exit_interval"] = intervalJson(
-      interval95(Thread.LiveBytesAtExit, Thread.LiveBytesAtExitVariance,
-                 Thread.LiveBytesAtExitObserved));
+      liveInterval95(Thread.LiveBytesAtExit, Thread.LiveBytesAtExitVariance,
+                     Thread.LiveBytesAtExitObserved, Thread.UnseenBytes,
+                     Thread.TotalsExact ? Thread.Bytes : HUGE_VAL));
   Json["process_lifetime_allocations"] =
       rounded(Thread.LifetimeAllocationsAtExit);
   Json["process_lifetime_bytes"] = rounded(Thread.LifetimeBytesAtExit);
@@ -354,8 +355,8 @@ static ordered_json threadJson(const ThreadReport &Thread) {
     SiteJson["bytes"] = rounded(Site.Bytes);
     SiteJson["allocations_interval"] = intervalJson(interval95(
         Site.Allocations, Site.AllocationsVariance, double(Site.Samples)));
-    SiteJson["bytes_interval"] = intervalJson(
-        interval95(Site.Bytes, Site.BytesVariance, Site.SampledBytes));
+    SiteJson["bytes_interval"] = intervalJson(interval95(
+        Site.Bytes, Site.BytesVariance, Site.SampledBytes, Thread.UnseenBytes));
     Top.push_back(std::move(SiteJson));
   }
   Json["top_sites"] = std::move(Top);
@@ -422,8 +423,9 @@ static ordered_json spawnSiteJson(const SpawnSiteReport &Site) {
   Json["totals_exact"] = Site.TotalsExact;
   Json["live_bytes_at_exit"] = rounded(Site.LiveBytesAtExit);
   Json["live_bytes_at_exit_interval"] = intervalJson(
-      interval95(Site.LiveBytesAtExit, Site.LiveBytesAtExitVariance,
-                 Site.LiveBytesAtExitObserved));
+      liveInterval95(Site.LiveBytesAtExit, Site.LiveBytesAtExitVariance,
+                     Site.LiveBytesAtExitObserved, Site.UnseenBytes,
+                     Site.TotalsExact ? Site.Bytes : HUGE_VAL));
   Json["cpu_user_ns"] = Site.CpuUserNs;
   Json["cpu_system_ns"] = Site.CpuSystemNs;
   return Json;

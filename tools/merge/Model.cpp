@@ -13,6 +13,7 @@
 
 #include "fmt/format.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace memscope;
@@ -90,10 +91,13 @@ void AllocationStats::add(const AllocationStats &Other) {
   SampledBytes += Other.SampledBytes;
   LiveSampledBytes += Other.LiveSampledBytes;
   LiveSamples += Other.LiveSamples;
+  UnseenBytes = std::max(UnseenBytes, Other.UnseenBytes);
 }
 
 Interval AllocationStats::bytesInterval() const {
-  return interval95(Bytes, BytesVariance, SampledBytes);
+  if (Counted)
+    return {Bytes, Bytes};
+  return interval95(Bytes, BytesVariance, SampledBytes, UnseenBytes);
 }
 
 Interval AllocationStats::allocationsInterval() const {
@@ -101,7 +105,8 @@ Interval AllocationStats::allocationsInterval() const {
 }
 
 Interval AllocationStats::liveBytesInterval() const {
-  return interval95(LiveBytes, LiveBytesVariance, LiveSampledBytes);
+  return liveInterval95(LiveBytes, LiveBytesVariance, LiveSampledBytes,
+                        UnseenBytes, bytesInterval().High);
 }
 
 std::optional<double> AllocationStats::averageLifetimeNs() const {

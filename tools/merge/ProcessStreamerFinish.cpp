@@ -159,6 +159,7 @@ void ProcessStreamer::applyExactTotals() {
   P.Stats.Allocations = Allocations;
   P.Stats.Bytes = Bytes;
   P.Stats.AllocationsVariance = P.Stats.BytesVariance = 0;
+  P.Stats.Counted = true;
   P.TotalsExact = true;
 }
 

@@ -10,6 +10,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Demangle/Demangle.h"
 
+#include <algorithm>
 #include <numeric>
 
 using namespace memscope;
@@ -192,6 +193,7 @@ void ThreadMerger::addToSpawnSite(const ProcessData &P, size_t ThreadIndex) {
   Site.LiveBytesAtExit += Thread.LiveBytesAtExit;
   Site.LiveBytesAtExitVariance += Thread.LiveBytesAtExitVariance;
   Site.LiveBytesAtExitObserved += Thread.LiveBytesAtExitObserved;
+  Site.UnseenBytes = std::max(Site.UnseenBytes, Thread.UnseenBytes);
   Site.CpuUserNs += Thread.CpuUserNs;
   Site.CpuSystemNs += Thread.CpuSystemNs;
   if (!llvm::is_contained(Site.Pids, P.Pid))

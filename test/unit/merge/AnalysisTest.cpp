@@ -356,6 +356,54 @@ TEST(Analysis, CorruptedRecordLosesOnlyThatRecord) {
   ASSERT_EQ(R->Result->Totals.Warnings.size(), 1u);
 }
 
+// A site, thread or run whose samples were all freed did not thereby free
+// everything: blocks no sample revealed may still be live, up to ln(40)
+// intervals' worth (Estimates.h, unseenBytes()), and never more than was
+// allocated. Exact mode saw every block: its zero is certain.
+TEST(Analysis, ASampledZeroIsBoundedByWhatNoSampleRevealed) {
+  for (log::SamplingMode Mode :
+       {log::SamplingMode::Bytes, log::SamplingMode::Exact}) {
+    bool Sampled = Mode == log::SamplingMode::Bytes;
+    TempDir Dir;
+    std::string P = appFolder(Dir, processLog(100, true, Mode));
+    TestLogWriter T(log::FileKind::Thread, 100, 0);
+    T.threadStart(1, 100, T0 + 1);
+    T.alloc(1, SiteA, 10, T0 + 10, Sampled ? 409.6 : 1.0);
+    T.alloc(2, SiteA, 5000, T0 + 11, Sampled ? 1.5 : 1.0);
+    T.free(1, T0 + 20);
+    T.free(2, T0 + 21);
+    // The runtime counted 12,000 bytes: the thread's live blocks at exit
+    // cannot be more.
+    T.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{5, 12000});
+    T.writeTo(P + "/t0.log");
+
+    auto R = analyzeDir(Dir.path());
+    ASSERT_ANALYZED(A, R);
+    nlohmann::ordered_json Json = toJson(A);
+    const auto &Site = Json["sites"].at(0);
+    const auto &Thread = Json["threads"].at(0);
+    EXPECT_EQ(Site["live_bytes_at_exit"], 0);
+    EXPECT_EQ(Thread["live_bytes_at_exit"], 0);
+    EXPECT_EQ(Json["summary"]["live_bytes_at_exit"], 0);
+    if (!Sampled) {
+      EXPECT_EQ(Site["live_bytes_at_exit_interval"],
+                nlohmann::ordered_json::array({0, 0}));
+      EXPECT_EQ(Thread["live_bytes_at_exit_interval"],
+                nlohmann::ordered_json::array({0, 0}));
+      continue;
+    }
+    // ln(40) x 4096 = 15,109.6: under the site's upper end for its bytes.
+    EXPECT_LT(15110, Site["bytes_interval"][1].get<double>());
+    EXPECT_EQ(Site["live_bytes_at_exit_interval"],
+              nlohmann::ordered_json::array({0, 15110}));
+    EXPECT_EQ(Json["summary"]["live_bytes_at_exit_interval"],
+              nlohmann::ordered_json::array({0, 15110}));
+    // The thread's is capped at what it allocated.
+    EXPECT_EQ(Thread["live_bytes_at_exit_interval"],
+              nlohmann::ordered_json::array({0, 12000}));
+  }
+}
+
 TEST(Analysis, UntrackedSamplesAreNotLiveAtExit) {
   TempDir Dir;
   std::string P = appFolder(Dir, processLog(100));

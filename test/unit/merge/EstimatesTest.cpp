@@ -31,7 +31,7 @@ struct Coverage {
 /// \p Runs byte-sampled runs of \p Blocks blocks drawn from \p Sizes at
 /// interval \p T: how often the intervals held the truth.
 Coverage simulate(const std::vector<uint64_t> &Sizes, size_t Blocks, double T,
-                  int Runs, uint32_t Seed) {
+                  int Runs, uint32_t Seed, double Unseen = 0) {
   std::mt19937_64 Rng(Seed);
   std::vector<uint64_t> Heap(Blocks);
   double TrueBytes = 0;
@@ -60,7 +60,7 @@ Coverage simulate(const std::vector<uint64_t> &Sizes, size_t Blocks, double T,
       SampledBytes += double(Size);
       ++Samples;
     }
-    Interval B = interval95(Bytes, BytesVar, SampledBytes);
+    Interval B = interval95(Bytes, BytesVar, SampledBytes, Unseen);
     Interval C = interval95(Count, CountVar, Samples);
     Result.Bytes += B.Low <= TrueBytes && TrueBytes <= B.High;
     Result.Counts += C.Low <= double(Blocks) && double(Blocks) <= C.High;
@@ -134,6 +134,29 @@ TEST(Estimates, IntervalsHoldTheTruthAbout95PercentOfRuns) {
     EXPECT_LT(std::fabs(Got.MeanBytesError), 0.05) << C.Blocks;
     EXPECT_LT(std::fabs(Got.MeanCountsError), 0.05) << C.Blocks;
   }
+}
+
+TEST(Estimates, AFigureOfNoSampleIsBoundedNotCertain) {
+  // Blocks of 64 bytes, T bytes in all: about one sample a run, and none in
+  // e^-1 = 37% of runs. Those runs estimate 0, which [0, 0] would call
+  // certain; [0, unseenBytes(T)] holds the truth, and the bound is tight:
+  // half of it would not.
+  double T = 262144;
+  size_t Blocks = size_t(T / 64);
+  Coverage Certain = simulate({64}, Blocks, T, 4000, 11);
+  EXPECT_LT(Certain.Bytes, 0.80);
+  Coverage Bounded = simulate({64}, Blocks, T, 4000, 11, unseenBytes(T));
+  EXPECT_GE(Bounded.Bytes, 0.93);
+  EXPECT_LE(Bounded.Bytes, 0.99);
+  EXPECT_NEAR(unseenBytes(T) / T, 3.689, 0.001); // -ln(0.025)
+  // A live set of 4T is missed by every sample in e^-4 = 1.8% of runs: past
+  // the bound, as 2.5% of them may be.
+  Coverage Large = simulate({64}, 4 * Blocks, T, 4000, 12, unseenBytes(T));
+  EXPECT_GE(Large.Bytes, 0.93);
+  // And the interval of what was seen is unchanged where samples leave a
+  // rest to estimate.
+  Interval Range = interval95(T, T * T, 0, unseenBytes(T));
+  EXPECT_NEAR(Range.High / T, 5.572, 0.05);
 }
 
 TEST(Estimates, MixedSizesKeepTheBytesIntervalAndSkewTheCount) {
