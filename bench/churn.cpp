@@ -29,34 +29,34 @@ uint64_t churn(int thread, long iterations) {
   std::string text_ring[kRing];
   uint64_t checksum = 0;
   for (long i = 0; i < iterations; ++i) {
-    int slot = static_cast<int>(i % kRing);
+    int at = static_cast<int>(i % kRing);
     uint64_t r = rng.next();
     switch (r % 8) {
     case 0:
     case 1:
     case 2: { // small malloc blocks, 16..271 bytes
       size_t size = 16 + (r >> 8) % 256;
-      free(small_ring[slot]);
-      small_ring[slot] = malloc(size);
-      static_cast<char *>(small_ring[slot])[0] = static_cast<char>(i);
+      free(small_ring[at]);
+      small_ring[at] = malloc(size);
+      static_cast<char *>(small_ring[at])[0] = static_cast<char>(i);
       break;
     }
     case 3:
     case 4: { // medium new[] arrays, 256..4351 bytes
       size_t size = 256 + (r >> 8) % 4096;
-      delete[] array_ring[slot];
-      array_ring[slot] = new char[size];
-      array_ring[slot][0] = static_cast<char>(i);
+      delete[] array_ring[at];
+      array_ring[at] = new char[size];
+      array_ring[at][0] = static_cast<char>(i);
       break;
     }
     case 5: { // realloc growth
       size_t size = 64 + (r >> 8) % 8192;
-      grow_ring[slot] = realloc(grow_ring[slot], size);
-      static_cast<char *>(grow_ring[slot])[0] = static_cast<char>(i);
+      grow_ring[at] = realloc(grow_ring[at], size);
+      static_cast<char *>(grow_ring[at])[0] = static_cast<char>(i);
       break;
     }
     default: { // std::string growth inside libstdc++
-      std::string &text = text_ring[slot];
+      std::string &text = text_ring[at];
       text = "request-";
       text += std::to_string(r);
       text.append(16 + (r >> 8) % 200, 'x');

@@ -22,7 +22,7 @@ namespace {
 constexpr size_t kRing = 1024; // a power of two
 
 struct Ring {
-  void *slots[kRing];
+  void *blocks[kRing];
   alignas(64) std::atomic<uint64_t> head{0}; // next to write
   alignas(64) std::atomic<uint64_t> tail{0}; // next to read
 };
@@ -34,7 +34,7 @@ void produce(Ring &ring, long blocks) {
     uint64_t head = ring.head.load(std::memory_order_relaxed);
     while (head - ring.tail.load(std::memory_order_acquire) == kRing)
       std::this_thread::yield();
-    ring.slots[head % kRing] = block;
+    ring.blocks[head % kRing] = block;
     ring.head.store(head + 1, std::memory_order_release);
   }
 }
@@ -45,7 +45,7 @@ uint64_t consume(Ring &ring, long blocks) {
     uint64_t tail = ring.tail.load(std::memory_order_relaxed);
     while (ring.head.load(std::memory_order_acquire) == tail)
       std::this_thread::yield();
-    auto *block = static_cast<char *>(ring.slots[tail % kRing]);
+    auto *block = static_cast<char *>(ring.blocks[tail % kRing]);
     ring.tail.store(tail + 1, std::memory_order_release);
     checksum += static_cast<unsigned char>(block[0]);
     free(block);

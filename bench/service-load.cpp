@@ -41,10 +41,10 @@ static void *worker(void *arg) {
   void **live = static_cast<void **>(calloc(kLive, sizeof(void *)));
   for (long round = 0; round < g_rounds; ++round)
     for (unsigned k = 0; k < 8; ++k) {
-      unsigned slot = (seed = seed * 1103515245u + 12345u) >> 8;
-      slot %= kLive;
-      free(live[slot]);
-      live[slot] = allocate(seed >> 4);
+      unsigned at = (seed = seed * 1103515245u + 12345u) >> 8;
+      at %= kLive;
+      free(live[at]);
+      live[at] = allocate(seed >> 4);
     }
   for (unsigned i = 0; i < kLive; ++i)
     free(live[i]);

@@ -272,9 +272,9 @@ std::string fromVariable(const CallBase &Call) {
     for (User *U : Holders[I]->users())
       if (auto *Store = dyn_cast<StoreInst>(U))
         if (Store->getValueOperand() == Holders[I])
-          if (auto *Slot = dyn_cast<AllocaInst>(
+          if (auto *Variable = dyn_cast<AllocaInst>(
                   Store->getPointerOperand()->stripPointerCasts()))
-            Holders.push_back(Slot);
+            Holders.push_back(Variable);
   for (Value *Holder : Holders) {
     std::string Found;
     compat::forEachDebugVariable(Holder, [&](const DILocalVariable *Var) {

@@ -730,11 +730,11 @@ void ModuleInstrumenter::instrumentFree(CallBase &Call, const SiteCall &Info) {
       B.CreateLShr(B.CreatePtrToInt(Ptr, Int64Ty), MEMSCOPE_LIVE_FILTER_SHIFT);
   Value *Index = B.CreateAnd(
       Page, ConstantInt::get(Int64Ty, (1u << MEMSCOPE_LIVE_FILTER_BITS) - 1));
-  Value *Slot = B.CreateInBoundsGEP(LiveFilter->getValueType(), LiveFilter,
-                                    {ConstantInt::get(Int64Ty, 0), Index});
+  Value *Counter = B.CreateInBoundsGEP(LiveFilter->getValueType(), LiveFilter,
+                                       {ConstantInt::get(Int64Ty, 0), Index});
   Value *MaybeSampled =
-      B.CreateICmpNE(B.CreateLoad(Int16Ty, Slot), ConstantInt::get(Int16Ty, 0),
-                     "memscope.maybe_sampled");
+      B.CreateICmpNE(B.CreateLoad(Int16Ty, Counter),
+                     ConstantInt::get(Int16Ty, 0), "memscope.maybe_sampled");
   Instruction *Then =
       SplitBlockAndInsertIfThen(MaybeSampled, &Call, /*Unreachable=*/false,
                                 memscope::compat::unlikelyBranchWeights(Ctx));

@@ -559,8 +559,8 @@ MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);
 /// In exact mode, sets every live-filter counter saturated (rt_sampling.cpp);
 /// called as a session begins.
 MSC_HIDDEN void saturateFilterIfExact();
-/// The live table's number of slots (0 before initSampling).
-MSC_HIDDEN uint64_t liveTableSlots();
+/// The live table's number of entries (0 before initSampling).
+MSC_HIDDEN uint64_t liveTableEntries();
 MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id);
 MSC_HIDDEN void initSampling();
 MSC_HIDDEN void resetSamplingAfterFork();

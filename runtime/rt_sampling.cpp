@@ -18,11 +18,11 @@
 // written (saturateFilterIfExact).
 //
 // The table keeps the heap's locality (liveProbe): blocks near each other in
-// memory get slots near each other, so exact mode, which puts every block
+// memory get entries near each other, so exact mode, which puts every block
 // there, touches the table about as the program touches its heap. A random
-// slot per block touched all 64 MiB of it in a small program, and cost a
+// entry per block touched all 64 MiB of it in a small program, and cost a
 // TLB miss per event in a large one. A block whose neighbourhood is full
-// goes on at random slots.
+// goes on at random entries.
 //
 // Memory ordering: filter counters and table keys are updated with atomic
 // RMW operations (acq_rel), or set saturated by relaxed stores (exact mode);
@@ -55,12 +55,12 @@ constexpr uintptr_t kTombstone = 1;
 constexpr uint32_t kMaxProbes = 64;
 constexpr uint16_t kFilterSaturated = 0xFFFF;
 
-struct LiveSlot {
+struct LiveEntry {
   std::atomic<uintptr_t> address;
   std::atomic<uint64_t> sample_id;
 };
 
-LiveSlot *g_live = nullptr;
+LiveEntry *g_live = nullptr;
 uint32_t g_live_bits = 0;
 size_t g_live_bytes = 0;
 
@@ -83,32 +83,33 @@ inline uint64_t pointerHash(const void *ptr) {
 }
 
 // Two of glibc's blocks are at least 32 bytes apart; 2 MiB of address runs
-// on in consecutive slots, and each 2 MiB region starts at a place of its own.
-constexpr unsigned kSlotShift = 5;
+// on in consecutive entries, and each 2 MiB region starts at a place of its
+// own.
+constexpr unsigned kGranuleShift = 5;
 constexpr unsigned kRegionShift = 21;
 constexpr uint32_t kLocalProbes = kMaxProbes / 2;
 
-/// The \p probe-th slot of \p ptr's probe sequence: kLocalProbes on from
-/// its slot by address, then slots at random. A dense heap fills
-/// whole runs of slots, and where two regions' runs overlap a linear probe
+/// The \p probe-th entry of \p ptr's probe sequence: kLocalProbes on from
+/// its entry by address, then entries at random. A dense heap fills
+/// whole runs of entries, and where two regions' runs overlap a linear probe
 /// would not get out of them; independent probes do, as in a table hashed at
-/// random. Insert and lookup follow the same sequence, and a slot is never
+/// random. Insert and lookup follow the same sequence, and an entry is never
 /// emptied again (a freed block's becomes a tombstone), so a lookup may stop
-/// at the first empty slot.
+/// at the first empty entry.
 inline uint64_t liveProbe(const void *ptr, uint32_t probe) {
   auto address = reinterpret_cast<uintptr_t>(ptr);
-  uint64_t slot;
+  uint64_t index;
   if (probe < kLocalProbes) {
-    slot = (address >> kSlotShift) +
-           ((address >> kRegionShift) * MEMSCOPE_PTR_HASH_MUL >> 32) + probe;
+    index = (address >> kGranuleShift) +
+            ((address >> kRegionShift) * MEMSCOPE_PTR_HASH_MUL >> 32) + probe;
   } else {
     // A fresh hash per probe (a splitmix64 step): a stride, as in double
     // hashing, can be short or hop between two places, and stay in a run.
     uint64_t mixed = pointerHash(ptr) ^ (probe * 0xD6E8FEB86659FD93ull);
     mixed = (mixed ^ (mixed >> 31)) * 0xBF58476D1CE4E5B9ull;
-    slot = mixed >> (64 - g_live_bits);
+    index = mixed >> (64 - g_live_bits);
   }
-  return slot & ((1ull << g_live_bits) - 1);
+  return index & ((1ull << g_live_bits) - 1);
 }
 
 void filterIncrement(uint32_t index) {
@@ -135,12 +136,12 @@ bool liveInsert(void *ptr, uint64_t sample_id) {
     return false;
   uintptr_t key = reinterpret_cast<uintptr_t>(ptr);
   for (uint32_t probe = 0; probe < kMaxProbes; ++probe) {
-    LiveSlot &slot = g_live[liveProbe(ptr, probe)];
-    uintptr_t current = slot.address.load(std::memory_order_relaxed);
+    LiveEntry &entry = g_live[liveProbe(ptr, probe)];
+    uintptr_t current = entry.address.load(std::memory_order_relaxed);
     while (current == kEmpty || current == kTombstone) {
-      if (slot.address.compare_exchange_weak(current, key,
-                                             std::memory_order_acq_rel)) {
-        slot.sample_id.store(sample_id, std::memory_order_relaxed);
+      if (entry.address.compare_exchange_weak(current, key,
+                                              std::memory_order_acq_rel)) {
+        entry.sample_id.store(sample_id, std::memory_order_relaxed);
         filterIncrement(liveFilterIndex(ptr));
         return true;
       }
@@ -385,8 +386,8 @@ void initSampling() {
     return;
   g_live_bits = g_flags.live_table_bits ? g_flags.live_table_bits
                                         : (g_flags.exact ? 22 : 16);
-  g_live_bytes = sizeof(LiveSlot) << g_live_bits;
-  g_live = static_cast<LiveSlot *>(mapZeroed(g_live_bytes));
+  g_live_bytes = sizeof(LiveEntry) << g_live_bits;
+  g_live = static_cast<LiveEntry *>(mapZeroed(g_live_bytes));
   // The filter is read by every free and written by every sample: prefault
   // it (128 KiB), so that a write never costs a copy-on-write fault of the
   // zero page and a TLB shootdown across the program's threads. The table
@@ -414,15 +415,15 @@ uint64_t liveRemove(void *ptr) {
     return 0;
   uintptr_t key = reinterpret_cast<uintptr_t>(ptr);
   for (uint32_t probe = 0; probe < kMaxProbes; ++probe) {
-    LiveSlot &slot = g_live[liveProbe(ptr, probe)];
-    uintptr_t current = slot.address.load(std::memory_order_acquire);
+    LiveEntry &entry = g_live[liveProbe(ptr, probe)];
+    uintptr_t current = entry.address.load(std::memory_order_acquire);
     if (current == kEmpty)
       return 0;
     if (current != key)
       continue;
-    uint64_t sample_id = slot.sample_id.load(std::memory_order_relaxed);
-    if (!slot.address.compare_exchange_strong(current, kTombstone,
-                                              std::memory_order_acq_rel))
+    uint64_t sample_id = entry.sample_id.load(std::memory_order_relaxed);
+    if (!entry.address.compare_exchange_strong(current, kTombstone,
+                                               std::memory_order_acq_rel))
       return 0; // a racing free of the same block (a double free)
     filterDecrement(liveFilterIndex(ptr));
     return sample_id;
@@ -430,7 +431,7 @@ uint64_t liveRemove(void *ptr) {
   return 0;
 }
 
-uint64_t liveTableSlots() { return g_live ? 1ull << g_live_bits : 0; }
+uint64_t liveTableEntries() { return g_live ? 1ull << g_live_bits : 0; }
 
 void liveReinsert(void *ptr, uint64_t sample_id) {
   if (!liveInsert(ptr, sample_id))

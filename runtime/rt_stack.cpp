@@ -16,7 +16,7 @@
 // Module record, so frames in it still resolve after a later dlclose; and an
 // unload since the last check drops the cached unwind rules and walks the
 // stack again, since the unloaded library's addresses may now hold other
-// code. A stack walked with stale rules reads other slots of the stack and
+// code. A stack walked with stale rules reads other words of the stack and
 // so hashes to a stack not seen before, which is what brings it here.
 // Depth is bounded by the stack_depth flag.
 //
@@ -112,10 +112,10 @@ bool seenBefore(LogWriter &log, uint64_t id) {
   StackCache &cache = *log.stacks;
   uint32_t mask = StackCache::kEntries - 1;
   for (uint32_t probe = 0; probe < StackCache::kEntries; ++probe) {
-    uint64_t &slot = cache.ids[(id + probe) & mask];
-    if (slot == id)
+    uint64_t &entry = cache.ids[(id + probe) & mask];
+    if (entry == id)
       return true;
-    if (slot == 0) {
+    if (entry == 0) {
       if (cache.used >= StackCache::kEntries / 2) {
         // Full enough: forget everything; stacks are simply written again.
         for (uint64_t &entry : cache.ids)
@@ -124,7 +124,7 @@ bool seenBefore(LogWriter &log, uint64_t id) {
         ++cache.clearings;
         cache.ids[id & mask] = id;
       } else {
-        slot = id;
+        entry = id;
       }
       ++cache.used;
       return false;

@@ -603,7 +603,7 @@ __attribute__((noinline)) uint64_t learnRule(uintptr_t pc, uint64_t key,
     entry.key.store(key, std::memory_order_release);
     return rule;
   }
-  return rule; // no room near its slot: computed again next time
+  return rule; // no room near its entry: computed again next time
 }
 
 __attribute__((always_inline)) inline uint64_t ruleFor(uintptr_t pc,
@@ -686,12 +686,12 @@ __attribute__((always_inline)) inline Step stepByRule(WalkState &state,
   if ((cfa & 7) || cfa <= state.sp || cfa > stack_high)
     return Step::Fail;
   if (rule & kFpSaved) {
-    uintptr_t slot = cfa + ruleFpOffset(rule);
-    if (slot < state.sp || slot + 8 > stack_high)
+    uintptr_t saved_fp_at = cfa + ruleFpOffset(rule);
+    if (saved_fp_at < state.sp || saved_fp_at + 8 > stack_high)
       return Step::Fail;
-    state.fp = *reinterpret_cast<const uintptr_t *>(slot);
+    state.fp = *reinterpret_cast<const uintptr_t *>(saved_fp_at);
     if (reads)
-      reads->note(slot, state.fp);
+      reads->note(saved_fp_at, state.fp);
   }
   state.pc = *reinterpret_cast<const uintptr_t *>(cfa - 8);
   if (reads)

@@ -424,15 +424,16 @@ TEST_F(RuntimeTest, ReallocFailureKeepsTheBlockTracked) {
 
 TEST_F(RuntimeTest, LiveTableHoldsDenseHeapsWhoseRegionsOverlap) {
   // The table keeps the heap's locality: 2 MiB of address fill consecutive
-  // slots. Regions packed with 32-byte blocks fill 45% of the table in
+  // entries. Regions packed with 32-byte blocks fill 45% of the table in
   // dense runs that overlap each other at random. Every block must still
-  // find a slot, and its free its sample (a block without a slot loses its
+  // find an entry, and its free its sample (a block without one loses its
   // free in exact mode).
   constexpr uintptr_t kBase = 0x7e5500000000ull; // never a real block here
-  const uint64_t slots = liveTableSlots();
-  ASSERT_GE(slots, 65536u);
-  const int kPerRegion = static_cast<int>(std::min<uint64_t>(40000, slots / 8));
-  const int kRegions = static_cast<int>(slots * 45 / 100 / kPerRegion);
+  const uint64_t entries = liveTableEntries();
+  ASSERT_GE(entries, 65536u);
+  const int kPerRegion =
+      static_cast<int>(std::min<uint64_t>(40000, entries / 8));
+  const int kRegions = static_cast<int>(entries * 45 / 100 / kPerRegion);
   auto key = [&](int region, int i) {
     return reinterpret_cast<void *>(kBase + (uintptr_t(region) << 21) +
                                     uintptr_t(i) * 32);
@@ -444,7 +445,7 @@ TEST_F(RuntimeTest, LiveTableHoldsDenseHeapsWhoseRegionsOverlap) {
   for (int region = 0; region < kRegions; ++region)
     for (int i = 0; i < kPerRegion; ++i)
       liveReinsert(key(region, i), sample(region, i));
-  EXPECT_EQ(g_untracked_samples.load(), untracked) << "blocks without a slot";
+  EXPECT_EQ(g_untracked_samples.load(), untracked) << "blocks without an entry";
   // A block never inserted is not found, and each inserted one is, once.
   EXPECT_EQ(liveRemove(key(kRegions, 0)), 0u);
   int wrong = 0;
