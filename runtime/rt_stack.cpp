@@ -118,8 +118,8 @@ bool seenBefore(LogWriter &log, uint64_t id) {
     if (entry == 0) {
       if (cache.used >= StackCache::kEntries / 2) {
         // Full enough: forget everything; stacks are simply written again.
-        for (uint64_t &entry : cache.ids)
-          entry = 0;
+        for (uint64_t &cleared : cache.ids)
+          cleared = 0;
         cache.used = 0;
         ++cache.clearings;
         cache.ids[id & mask] = id;

@@ -248,10 +248,10 @@ enum class SnapshotCause : uint32_t { Signal = 1, Call = 2, Interval = 3 };
 struct SnapshotRecord {
   uint64_t number; // 1, 2, ... in the process
   uint64_t monotonic_ns;
-  uint32_t cause;        // SnapshotCause
-  uint32_t heap_counted; // 1 when the heap_* fields are the counted heap
-  int64_t heap_bytes;    // in use now, in glibc's chunk sizes, since recording
-  int64_t heap_blocks;   // started
+  uint32_t cause;            // SnapshotCause
+  uint32_t heap_counted;     // 1 when the heap_* fields are the counted heap
+  int64_t heap_bytes;        // the whole heap in use now, in glibc's chunk
+  int64_t heap_blocks;       // sizes
   uint64_t heap_uncertainty; // as HeapCounts::peak_uncertainty, now
 };
 

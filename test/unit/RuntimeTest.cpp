@@ -594,8 +594,8 @@ TEST_F(RuntimeTest, ConcurrentThreadsShareTheLiveTableAndSlots) {
   std::atomic<uint64_t> thread_ids[2 * kThreads];
   for (int round = 0; round < 2; ++round) {
     std::atomic<void *> mailbox[kThreads];
-    for (auto &slot : mailbox)
-      slot.store(nullptr);
+    for (auto &box : mailbox)
+      box.store(nullptr);
     std::atomic<int> finished{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
@@ -615,8 +615,8 @@ TEST_F(RuntimeTest, ConcurrentThreadsShareTheLiveTableAndSlots) {
       writeRunningThreads();
     for (std::thread &thread : threads)
       thread.join();
-    for (auto &slot : mailbox)
-      testFree(slot.exchange(nullptr));
+    for (auto &box : mailbox)
+      testFree(box.exchange(nullptr));
   }
   uint64_t allocs = 0;
   std::vector<uint64_t> alloc_ids, free_ids;

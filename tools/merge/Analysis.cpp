@@ -74,7 +74,9 @@ SamplingInfo samplingOf(const ProcessInfo &Info) {
 /// (Estimates.h): the bound at the largest byte-sampling interval in force,
 /// which max_log_size may have doubled (and which an exact run that left
 /// exact mode took on); none where every block was recorded or in rate
-/// sampling.
+/// sampling. Once the logs are full no samples are taken and nothing bounds
+/// what was allocated after (the merge warns); the bound covers the time
+/// before.
 double unseenBytesOf(const ProcessData &P) {
   if (!P.Info)
     return 0;
@@ -85,7 +87,7 @@ double unseenBytesOf(const ProcessData &P) {
     if (Mode == log::SamplingMode::Exact &&
         (Record.flags & log::LogLimitLeftExact))
       ByteSampled = true;
-    if (ByteSampled)
+    if (ByteSampled && !(Record.flags & log::LogLimitFull))
       Largest = std::max(Largest, Record.sample_interval_bytes);
   }
   return ByteSampled ? unseenBytes(double(Largest)) : 0;
@@ -249,9 +251,9 @@ void setPeak(const ProcessData &P, ProcessReport &Report) {
     return;
   }
   Report.PeakLiveBytes = P.PeakLiveBytes;
-  Report.PeakLiveBytesInterval =
-      interval95(P.PeakLiveBytes, P.PeakLiveBytesVariance,
-                 P.PeakLiveBytesObserved, P.Stats.UnseenBytes);
+  Report.PeakLiveBytesInterval = liveInterval95(
+      P.PeakLiveBytes, P.PeakLiveBytesVariance, P.PeakLiveBytesObserved,
+      P.Stats.UnseenBytes, P.Stats.bytesInterval().High);
   Report.PeakLiveBytesMethod = Exact ? PeakMethod::Exact : PeakMethod::Sampled;
   Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
   // Exact mode also shows what the count gave, as a check of the count.

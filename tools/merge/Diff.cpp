@@ -174,9 +174,10 @@ Unseen unseenOf(const json &Summary) {
 
 Side unseenSide(const Unseen &U) { return {0, 0, U.High}; }
 
-/// A sampled figure of 0 has no sample behind it. Documents written before
-/// its interval bounded what the samples missed (Estimates.h, unseenBytes())
-/// give it [0, 0]: as unseen.
+/// A sampled figure of 0 has no sample behind it. Where its document's
+/// interval is [0, 0] (written before such intervals bounded what the
+/// samples missed, Estimates.h's unseenBytes(); or rate sampling, which has
+/// no such bound), that says nothing of what was missed: as unseen.
 Side seenOrUnseen(const Side &S, const FigureSpec &Spec, const Unseen &U) {
   if (!Spec.IntervalKey || S.Value != 0 || S.High != 0)
     return S;

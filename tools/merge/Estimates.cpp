@@ -58,7 +58,10 @@ Interval memscope::merge::interval95(double Value, double Variance,
 Interval memscope::merge::liveInterval95(double Live, double Variance,
                                          double Observed, double Unseen,
                                          double AllocatedHigh) {
-  Interval Range = interval95(Live, Variance, Observed, Unseen);
-  Range.High = std::max(Live, std::min(Range.High, AllocatedHigh));
+  Interval Range = interval95(Live, Variance, Observed);
+  if (Range.High > Live)
+    return Range; // the samples' own interval, not capped
+  Range.High =
+      std::max(Live, std::min(Live + std::max(Unseen, 0.0), AllocatedHigh));
   return Range;
 }

@@ -67,8 +67,9 @@ Interval interval95(double Value, double Variance, double Observed,
                     double Unseen = 0);
 
 /// interval95 of bytes live at some moment, which cannot be more than the
-/// bytes allocated: the unseen part is capped at \p AllocatedHigh, the
-/// allocations' upper end (infinity when unknown).
+/// bytes allocated: where the samples leave no rest, the unseen part is
+/// capped at \p AllocatedHigh, the upper end of what was allocated (a count,
+/// or an estimate's own upper end; infinity when unknown).
 Interval liveInterval95(double Live, double Variance, double Observed,
                         double Unseen, double AllocatedHigh);
 

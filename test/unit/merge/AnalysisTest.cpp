@@ -359,48 +359,62 @@ TEST(Analysis, CorruptedRecordLosesOnlyThatRecord) {
 // A site, thread or run whose samples were all freed did not thereby free
 // everything: blocks no sample revealed may still be live, up to ln(40)
 // intervals' worth (Estimates.h, unseenBytes()), and never more than was
-// allocated. Exact mode saw every block: its zero is certain.
+// allocated. Exact mode saw every block: its zero is certain. Rate sampling
+// has no bound to give.
 TEST(Analysis, ASampledZeroIsBoundedByWhatNoSampleRevealed) {
+  using Json = nlohmann::ordered_json;
   for (log::SamplingMode Mode :
-       {log::SamplingMode::Bytes, log::SamplingMode::Exact}) {
-    bool Sampled = Mode == log::SamplingMode::Bytes;
-    TempDir Dir;
-    std::string P = appFolder(Dir, processLog(100, true, Mode));
-    TestLogWriter T(log::FileKind::Thread, 100, 0);
-    T.threadStart(1, 100, T0 + 1);
-    T.alloc(1, SiteA, 10, T0 + 10, Sampled ? 409.6 : 1.0);
-    T.alloc(2, SiteA, 5000, T0 + 11, Sampled ? 1.5 : 1.0);
-    T.free(1, T0 + 20);
-    T.free(2, T0 + 21);
-    // The runtime counted 12,000 bytes: the thread's live blocks at exit
-    // cannot be more.
-    T.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{5, 12000});
-    T.writeTo(P + "/t0.log");
+       {log::SamplingMode::Bytes, log::SamplingMode::Exact,
+        log::SamplingMode::Rate}) {
+    for (bool Counted : {false, true}) {
+      bool Sampled = Mode == log::SamplingMode::Bytes;
+      TempDir Dir;
+      TestLogWriter Process(log::FileKind::Process, 100);
+      Process.processInfo(100, Mode, "/bin/app", 4096);
+      Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
+      // The unlogged totals complete the process's counts.
+      if (Counted)
+        Process.processEnd(T0 + 100000, 0, 0, log::ThreadTotals{0, 0});
+      else
+        Process.processEnd(T0 + 100000);
+      std::string P = appFolder(Dir, Process);
+      TestLogWriter T(log::FileKind::Thread, 100, 0);
+      T.threadStart(1, 100, T0 + 1);
+      T.alloc(1, SiteA, 10, T0 + 10, Sampled ? 409.6 : 1.0);
+      T.alloc(2, SiteA, 5000, T0 + 11, Sampled ? 1.5 : 1.0);
+      T.free(1, T0 + 20);
+      T.free(2, T0 + 21);
+      // The runtime counted 12,000 bytes: the thread's live blocks at exit
+      // cannot be more.
+      T.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{5, 12000});
+      T.writeTo(P + "/t0.log");
 
-    auto R = analyzeDir(Dir.path());
-    ASSERT_ANALYZED(A, R);
-    nlohmann::ordered_json Json = toJson(A);
-    const auto &Site = Json["sites"].at(0);
-    const auto &Thread = Json["threads"].at(0);
-    EXPECT_EQ(Site["live_bytes_at_exit"], 0);
-    EXPECT_EQ(Thread["live_bytes_at_exit"], 0);
-    EXPECT_EQ(Json["summary"]["live_bytes_at_exit"], 0);
-    if (!Sampled) {
-      EXPECT_EQ(Site["live_bytes_at_exit_interval"],
-                nlohmann::ordered_json::array({0, 0}));
-      EXPECT_EQ(Thread["live_bytes_at_exit_interval"],
-                nlohmann::ordered_json::array({0, 0}));
-      continue;
+      auto R = analyzeDir(Dir.path());
+      ASSERT_ANALYZED(A, R);
+      SCOPED_TRACE(fmt::format("mode {} counted {}", int(Mode), Counted));
+      EXPECT_EQ(A.Totals.TotalsExact, Counted);
+      Json Doc = toJson(A);
+      const Json &Site = Doc["sites"].at(0);
+      const Json &Thread = Doc["threads"].at(0);
+      const Json &Summary = Doc["summary"];
+      EXPECT_EQ(Site["live_bytes_at_exit"], 0);
+      EXPECT_EQ(Thread["live_bytes_at_exit"], 0);
+      EXPECT_EQ(Summary["live_bytes_at_exit"], 0);
+      if (!Sampled) {
+        EXPECT_EQ(Site["live_bytes_at_exit_interval"], Json::array({0, 0}));
+        EXPECT_EQ(Thread["live_bytes_at_exit_interval"], Json::array({0, 0}));
+        EXPECT_EQ(Summary["live_bytes_at_exit_interval"], Json::array({0, 0}));
+        continue;
+      }
+      // ln(40) x 4096 = 15,109.6: under the site's upper end for its bytes.
+      EXPECT_LT(15110, Site["bytes_interval"][1].get<double>());
+      EXPECT_EQ(Site["live_bytes_at_exit_interval"], Json::array({0, 15110}));
+      // The thread's is capped at what it allocated, and so are the counted
+      // totals'; estimated totals' upper end is above the bound.
+      EXPECT_EQ(Thread["live_bytes_at_exit_interval"], Json::array({0, 12000}));
+      EXPECT_EQ(Summary["live_bytes_at_exit_interval"],
+                Json::array({0, Counted ? 12000 : 15110}));
     }
-    // ln(40) x 4096 = 15,109.6: under the site's upper end for its bytes.
-    EXPECT_LT(15110, Site["bytes_interval"][1].get<double>());
-    EXPECT_EQ(Site["live_bytes_at_exit_interval"],
-              nlohmann::ordered_json::array({0, 15110}));
-    EXPECT_EQ(Json["summary"]["live_bytes_at_exit_interval"],
-              nlohmann::ordered_json::array({0, 15110}));
-    // The thread's is capped at what it allocated.
-    EXPECT_EQ(Thread["live_bytes_at_exit_interval"],
-              nlohmann::ordered_json::array({0, 12000}));
   }
 }
 

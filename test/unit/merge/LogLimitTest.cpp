@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Estimates.h"
 #include "TestSupport.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -77,6 +78,8 @@ TEST(LogLimit, ExactRunThatSampledIsReportedAsSampledWithExactTotals) {
   EXPECT_TRUE(Report.LogLimit->Steps[0].LeftExact);
   EXPECT_EQ(Report.LogLimit->Steps[1].Level, 2u);
   EXPECT_EQ(Report.LogLimit->Steps[1].SampleIntervalBytes, 524288u);
+  // What no sample revealed is bounded at the largest interval in force.
+  EXPECT_DOUBLE_EQ(Report.Stats.UnseenBytes, unseenBytes(524288));
   // The worker ended (at 900), it was not running at exit.
   const ThreadReport *Worker2 = nullptr;
   for (const ThreadReport &Thread : A.Threads)
@@ -93,6 +96,28 @@ TEST(LogLimit, ExactRunThatSampledIsReportedAsSampledWithExactTotals) {
   EXPECT_TRUE(llvm::any_of(R->Diags.all(), [](const Diagnostic &D) {
     return D.Message.find("neared max_log_size") != std::string::npos;
   })) << diagText(R->Diags);
+}
+
+// Once the logs are full no samples are taken: the record's interval (the
+// largest there is) bounds nothing, and what no sample revealed is bounded
+// at the interval in force before it.
+TEST(LogLimit, AFullLogBoundsOnlyWhatCameBefore) {
+  TempDir Dir;
+  TestLogWriter Process(log::FileKind::Process, 100);
+  Process.processInfo(100, log::SamplingMode::Bytes, "/bin/app", 262144);
+  Process.fixed(log::RecordType::LogLimit, logLimit(T0 + 500, 1, 0, 524288));
+  Process.fixed(log::RecordType::LogLimit,
+                logLimit(T0 + 700, 24, log::LogLimitFull, 1ull << 36));
+  Process.processEnd(T0 + 1000);
+  std::string P = appFolder(Dir, Process);
+  TestLogWriter Main(log::FileKind::Thread, 100, 0);
+  Main.threadStart(1, 100, T0 + 1, "main");
+  Main.alloc(1, SiteA, 8, T0 + 10, 4096.5);
+  Main.writeTo(P + "/t0.log");
+  auto R = analyzeDir(Dir.path());
+  ASSERT_ANALYZED(A, R);
+  EXPECT_DOUBLE_EQ(A.Processes.at(0).Stats.UnseenBytes, unseenBytes(524288));
+  EXPECT_DOUBLE_EQ(A.Totals.Stats.UnseenBytes, unseenBytes(524288));
 }
 
 TEST(LogLimit, RunUnderTheCapHasNoLimitReport) {
