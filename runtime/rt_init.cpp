@@ -211,7 +211,8 @@ void writeProcessEnd(int32_t exit_kind) {
   struct {
     log::ProcessEndRecord end;
     log::ThreadTotals unlogged; // threads that ended without a log
-    log::HeapCounts heap;       // left out when not counted
+    log::HeapCounts heap;       // these two left out when not counted
+    log::HeapAtExit heap_at_exit;
   } record;
   memset(&record, 0, sizeof(record));
   log::ProcessEndRecord &end = record.end;
@@ -225,7 +226,9 @@ void writeProcessEnd(int32_t exit_kind) {
   if (logLimitPending()) // before the end: the merge must know them
     writeLogLimitRecords();
   size_t size = sizeof(record);
-  if (!heapCounts(record.heap))
+  if (!heapCounts(record.heap) ||
+      !heapInUse(record.heap_at_exit.chunk_bytes, record.heap_at_exit.blocks,
+                 record.heap_at_exit.uncertainty))
     size = offsetof(decltype(record), heap);
   appendProcessRecord(log::RecordType::ProcessEnd, &record, size);
 }

@@ -39,7 +39,7 @@ namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
-constexpr uint16_t kVersionMinor = 5;       // readers accept any minor
+constexpr uint16_t kVersionMinor = 6;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
@@ -236,6 +236,15 @@ struct HeapCounts {
   // limit, so a figure may miss up to this much (other threads' pending
   // changes) in either direction.
   uint64_t peak_uncertainty;
+};
+
+/// ProcessEnd (2.6), after HeapCounts: the heap in use at exit, counted as
+/// SnapshotRecord's heap fields are (the whole heap, in glibc's chunk
+/// sizes, blocks allocated before recording started included).
+struct HeapAtExit {
+  int64_t chunk_bytes;
+  int64_t blocks;
+  uint64_t uncertainty; // as HeapCounts::peak_uncertainty, at exit
 };
 
 /// What asked for a snapshot.

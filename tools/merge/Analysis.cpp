@@ -251,14 +251,33 @@ void setPeak(const ProcessData &P, ProcessReport &Report) {
     return;
   }
   Report.PeakLiveBytes = P.PeakLiveBytes;
+  double Allocated = P.Stats.bytesInterval().High;
   Report.PeakLiveBytesInterval = liveInterval95(
       P.PeakLiveBytes, P.PeakLiveBytesVariance, P.PeakLiveBytesObserved,
-      P.Stats.UnseenBytes, P.Stats.bytesInterval().High);
+      P.Stats.UnseenBytes, P.Stats.Counted ? HUGE_VAL : Allocated,
+      P.Stats.Counted ? Allocated : HUGE_VAL);
   Report.PeakLiveBytesMethod = Exact ? PeakMethod::Exact : PeakMethod::Sampled;
   Report.PeakLiveTimeNs = P.PeakLiveTimeNs;
   // Exact mode also shows what the count gave, as a check of the count.
   if (Exact && Counted)
     Report.CountedPeakLiveBytes = Counted->Value;
+}
+
+/// The heap in use at exit as the runtime counted it (ProcessEnd, 2.6), in
+/// requested bytes: its chunk bytes less the mean overhead of the sampled
+/// blocks live at the end (failing those, of all; failing any, a typical
+/// one). Not with --from/--to, whose end is not the process's.
+void setHeapAtExit(const ProcessData &P, ProcessReport &Report) {
+  if (!P.HeapAtExit || P.Windowed)
+    return;
+  const log::HeapAtExit &Heap = *P.HeapAtExit;
+  double MeanOverhead =
+      P.ExitOverheadBlocks >= 1 ? P.ExitOverheadSum / P.ExitOverheadBlocks
+      : P.OverheadBlocks >= 1   ? P.OverheadSum / P.OverheadBlocks
+                                : kTypicalOverhead;
+  Report.HeapAtExit = requestedFromChunks(Heap.chunk_bytes, Heap.blocks,
+                                          Heap.uncertainty, MeanOverhead);
+  Report.HeapBlocksAtExit = Heap.blocks;
 }
 
 /// Whether \p P's process is running now on this machine: its pid is alive,
@@ -320,8 +339,9 @@ std::vector<SnapshotReport> reportSnapshots(const ProcessData &P) {
     double Heap = Record.heap_counted
                       ? double(Record.heap_bytes + Record.heap_uncertainty)
                       : HUGE_VAL;
-    Snapshot.LiveBytesInterval = liveInterval95(
-        Live.Bytes, Live.Variance, Live.Observed, P.Stats.UnseenBytes, Heap);
+    Snapshot.LiveBytesInterval =
+        liveInterval95(Live.Bytes, Live.Variance, Live.Observed,
+                       P.Stats.UnseenBytes, HUGE_VAL, Heap);
     if (Record.heap_counted) {
       Snapshot.HeapBytes = Record.heap_bytes;
       Snapshot.HeapBlocks = Record.heap_blocks;
@@ -428,6 +448,7 @@ ProcessReport reportProcess(const ProcessData &P) {
   Report.Stats = P.Stats;
   Report.TotalsExact = P.TotalsExact;
   setPeak(P, Report);
+  setHeapAtExit(P, Report);
   Report.UnmatchedFrees = P.UnmatchedFrees;
   Report.Resources = resourceReport(P.ResourceSamples, P.StartMonotonicNs);
   Report.LiveTimeline = P.LiveTimeline;
@@ -609,6 +630,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   Totals.Exact = true;
   Totals.TotalsExact = !Processes.empty();
   bool HaveSampling = false, MixedSampling = false;
+  bool HeapAtExitEverywhere = true;
   uint64_t EarliestStart = UINT64_MAX, LatestEnd = 0;
   for (size_t I = 0; I < Processes.size(); ++I) {
     ProcessData &P = Processes[I];
@@ -656,6 +678,18 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       Totals.PeakLiveBytesInterval = Report.PeakLiveBytesInterval;
       Totals.PeakLiveBytesMethod = Report.PeakLiveBytesMethod;
       Totals.PeakLiveTimeNs = Report.PeakLiveTimeNs;
+    }
+    // The processes' heaps at exit add up, when every one was counted.
+    if (!Report.HeapAtExit) {
+      HeapAtExitEverywhere = false;
+      Totals.HeapAtExit.reset();
+    } else if (HeapAtExitEverywhere) {
+      CountedBytes Sum = Totals.HeapAtExit.value_or(CountedBytes{});
+      Sum.Value += Report.HeapAtExit->Value;
+      Sum.Range.Low += Report.HeapAtExit->Range.Low;
+      Sum.Range.High += Report.HeapAtExit->Range.High;
+      Totals.HeapAtExit = Sum;
+      Totals.HeapBlocksAtExit += Report.HeapBlocksAtExit;
     }
     EarliestStart = std::min(EarliestStart, Report.StartRealtimeNs);
     LatestEnd = std::max(LatestEnd, Report.StartRealtimeNs + Report.DurationNs);

@@ -109,7 +109,9 @@ struct AllocationStats {
   /// The 95% intervals of the estimates (Estimates.h).
   Interval bytesInterval() const;
   Interval allocationsInterval() const;
-  Interval liveBytesInterval() const;
+  /// Capped by the bytes allocated (liveInterval95) and by \p CountedHigh,
+  /// a count of the heap in use then.
+  Interval liveBytesInterval(double CountedHigh = HUGE_VAL) const;
 
   void add(const AllocationStats &Other);
   /// Weight-averaged lifetime of the freed blocks; unset without frees.
@@ -396,6 +398,14 @@ struct ProcessReport {
   /// count); unset otherwise.
   std::optional<double> CountedPeakLiveBytes;
   uint64_t PeakLiveTimeNs = 0;
+  /// The heap in use at exit as the runtime counted it (log format 2.6,
+  /// glibc's allocator behind the interposers): the whole heap, leaks and
+  /// process-lifetime blocks together, in requested bytes (its chunk bytes
+  /// less the blocks' mean overhead) with their range, and its blocks.
+  /// Unset otherwise, and with --from/--to (the report's end is not the
+  /// process's).
+  std::optional<CountedBytes> HeapAtExit;
+  int64_t HeapBlocksAtExit = 0;
   uint64_t DroppedRecords = 0;
   uint64_t UntrackedSamples = 0;
   uint64_t UnmatchedFrees = 0;
@@ -483,6 +493,9 @@ struct Summary {
   Interval PeakLiveBytesInterval;
   PeakMethod PeakLiveBytesMethod = PeakMethod::Sampled;
   uint64_t PeakLiveTimeNs = 0;
+  /// The sum of the processes' HeapAtExit, when every one has it.
+  std::optional<CountedBytes> HeapAtExit;
+  int64_t HeapBlocksAtExit = 0;
   uint64_t DurationNs = 0;
   double IndirectAllocations = 0;
   double IndirectBytes = 0;

@@ -188,7 +188,7 @@ Figure threadFigure(const std::string &Name, const Report &R, bool Exact) {
     return exactFigure(R.LiveBytesAtExit);
   return {R.LiveBytesAtExit,
           liveInterval95(R.LiveBytesAtExit, R.LiveBytesAtExitVariance,
-                         R.LiveBytesAtExitObserved, R.UnseenBytes,
+                         R.LiveBytesAtExitObserved, R.UnseenBytes, HUGE_VAL,
                          R.TotalsExact ? R.Bytes : HUGE_VAL),
           true};
 }

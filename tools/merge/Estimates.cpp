@@ -57,11 +57,13 @@ Interval memscope::merge::interval95(double Value, double Variance,
 
 Interval memscope::merge::liveInterval95(double Live, double Variance,
                                          double Observed, double Unseen,
-                                         double AllocatedHigh) {
+                                         double EstimatedHigh,
+                                         double CountedHigh) {
   Interval Range = interval95(Live, Variance, Observed);
-  if (Range.High > Live)
-    return Range; // the samples' own interval, not capped
-  Range.High =
-      std::max(Live, std::min(Live + std::max(Unseen, 0.0), AllocatedHigh));
+  // Where the samples leave a rest, their own interval; else what no sample
+  // revealed, within what an estimate says was allocated.
+  if (!(Range.High > Live))
+    Range.High = std::min(Live + std::max(Unseen, 0.0), EstimatedHigh);
+  Range.High = std::max(Live, std::min(Range.High, CountedHigh));
   return Range;
 }

@@ -66,12 +66,14 @@ inline double unseenBytes(double IntervalBytes) {
 Interval interval95(double Value, double Variance, double Observed,
                     double Unseen = 0);
 
-/// interval95 of bytes live at some moment, which cannot be more than the
-/// bytes allocated: where the samples leave no rest, the unseen part is
-/// capped at \p AllocatedHigh, the upper end of what was allocated (a count,
-/// or an estimate's own upper end; infinity when unknown).
+/// interval95 of bytes live at some moment, which cannot be more than what
+/// was allocated, nor more than the heap in use then: \p CountedHigh, a count
+/// of either, caps it; \p EstimatedHigh, an estimate's upper end of the
+/// bytes allocated, caps only what no sample revealed (where the samples
+/// leave no rest). Infinity where there is none.
 Interval liveInterval95(double Live, double Variance, double Observed,
-                        double Unseen, double AllocatedHigh);
+                        double Unseen, double EstimatedHigh,
+                        double CountedHigh = HUGE_VAL);
 
 /// The runtime counts the heap in use in glibc's chunk sizes (log::HeapCounts):
 /// a block's request plus glibc's header and rounding, its overhead.

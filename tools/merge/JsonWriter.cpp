@@ -44,29 +44,42 @@ static ordered_json intervalJson(Interval Range) {
   return ordered_json::array({rounded(Range.Low), rounded(Range.High)});
 }
 
-/// Blocks live at exit: leaks, then process-lifetime blocks (Lifetime.h).
-static void addAtExit(ordered_json &Json, const AllocationStats &Stats) {
+/// Blocks live at exit: leaks, then process-lifetime blocks (Lifetime.h);
+/// \p HeapHigh, the heap counted in use then, bounds the leaks too.
+static void addAtExit(ordered_json &Json, const AllocationStats &Stats,
+                      double HeapHigh = HUGE_VAL) {
   Json["live_allocations_at_exit"] = rounded(Stats.LiveAllocations);
   Json["live_bytes_at_exit"] = rounded(Stats.LiveBytes);
-  Json["live_bytes_at_exit_interval"] = intervalJson(Stats.liveBytesInterval());
+  Json["live_bytes_at_exit_interval"] =
+      intervalJson(Stats.liveBytesInterval(HeapHigh));
   Json["process_lifetime_allocations"] = rounded(Stats.LifetimeAllocations);
   Json["process_lifetime_bytes"] = rounded(Stats.LifetimeBytes);
 }
 
-/// The totals block that summary and processes[] share: counts, frees,
-/// blocks live at exit, and the peak with its interval.
-static void addTotals(ordered_json &Json, const AllocationStats &Stats,
-                      bool TotalsExact, double PeakLiveBytes,
-                      Interval PeakInterval, PeakMethod PeakMethod) {
+/// The totals block that summary and processes[] (Summary, ProcessReport)
+/// share: counts, frees, blocks live at exit, the peak with its interval,
+/// and the heap counted in use at exit.
+template <typename Report>
+static void addTotals(ordered_json &Json, const Report &R) {
+  const AllocationStats &Stats = R.Stats;
   Json["total_allocations"] = rounded(Stats.Allocations);
   Json["total_bytes"] = rounded(Stats.Bytes);
-  Json["totals_exact"] = TotalsExact;
+  Json["totals_exact"] = R.TotalsExact;
   Json["total_frees"] = rounded(Stats.Frees);
   Json["freed_bytes"] = rounded(Stats.FreedBytes);
-  addAtExit(Json, Stats);
-  Json["peak_live_bytes"] = rounded(PeakLiveBytes);
-  Json["peak_live_bytes_interval"] = intervalJson(PeakInterval);
-  Json["peak_live_bytes_method"] = peakMethodName(PeakMethod);
+  addAtExit(Json, Stats, R.HeapAtExit ? R.HeapAtExit->Range.High : HUGE_VAL);
+  Json["peak_live_bytes"] = rounded(R.PeakLiveBytes);
+  Json["peak_live_bytes_interval"] = intervalJson(R.PeakLiveBytesInterval);
+  Json["peak_live_bytes_method"] = peakMethodName(R.PeakLiveBytesMethod);
+  if (R.HeapAtExit) {
+    Json["heap_in_use_at_exit"] = rounded(R.HeapAtExit->Value);
+    Json["heap_in_use_at_exit_interval"] = intervalJson(R.HeapAtExit->Range);
+    Json["heap_blocks_at_exit"] = R.HeapBlocksAtExit;
+  } else {
+    Json["heap_in_use_at_exit"] = nullptr;
+    Json["heap_in_use_at_exit_interval"] = nullptr;
+    Json["heap_blocks_at_exit"] = nullptr;
+  }
 }
 
 static ordered_json summaryJson(const Summary &Totals,
@@ -74,8 +87,7 @@ static ordered_json summaryJson(const Summary &Totals,
   ordered_json Json;
   Json["process_count"] = Totals.ProcessCount;
   Json["thread_count"] = Totals.ThreadCount;
-  addTotals(Json, Totals.Stats, Totals.TotalsExact, Totals.PeakLiveBytes,
-            Totals.PeakLiveBytesInterval, Totals.PeakLiveBytesMethod);
+  addTotals(Json, Totals);
   Json["peak_live_time_ns"] = Totals.PeakLiveTimeNs;
   Json["duration_ns"] = Totals.DurationNs;
   Json["samples"] = Totals.Stats.Samples;
@@ -156,8 +168,7 @@ static ordered_json processJson(const ProcessReport &P) {
     Json["signal_name"] = nullptr;
   }
   Json["thread_count"] = P.ThreadCount;
-  addTotals(Json, P.Stats, P.TotalsExact, P.PeakLiveBytes,
-            P.PeakLiveBytesInterval, P.PeakLiveBytesMethod);
+  addTotals(Json, P);
   if (P.CountedPeakLiveBytes)
     Json["counted_peak_live_bytes"] = rounded(*P.CountedPeakLiveBytes);
   Json["peak_live_time_ns"] = P.PeakLiveTimeNs;
@@ -340,7 +351,7 @@ static ordered_json threadJson(const ThreadReport &Thread) {
   Json["live_bytes_at_exit_interval"] = intervalJson(
       liveInterval95(Thread.LiveBytesAtExit, Thread.LiveBytesAtExitVariance,
                      Thread.LiveBytesAtExitObserved, Thread.UnseenBytes,
-                     Thread.TotalsExact ? Thread.Bytes : HUGE_VAL));
+                     HUGE_VAL, Thread.TotalsExact ? Thread.Bytes : HUGE_VAL));
   Json["process_lifetime_allocations"] =
       rounded(Thread.LifetimeAllocationsAtExit);
   Json["process_lifetime_bytes"] = rounded(Thread.LifetimeBytesAtExit);
@@ -424,7 +435,7 @@ static ordered_json spawnSiteJson(const SpawnSiteReport &Site) {
   Json["live_bytes_at_exit"] = rounded(Site.LiveBytesAtExit);
   Json["live_bytes_at_exit_interval"] = intervalJson(
       liveInterval95(Site.LiveBytesAtExit, Site.LiveBytesAtExitVariance,
-                     Site.LiveBytesAtExitObserved, Site.UnseenBytes,
+                     Site.LiveBytesAtExitObserved, Site.UnseenBytes, HUGE_VAL,
                      Site.TotalsExact ? Site.Bytes : HUGE_VAL));
   Json["cpu_user_ns"] = Site.CpuUserNs;
   Json["cpu_system_ns"] = Site.CpuSystemNs;

@@ -150,6 +150,7 @@ struct ProcessEndInfo {
   log::ProcessEndRecord Fixed{};
   std::optional<log::ThreadTotals> Unlogged; // 2.1 on
   std::optional<log::HeapCounts> Heap;       // 2.2 on, when counted
+  std::optional<log::HeapAtExit> HeapAtExit; // 2.6 on, when counted
 };
 /// A fixed record that version 2.1 on follows with the thread's exact
 /// totals (unset when the record has none).

@@ -104,9 +104,11 @@ Interval AllocationStats::allocationsInterval() const {
   return interval95(Allocations, AllocationsVariance, double(Samples));
 }
 
-Interval AllocationStats::liveBytesInterval() const {
+Interval AllocationStats::liveBytesInterval(double CountedHigh) const {
+  double Allocated = bytesInterval().High;
   return liveInterval95(LiveBytes, LiveBytesVariance, LiveSampledBytes,
-                        UnseenBytes, bytesInterval().High);
+                        UnseenBytes, Counted ? HUGE_VAL : Allocated,
+                        std::min(CountedHigh, Counted ? Allocated : HUGE_VAL));
 }
 
 std::optional<double> AllocationStats::averageLifetimeNs() const {

@@ -46,6 +46,7 @@ void memscope::merge::decodeProcessLog(ProcessData &P) {
               P.End = End.Fixed;
               P.UnloggedTotals = End.Unlogged;
               P.Heap = End.Heap;
+              P.HeapAtExit = End.HeapAtExit;
             },
             [&](WarningInfo &Warning) {
               P.warn(fmt::format("{}: runtime warning: {}", File.Path,

@@ -114,6 +114,8 @@ struct ProcessData {
   std::optional<log::ThreadTotals> UnloggedTotals;
   /// ProcessEnd's count of the heap in use (2.2 on, when the runtime could).
   std::optional<log::HeapCounts> Heap;
+  /// ProcessEnd's count of the heap in use at exit (2.6 on, as Heap).
+  std::optional<log::HeapAtExit> HeapAtExit;
   /// ThreadRunning records by thread id, with their totals (2.1 on).
   std::unordered_map<uint64_t, log::ThreadRunningRecord> Running;
   std::unordered_map<uint64_t, log::ThreadTotals> RunningTotals;
@@ -181,6 +183,7 @@ struct ProcessData {
   /// (for a counted peak's requested bytes).
   double PeakOverheadSum = 0, PeakOverheadBlocks = 0;
   double OverheadSum = 0, OverheadBlocks = 0;
+  double ExitOverheadSum = 0, ExitOverheadBlocks = 0; // live at the end
   /// Parallel to SiteStacks: estimated live bytes when the peak was reached.
   std::vector<double> SiteStackPeakBytes;
   /// Parallel to SiteStacks: its type unit, whose live bytes the streamer

@@ -166,6 +166,8 @@ void ProcessStreamer::applyExactTotals() {
 void ProcessStreamer::finish() {
   if (PeakPending)
     snapshotPeak();
+  P.ExitOverheadSum = LiveOverhead;
+  P.ExitOverheadBlocks = LiveBlocks;
   for (const ThreadEndInfo &End : P.ThreadsEnded)
     onThreadEnd(-1, -1, End.Fixed, End.Totals);
   for (const auto &[Id, Sample] : Live) {

@@ -113,9 +113,11 @@ bool memscope::merge::decodePayload(ArrayRef<uint8_t> Payload,
   PayloadReader Reader(Payload);
   if (!Reader.pod(Out.Fixed))
     return false;
-  // Version 2.1 appended the unlogged threads' totals, 2.2 the heap counts.
+  // Version 2.1 appended the unlogged threads' totals, 2.2 the heap counts,
+  // 2.6 the heap in use at exit.
   Out.Unlogged = Reader.appended<log::ThreadTotals>();
   Out.Heap = Out.Unlogged ? Reader.appended<log::HeapCounts>() : std::nullopt;
+  Out.HeapAtExit = Out.Heap ? Reader.appended<log::HeapAtExit>() : std::nullopt;
   return true;
 }
 

@@ -276,6 +276,11 @@ void memscope::merge::writeTextSummary(const Analysis &Result,
       std::llround(Totals.Stats.LiveAllocations),
       std::llround(Totals.Stats.LifetimeBytes),
       std::llround(Totals.Stats.LifetimeAllocations));
+  if (const std::optional<CountedBytes> &Heap = Totals.HeapAtExit)
+    OS << fmt::format(
+        "heap in use at exit: {} bytes in {} blocks (counted; {}-{} bytes)\n",
+        std::llround(Heap->Value), Totals.HeapBlocksAtExit,
+        std::llround(Heap->Range.Low), std::llround(Heap->Range.High));
   if (!Totals.Exact) {
     Interval Peak = Totals.PeakLiveBytesInterval;
     OS << fmt::format(

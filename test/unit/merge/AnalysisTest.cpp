@@ -254,6 +254,81 @@ TEST(Analysis, CountedPeakReplacesTheSampledCurvesMaximum) {
   }
 }
 
+// The heap in use at exit is the runtime's count (format 2.6), in requested
+// bytes as the counted peak is: chunk bytes less the mean overhead of the
+// sampled blocks live at the end (one block of 1000 bytes, in a 1008-byte
+// chunk), with the count's uncertainty and 8 bytes a block either way. It
+// caps the leaks' interval, adds up over processes, and is null for a log
+// without it and for a window.
+TEST(Analysis, HeapInUseAtExitIsCounted) {
+  using Json = nlohmann::ordered_json;
+  log::HeapCounts Peak{};
+  Peak.peak_chunk_bytes = 100000;
+  Peak.peak_blocks = 100;
+  Peak.peak_monotonic_ns = T0 + 30;
+  log::HeapAtExit AtExit{};
+  AtExit.chunk_bytes = 5040;
+  AtExit.blocks = 5;
+  AtExit.uncertainty = 256;
+  auto Write = [&](const std::string &P, uint32_t Pid, bool WithAtExit) {
+    TestLogWriter Process(log::FileKind::Process, Pid);
+    Process.processInfo(Pid, log::SamplingMode::Bytes, "/bin/app", 4096);
+    Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
+    Process.processEnd(T0 + 100, 0, 0, log::ThreadTotals{0, 0}, Peak,
+                       WithAtExit ? std::optional(AtExit) : std::nullopt);
+    Process.writeTo(P + "/process.log");
+    // One block of 1000 bytes stays; one of 5000 is freed.
+    TestLogWriter T(log::FileKind::Thread, Pid, 0);
+    T.threadStart(1, Pid, T0 + 1);
+    T.alloc(1, SiteA, 1000, T0 + 10, 4);
+    T.alloc(2, SiteA, 5000, T0 + 11, 1.5);
+    T.free(2, T0 + 20);
+    T.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{6, 11000});
+    T.writeTo(P + "/t0.log");
+  };
+  double Value = 5040 - 5 * 8; // 5000
+  {
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), 100, true);
+    Write(Dir.mkdir("app.101"), 101, true);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_ANALYZED(A, R);
+    ASSERT_TRUE(A.Processes.at(0).HeapAtExit.has_value());
+    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Value, Value);
+    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Range.Low, Value - 5 * 8 - 256);
+    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Range.High,
+                     Value + 5 * 8 + 256);
+    Json Doc = toJson(A);
+    const Json &Process = Doc["processes"][0];
+    EXPECT_EQ(Process["heap_in_use_at_exit"], 5000);
+    EXPECT_EQ(Process["heap_in_use_at_exit_interval"],
+              Json::array({5000 - 296, 5000 + 296}));
+    EXPECT_EQ(Process["heap_blocks_at_exit"], 5);
+    // The 1000-byte block at weight 4 estimates 4000 bytes of leaks, with
+    // a wide interval that the counted heap caps.
+    EXPECT_EQ(Process["live_bytes_at_exit"], 4000);
+    EXPECT_EQ(Process["live_bytes_at_exit_interval"][1], 5000 + 296);
+    const Json &Summary = Doc["summary"];
+    EXPECT_EQ(Summary["heap_in_use_at_exit"], 10000);
+    EXPECT_EQ(Summary["heap_in_use_at_exit_interval"],
+              Json::array({10000 - 592, 10000 + 592}));
+    EXPECT_EQ(Summary["heap_blocks_at_exit"], 10);
+  }
+  {
+    // One process without the count: the summary has none.
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), 100, true);
+    Write(Dir.mkdir("app.101"), 101, false);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_ANALYZED(A, R);
+    Json Doc = toJson(A);
+    EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit"].is_null());
+    EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit_interval"].is_null());
+    EXPECT_FALSE(Doc["processes"][0]["heap_in_use_at_exit"].is_null());
+    EXPECT_TRUE(Doc["processes"][1]["heap_in_use_at_exit"].is_null());
+  }
+}
+
 TEST(Analysis, CrossThreadFreeIsMatchedBySampleId) {
   TempDir Dir;
   std::string P = appFolder(Dir, processLog(100));

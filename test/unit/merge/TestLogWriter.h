@@ -165,11 +165,13 @@ public:
     return record(log::RecordType::Site, P);
   }
   /// \p Unlogged: the totals of threads without a log (format 2.1); left
-  /// out, the record is a 2.0 one. \p Heap (format 2.2) needs \p Unlogged.
+  /// out, the record is a 2.0 one. \p Heap (format 2.2) needs \p Unlogged,
+  /// \p AtExit (2.6) needs \p Heap.
   size_t processEnd(uint64_t Monotonic, uint64_t Dropped = 0,
                     uint64_t Untracked = 0,
                     std::optional<log::ThreadTotals> Unlogged = std::nullopt,
-                    std::optional<log::HeapCounts> Heap = std::nullopt) {
+                    std::optional<log::HeapCounts> Heap = std::nullopt,
+                    std::optional<log::HeapAtExit> AtExit = std::nullopt) {
     log::ProcessEndRecord End{};
     End.monotonic_ns = Monotonic;
     End.dropped_records = Dropped;
@@ -180,6 +182,8 @@ public:
       P.pod(*Unlogged);
     if (Unlogged && Heap)
       P.pod(*Heap);
+    if (Unlogged && Heap && AtExit)
+      P.pod(*AtExit);
     return record(log::RecordType::ProcessEnd, P);
   }
 
