@@ -1715,9 +1715,9 @@ def render(results, command, image):
             "(`peak_live_bytes_method` \"counted\"; docs/architecture.md, \"The peak is "
             "counted\"): the maximum of the sampled curve was biased upwards by +55% to "
             "+580% on these workloads. The count is in glibc's chunk bytes, turned into "
-            "requested bytes with glibc's mean overhead per block, that of the sampled blocks "
-            "live at the peak, and its range is a "
-            "bound on the count's two errors, not a 95% interval. The peak of a multi-threaded "
+            "requested bytes with glibc's overhead per block, that of the sampled blocks "
+            "live at the peak, and its range is an allowance for the count's two errors, "
+            "neither a 95% interval nor a bound. The peak of a multi-threaded "
             "program depends on how its threads were scheduled, which differs between a "
             "default run and the slower exact run; the row *counted peak of the exact run "
             "against its own events' peak* measures the method on one execution.")

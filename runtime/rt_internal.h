@@ -676,7 +676,8 @@ MSC_HIDDEN void startHeapCount();
 MSC_HIDDEN void resetHeapCountAfterFork();
 /// The figures for ProcessEnd; false when not every block is counted.
 MSC_HIDDEN bool heapCounts(log::HeapCounts &out);
-/// The heap in use now, in glibc chunk sizes since recording started, and
+/// The whole heap in use now (blocks from before recording started too), in
+/// glibc chunk sizes, and
 /// how much the threads' pending changes may be off by; false when the
 /// runtime cannot count every block. Lock-free: a signal handler calls it.
 MSC_HIDDEN bool heapInUse(int64_t &bytes, int64_t &blocks,

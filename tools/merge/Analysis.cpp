@@ -232,14 +232,10 @@ void setPeak(const ProcessData &P, ProcessReport &Report) {
   std::optional<CountedBytes> Counted;
   if (P.Heap) {
     const log::HeapCounts &Heap = *P.Heap;
-    // The mean overhead of the blocks in use then, from the sampled ones;
-    // failing those, of all sampled blocks; failing any, a typical one.
-    double MeanOverhead =
-        P.PeakOverheadBlocks >= 1 ? P.PeakOverheadSum / P.PeakOverheadBlocks
-        : P.OverheadBlocks >= 1   ? P.OverheadSum / P.OverheadBlocks
-                                  : kTypicalOverhead;
-    Counted = requestedFromChunks(Heap.peak_chunk_bytes, Heap.peak_blocks,
-                                  Heap.peak_uncertainty, MeanOverhead);
+    // The overhead of the blocks in use then, from the sampled ones.
+    Counted =
+        requestedFromChunks(Heap.peak_chunk_bytes, Heap.peak_blocks,
+                            Heap.peak_uncertainty, P.PeakOverhead, P.Overhead);
   }
   if (!Exact && Counted) {
     const CountedBytes &Peak = *Counted;
@@ -264,19 +260,16 @@ void setPeak(const ProcessData &P, ProcessReport &Report) {
 }
 
 /// The heap in use at exit as the runtime counted it (ProcessEnd, 2.6), in
-/// requested bytes: its chunk bytes less the mean overhead of the sampled
-/// blocks live at the end (failing those, of all; failing any, a typical
-/// one). Not with --from/--to, whose end is not the process's.
+/// requested bytes: its chunk bytes less the overhead of the sampled blocks
+/// live at the end (requestedFromChunks). Not with --from/--to, whose end is
+/// not the process's.
 void setHeapAtExit(const ProcessData &P, ProcessReport &Report) {
   if (!P.HeapAtExit || P.Windowed)
     return;
   const log::HeapAtExit &Heap = *P.HeapAtExit;
-  double MeanOverhead =
-      P.ExitOverheadBlocks >= 1 ? P.ExitOverheadSum / P.ExitOverheadBlocks
-      : P.OverheadBlocks >= 1   ? P.OverheadSum / P.OverheadBlocks
-                                : kTypicalOverhead;
-  Report.HeapAtExit = requestedFromChunks(Heap.chunk_bytes, Heap.blocks,
-                                          Heap.uncertainty, MeanOverhead);
+  Report.HeapAtExit =
+      requestedFromChunks(Heap.chunk_bytes, Heap.blocks, Heap.uncertainty,
+                          P.ExitOverhead, P.Overhead);
   Report.HeapBlocksAtExit = Heap.blocks;
 }
 
@@ -683,11 +676,14 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     if (!Report.HeapAtExit) {
       HeapAtExitEverywhere = false;
       Totals.HeapAtExit.reset();
+      Totals.HeapBlocksAtExit = 0;
     } else if (HeapAtExitEverywhere) {
       CountedBytes Sum = Totals.HeapAtExit.value_or(CountedBytes{});
       Sum.Value += Report.HeapAtExit->Value;
       Sum.Range.Low += Report.HeapAtExit->Range.Low;
       Sum.Range.High += Report.HeapAtExit->Range.High;
+      Sum.Ceiling =
+          (Totals.HeapAtExit ? Sum.Ceiling : 0) + Report.HeapAtExit->Ceiling;
       Totals.HeapAtExit = Sum;
       Totals.HeapBlocksAtExit += Report.HeapBlocksAtExit;
     }

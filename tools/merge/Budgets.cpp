@@ -156,8 +156,10 @@ struct Figure {
 
 Figure exactFigure(double Value) { return {Value, {Value, Value}, false}; }
 
+/// \p LiveHigh caps live bytes' range as the report does (JsonWriter's
+/// addAtExit): the most the heap counted in use at exit can hold.
 Figure statsFigure(const AllocationStats &Stats, const std::string &Name,
-                   bool Exact) {
+                   bool Exact, double LiveHigh = HUGE_VAL) {
   if (Name == "bytes" || Name == "total_bytes")
     return {Stats.Bytes,
             Exact ? Interval{Stats.Bytes, Stats.Bytes} : Stats.bytesInterval(),
@@ -169,7 +171,7 @@ Figure statsFigure(const AllocationStats &Stats, const std::string &Name,
             !Exact};
   return {Stats.LiveBytes,
           Exact ? Interval{Stats.LiveBytes, Stats.LiveBytes}
-                : Stats.liveBytesInterval(),
+                : Stats.liveBytesInterval(LiveHigh),
           !Exact};
 }
 
@@ -357,7 +359,8 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
                         A.Totals.PeakLiveBytesMethod == PeakMethod::Counted};
         return statsFigure(
             A.Totals.Stats, Name,
-            Exact || (Name != "live_bytes_at_exit" && A.Totals.TotalsExact));
+            Exact || (Name != "live_bytes_at_exit" && A.Totals.TotalsExact),
+            A.Totals.HeapAtExit ? A.Totals.HeapAtExit->Ceiling : HUGE_VAL);
       });
       break;
     case Scope::Sites:

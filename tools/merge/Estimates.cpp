@@ -21,24 +21,50 @@ double gammaQuantile(double Shape, double Z) {
   return Root <= 0 ? 0 : Shape * Root * Root * Root;
 }
 
+// glibc's chunks: a mapped one from its mmap threshold (128 KiB unless the
+// program moved it); below it, the overhead is 8 to 32 bytes.
+constexpr uint64_t kMmapThreshold = 128 * 1024, kPage = 4096;
+constexpr double kMinOverhead = 8, kMaxSmallOverhead = 32;
+
 } // namespace
 
 double memscope::merge::glibcOverhead(uint64_t Requested) {
-  constexpr uint64_t kMmapThreshold = 128 * 1024, kPage = 4096;
   uint64_t Chunk = std::max<uint64_t>((Requested + 8 + 15) & ~uint64_t(15), 32);
   if (Requested >= kMmapThreshold)
     Chunk = (Chunk + 8 + kPage - 1) & ~(kPage - 1);
   return double(Chunk - Requested);
 }
 
-CountedBytes memscope::merge::requestedFromChunks(int64_t ChunkBytes,
-                                                  int64_t Blocks,
-                                                  uint64_t Uncertainty,
-                                                  double MeanOverhead) {
-  double BlocksInUse = std::max<double>(double(Blocks), 0);
-  double Value = std::max(double(ChunkBytes) - BlocksInUse * MeanOverhead, 0.0);
-  double Spread = BlocksInUse * kOverheadSpread + double(Uncertainty);
-  return {Value, {std::max(Value - Spread, 0.0), Value + Spread}};
+void memscope::merge::OverheadTally::add(uint64_t Requested, double Weight) {
+  double Overhead = glibcOverhead(Requested);
+  if (Requested >= kMmapThreshold) {
+    MappedSum += Weight * Overhead;
+    MappedBlocks += Weight;
+  } else {
+    SmallSum += Weight * Overhead;
+    SmallBlocks += Weight;
+  }
+}
+
+CountedBytes memscope::merge::requestedFromChunks(
+    int64_t ChunkBytes, int64_t Blocks, uint64_t Uncertainty,
+    const OverheadTally &Live, const OverheadTally &Fallback) {
+  double SmallMean = Live.SmallBlocks >= 1 ? Live.SmallSum / Live.SmallBlocks
+                     : Fallback.SmallBlocks >= 1
+                         ? Fallback.SmallSum / Fallback.SmallBlocks
+                         : kTypicalOverhead;
+  SmallMean = std::clamp(SmallMean, kMinOverhead, kMaxSmallOverhead);
+  double Mapped =
+      std::clamp(Live.MappedBlocks, 0.0, double(std::max<int64_t>(Blocks, 0)));
+  double Small = std::max(double(Blocks) - Mapped, 0.0);
+  double MappedOverhead = Mapped > 0 ? std::max(Live.MappedSum, 0.0) : 0;
+  double Chunks = double(ChunkBytes);
+  double Value = std::max(Chunks - MappedOverhead - Small * SmallMean, 0.0);
+  double Spread = Small * kOverheadSpread + double(Uncertainty);
+  double Ceiling = std::max(Chunks + double(Uncertainty), 0.0);
+  return {Value,
+          {std::max(Value - Spread, 0.0), std::min(Value + Spread, Ceiling)},
+          Ceiling};
 }
 
 Interval memscope::merge::interval95(double Value, double Variance,

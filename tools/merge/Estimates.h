@@ -82,22 +82,40 @@ Interval liveInterval95(double Live, double Variance, double Observed,
 /// mmap threshold (128 KiB unless the program moved it) the chunk is mapped:
 /// that size plus 8 more, rounded up to a 4 KiB page.
 double glibcOverhead(uint64_t Requested);
-/// Requested bytes are the chunk bytes less the blocks' overhead, at
-/// \p MeanOverhead a block (estimated from the sampled blocks in use then).
-/// Under the mmap threshold the overhead is 8 to 23 bytes a block (up to 32
-/// for requests under 24 bytes), so an estimate of its mean is off by a few
-/// bytes a block; the range allows kOverheadSpread bytes a block for that,
-/// and the count's own uncertainty (threads' pending changes).
-constexpr double kOverheadSpread = 8;
-/// The mean overhead when no sampled block gives one: that of requests
-/// spread evenly over sizes under the mmap threshold.
+/// The overhead of sampled blocks, weighted by the blocks each stands for
+/// (negative weights take blocks away). Mapped chunks (about 4 KiB of
+/// overhead each) are kept apart from the rest (8 to 32 bytes each): mixed
+/// into one mean, one sampled mapped block would set the overhead of
+/// thousands of small ones.
+struct OverheadTally {
+  double SmallSum = 0, SmallBlocks = 0;
+  double MappedSum = 0, MappedBlocks = 0;
+  void add(uint64_t Requested, double Weight);
+};
+/// The mean overhead of a block under the mmap threshold when no sampled
+/// block gives one: that of requests spread evenly over those sizes.
 constexpr double kTypicalOverhead = 15.5;
+/// Requested bytes are the chunk bytes less the blocks' overhead: the
+/// sampled mapped blocks' (\p Live), and for the rest their mean overhead,
+/// from \p Live's small blocks (failing those, \p Fallback's; failing any,
+/// kTypicalOverhead), kept within the 8 to 32 bytes it can be.
+///
+/// Range is not a bound of that conversion: it allows kOverheadSpread bytes
+/// a block for the estimated mean (the mean of the blocks in use can differ
+/// from the sampled blocks' by more) and the count's own uncertainty
+/// (threads' pending changes). Ceiling is certain: no request is larger than
+/// its chunk, so the requested bytes are at most the chunk bytes plus that
+/// uncertainty.
+constexpr double kOverheadSpread = 8;
 struct CountedBytes {
   double Value = 0;
   Interval Range;
+  double Ceiling = HUGE_VAL;
 };
 CountedBytes requestedFromChunks(int64_t ChunkBytes, int64_t Blocks,
-                                 uint64_t Uncertainty, double MeanOverhead);
+                                 uint64_t Uncertainty,
+                                 const OverheadTally &Live,
+                                 const OverheadTally &Fallback = {});
 
 } // namespace merge
 } // namespace memscope

@@ -178,12 +178,10 @@ struct ProcessData {
   double PeakLiveBytesVariance = 0;
   double PeakLiveBytesObserved = 0;
   uint64_t PeakLiveTimeNs = 0;
-  /// glibc's overhead (glibcOverhead) of the sampled blocks, weighted by the
-  /// blocks each stands for: over the blocks live at the peak, and over all
-  /// (for a counted peak's requested bytes).
-  double PeakOverheadSum = 0, PeakOverheadBlocks = 0;
-  double OverheadSum = 0, OverheadBlocks = 0;
-  double ExitOverheadSum = 0, ExitOverheadBlocks = 0; // live at the end
+  /// glibc's overhead of the sampled blocks (Estimates.h), which converts
+  /// the counted heap to requested bytes: of the blocks live at the peak, at
+  /// the end, and of all.
+  OverheadTally PeakOverhead, ExitOverhead, Overhead;
   /// Parallel to SiteStacks: estimated live bytes when the peak was reached.
   std::vector<double> SiteStackPeakBytes;
   /// Parallel to SiteStacks: its type unit, whose live bytes the streamer

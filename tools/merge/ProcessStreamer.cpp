@@ -334,10 +334,8 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
     Thread.Bytes += Bytes;
     ++Thread.Samples;
   }
-  if (S.inHeap()) {
-    P.OverheadSum += Weight * glibcOverhead(Alloc.size);
-    P.OverheadBlocks += Weight;
-  }
+  if (S.inHeap())
+    P.Overhead.add(Alloc.size, Weight);
 
   // The runtime could not track this block, so its free is never logged:
   // it must count neither as live at exit nor towards the peak.
@@ -394,8 +392,7 @@ void ProcessStreamer::snapshotPeak() {
     IsDirty[Index] = 0;
   }
   Dirty.clear();
-  P.PeakOverheadSum = LiveOverhead;
-  P.PeakOverheadBlocks = LiveBlocks;
+  P.PeakOverhead = LiveOverhead;
   PeakPending = false;
 }
 
@@ -443,7 +440,7 @@ void ProcessStreamer::changeLive(const LiveSample &Sample, double Sign) {
   LiveBytes += Sign * Bytes;
   LiveVariance += Sign * sampleVariance(Sample.Weight, double(Sample.Size));
   LiveObserved += Sign * double(Sample.Size);
-  LiveOverhead += Sign * Sample.Weight * glibcOverhead(Sample.Size);
+  LiveOverhead.add(Sample.Size, Sign * Sample.Weight);
   LiveBlocks += Sign * Sample.Weight;
 }
 

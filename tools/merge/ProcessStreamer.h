@@ -129,10 +129,10 @@ private:
   }
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
   double LiveBytes = 0;
-  double LiveVariance = 0; // of LiveBytes (Estimates.h)
-  double LiveObserved = 0; // the live samples' own bytes
-  double LiveOverhead = 0; // their glibc overhead, weighted like counts
-  double LiveBlocks = 0;   // the blocks they stand for
+  double LiveVariance = 0;    // of LiveBytes (Estimates.h)
+  double LiveObserved = 0;    // the live samples' own bytes
+  OverheadTally LiveOverhead; // their glibc overhead, weighted like counts
+  double LiveBlocks = 0;      // the blocks they stand for
   /// Live bytes per site-stack entry now; the site-stack entries changed since
   /// the last peak snapshot, so that taking one costs what changed, not every
   /// site-stack entry.

@@ -166,8 +166,7 @@ void ProcessStreamer::applyExactTotals() {
 void ProcessStreamer::finish() {
   if (PeakPending)
     snapshotPeak();
-  P.ExitOverheadSum = LiveOverhead;
-  P.ExitOverheadBlocks = LiveBlocks;
+  P.ExitOverhead = LiveOverhead;
   for (const ThreadEndInfo &End : P.ThreadsEnded)
     onThreadEnd(-1, -1, End.Fixed, End.Totals);
   for (const auto &[Id, Sample] : Live) {

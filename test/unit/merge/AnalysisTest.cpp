@@ -277,13 +277,15 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
     Process.processEnd(T0 + 100, 0, 0, log::ThreadTotals{0, 0}, Peak,
                        WithAtExit ? std::optional(AtExit) : std::nullopt);
     Process.writeTo(P + "/process.log");
-    // One block of 1000 bytes stays; one of 5000 is freed.
+    // One block of 1000 bytes stays (8 bytes of overhead); one of 5001 is
+    // freed (23 bytes): the overhead of the blocks live at exit is not that
+    // of all blocks.
     TestLogWriter T(log::FileKind::Thread, Pid, 0);
     T.threadStart(1, Pid, T0 + 1);
     T.alloc(1, SiteA, 1000, T0 + 10, 4);
-    T.alloc(2, SiteA, 5000, T0 + 11, 1.5);
+    T.alloc(2, SiteA, 5001, T0 + 11, 1.5);
     T.free(2, T0 + 20);
-    T.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{6, 11000});
+    T.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{6, 11001});
     T.writeTo(P + "/t0.log");
   };
   double Value = 5040 - 5 * 8; // 5000
@@ -305,9 +307,11 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
               Json::array({5000 - 296, 5000 + 296}));
     EXPECT_EQ(Process["heap_blocks_at_exit"], 5);
     // The 1000-byte block at weight 4 estimates 4000 bytes of leaks, with
-    // a wide interval that the counted heap caps.
+    // a wide interval that the counted heap caps: at its chunk bytes and
+    // uncertainty, which no request can exceed.
+    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Ceiling, 5040 + 256);
     EXPECT_EQ(Process["live_bytes_at_exit"], 4000);
-    EXPECT_EQ(Process["live_bytes_at_exit_interval"][1], 5000 + 296);
+    EXPECT_EQ(Process["live_bytes_at_exit_interval"][1], 5040 + 256);
     const Json &Summary = Doc["summary"];
     EXPECT_EQ(Summary["heap_in_use_at_exit"], 10000);
     EXPECT_EQ(Summary["heap_in_use_at_exit_interval"],
@@ -326,6 +330,32 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
     EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit_interval"].is_null());
     EXPECT_FALSE(Doc["processes"][0]["heap_in_use_at_exit"].is_null());
     EXPECT_TRUE(Doc["processes"][1]["heap_in_use_at_exit"].is_null());
+  }
+  {
+    // The first process without it: the second's is not the summary's.
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), 100, false);
+    Write(Dir.mkdir("app.101"), 101, true);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_ANALYZED(A, R);
+    EXPECT_FALSE(A.Totals.HeapAtExit.has_value());
+    EXPECT_EQ(A.Totals.HeapBlocksAtExit, 0);
+    Json Doc = toJson(A);
+    EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit"].is_null());
+    EXPECT_TRUE(Doc["summary"]["heap_blocks_at_exit"].is_null());
+  }
+  {
+    // A window's end is not the process's: no heap at exit.
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), 100, true);
+    AnalysisOptions Options = optionsFor(Dir.path());
+    llvm::Expected<WindowBound> From = parseWindowBound("0");
+    ASSERT_TRUE(bool(From)) << llvm::toString(From.takeError());
+    Options.From = *From;
+    auto R = analyzeWith(Options);
+    ASSERT_ANALYZED(A, R);
+    EXPECT_FALSE(A.Processes.at(0).HeapAtExit.has_value());
+    EXPECT_TRUE(toJson(A)["processes"][0]["heap_in_use_at_exit"].is_null());
   }
 }
 

@@ -196,18 +196,62 @@ TEST(Estimates, MixedSizesKeepTheBytesIntervalAndSkewTheCount) {
   EXPECT_GE(Got.Counts, 0.80);
 }
 
+/// A tally of \p Blocks sampled blocks of \p Requested bytes each.
+static OverheadTally tallyOf(uint64_t Requested, double Blocks) {
+  OverheadTally Tally;
+  Tally.add(Requested, Blocks);
+  return Tally;
+}
+
 TEST(Estimates, CountedHeapBytesLoseTheMeanOverheadOfTheirBlocks) {
-  // 10 blocks in 1,000 chunk bytes, 12 bytes of overhead a block on average.
-  CountedBytes Heap = requestedFromChunks(1000, 10, 64, 12);
+  // 10 blocks in 1,000 chunk bytes; the sampled ones (100-byte requests,
+  // 112-byte chunks) have 12 bytes of overhead each.
+  CountedBytes Heap = requestedFromChunks(1000, 10, 64, tallyOf(100, 3));
   EXPECT_DOUBLE_EQ(Heap.Value, 880);
   EXPECT_DOUBLE_EQ(Heap.Range.Low, 880 - 10 * kOverheadSpread - 64);
   EXPECT_DOUBLE_EQ(Heap.Range.High, 880 + 10 * kOverheadSpread + 64);
-  // Never below zero, even when the count's uncertainty is larger.
-  CountedBytes Small = requestedFromChunks(40, 1, 4096, 16);
-  EXPECT_DOUBLE_EQ(Small.Value, 24);
+  EXPECT_DOUBLE_EQ(Heap.Ceiling, 1000 + 64);
+  // Never below zero, even when the count's uncertainty is larger; never
+  // above what the chunks can hold.
+  CountedBytes Small = requestedFromChunks(40, 1, 4096, tallyOf(24, 1));
+  EXPECT_DOUBLE_EQ(Small.Value, 32);
   EXPECT_DOUBLE_EQ(Small.Range.Low, 0);
+  EXPECT_DOUBLE_EQ(Small.Range.High, 40 + 4096);
   // Fewer blocks in use than when recording started: no overhead to take.
-  EXPECT_DOUBLE_EQ(requestedFromChunks(0, -3, 0, 16).Value, 0);
+  EXPECT_DOUBLE_EQ(requestedFromChunks(0, -3, 0, {}).Value, 0);
+}
+
+TEST(Estimates, AMappedBlockDoesNotSetTheOverheadOfSmallOnes) {
+  // 1,000 blocks of 64 bytes (80-byte chunks) and one mapped 200,000-byte
+  // block; only the mapped one was sampled, at weight 3.
+  double MappedChunk = 200000 + glibcOverhead(200000);
+  double Chunks = 1000 * 80 + MappedChunk;
+  CountedBytes Heap = requestedFromChunks(int64_t(Chunks), 1001, 0,
+                                          tallyOf(200000, 3), tallyOf(64, 50));
+  // Its overhead, as the sample estimates it, and the small blocks' from
+  // the fallback tally: 1,000 x 16.
+  double Expected = Chunks - 3 * glibcOverhead(200000) - 998 * 16;
+  EXPECT_DOUBLE_EQ(Heap.Value, Expected);
+  EXPECT_NEAR(Heap.Value, 1000 * 64 + 200000, 0.05 * (1000 * 64 + 200000));
+  // One mean over both kinds would have taken the whole heap away.
+  OverheadTally Mixed;
+  Mixed.add(200000, 3);
+  double MixedMean = Mixed.MappedSum / Mixed.MappedBlocks;
+  EXPECT_GT(1001 * MixedMean, Chunks);
+}
+
+TEST(Estimates, TheSmallBlocksMeanOverheadStaysWithinWhatGlibcCanAdd) {
+  // A tally gone slightly negative from rounding (frees of blocks sampled
+  // at another weight) cannot make a mean outside [8, 32].
+  OverheadTally Odd;
+  Odd.SmallSum = 5000;
+  Odd.SmallBlocks = 2;
+  EXPECT_DOUBLE_EQ(requestedFromChunks(3200, 100, 0, Odd).Value, 0);
+  Odd.SmallSum = 1;
+  EXPECT_DOUBLE_EQ(requestedFromChunks(3200, 100, 0, Odd).Value, 2400);
+  // No sampled small block at all: a typical overhead.
+  EXPECT_DOUBLE_EQ(requestedFromChunks(3200, 100, 0, {}).Value,
+                   3200 - 100 * kTypicalOverhead);
 }
 
 TEST(Estimates, GlibcOverheadIsTheChunkLessTheRequest) {

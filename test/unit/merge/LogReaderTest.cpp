@@ -128,6 +128,67 @@ TEST(LogReader, RoundTripsProcessRecords) {
   EXPECT_FALSE(decodePayload(Records[6].Payload.drop_back(1), Running));
 }
 
+TEST(LogReader, ProcessEndCarriesWhatItsMinorVersionAppended) {
+  log::ThreadTotals Unlogged{7, 700};
+  log::HeapCounts Heap{};
+  Heap.peak_chunk_bytes = 9000;
+  Heap.peak_blocks = 90;
+  log::HeapAtExit AtExit{};
+  AtExit.chunk_bytes = 5040;
+  AtExit.blocks = 5;
+  AtExit.uncertainty = 256;
+  auto EndOf = [](const TestLogWriter &W) {
+    LogFile File = scanBytes(W.Bytes);
+    EXPECT_TRUE(File.Usable) << joinDiags(File);
+    std::vector<RecordView> Records = allRecords(File);
+    EXPECT_EQ(Records.size(), 1u);
+    ProcessEndInfo End;
+    EXPECT_TRUE(!Records.empty() && decodePayload(Records[0].Payload, End));
+    return std::make_pair(
+        End, Records.empty() ? std::vector<uint8_t>()
+                             : std::vector<uint8_t>(Records[0].Payload.begin(),
+                                                    Records[0].Payload.end()));
+  };
+  {
+    // 2.6: the heap in use at exit after the heap counts.
+    TestLogWriter W(log::FileKind::Process, 42);
+    W.processEnd(TestLogWriter::StartMonotonic + 5000, 0, 0, Unlogged, Heap,
+                 AtExit);
+    auto [End, Payload] = EndOf(W);
+    ASSERT_TRUE(End.Heap.has_value());
+    EXPECT_EQ(End.Heap->peak_chunk_bytes, 9000);
+    ASSERT_TRUE(End.HeapAtExit.has_value());
+    EXPECT_EQ(End.HeapAtExit->chunk_bytes, 5040);
+    EXPECT_EQ(End.HeapAtExit->blocks, 5);
+    EXPECT_EQ(End.HeapAtExit->uncertainty, 256u);
+    // Cut inside the appended field: the record still decodes, without it
+    // (a reader cannot tell a cut field from an older writer's record, and
+    // the record's CRC vouches for what is there).
+    ProcessEndInfo Cut;
+    llvm::ArrayRef<uint8_t> Bytes(Payload);
+    ASSERT_TRUE(decodePayload(Bytes.drop_back(1), Cut));
+    EXPECT_TRUE(Cut.Heap.has_value());
+    EXPECT_FALSE(Cut.HeapAtExit.has_value());
+  }
+  {
+    // 2.5 and before (2.2 on): the heap counts, not the heap at exit.
+    TestLogWriter W(log::FileKind::Process, 42);
+    W.processEnd(TestLogWriter::StartMonotonic + 5000, 0, 0, Unlogged, Heap);
+    auto [End, Payload] = EndOf(W);
+    EXPECT_TRUE(End.Heap.has_value());
+    EXPECT_FALSE(End.HeapAtExit.has_value());
+  }
+  {
+    // 2.0: neither.
+    TestLogWriter W(log::FileKind::Process, 42);
+    W.processEnd(TestLogWriter::StartMonotonic + 5000);
+    auto [End, Payload] = EndOf(W);
+    EXPECT_FALSE(End.Unlogged.has_value());
+    EXPECT_FALSE(End.Heap.has_value());
+    EXPECT_FALSE(End.HeapAtExit.has_value());
+  }
+}
+
 TEST(LogReader, RoundTripsThreadRecords) {
   // Version 1's Alloc and Free records (still read); Events records are
   // EventsRoundTripThroughTheSharedEncoder's.
