@@ -18,9 +18,9 @@
 // as their uncertainty (HeapCounts in LogFormat.h).
 //
 // Chunk sizes include glibc's header and rounding. The merge converts them to
-// requested bytes with the blocks' mean overhead, which it estimates from
-// the sampled blocks' sizes: counting the overhead here would cost the hot
-// path two more adds.
+// requested bytes with the blocks' overhead, which it estimates from the
+// sampled blocks' sizes (requestedFromChunks): counting the overhead here
+// would cost the hot path two more adds.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"

@@ -271,6 +271,8 @@ void setHeapAtExit(const ProcessData &P, ProcessReport &Report) {
       requestedFromChunks(Heap.chunk_bytes, Heap.blocks, Heap.uncertainty,
                           P.ExitOverhead, P.Overhead);
   Report.HeapBlocksAtExit = Heap.blocks;
+  if (!P.CustomLiveAtExit)
+    Report.LiveAtExitCap = Report.HeapAtExit->Ceiling;
 }
 
 /// Whether \p P's process is running now on this machine: its pid is alive,
@@ -677,6 +679,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       HeapAtExitEverywhere = false;
       Totals.HeapAtExit.reset();
       Totals.HeapBlocksAtExit = 0;
+      Totals.LiveAtExitCap = HUGE_VAL;
     } else if (HeapAtExitEverywhere) {
       CountedBytes Sum = Totals.HeapAtExit.value_or(CountedBytes{});
       Sum.Value += Report.HeapAtExit->Value;
@@ -684,6 +687,8 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
       Sum.Range.High += Report.HeapAtExit->Range.High;
       Sum.Ceiling =
           (Totals.HeapAtExit ? Sum.Ceiling : 0) + Report.HeapAtExit->Ceiling;
+      Totals.LiveAtExitCap =
+          (Totals.HeapAtExit ? Totals.LiveAtExitCap : 0) + Report.LiveAtExitCap;
       Totals.HeapAtExit = Sum;
       Totals.HeapBlocksAtExit += Report.HeapBlocksAtExit;
     }

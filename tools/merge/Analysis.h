@@ -401,10 +401,13 @@ struct ProcessReport {
   /// The heap in use at exit as the runtime counted it (log format 2.6,
   /// glibc's allocator behind the interposers): the whole heap, leaks and
   /// process-lifetime blocks together, in requested bytes (its chunk bytes
-  /// less the blocks' mean overhead) with their range, and its blocks.
-  /// Unset otherwise, and with --from/--to (the report's end is not the
-  /// process's).
+  /// less the blocks' overhead, requestedFromChunks) with their range, and
+  /// its blocks. Unset otherwise, and with --from/--to (the report's end is
+  /// not the process's).
   std::optional<CountedBytes> HeapAtExit;
+  /// What the blocks live at exit cannot exceed: HeapAtExit's Ceiling, unless
+  /// a custom allocator's objects (not glibc blocks) were live then.
+  double LiveAtExitCap = HUGE_VAL;
   int64_t HeapBlocksAtExit = 0;
   uint64_t DroppedRecords = 0;
   uint64_t UntrackedSamples = 0;
@@ -495,6 +498,8 @@ struct Summary {
   uint64_t PeakLiveTimeNs = 0;
   /// The sum of the processes' HeapAtExit, when every one has it.
   std::optional<CountedBytes> HeapAtExit;
+  double LiveAtExitCap = HUGE_VAL; // the sum of the processes'
+
   int64_t HeapBlocksAtExit = 0;
   uint64_t DurationNs = 0;
   double IndirectAllocations = 0;

@@ -360,7 +360,7 @@ BudgetResult memscope::merge::checkBudgets(const BudgetFile &Budgets,
         return statsFigure(
             A.Totals.Stats, Name,
             Exact || (Name != "live_bytes_at_exit" && A.Totals.TotalsExact),
-            A.Totals.HeapAtExit ? A.Totals.HeapAtExit->Ceiling : HUGE_VAL);
+            A.Totals.LiveAtExitCap);
       });
       break;
     case Scope::Sites:

@@ -76,8 +76,8 @@ struct BudgetCheck {
   double Value = 0;
   Interval Range;
   bool Estimated = false;
-  /// The runtime's count of the heap (the peak): its range bounds the
-  /// count's error rather than a sampling interval.
+  /// The runtime's count of the heap (the peak): its range allows for the
+  /// count's error rather than being a sampling interval.
   bool Counted = false;
   double Limit = 0;
   /// Over the limit: the value when exact, the interval's lower end when

@@ -21,23 +21,33 @@ double gammaQuantile(double Shape, double Z) {
   return Root <= 0 ? 0 : Shape * Root * Root * Root;
 }
 
-// glibc's chunks: a mapped one from its mmap threshold (128 KiB unless the
-// program moved it); below it, the overhead is 8 to 32 bytes.
+// glibc maps a chunk from its mmap threshold on (compared with the chunk
+// size: 128 KiB at first, raised by glibc when the program frees a mapped
+// chunk, or moved by the program); a heap chunk's overhead is 8 to 32 bytes
+// (more for an aligned allocation).
 constexpr uint64_t kMmapThreshold = 128 * 1024, kPage = 4096;
 constexpr double kMinOverhead = 8, kMaxSmallOverhead = 32;
+
+uint64_t heapChunk(uint64_t Requested) {
+  return std::max<uint64_t>((Requested + 8 + 15) & ~uint64_t(15), 32);
+}
+
+bool mappedChunk(uint64_t Requested) {
+  return heapChunk(Requested) >= kMmapThreshold;
+}
 
 } // namespace
 
 double memscope::merge::glibcOverhead(uint64_t Requested) {
-  uint64_t Chunk = std::max<uint64_t>((Requested + 8 + 15) & ~uint64_t(15), 32);
-  if (Requested >= kMmapThreshold)
+  uint64_t Chunk = heapChunk(Requested);
+  if (mappedChunk(Requested))
     Chunk = (Chunk + 8 + kPage - 1) & ~(kPage - 1);
   return double(Chunk - Requested);
 }
 
 void memscope::merge::OverheadTally::add(uint64_t Requested, double Weight) {
   double Overhead = glibcOverhead(Requested);
-  if (Requested >= kMmapThreshold) {
+  if (mappedChunk(Requested)) {
     MappedSum += Weight * Overhead;
     MappedBlocks += Weight;
   } else {
@@ -53,17 +63,29 @@ CountedBytes memscope::merge::requestedFromChunks(
                      : Fallback.SmallBlocks >= 1
                          ? Fallback.SmallSum / Fallback.SmallBlocks
                          : kTypicalOverhead;
-  SmallMean = std::clamp(SmallMean, kMinOverhead, kMaxSmallOverhead);
-  double Mapped =
-      std::clamp(Live.MappedBlocks, 0.0, double(std::max<int64_t>(Blocks, 0)));
-  double Small = std::max(double(Blocks) - Mapped, 0.0);
-  double MappedOverhead = Mapped > 0 ? std::max(Live.MappedSum, 0.0) : 0;
+  // A crafted log's weights can make the sums infinite or NaN.
+  SmallMean = std::isfinite(SmallMean)
+                  ? std::clamp(SmallMean, kMinOverhead, kMaxSmallOverhead)
+                  : kTypicalOverhead;
+  double InUse = double(std::max<int64_t>(Blocks, 0));
+  double Mapped = 0, MappedOverhead = 0;
+  if (Live.MappedBlocks > 0 && std::isfinite(Live.MappedBlocks) &&
+      std::isfinite(Live.MappedSum)) {
+    // No more mapped blocks than blocks in use, each at its estimated mean.
+    Mapped = std::min(Live.MappedBlocks, InUse);
+    MappedOverhead =
+        std::max(Live.MappedSum, 0.0) * (Mapped / Live.MappedBlocks);
+  }
+  double Small = InUse - Mapped;
   double Chunks = double(ChunkBytes);
   double Value = std::max(Chunks - MappedOverhead - Small * SmallMean, 0.0);
   double Spread = Small * kOverheadSpread + double(Uncertainty);
   double Ceiling = std::max(Chunks + double(Uncertainty), 0.0);
+  // glibc may have served a large request from its heap (its threshold
+  // rises): the high end allows that none of them was mapped.
   return {Value,
-          {std::max(Value - Spread, 0.0), std::min(Value + Spread, Ceiling)},
+          {std::max(Value - Spread, 0.0),
+           std::min(Value + Spread + MappedOverhead, Ceiling)},
           Ceiling};
 }
 

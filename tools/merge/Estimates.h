@@ -79,14 +79,16 @@ Interval liveInterval95(double Live, double Variance, double Observed,
 /// a block's request plus glibc's header and rounding, its overhead.
 /// glibcOverhead is that overhead for a request: the chunk is the request
 /// plus an 8-byte header rounded up to 16, at least 32 bytes; from glibc's
-/// mmap threshold (128 KiB unless the program moved it) the chunk is mapped:
-/// that size plus 8 more, rounded up to a 4 KiB page.
+/// mmap threshold (128 KiB of chunk at first) the chunk is mapped: that size
+/// plus 8 more, rounded up to a 4 KiB page. glibc raises the threshold when
+/// a program frees a mapped chunk, and a program may move it: the merge
+/// cannot tell, and assumes it stays.
 double glibcOverhead(uint64_t Requested);
 /// The overhead of sampled blocks, weighted by the blocks each stands for
-/// (negative weights take blocks away). Mapped chunks (about 4 KiB of
-/// overhead each) are kept apart from the rest (8 to 32 bytes each): mixed
-/// into one mean, one sampled mapped block would set the overhead of
-/// thousands of small ones.
+/// (negative weights take blocks away). Mapped chunks (up to 4 KiB of
+/// overhead each, about 2 KiB on average) are kept apart from the rest (8 to
+/// 32 bytes each, more for aligned allocations): mixed into one mean, one
+/// sampled mapped block would set the overhead of thousands of small ones.
 struct OverheadTally {
   double SmallSum = 0, SmallBlocks = 0;
   double MappedSum = 0, MappedBlocks = 0;
@@ -96,15 +98,17 @@ struct OverheadTally {
 /// block gives one: that of requests spread evenly over those sizes.
 constexpr double kTypicalOverhead = 15.5;
 /// Requested bytes are the chunk bytes less the blocks' overhead: the
-/// sampled mapped blocks' (\p Live), and for the rest their mean overhead,
-/// from \p Live's small blocks (failing those, \p Fallback's; failing any,
-/// kTypicalOverhead), kept within the 8 to 32 bytes it can be.
+/// sampled mapped blocks' (\p Live; no more of them than \p Blocks), and for
+/// the rest their mean overhead, from \p Live's small blocks (failing those,
+/// \p Fallback's; failing any, kTypicalOverhead), kept within 8 to 32 bytes.
 ///
 /// Range is not a bound of that conversion: it allows kOverheadSpread bytes
-/// a block for the estimated mean (the mean of the blocks in use can differ
-/// from the sampled blocks' by more) and the count's own uncertainty
-/// (threads' pending changes). Ceiling is certain: no request is larger than
-/// its chunk, so the requested bytes are at most the chunk bytes plus that
+/// a block not counted as mapped for the estimated mean (the mean of the
+/// blocks in use can differ from the sampled blocks' by more, and aligned
+/// allocations have more), the mapped blocks' overhead upwards (glibc may
+/// have kept them in its heap), and the count's own uncertainty (threads'
+/// pending changes). Ceiling is certain: no request is larger than its
+/// chunk, so the requested bytes are at most the chunk bytes plus that
 /// uncertainty.
 constexpr double kOverheadSpread = 8;
 struct CountedBytes {

@@ -45,8 +45,8 @@ static ordered_json intervalJson(Interval Range) {
 }
 
 /// Blocks live at exit: leaks, then process-lifetime blocks (Lifetime.h);
-/// \p HeapHigh, the most the heap counted in use then can hold, bounds the
-/// leaks too.
+/// \p HeapHigh (LiveAtExitCap), the most the heap counted in use then can
+/// hold, bounds the leaks too.
 static void addAtExit(ordered_json &Json, const AllocationStats &Stats,
                       double HeapHigh = HUGE_VAL) {
   Json["live_allocations_at_exit"] = rounded(Stats.LiveAllocations);
@@ -68,7 +68,7 @@ static void addTotals(ordered_json &Json, const Report &R) {
   Json["totals_exact"] = R.TotalsExact;
   Json["total_frees"] = rounded(Stats.Frees);
   Json["freed_bytes"] = rounded(Stats.FreedBytes);
-  addAtExit(Json, Stats, R.HeapAtExit ? R.HeapAtExit->Ceiling : HUGE_VAL);
+  addAtExit(Json, Stats, R.LiveAtExitCap);
   Json["peak_live_bytes"] = rounded(R.PeakLiveBytes);
   Json["peak_live_bytes_interval"] = intervalJson(R.PeakLiveBytesInterval);
   Json["peak_live_bytes_method"] = peakMethodName(R.PeakLiveBytesMethod);

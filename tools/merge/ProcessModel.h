@@ -182,6 +182,9 @@ struct ProcessData {
   /// the counted heap to requested bytes: of the blocks live at the peak, at
   /// the end, and of all.
   OverheadTally PeakOverhead, ExitOverhead, Overhead;
+  /// A custom allocator's object was live at exit: it is not a glibc block,
+  /// so the heap counted at exit does not bound the leaks.
+  bool CustomLiveAtExit = false;
   /// Parallel to SiteStacks: estimated live bytes when the peak was reached.
   std::vector<double> SiteStackPeakBytes;
   /// Parallel to SiteStacks: its type unit, whose live bytes the streamer

@@ -189,6 +189,8 @@ void ProcessStreamer::finish() {
     PerThread.LiveSampledBytes += Size;
     if (!P.SiteStacks[Sample.SiteStack].counted())
       continue; // a pool's chunk: the program's leaks are its objects
+    if (!P.SiteStacks[Sample.SiteStack].inHeap())
+      P.CustomLiveAtExit = true;
     P.Stats.LiveAllocations += Sample.Weight;
     P.Stats.LiveBytes += Bytes;
     P.Stats.LiveAllocationsVariance += CountVariance;

@@ -1,6 +1,7 @@
 //===- AnalysisTest.cpp - Merging and estimation on synthetic runs --------===//
 
 #include "Analysis.h"
+#include "Budgets.h"
 #include "Compat.h"
 #include "Report.h"
 #include "SourcePaths.h"
@@ -270,25 +271,33 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
   AtExit.chunk_bytes = 5040;
   AtExit.blocks = 5;
   AtExit.uncertainty = 256;
-  auto Write = [&](const std::string &P, uint32_t Pid, bool WithAtExit) {
+  constexpr uint64_t SiteCustom = 0xC0FFEE;
+  auto Write = [&](const std::string &P, uint32_t Pid, bool WithAtExit,
+                   bool CustomLive = false) {
     TestLogWriter Process(log::FileKind::Process, Pid);
     Process.processInfo(Pid, log::SamplingMode::Bytes, "/bin/app", 4096);
     Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
+    Process.site(SiteCustom, MSC_KIND_CUSTOM, "pool.cpp", 20, "fb");
     Process.processEnd(T0 + 100, 0, 0, log::ThreadTotals{0, 0}, Peak,
                        WithAtExit ? std::optional(AtExit) : std::nullopt);
     Process.writeTo(P + "/process.log");
-    // One block of 1000 bytes stays (8 bytes of overhead); one of 5001 is
-    // freed (23 bytes): the overhead of the blocks live at exit is not that
+    // One block of 1001 bytes stays (23 bytes of overhead); one of 5000 is
+    // freed (8 bytes): the overhead of the blocks live at exit is not that
     // of all blocks.
     TestLogWriter T(log::FileKind::Thread, Pid, 0);
     T.threadStart(1, Pid, T0 + 1);
-    T.alloc(1, SiteA, 1000, T0 + 10, 4);
-    T.alloc(2, SiteA, 5001, T0 + 11, 1.5);
+    T.alloc(1, SiteA, 1001, T0 + 10, 4);
+    T.alloc(2, SiteA, 5000, T0 + 11, 1.5);
     T.free(2, T0 + 20);
+    // A custom allocator's object (not a glibc block) left live.
+    if (CustomLive)
+      T.alloc(3, SiteCustom, 64, T0 + 12, 1);
     T.threadEnd(1, T0 + 50, 0, 0, log::ThreadTotals{6, 11001});
     T.writeTo(P + "/t0.log");
   };
-  double Value = 5040 - 5 * 8; // 5000
+  double Value = 5040 - 5 * 23;      // 4925
+  double High = Value + 5 * 8 + 256; // 5221
+  double Ceiling = 5040 + 256;       // 5296: no request exceeds its chunk
   {
     TempDir Dir;
     Write(Dir.mkdir("app.100"), 100, true);
@@ -298,25 +307,46 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
     ASSERT_TRUE(A.Processes.at(0).HeapAtExit.has_value());
     EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Value, Value);
     EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Range.Low, Value - 5 * 8 - 256);
-    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Range.High,
-                     Value + 5 * 8 + 256);
+    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Range.High, High);
+    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Ceiling, Ceiling);
     Json Doc = toJson(A);
     const Json &Process = Doc["processes"][0];
-    EXPECT_EQ(Process["heap_in_use_at_exit"], 5000);
+    EXPECT_EQ(Process["heap_in_use_at_exit"], 4925);
     EXPECT_EQ(Process["heap_in_use_at_exit_interval"],
-              Json::array({5000 - 296, 5000 + 296}));
+              Json::array({4925 - 296, 5221}));
     EXPECT_EQ(Process["heap_blocks_at_exit"], 5);
-    // The 1000-byte block at weight 4 estimates 4000 bytes of leaks, with
+    // The 1001-byte block at weight 4 estimates 4004 bytes of leaks, with
     // a wide interval that the counted heap caps: at its chunk bytes and
-    // uncertainty, which no request can exceed.
-    EXPECT_DOUBLE_EQ(A.Processes[0].HeapAtExit->Ceiling, 5040 + 256);
-    EXPECT_EQ(Process["live_bytes_at_exit"], 4000);
-    EXPECT_EQ(Process["live_bytes_at_exit_interval"][1], 5040 + 256);
+    // uncertainty, not at the conversion's upper end, which is no bound.
+    EXPECT_EQ(Process["live_bytes_at_exit"], 4004);
+    EXPECT_EQ(Process["live_bytes_at_exit_interval"][1], Ceiling);
     const Json &Summary = Doc["summary"];
-    EXPECT_EQ(Summary["heap_in_use_at_exit"], 10000);
+    EXPECT_EQ(Summary["heap_in_use_at_exit"], 9850);
     EXPECT_EQ(Summary["heap_in_use_at_exit_interval"],
-              Json::array({10000 - 592, 10000 + 592}));
+              Json::array({9850 - 592, 2 * 5221}));
     EXPECT_EQ(Summary["heap_blocks_at_exit"], 10);
+    EXPECT_EQ(Summary["live_bytes_at_exit_interval"][1], 2 * Ceiling);
+    // A budget on the run's leaks sees the same interval.
+    llvm::Expected<BudgetFile> Budget =
+        parseBudgets(R"({"live_bytes_at_exit": 11000})", "b.json");
+    ASSERT_TRUE(bool(Budget)) << llvm::toString(Budget.takeError());
+    BudgetResult Checked = checkBudgets(*Budget, A);
+    ASSERT_EQ(Checked.Checks.size(), 1u);
+    EXPECT_DOUBLE_EQ(Checked.Checks[0].Range.High, 2 * Ceiling);
+    EXPECT_FALSE(Checked.Checks[0].Exceeded);
+    EXPECT_FALSE(Checked.Checks[0].Uncertain);
+  }
+  {
+    // A custom allocator's object live at exit is no glibc block: the heap
+    // does not bound the leaks.
+    TempDir Dir;
+    Write(Dir.mkdir("app.100"), 100, true, /*CustomLive=*/true);
+    auto R = analyzeDir(Dir.path());
+    ASSERT_ANALYZED(A, R);
+    ASSERT_TRUE(A.Processes.at(0).HeapAtExit.has_value());
+    Json Doc = toJson(A);
+    EXPECT_GT(Doc["processes"][0]["live_bytes_at_exit_interval"][1], Ceiling);
+    EXPECT_GT(Doc["summary"]["live_bytes_at_exit_interval"][1], Ceiling);
   }
   {
     // One process without the count: the summary has none.
@@ -325,9 +355,13 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
     Write(Dir.mkdir("app.101"), 101, false);
     auto R = analyzeDir(Dir.path());
     ASSERT_ANALYZED(A, R);
+    EXPECT_FALSE(A.Totals.HeapAtExit.has_value());
+    EXPECT_EQ(A.Totals.HeapBlocksAtExit, 0);
     Json Doc = toJson(A);
     EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit"].is_null());
     EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit_interval"].is_null());
+    EXPECT_TRUE(Doc["summary"]["heap_blocks_at_exit"].is_null());
+    EXPECT_GT(Doc["summary"]["live_bytes_at_exit_interval"][1], 2 * Ceiling);
     EXPECT_FALSE(Doc["processes"][0]["heap_in_use_at_exit"].is_null());
     EXPECT_TRUE(Doc["processes"][1]["heap_in_use_at_exit"].is_null());
   }
@@ -339,10 +373,9 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
     auto R = analyzeDir(Dir.path());
     ASSERT_ANALYZED(A, R);
     EXPECT_FALSE(A.Totals.HeapAtExit.has_value());
-    EXPECT_EQ(A.Totals.HeapBlocksAtExit, 0);
     Json Doc = toJson(A);
     EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit"].is_null());
-    EXPECT_TRUE(Doc["summary"]["heap_blocks_at_exit"].is_null());
+    EXPECT_GT(Doc["summary"]["live_bytes_at_exit_interval"][1], 2 * Ceiling);
   }
   {
     // A window's end is not the process's: no heap at exit.
