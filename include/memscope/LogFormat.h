@@ -674,10 +674,16 @@ struct GrownCrc {
 };
 
 #if defined(__x86_64__)
+// A byte at a time: the event's bytes were stored one by one a moment ago,
+// and a wider load over several of those stores cannot take them from the
+// store buffer; it waits until they reach the cache (about 40% of an
+// event's append on cross-thread-free, by perf).
 __attribute__((target("sse4.2"))) inline GrownCrc
 growRecordCrcHardware(uint32_t running, const void *added, size_t size,
                       const RecordHeader &header) {
-  running = crc32cHardware(running, added, size);
+  const uint8_t *bytes = static_cast<const uint8_t *>(added);
+  for (size_t i = 0; i < size; ++i)
+    running = __builtin_ia32_crc32qi(running, bytes[i]);
   uint32_t head;
   memcpy(&head, &header, 4);
   return {running, ~__builtin_ia32_crc32si(running, head)};
