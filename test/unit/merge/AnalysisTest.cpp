@@ -348,11 +348,12 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
     EXPECT_GT(Doc["processes"][0]["live_bytes_at_exit_interval"][1], Ceiling);
     EXPECT_GT(Doc["summary"]["live_bytes_at_exit_interval"][1], Ceiling);
   }
-  {
-    // One process without the count: the summary has none.
+  for (uint32_t Without : {101u, 100u}) {
+    // One process without the count, the last or the first: the summary
+    // has none, and no cap from the other's.
     TempDir Dir;
-    Write(Dir.mkdir("app.100"), 100, true);
-    Write(Dir.mkdir("app.101"), 101, false);
+    Write(Dir.mkdir("app.100"), 100, Without != 100);
+    Write(Dir.mkdir("app.101"), 101, Without != 101);
     auto R = analyzeDir(Dir.path());
     ASSERT_ANALYZED(A, R);
     EXPECT_FALSE(A.Totals.HeapAtExit.has_value());
@@ -362,20 +363,10 @@ TEST(Analysis, HeapInUseAtExitIsCounted) {
     EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit_interval"].is_null());
     EXPECT_TRUE(Doc["summary"]["heap_blocks_at_exit"].is_null());
     EXPECT_GT(Doc["summary"]["live_bytes_at_exit_interval"][1], 2 * Ceiling);
-    EXPECT_FALSE(Doc["processes"][0]["heap_in_use_at_exit"].is_null());
-    EXPECT_TRUE(Doc["processes"][1]["heap_in_use_at_exit"].is_null());
-  }
-  {
-    // The first process without it: the second's is not the summary's.
-    TempDir Dir;
-    Write(Dir.mkdir("app.100"), 100, false);
-    Write(Dir.mkdir("app.101"), 101, true);
-    auto R = analyzeDir(Dir.path());
-    ASSERT_ANALYZED(A, R);
-    EXPECT_FALSE(A.Totals.HeapAtExit.has_value());
-    Json Doc = toJson(A);
-    EXPECT_TRUE(Doc["summary"]["heap_in_use_at_exit"].is_null());
-    EXPECT_GT(Doc["summary"]["live_bytes_at_exit_interval"][1], 2 * Ceiling);
+    size_t Lacking = Without == 100 ? 0 : 1;
+    EXPECT_TRUE(Doc["processes"][Lacking]["heap_in_use_at_exit"].is_null());
+    EXPECT_FALSE(
+        Doc["processes"][1 - Lacking]["heap_in_use_at_exit"].is_null());
   }
   {
     // A window's end is not the process's: no heap at exit.
