@@ -3,12 +3,12 @@
 // Exact mode records every allocation and free: at ~60 bytes a record, the
 // log pages' faults and writeback were a quarter of its cost. Each is now an
 // event of a few bytes in an Events record (memscope/LogFormat.h): varint
-// deltas of time and sample id against the previous event, and an index
-// for the (site, stack, kind) triple, which the file defines once with a
-// Key event. The index comes from a small per-writer table (1,024 entries
-// in exact mode, 128 when sampling, where a thread meets few triples); when
-// the table fills up it is cleared and indices are given out (and defined)
-// again.
+// deltas of time, sample id and (exact mode) address against the previous
+// event, and an index for the (site, stack, kind) triple, which the file
+// defines once with a Key event. The index comes from a small per-writer table
+// (1,024 entries in exact mode, 128 when sampling, where a thread meets few
+// triples); when the table fills up it is cleared and indices are given out
+// (and defined) again.
 //
 //===----------------------------------------------------------------------===//
 #include "rt_internal.h"
@@ -135,10 +135,10 @@ appendAlloc(LogWriter &writer, const log::AllocRecord &alloc, GrowCrc grow) {
   return appendEvent(
       writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
       {alloc.monotonic_ns, alloc.sample_id - 1},
-      [&](uint8_t *out, uint64_t key) __attribute__((always_inline)) {
+      [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
         return log::encodeAllocEvent(
             out, writer.events_state, key, alloc.sample_id, alloc.size,
-            alloc.monotonic_ns, alloc.weight, alloc.flags);
+            alloc.monotonic_ns, alloc.weight, alloc.flags, alloc.address);
       },
       grow);
 }
@@ -149,9 +149,13 @@ appendFree(LogWriter &writer, const log::FreeRecord &free, GrowCrc grow) {
   // A free's key names the freeing site only.
   return appendEvent(
       writer, 1, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id},
-      [&](uint8_t *out, uint64_t key) __attribute__((always_inline)) {
-        return log::encodeFreeEvent(out, writer.events_state, key,
-                                    free.sample_id, free.monotonic_ns);
+      [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
+        return free.sample_id
+                   ? log::encodeFreeEvent(out, writer.events_state, key,
+                                          free.sample_id, free.monotonic_ns)
+                   : log::encodeFreeAddressEvent(out, writer.events_state, key,
+                                                 free.address,
+                                                 free.monotonic_ns);
       },
       grow);
 }

@@ -550,18 +550,26 @@ MSC_HIDDEN void poolChunkAllocated(void *ptr, uint64_t size,
 inline bool inCustomCall() {
   return __memscope_tls.in_instrumented_call == MEMSCOPE_IN_CUSTOM_CALL;
 }
-/// Removes \p ptr from the live table and records its free; the caller has
-/// seen a filter hit. \p site_id is 0 for uninstrumented frees.
+/// Records the free of \p ptr: by address in a session that keys its frees
+/// so (exact mode), else if the live table had it (taking it out); the
+/// caller has seen a filter hit. \p site_id is 0 for uninstrumented frees.
 MSC_HIDDEN void freeSampled(uint64_t site_id, void *ptr);
+/// Whether this session logs every free by address (it began in exact mode).
+MSC_HIDDEN bool freesByAddress();
+/// Sets it (keyFreesForSession; tests).
+MSC_HIDDEN void keyFreesByAddress(bool on);
 /// Live-table primitives for realloc, which must undo a removal on failure.
 MSC_HIDDEN uint64_t liveRemove(void *ptr);
 MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);
-/// In exact mode, sets every live-filter counter saturated (rt_sampling.cpp);
-/// called as a session begins.
-MSC_HIDDEN void saturateFilterIfExact();
+/// As a session begins: in exact mode its frees are logged by address and
+/// every live-filter counter is saturated (rt_sampling.cpp).
+MSC_HIDDEN void keyFreesForSession();
 /// The live table's number of entries (0 before initSampling).
 MSC_HIDDEN uint64_t liveTableEntries();
-MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id);
+/// Logs a free: of sample \p sample_id, or when that is 0 of the block at
+/// \p ptr (freesByAddress).
+MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id,
+                           const void *ptr);
 MSC_HIDDEN void initSampling();
 MSC_HIDDEN void resetSamplingAfterFork();
 /// Sets the calling thread's countdown to \p value, first banking what the

@@ -118,16 +118,21 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
                                             uintptr_t caller_pc) {
   // Take the old block out of the live table first, so that a racing
   // allocation that reuses its address cannot be confused with it, and put
-  // it back if realloc fails (the old block then stays valid).
+  // it back if realloc fails (the old block then stays valid). Where frees
+  // are logged by address, the old block's is logged once it is gone: the
+  // merge pairs it with the oldest block at that address, which it is.
+  bool by_address = ptr && freesByAddress();
   uint64_t old_sample =
-      ptr && MSC_UNLIKELY(maybeLive(ptr)) ? liveRemove(ptr) : 0;
+      ptr && !by_address && MSC_UNLIKELY(maybeLive(ptr)) ? liveRemove(ptr) : 0;
   size_t old_chunk = ptr ? chunkBytes(ptr) : 0;
   void *result = __libc_realloc(ptr, size);
+  if (by_address && (result || !size))
+    recordFree(0, 0, ptr);
   if (old_sample) {
     if (!result && size)
       liveReinsert(ptr, old_sample);
     else
-      recordFree(0, old_sample);
+      recordFree(0, old_sample, ptr);
   }
   if (sample) // also when it failed, to re-arm the countdown
     sampledOrChunk(result, size, callerOfTailCall(caller_pc));

@@ -13,15 +13,23 @@
 // counting filter lets a free of a block that was not sampled cost one load
 // and one compare, inline in instrumented code. It counts per 4 KiB page
 // (liveFilterIndex): the frees of a heap read a few of its cache lines, where
-// a counter per hashed block cost about one L1 miss per free. In exact mode
-// every block is in the table: the filter is saturated once and never
-// written (saturateFilterIfExact).
+// a counter per hashed block cost about one L1 miss per free.
+//
+// A session that starts in exact mode uses no table (keyFreesForSession):
+// its allocations carry their address, every free is logged by address, and
+// the merge pairs each free with the oldest block live at that address. The
+// table's entry of a block is written by the allocating thread and again by
+// the freeing one, two cache misses across cores per block that a program
+// freeing on another thread paid in full (a third of exact mode's cost on
+// cross-thread-free). The filter is saturated once and never written, so
+// that every free reaches freeSampled. The session's frees stay keyed by
+// address after max_log_size ends exact mode: its blocks are in no table.
 //
 // The table keeps the heap's locality (liveProbe): blocks near each other in
-// memory get entries near each other, so exact mode, which puts every block
-// there, touches the table about as the program touches its heap. A random
-// entry per block touched all 64 MiB of it in a small program, and cost a
-// TLB miss per event in a large one. A block whose neighbourhood is full
+// memory get entries near each other, so a dense sampling (live_table_bits
+// raised) touches the table about as the program touches its heap. A random
+// entry per block touched all of a large table in a small program, and cost
+// a TLB miss per event in a large one. A block whose neighbourhood is full
 // goes on at random entries.
 //
 // Memory ordering: filter counters and table keys are updated with atomic
@@ -63,10 +71,12 @@ struct LiveEntry {
 LiveEntry *g_live = nullptr;
 uint32_t g_live_bits = 0;
 size_t g_live_bytes = 0;
+// This session's frees are logged by address, every one (exact mode).
+std::atomic<bool> g_frees_by_address{false};
 
-// Exact mode's table (64 MiB) in transparent huge pages: one fault per 2 MiB
-// and few TLB misses for a program with a large heap, but a 2 MiB zeroing
-// for each region a small program touches once (50 short threads whose
+// A large table (live_table_bits above 18) in transparent huge pages: one fault
+// per 2 MiB and few TLB misses for a program with a large heap, but a 2 MiB
+// zeroing for each region a small program touches once (50 short threads whose
 // blocks are each in a mapping of their own: about 12 ms of resource-
 // monitoring's exact run). So only once a thread has recorded this many
 // blocks.
@@ -367,13 +377,13 @@ int64_t idleCountdown() {
                                                       : 256 * 1024);
 }
 
-/// Exact mode's filter: every counter saturated, which filterIncrement and
-/// filterDecrement leave alone. Every block is in the table, so the filter
-/// could only say "maybe", and keeping its counts made each event an atomic
-/// update of a counter that the other threads' events of the same page
-/// share. It stays saturated if a later session (or max_log_size) samples:
-/// frees then look in the table, slower but right.
-void saturateFilterIfExact() {
+/// Exact mode keys the session's frees by address, and saturates the
+/// filter: every counter at kFilterSaturated, which filterIncrement and
+/// filterDecrement leave alone, so that every free reaches freeSampled. It
+/// stays saturated if a later session samples: frees then look in the
+/// table, slower but right.
+void keyFreesForSession() {
+  keyFreesByAddress(g_flags.exact);
   if (!g_flags.exact)
     return;
   // Counter by counter: other threads may update them meanwhile.
@@ -384,8 +394,8 @@ void saturateFilterIfExact() {
 void initSampling() {
   if (g_live)
     return;
-  g_live_bits = g_flags.live_table_bits ? g_flags.live_table_bits
-                                        : (g_flags.exact ? 22 : 16);
+  // Exact mode keys its frees by address and leaves the table alone.
+  g_live_bits = g_flags.live_table_bits ? g_flags.live_table_bits : 16;
   g_live_bytes = sizeof(LiveEntry) << g_live_bits;
   g_live = static_cast<LiveEntry *>(mapZeroed(g_live_bytes));
   // The filter is read by every free and written by every sample: prefault
@@ -393,8 +403,8 @@ void initSampling() {
   // zero page and a TLB shootdown across the program's threads. The table
   // itself is touched only behind the filter, a page per few samples, so it
   // fills lazily (prefaulting its 1 MiB cost 0.37 ms of every start-up).
-  // Exact mode's large table turns to huge pages once a thread has recorded
-  // many blocks (adviseHugeLiveTable).
+  // A large table turns to huge pages once a thread has recorded many
+  // blocks (adviseHugeLiveTable).
   prefaultWritable(__memscope_live_filter, sizeof(__memscope_live_filter));
 }
 
@@ -438,7 +448,7 @@ void liveReinsert(void *ptr, uint64_t sample_id) {
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
 }
 
-void recordFree(uint64_t site_id, uint64_t sample_id) {
+void recordFree(uint64_t site_id, uint64_t sample_id, const void *ptr) {
   RecursionGuard guard;
   if (!isRecording())
     return;
@@ -449,15 +459,30 @@ void recordFree(uint64_t site_id, uint64_t sample_id) {
   record.sample_id = sample_id;
   record.site_id = site_id;
   record.monotonic_ns = eventNs();
+  record.address = sample_id ? 0 : reinterpret_cast<uintptr_t>(ptr);
   appendFreeEvent(*log, record);
+}
+
+bool freesByAddress() {
+  return g_frees_by_address.load(std::memory_order_relaxed);
+}
+
+void keyFreesByAddress(bool on) {
+  g_frees_by_address.store(on, std::memory_order_relaxed);
 }
 
 void freeSampled(uint64_t site_id, void *ptr) {
   // glibc reads the block's header next: fetch it while the table is read
   // (a block another thread allocated misses the cache twice otherwise).
   __builtin_prefetch(static_cast<char *>(ptr) - sizeof(size_t), 1);
-  if (uint64_t sample_id = liveRemove(ptr))
-    recordFree(site_id, sample_id);
+  // Logged before glibc has the block back: an allocation that reuses its
+  // address is then timed after it, bar the clock's error. Not from inside
+  // the runtime, whose own blocks were never recorded.
+  if (freesByAddress()) {
+    if (!t_state.in_runtime)
+      recordFree(site_id, 0, ptr);
+  } else if (uint64_t sample_id = liveRemove(ptr))
+    recordFree(site_id, sample_id, ptr);
 }
 
 void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
@@ -512,7 +537,7 @@ void poolChunkAllocated(void *ptr, uint64_t size, CallerFrame caller) {
 }
 
 /// Writes the Alloc event of a block chosen to be sampled, and puts it in
-/// the live table.
+/// the live table unless its free is logged by address.
 void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
                  double weight, CallerFrame caller) {
   LogWriter *log = threadLog();
@@ -523,9 +548,10 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
     armCountdown(INT64_MAX >> 1, true);
     return;
   }
+  bool by_address = freesByAddress();
   // The block's live-table entry is often in another core's cache (the
   // thread that freed the block last); fetch it while the stack is walked.
-  if (g_live)
+  if (g_live && !by_address)
     __builtin_prefetch(&g_live[liveProbe(ptr, 0)], 1);
   log::AllocRecord record;
   record.sample_id = (t_state.thread_id << 40) | ++t_state.next_sample_seq;
@@ -540,7 +566,9 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
   record.flags = 0;
   t_heap.handed_over = nullptr; // this thread moved on (its address too)
   record.stack_id = captureStack(*log, caller);
-  if (!liveInsert(ptr, record.sample_id)) {
+  if (by_address) {
+    record.flags |= log::AllocFreedByAddress;
+  } else if (!liveInsert(ptr, record.sample_id)) {
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
     record.flags |= log::AllocUntracked;
   }

@@ -38,8 +38,10 @@ namespace memscope {
 namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
-constexpr uint16_t kVersionMajor = 2;       // readers reject a newer major
-constexpr uint16_t kVersionMinor = 6;       // readers accept any minor
+// 3.0: exact mode's frees name the block's address (kEventFreeAddress), an
+// event 2.x readers cannot skip.
+constexpr uint16_t kVersionMajor = 3;       // readers reject a newer major
+constexpr uint16_t kVersionMinor = 0;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
 constexpr uint32_t kRecordAlign = 8;
@@ -289,7 +291,7 @@ enum LogLimitFlags : uint32_t {
 struct AllocRecord {
   uint64_t sample_id; // process-unique; Free records name it
   uint64_t site_id;   // 0 for MSC_KIND_INDIRECT samples
-  uint64_t address;
+  uint64_t address;   // events: only with AllocFreedByAddress
   uint64_t size;
   uint64_t monotonic_ns;
   uint64_t stack_id; // 0 = no stack captured
@@ -302,12 +304,17 @@ enum AllocFlags : uint32_t {
   // The live table was full: a free of this block cannot be observed, so it
   // must not be reported as live at exit.
   AllocUntracked = 1,
+  // Version 3: its free names its address, not its sample id (exact mode,
+  // whose allocations go into no table): a free of that address pairs with
+  // the oldest such block live there.
+  AllocFreedByAddress = 2,
 };
 
 struct FreeRecord {
-  uint64_t sample_id;
-  uint64_t site_id; // freeing site, 0 when freed by uninstrumented code
+  uint64_t sample_id; // 0: a free by address (version 3)
+  uint64_t site_id;   // freeing site, 0 when freed by uninstrumented code
   uint64_t monotonic_ns;
+  uint64_t address = 0; // the freed block, when sample_id is 0
 };
 
 struct StackRecordHeader {
@@ -323,14 +330,20 @@ struct StackRecordHeader {
 // byte and unsigned LEB128 varints:
 //   Key    tag=2, index, site_id, stack_id, kind
 //          defines (or redefines) key \p index for the rest of the file
-//   Alloc  tag=0 [|kEventWeight] [|kEventUntracked] [|kEventIdJump],
-//          time delta, key, size [, f64 weight] [, zigzag id jump]
+//   Alloc  tag=0 [|kEventWeight] [|kEventUntracked] [|kEventIdJump]
+//          [|kEventAddress [|kEventAddressBy16]], time delta, key, size
+//          [, f64 weight] [, zigzag id jump] [, zigzag address delta]
 //          sample_id = the block's previous allocation id + 1 (+ the jump)
 //   Free   tag=1, time delta, key (site_id = the freeing site), zigzag
 //          (sample_id - the block's previous allocation id)
+//   FreeAddress  tag=3 [|kEventAddressBy16] (version 3), time delta, key
+//          (as Free), zigzag address delta: a free of the block there
 // Time deltas are from the previous event of the block (the first from
-// EventsHeader::monotonic_ns). Each Events record decodes on its own, given
-// the keys defined before it in the file.
+// EventsHeader::monotonic_ns), address deltas from the previous event of the
+// block that has one (the first from 0), in units of 16 bytes with
+// kEventAddressBy16 (malloc's alignment: half a byte less per address).
+// Each Events record decodes on its own, given the keys defined before it in
+// the file.
 
 struct EventsHeader {
   uint64_t monotonic_ns; // time base of the block
@@ -341,17 +354,20 @@ enum EventTag : uint8_t {
   kEventAlloc = 0,
   kEventFree = 1,
   kEventKey = 2,
+  kEventFreeAddress = 3,
   kEventKindMask = 3,
-  kEventWeight = 4,    // Alloc: an f64 weight follows (else 1.0)
-  kEventUntracked = 8, // Alloc: AllocUntracked
-  kEventIdJump = 16,   // Alloc: the id is not the previous + 1
+  kEventWeight = 4,       // Alloc: an f64 weight follows (else 1.0)
+  kEventUntracked = 8,    // Alloc: AllocUntracked
+  kEventIdJump = 16,      // Alloc: the id is not the previous + 1
+  kEventAddress = 32,     // Alloc: AllocFreedByAddress, its address follows
+  kEventAddressBy16 = 64, // Alloc, FreeAddress: the address delta / 16
 };
 /// Key indices stay below this (the runtime's table gives out 1,024), so a
 /// reader's table of keys is bounded whatever the file says.
 constexpr uint64_t kMaxEventKeys = 65536;
 /// The longest encodings: a Key, and an Alloc or Free.
 constexpr uint32_t kMaxKeyEventSize = 1 + 4 * 10;
-constexpr uint32_t kMaxEventSize = 1 + 3 * 10 + 8 + 10;
+constexpr uint32_t kMaxEventSize = 1 + 3 * 10 + 8 + 2 * 10;
 /// What a writer may have stored past the end of its open Events record
 /// before publishing it (a Key and its event): a thread killed there leaves
 /// at most this many bytes after the record, and zeros after them.
@@ -389,9 +405,20 @@ inline int64_t unzigzag(uint64_t value) {
 struct EventsState {
   uint64_t last_ns = 0;
   uint64_t last_alloc_id = 0;
+  uint64_t last_address = 0;
   void start(const EventsHeader &header) {
     last_ns = header.monotonic_ns;
     last_alloc_id = header.sample_id;
+    last_address = 0;
+  }
+  /// The address's varint, and \p tag's kEventAddressBy16.
+  uint64_t addressDelta(uint64_t address, uint8_t &tag) {
+    uint64_t step = address - last_address;
+    last_address = address;
+    if (step & 15)
+      return zigzag(static_cast<int64_t>(step));
+    tag |= kEventAddressBy16;
+    return zigzag(static_cast<int64_t>(step) >> 4);
   }
   uint64_t timeDelta(uint64_t monotonic_ns) {
     // A thread's monotonic clock does not go back; if it did, the event
@@ -414,7 +441,7 @@ inline uint8_t *encodeKeyEvent(uint8_t *out, uint64_t index, uint64_t site_id,
 inline __attribute__((always_inline)) uint8_t *
 encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
                  uint64_t sample_id, uint64_t size, uint64_t monotonic_ns,
-                 double weight, uint32_t flags) {
+                 double weight, uint32_t flags, uint64_t address) {
   uint8_t *tag = out++;
   *tag = kEventAlloc;
   out = putVarint(out, state.timeDelta(monotonic_ns));
@@ -433,6 +460,10 @@ encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
                              sample_id - (state.last_alloc_id + 1))));
   }
   state.last_alloc_id = sample_id;
+  if (flags & AllocFreedByAddress) {
+    *tag |= kEventAddress;
+    out = putVarint(out, state.addressDelta(address, *tag));
+  }
   return out;
 }
 
@@ -446,12 +477,23 @@ encodeFreeEvent(uint8_t *out, EventsState &state, uint64_t key,
       out, zigzag(static_cast<int64_t>(sample_id - state.last_alloc_id)));
 }
 
+inline __attribute__((always_inline)) uint8_t *
+encodeFreeAddressEvent(uint8_t *out, EventsState &state, uint64_t key,
+                       uint64_t address, uint64_t monotonic_ns) {
+  uint8_t *tag = out++;
+  *tag = kEventFreeAddress;
+  out = putVarint(out, state.timeDelta(monotonic_ns));
+  out = putVarint(out, key);
+  return putVarint(out, state.addressDelta(address, *tag));
+}
+
 /// One decoded event. For Key: key = index, site_id/stack_id/kind defined.
 /// For Alloc and Free, key names a Key defined earlier.
 struct DecodedEvent {
   EventTag type = kEventAlloc;
   uint64_t monotonic_ns = 0;
-  uint64_t sample_id = 0;
+  uint64_t sample_id = 0; // FreeAddress: 0
+  uint64_t address = 0;   // FreeAddress, and Alloc with AllocFreedByAddress
   uint64_t key = 0;
   uint64_t size = 0;
   double weight = 1.0;
@@ -465,8 +507,9 @@ struct DecodedEvent {
 /// defined its key: readers that work on records see Events records this way.
 inline AllocRecord allocRecordOf(const DecodedEvent &event,
                                  const DecodedEvent &key) {
-  AllocRecord record{}; // address: not recorded since version 2
+  AllocRecord record{}; // address: only when its free names it (version 3)
   record.sample_id = event.sample_id;
+  record.address = event.address;
   record.site_id = key.site_id;
   record.size = event.size;
   record.monotonic_ns = event.monotonic_ns;
@@ -479,7 +522,7 @@ inline AllocRecord allocRecordOf(const DecodedEvent &event,
 /// The Free record of a Free event; \p key as for allocRecordOf.
 inline FreeRecord freeRecordOf(const DecodedEvent &event,
                                const DecodedEvent &key) {
-  return {event.sample_id, key.site_id, event.monotonic_ns};
+  return {event.sample_id, key.site_id, event.monotonic_ns, event.address};
 }
 
 /// Reads the events of one Events payload. Bounds-checked: a malformed
@@ -524,8 +567,9 @@ public:
       break;
     }
     case kEventAlloc: {
-      if (tag &
-          ~(kEventKindMask | kEventWeight | kEventUntracked | kEventIdJump))
+      if ((tag & ~(kEventKindMask | kEventWeight | kEventUntracked |
+                   kEventIdJump | kEventAddress | kEventAddressBy16)) ||
+          (tag & (kEventAddress | kEventAddressBy16)) == kEventAddressBy16)
         return fail();
       state.last_ns += varint();
       event.monotonic_ns = state.last_ns;
@@ -542,6 +586,10 @@ public:
       if (tag & kEventIdJump)
         id += static_cast<uint64_t>(unzigzag(varint()));
       event.sample_id = state.last_alloc_id = id;
+      if (tag & kEventAddress) {
+        event.flags |= AllocFreedByAddress;
+        event.address = address(tag);
+      }
       break;
     }
     case kEventFree: {
@@ -552,6 +600,15 @@ public:
       event.key = varint();
       event.sample_id =
           state.last_alloc_id + static_cast<uint64_t>(unzigzag(varint()));
+      break;
+    }
+    case kEventFreeAddress: {
+      if ((tag & ~kEventAddressBy16) != kEventFreeAddress)
+        return fail();
+      state.last_ns += varint();
+      event.monotonic_ns = state.last_ns;
+      event.key = varint();
+      event.address = address(tag);
       break;
     }
     default:
@@ -584,6 +641,11 @@ private:
     }
     bad = true; // more than ten bytes
     return 0;
+  }
+  uint64_t address(uint8_t tag) {
+    uint64_t step = static_cast<uint64_t>(unzigzag(varint()));
+    state.last_address += (tag & kEventAddressBy16) ? step << 4 : step;
+    return state.last_address;
   }
 };
 

@@ -46,6 +46,10 @@ template <typename T> Record recordOf(log::RecordType type, const T &value) {
 /// of Events records come back as version 1's Alloc and Free records (with
 /// address 0), one per event.
 std::vector<Record> readLog(const std::string &path) {
+  // Not recorded: in exact mode the reader's own allocations would add to
+  // the log a multiple of what it read, and take the tests' blocks'
+  // addresses in it.
+  RecursionGuard quiet;
   std::ifstream in(path, std::ios::binary);
   std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
                             std::istreambuf_iterator<char>());
@@ -86,7 +90,7 @@ std::vector<Record> readLog(const std::string &path) {
       }
       EXPECT_TRUE(keys.count(event.key)) << "undefined key " << event.key;
       const log::DecodedEvent &key = keys[event.key];
-      if (event.type == log::kEventFree)
+      if (event.type == log::kEventFree || event.type == log::kEventFreeAddress)
         records.push_back(
             recordOf(log::RecordType::Free, log::freeRecordOf(event, key)));
       else
@@ -169,7 +173,10 @@ protected:
   void TearDown() override {
     g_flags = Saved;
     samplingFlagsChanged();
+    keyFreesByAddress(true); // the suite's session began in exact mode
   }
+  /// Frees go through the live table, as in a session that began sampling.
+  static void useLiveTable() { keyFreesByAddress(false); }
 
   static std::string Folder;
   Flags Saved;
@@ -231,56 +238,80 @@ TEST_F(RuntimeTest, RecordsCrossWindowBoundariesIntact) {
   }
 }
 
-TEST_F(RuntimeTest, ExactModeMatchesFreesToAllocations) {
+TEST_F(RuntimeTest, ExactModeLogsEveryFreeByAddress) {
   size_t before = readLog(threadLogPath()).size();
   std::vector<void *> blocks;
   for (int i = 0; i < 50; ++i)
     blocks.push_back(testMalloc(1234));
   for (void *block : blocks)
     testFree(block);
-  // Exact mode's filter is saturated and stays so: every free looks.
+  // Exact mode's filter is saturated and stays so: every free is logged.
   for (void *block : blocks)
     EXPECT_EQ(__memscope_live_filter[liveFilterIndex(block)], 0xFFFF);
+  // The table is left alone: no block is in it.
+  EXPECT_EQ(liveRemove(blocks[0]), 0u);
   std::vector<Record> records = readLog(threadLogPath());
-  std::vector<uint64_t> allocated, freed;
+  // Each block's allocation, then a free of its address before the address
+  // is allocated again. (The log's reader is not recorded, and the blocks
+  // it returns are freed after: a free without an allocation may follow.)
+  std::vector<uintptr_t> allocated;
+  std::map<uintptr_t, int> frees_since_alloc;
   for (size_t i = before; i < records.size(); ++i) {
     if (records[i].type == log::RecordType::Alloc) {
       auto alloc = payloadAs<log::AllocRecord>(records[i]);
+      EXPECT_EQ(alloc.flags, uint32_t(log::AllocFreedByAddress));
+      if (frees_since_alloc.count(alloc.address))
+        EXPECT_GE(frees_since_alloc[alloc.address], 1) << alloc.address;
+      frees_since_alloc[alloc.address] = 0;
       if (alloc.size == 1234) {
-        allocated.push_back(alloc.sample_id);
+        allocated.push_back(alloc.address);
         EXPECT_EQ(alloc.weight, 1.0);
         EXPECT_EQ(alloc.kind, static_cast<uint32_t>(MSC_KIND_INDIRECT));
         EXPECT_NE(alloc.stack_id, 0u) << "uninstrumented samples carry a stack";
       }
     } else if (records[i].type == log::RecordType::Free) {
-      freed.push_back(payloadAs<log::FreeRecord>(records[i]).sample_id);
+      auto free_record = payloadAs<log::FreeRecord>(records[i]);
+      EXPECT_EQ(free_record.sample_id, 0u);
+      if (frees_since_alloc.count(free_record.address))
+        ++frees_since_alloc[free_record.address];
     }
   }
-  ASSERT_EQ(allocated.size(), 50u);
-  for (uint64_t id : allocated)
-    EXPECT_NE(std::find(freed.begin(), freed.end(), id), freed.end())
-        << "no free for sample " << id;
+  std::vector<uintptr_t> expected;
+  for (void *block : blocks)
+    expected.push_back(reinterpret_cast<uintptr_t>(block));
+  EXPECT_EQ(allocated, expected);
+  for (uintptr_t address : expected)
+    EXPECT_GE(frees_since_alloc[address], 1) << "no free of " << address;
 }
 
-TEST_F(RuntimeTest, FreeFromAnotherThreadIsMatched) {
-  void *block = testMalloc(4321);
-  uint64_t sample = 0;
-  for (const log::AllocRecord &alloc : allocsOfSize(4321))
-    sample = alloc.sample_id; // the last one: this block
-  ASSERT_NE(sample, 0u);
-  LogWriter *other_log = nullptr;
-  std::thread([&] {
-    testFree(block);
-    other_log = t_state.log;
-  }).join();
-  ASSERT_NE(other_log, nullptr);
-  bool found = false;
-  for (const Record &record : readLog(std::string(processDirectory()) + "/t" +
-                                      std::to_string(other_log->slot) + ".log"))
-    if (record.type == log::RecordType::Free &&
-        payloadAs<log::FreeRecord>(record).sample_id == sample)
-      found = true;
-  EXPECT_TRUE(found);
+TEST_F(RuntimeTest, FreeFromAnotherThreadIsLoggedThere) {
+  for (bool by_address : {true, false}) {
+    if (!by_address)
+      useLiveTable();
+    void *block = testMalloc(4321);
+    uint64_t sample = 0;
+    for (const log::AllocRecord &alloc : allocsOfSize(4321))
+      sample = alloc.sample_id; // the last one: this block
+    ASSERT_NE(sample, 0u);
+    LogWriter *other_log = nullptr;
+    std::thread([&] {
+      testFree(block);
+      other_log = t_state.log;
+    }).join();
+    ASSERT_NE(other_log, nullptr);
+    int found = 0;
+    for (const Record &record :
+         readLog(std::string(processDirectory()) + "/t" +
+                 std::to_string(other_log->slot) + ".log")) {
+      if (record.type != log::RecordType::Free)
+        continue;
+      auto free_record = payloadAs<log::FreeRecord>(record);
+      found += by_address
+                   ? free_record.address == reinterpret_cast<uintptr_t>(block)
+                   : free_record.sample_id == sample;
+    }
+    EXPECT_EQ(found, 1) << (by_address ? "by address" : "by sample id");
+  }
 }
 
 TEST_F(RuntimeTest, ABlockHandedOverIsLookedForOnceAndItsReuseAgain) {
@@ -289,6 +320,7 @@ TEST_F(RuntimeTest, ABlockHandedOverIsLookedForOnceAndItsReuseAgain) {
 #endif
   // Sample ids from the live table, and the logs read once at the end: in
   // exact mode reading a log records the reader's own allocations.
+  useLiveTable();
   auto sampleOf = [](void *block) {
     uint64_t sample = liveRemove(block);
     liveReinsert(block, sample);
@@ -347,6 +379,7 @@ TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   g_flags.exact = false;
   g_flags.sample_interval = 16 * 1024;
   samplingFlagsChanged();
+  useLiveTable();
   __memscope_tls.bytes_until_sample = 0;
   t_state.rng = 0; // restart the Poisson process with the new interval
   size_t before = readLog(threadLogPath()).size();
@@ -373,6 +406,7 @@ TEST_F(RuntimeTest, RateModeWeightsEstimateCounts) {
   g_flags.exact = false;
   g_flags.sample_rate = 0.05;
   samplingFlagsChanged();
+  useLiveTable();
   __memscope_tls.bytes_until_sample = -1;
   t_state.rng = 0;
   size_t before = readLog(threadLogPath()).size();
@@ -407,6 +441,7 @@ TEST_F(RuntimeTest, ReallocFailureKeepsTheBlockTracked) {
 #ifdef MEMSCOPE_RT_NO_INTERPOSE
   GTEST_SKIP() << "realloc's interposer is not built in sanitizer builds";
 #endif
+  useLiveTable();
   char *block = static_cast<char *>(testMalloc(6464));
   uint64_t sample = 0;
   for (const log::AllocRecord &alloc : allocsOfSize(6464))
@@ -420,6 +455,77 @@ TEST_F(RuntimeTest, ReallocFailureKeepsTheBlockTracked) {
   liveReinsert(block, sample);
   testFree(block);
   EXPECT_EQ(liveRemove(block), 0u);
+}
+
+TEST_F(RuntimeTest, ReallocLogsTheOldBlocksFreeByAddressOnceItIsGone) {
+#ifdef MEMSCOPE_RT_NO_INTERPOSE
+  GTEST_SKIP() << "realloc's interposer is not built in sanitizer builds";
+#endif
+  size_t before = readLog(threadLogPath()).size();
+  char *block = static_cast<char *>(malloc(6565));
+  ASSERT_NE(block, nullptr);
+  void *volatile huge = realloc(block, SIZE_MAX / 2); // fails: block stays
+  EXPECT_EQ(huge, nullptr);
+  char *moved = static_cast<char *>(realloc(block, 1 << 20)); // mapped: moves
+  ASSERT_NE(moved, nullptr);
+  ASSERT_NE(moved, block);
+  free(moved);
+  // The block's allocation, its free once realloc moved it (not when realloc
+  // failed), then the new block's allocation and free, in that order.
+  std::vector<std::string> seen;
+  auto name = [&](uint64_t address) {
+    return address == reinterpret_cast<uintptr_t>(block)   ? "block"
+           : address == reinterpret_cast<uintptr_t>(moved) ? "moved"
+                                                           : "";
+  };
+  std::vector<Record> records = readLog(threadLogPath());
+  for (size_t i = before; i < records.size(); ++i) {
+    std::string which;
+    if (records[i].type == log::RecordType::Alloc)
+      which = std::string("alloc ") +
+              name(payloadAs<log::AllocRecord>(records[i]).address);
+    else if (records[i].type == log::RecordType::Free)
+      which = std::string("free ") +
+              name(payloadAs<log::FreeRecord>(records[i]).address);
+    if (!which.empty() && which.back() != ' ')
+      seen.push_back(which);
+  }
+  // From the block's allocation (the reader's own blocks are freed unseen
+  // before it, and after).
+  auto from = std::find(seen.begin(), seen.end(), "alloc block");
+  ASSERT_GE(seen.end() - from, 4);
+  EXPECT_EQ(std::vector<std::string>(from, from + 4),
+            (std::vector<std::string>{"alloc block", "free block",
+                                      "alloc moved", "free moved"}));
+}
+
+TEST_F(RuntimeTest, ADeleteSiteAndTheFreeAfterItLogOneFreeByAddress) {
+#ifdef MEMSCOPE_RT_NO_INTERPOSE
+  GTEST_SKIP() << "the free interposer is not built in sanitizer builds";
+#endif
+  size_t before = readLog(threadLogPath()).size();
+  void *block = malloc(5353);
+  __memscope_free_sampled(7, block);
+  free(block); // operator delete's free: handed over, not logged again
+  // From the block's allocation to the next at its address.
+  std::vector<uint64_t> sites;
+  bool allocated = false;
+  std::vector<Record> records = readLog(threadLogPath());
+  for (size_t i = before; i < records.size(); ++i) {
+    if (records[i].type == log::RecordType::Alloc &&
+        payloadAs<log::AllocRecord>(records[i]).address ==
+            reinterpret_cast<uintptr_t>(block)) {
+      if (allocated)
+        break;
+      allocated = payloadAs<log::AllocRecord>(records[i]).size == 5353;
+    } else if (allocated && records[i].type == log::RecordType::Free &&
+               payloadAs<log::FreeRecord>(records[i]).address ==
+                   reinterpret_cast<uintptr_t>(block)) {
+      sites.push_back(payloadAs<log::FreeRecord>(records[i]).site_id);
+    }
+  }
+  EXPECT_TRUE(allocated);
+  EXPECT_EQ(sites, std::vector<uint64_t>{7});
 }
 
 TEST_F(RuntimeTest, LiveTableHoldsDenseHeapsWhoseRegionsOverlap) {
@@ -584,68 +690,87 @@ TEST_F(RuntimeTest, EventClockStaysWithinTheRealClock) {
 #endif
 }
 
-TEST_F(RuntimeTest, ConcurrentThreadsShareTheLiveTableAndSlots) {
+TEST_F(RuntimeTest, ConcurrentThreadsFreeEachOthersBlocksAndShareSlots) {
   // Eight threads allocate, hand blocks to each other to free (cross-thread
-  // frees through the live table), and exit while the main thread takes
-  // running-thread snapshots; run twice so that the second round reuses the
-  // first round's log slots. Under TSan this is the runtime's race check.
+  // frees: by address, then through the live table), and exit while the
+  // main thread takes running-thread snapshots; run twice so that the second
+  // round reuses the first round's log slots. Under TSan this is the
+  // runtime's race check.
   constexpr int kThreads = 8, kBlocks = 2000;
   constexpr size_t kSize = 2468;
-  std::atomic<uint64_t> thread_ids[2 * kThreads];
-  for (int round = 0; round < 2; ++round) {
-    std::atomic<void *> mailbox[kThreads];
-    for (auto &box : mailbox)
-      box.store(nullptr);
-    std::atomic<int> finished{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
-      threads.emplace_back([&, t, round] {
-        thread_ids[round * kThreads + t] = ensureThreadId();
-        for (int i = 0; i < kBlocks; ++i) {
-          void *mine = testMalloc(kSize);
-          // Free whatever the neighbour left, then leave ours for the next.
-          if (void *theirs = mailbox[(t + 1) % kThreads].exchange(nullptr))
-            testFree(theirs);
-          if (void *old = mailbox[t].exchange(mine))
-            testFree(old);
+  for (bool by_address : {true, false}) {
+    if (!by_address)
+      useLiveTable();
+    std::atomic<uint64_t> thread_ids[2 * kThreads];
+    for (int round = 0; round < 2; ++round) {
+      std::atomic<void *> mailbox[kThreads];
+      for (auto &box : mailbox)
+        box.store(nullptr);
+      std::atomic<int> finished{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t, round] {
+          thread_ids[round * kThreads + t] = ensureThreadId();
+          for (int i = 0; i < kBlocks; ++i) {
+            void *mine = testMalloc(kSize);
+            // Free whatever the neighbour left, then leave ours for the next.
+            if (void *theirs = mailbox[(t + 1) % kThreads].exchange(nullptr))
+              testFree(theirs);
+            if (void *old = mailbox[t].exchange(mine))
+              testFree(old);
+          }
+          ++finished;
+        });
+      while (finished.load() < kThreads)
+        writeRunningThreads();
+      for (std::thread &thread : threads)
+        thread.join();
+      for (auto &box : mailbox)
+        testFree(box.exchange(nullptr));
+    }
+    uint64_t allocs = 0;
+    std::vector<uint64_t> alloc_keys, free_keys; // sample ids, or addresses
+    for (uint32_t slot = 0; slot < 64; ++slot) {
+      std::string path = std::string(processDirectory()) + "/t" +
+                         std::to_string(slot) + ".log";
+      if (access(path.c_str(), F_OK) != 0)
+        continue;
+      for (const Record &record : readLog(path)) {
+        auto ours = [&](uint64_t sample_id) { // ids start with the thread
+          for (auto &id : thread_ids)
+            if (id.load() == sample_id >> 40)
+              return true;
+          return false;
+        };
+        if (record.type == log::RecordType::Alloc) {
+          auto alloc = payloadAs<log::AllocRecord>(record);
+          if (alloc.size != kSize || !ours(alloc.sample_id))
+            continue;
+          ++allocs;
+          EXPECT_EQ(alloc.flags, by_address ? log::AllocFreedByAddress : 0u);
+          alloc_keys.push_back(by_address ? alloc.address : alloc.sample_id);
+        } else if (record.type == log::RecordType::Free) {
+          auto free_record = payloadAs<log::FreeRecord>(record);
+          if ((free_record.sample_id == 0) == by_address)
+            free_keys.push_back(by_address ? free_record.address
+                                           : free_record.sample_id);
         }
-        ++finished;
-      });
-    while (finished.load() < kThreads)
-      writeRunningThreads();
-    for (std::thread &thread : threads)
-      thread.join();
-    for (auto &box : mailbox)
-      testFree(box.exchange(nullptr));
-  }
-  uint64_t allocs = 0;
-  std::vector<uint64_t> alloc_ids, free_ids;
-  for (uint32_t slot = 0; slot < 64; ++slot) {
-    std::string path =
-        std::string(processDirectory()) + "/t" + std::to_string(slot) + ".log";
-    if (access(path.c_str(), F_OK) != 0)
-      continue;
-    for (const Record &record : readLog(path)) {
-      auto ours = [&](uint64_t sample_id) { // sample ids start with the thread
-        for (auto &id : thread_ids)
-          if (id.load() == sample_id >> 40)
-            return true;
-        return false;
-      };
-      if (record.type == log::RecordType::Alloc &&
-          payloadAs<log::AllocRecord>(record).size == kSize &&
-          ours(payloadAs<log::AllocRecord>(record).sample_id)) {
-        ++allocs;
-        alloc_ids.push_back(payloadAs<log::AllocRecord>(record).sample_id);
-      } else if (record.type == log::RecordType::Free) {
-        free_ids.push_back(payloadAs<log::FreeRecord>(record).sample_id);
       }
     }
+    EXPECT_EQ(allocs, 2u * kThreads * kBlocks);
+    // Every block was freed: each sample id has its free; each address at
+    // least as many frees as blocks of ours were there.
+    std::sort(alloc_keys.begin(), alloc_keys.end());
+    std::sort(free_keys.begin(), free_keys.end());
+    size_t unmatched = 0;
+    for (auto at = alloc_keys.begin(); at != alloc_keys.end();) {
+      auto next = std::upper_bound(at, alloc_keys.end(), *at);
+      auto [from, to] =
+          std::equal_range(free_keys.begin(), free_keys.end(), *at);
+      if (to - from < next - at)
+        unmatched += (next - at) - (to - from);
+      at = next;
+    }
+    EXPECT_EQ(unmatched, 0u) << (by_address ? "by address" : "by sample id");
   }
-  EXPECT_EQ(allocs, 2u * kThreads * kBlocks);
-  std::sort(free_ids.begin(), free_ids.end());
-  size_t unmatched = 0;
-  for (uint64_t id : alloc_ids)
-    unmatched += !std::binary_search(free_ids.begin(), free_ids.end(), id);
-  EXPECT_EQ(unmatched, 0u) << "every block was freed, so every sample";
 }

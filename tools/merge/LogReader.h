@@ -191,17 +191,27 @@ bool decodePayload(llvm::ArrayRef<uint8_t> Payload, PaddingInfo &Out);
 
 /// The records that are their LogFormat.h struct alone.
 template <typename T>
-constexpr bool IsFixedRecord =
-    std::is_same_v<T, log::ResourceSampleRecord> ||
-    std::is_same_v<T, log::SnapshotRecord> ||
-    std::is_same_v<T, log::LogLimitRecord> ||
-    std::is_same_v<T, log::AllocRecord> || std::is_same_v<T, log::FreeRecord>;
+constexpr bool IsFixedRecord = std::is_same_v<T, log::ResourceSampleRecord> ||
+                               std::is_same_v<T, log::SnapshotRecord> ||
+                               std::is_same_v<T, log::LogLimitRecord> ||
+                               std::is_same_v<T, log::AllocRecord>;
 template <typename T>
 std::enable_if_t<IsFixedRecord<T>, bool>
 decodePayload(llvm::ArrayRef<uint8_t> Payload, T &Out) {
   if (Payload.size() < sizeof(T))
     return false;
   memcpy(&Out, Payload.data(), sizeof(T));
+  return true;
+}
+/// A version 1 Free record: FreeRecord up to its address, which only
+/// version 3's events carry.
+inline bool decodePayload(llvm::ArrayRef<uint8_t> Payload,
+                          log::FreeRecord &Out) {
+  constexpr size_t Size = offsetof(log::FreeRecord, address);
+  if (Payload.size() < Size)
+    return false;
+  Out = log::FreeRecord{};
+  memcpy(&Out, Payload.data(), Size);
   return true;
 }
 

@@ -157,7 +157,8 @@ bool ProcessStreamer::nextEvent(FileState &State) {
     }
     const log::DecodedEvent &Key = State.Keys[Event.key];
     State.Head.Time = Event.monotonic_ns;
-    State.Head.IsFree = Event.type == log::kEventFree;
+    State.Head.IsFree =
+        Event.type == log::kEventFree || Event.type == log::kEventFreeAddress;
     if (State.Head.IsFree)
       State.Head.Free = log::freeRecordOf(Event, Key);
     else
@@ -290,7 +291,62 @@ uint32_t ProcessStreamer::unitFor(const SiteStack &Entry) {
   return It->second;
 }
 
+void ProcessStreamer::trackByAddress(FileState &State,
+                                     const log::AllocRecord &Alloc) {
+  if (!liveSetCanHold(Alloc.sample_id) || !liveSetCanHold(Alloc.address))
+    return; // onAlloc counts it, never live
+  if (!PendingAddressFrees.empty()) {
+    expirePendingAddressFrees(Alloc.monotonic_ns);
+    auto Pending = PendingAddressFrees.find(Alloc.address);
+    if (Pending != PendingAddressFrees.end()) {
+      PendingFree Free = Pending->second;
+      PendingAddressFrees.erase(Pending);
+      // Within the slack, and from another thread: this block's own free,
+      // timed first. onAlloc pairs it as it pairs a free by sample id.
+      if (Free.Thread != currentThread(State) &&
+          Alloc.monotonic_ns <= Free.Time + kClockSlackNs) {
+        PendingFrees[Alloc.sample_id] = Free;
+        return;
+      }
+    }
+  }
+  ByAddress[Alloc.address].push_back(Alloc.sample_id);
+}
+
+void ProcessStreamer::expirePendingAddressFrees(uint64_t MonotonicNs) {
+  while (!PendingAddressOrder.empty() &&
+         PendingAddressOrder.front().first + kClockSlackNs < MonotonicNs) {
+    auto [Time, Address] = PendingAddressOrder.front();
+    PendingAddressOrder.pop_front();
+    auto It = PendingAddressFrees.find(Address);
+    if (It != PendingAddressFrees.end() && It->second.Time == Time)
+      PendingAddressFrees.erase(It);
+  }
+}
+
+void ProcessStreamer::onFreeByAddress(FileState &State,
+                                      const log::FreeRecord &Free) {
+  auto It = ByAddress.find(Free.address);
+  if (It == ByAddress.end()) {
+    if (!liveSetCanHold(Free.address))
+      return;
+    expirePendingAddressFrees(Free.monotonic_ns);
+    PendingAddressFrees[Free.address] = {currentThread(State), Free.site_id,
+                                         Free.monotonic_ns};
+    PendingAddressOrder.emplace_back(Free.monotonic_ns, Free.address);
+    return;
+  }
+  log::FreeRecord ById = Free;
+  ById.sample_id = It->second.front();
+  It->second.erase(It->second.begin());
+  if (It->second.empty())
+    ByAddress.erase(It);
+  onFree(State, ById);
+}
+
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
+  if (Alloc.flags & log::AllocFreedByAddress)
+    trackByAddress(State, Alloc);
   if (Alloc.monotonic_ns < P.WindowFromNs) {
     // Its free may have come first (two threads' events timed within the
     // runtime's clock error): then both are before the window.
@@ -472,6 +528,8 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
 }
 
 void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
+  if (!Free.sample_id)
+    return onFreeByAddress(State, Free);
   if (!BeforeWindow.empty() && BeforeWindow.erase(Free.sample_id))
     return;
   if (!liveSetCanHold(Free.sample_id)) {

@@ -16,6 +16,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 
+#include <deque>
 #include <queue>
 #include <unordered_set>
 
@@ -61,6 +62,10 @@ private:
     uint64_t Site;
     uint64_t Time;
   };
+  /// How far apart two threads' events may be timed in the wrong order: the
+  /// runtime's unfenced TSC reads run up to about a cache miss early
+  /// (readTsc), 10x that.
+  static constexpr uint64_t kClockSlackNs = 1000;
 
   /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
   bool advance(FileState &State);
@@ -80,6 +85,14 @@ private:
   uint32_t unitFor(const SiteStack &Entry);
   void onAlloc(FileState &State, const log::AllocRecord &Alloc);
   void onFree(FileState &State, const log::FreeRecord &Free);
+  /// A free by address (sample id 0): the oldest block live at the address.
+  void onFreeByAddress(FileState &State, const log::FreeRecord &Free);
+  /// An allocation whose free will name its address: a free by address timed
+  /// just before it on another thread is its own (PendingFrees), else the
+  /// next free of the address after the blocks live there takes it.
+  void trackByAddress(FileState &State, const log::AllocRecord &Alloc);
+  /// Forgets the frees by address that no allocation can still claim.
+  void expirePendingAddressFrees(uint64_t MonotonicNs);
   void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
                uint64_t FreeTime);
   /// Adds a sample to the live set's sums (\p Sign 1) or takes it out (-1).
@@ -128,6 +141,16 @@ private:
            Id != SampleIdInfo::getTombstoneKey();
   }
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
+  /// Exact mode's blocks (log::AllocFreedByAddress) by address: the sample
+  /// ids live there, oldest first. Two only while a free and the
+  /// allocation that reused its address are timed in the wrong order.
+  llvm::DenseMap<uint64_t, llvm::SmallVector<uint64_t, 1>, SampleIdInfo>
+      ByAddress;
+  /// Frees by address that found no block, for kClockSlackNs: a block
+  /// allocated on another thread and freed at once may be timed after its
+  /// free. Any other is the free of a block allocated before recording.
+  llvm::DenseMap<uint64_t, PendingFree, SampleIdInfo> PendingAddressFrees;
+  std::deque<std::pair<uint64_t, uint64_t>> PendingAddressOrder; // time, addr
   double LiveBytes = 0;
   double LiveVariance = 0;    // of LiveBytes (Estimates.h)
   double LiveObserved = 0;    // the live samples' own bytes

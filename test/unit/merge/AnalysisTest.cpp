@@ -405,6 +405,69 @@ TEST(Analysis, CrossThreadFreeIsMatchedBySampleId) {
   EXPECT_EQ(R->Result->Processes[0].UnmatchedFrees, 0u);
 }
 
+TEST(Analysis, FreesByAddressTakeTheOldestBlockLiveThere) {
+  // Exact mode (format 3): frees name addresses. Thread 2 frees what thread
+  // 1 allocated at 0x1000 (block 1), while thread 1's next allocation at
+  // 0x1000 (block 2) is timed 200 ns before that free: the free still takes
+  // block 1, the oldest there. Block 3 is freed at once on another thread,
+  // its free timed 300 ns before its allocation (the clocks' error): paired,
+  // lifetime 0. A free of 0x9000 names no recorded block (allocated before
+  // recording) and is ignored, and so is the free of 0x5000 that the
+  // allocation at 0x5000 comes 5 us after: a block not recorded, then a new
+  // one that stays live.
+  TempDir Dir;
+  std::string P = appFolder(Dir, processLog(100));
+  TestLogWriter A(log::FileKind::Thread, 100, 0);
+  A.threadStart(1, 100, T0 + 1, "producer");
+  A.allocAt(0x1000, 1, SiteA, 100, T0 + 10);
+  A.allocAt(0x1000, 2, SiteA, 200, T0 + 1800);
+  A.allocAt(0x3000, 3, SiteB, 400, T0 + 3000);
+  A.allocAt(0x5000, 4, SiteB, 800, T0 + 9000);
+  A.writeTo(P + "/t0.log");
+  TestLogWriter B(log::FileKind::Thread, 100, 1);
+  B.threadStart(2, 101, T0 + 2, "consumer");
+  B.freeAt(0x9000, T0 + 5);
+  B.freeAt(0x1000, T0 + 2000);
+  B.freeAt(0x3000, T0 + 2700);
+  B.freeAt(0x5000, T0 + 4000);
+  B.writeTo(P + "/t1.log");
+
+  auto R = analyzeDir(Dir.path());
+  ASSERT_ANALYZED(Result, R);
+  EXPECT_NO_DIAGNOSTICS(R);
+  EXPECT_EQ(Result.Totals.Stats.Allocations, 4);
+  EXPECT_EQ(Result.Totals.Stats.Frees, 2);
+  EXPECT_EQ(Result.Totals.Stats.FreedBytes, 500); // blocks 1 and 3
+  EXPECT_EQ(Result.Totals.Stats.LiveBytes, 1000); // blocks 2 and 4
+  EXPECT_EQ(Result.Processes[0].UnmatchedFrees, 0u);
+  const SiteReport *Site = findSite(Result, SiteA);
+  ASSERT_NE(Site, nullptr);
+  EXPECT_EQ(Site->Stats.LiveBytes, 200); // block 2, not block 1
+  // The peak is blocks 2 and 4; block 3, freed at once, never adds to it.
+  EXPECT_EQ(Result.Totals.PeakLiveBytes, 1000);
+}
+
+TEST(Analysis, FreesByAddressOfBlocksBeforeTheWindowAreLeftOut) {
+  // --from: a block allocated before the window and freed in it is not in
+  // the report, nor is its free; one allocated in the window at the same
+  // address after it is.
+  TempDir Dir;
+  std::string P = appFolder(Dir, processLog(100));
+  TestLogWriter A(log::FileKind::Thread, 100, 0);
+  A.threadStart(1, 100, T0 + 1);
+  A.allocAt(0x1000, 1, SiteA, 100, T0 + 10);
+  A.freeAt(0x1000, T0 + 2000000);
+  A.allocAt(0x1000, 2, SiteA, 300, T0 + 3000000);
+  A.writeTo(P + "/t0.log");
+  AnalysisOptions Options = optionsFor(Dir.path());
+  Options.From = *parseWindowBound("1ms");
+  auto R = analyzeWith(Options);
+  ASSERT_ANALYZED(Result, R);
+  EXPECT_EQ(Result.Totals.Stats.Allocations, 1);
+  EXPECT_EQ(Result.Totals.Stats.Frees, 0);
+  EXPECT_EQ(Result.Totals.Stats.LiveBytes, 300);
+}
+
 TEST(Analysis, PeakIsComputedInTimeOrderAcrossFiles) {
   // In file order the peak would be 400 (100 + 300 in t0); in time order
   // the first block is freed (by t1) before the second is allocated.

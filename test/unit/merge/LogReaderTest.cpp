@@ -387,20 +387,22 @@ void expectVersionRejected(uint16_t Major, uint16_t Minor, Severity Level,
 }
 
 TEST(LogReader, NewerMajorVersionIsRejected) {
-  expectVersionRejected(3, 0, Severity::Error,
-                        "log format version 3.0 is newer than this "
-                        "memscope-merge supports (2.x)");
+  expectVersionRejected(4, 0, Severity::Error,
+                        "log format version 4.0 is newer than this "
+                        "memscope-merge supports (3.x)");
 }
 
 TEST(LogReader, OlderMajorVersionIsRejectedNamingWhatIsRead) {
   expectVersionRejected(0, 0, Severity::Warning,
                         "log format version 0.0 is older than this "
-                        "memscope-merge reads (1.x to 2.x)");
+                        "memscope-merge reads (1.x to 3.x)");
 }
 
 TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
   // Every field at awkward values: id jumps both ways, weights, untracked
-  // blocks, huge sizes and time steps, frees of other threads' blocks.
+  // blocks, huge sizes and time steps, frees of other threads' blocks, and
+  // exact mode's addresses (a custom object's tag bit, steps both ways, an
+  // odd address between aligned ones).
   uint8_t Buffer[4096];
   log::EventsHeader Header{123456789, (uint64_t(3) << 40) | 7};
   memcpy(Buffer, &Header, sizeof(Header));
@@ -413,6 +415,7 @@ TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
     uint64_t Time, Id, Size;
     double Weight;
     uint32_t Flags;
+    uint64_t Address = 0;
   };
   std::vector<Expected> Events = {
       {log::kEventAlloc, 123456789, (uint64_t(3) << 40) | 8, 1, 1.0, 0},
@@ -422,15 +425,28 @@ TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
       {log::kEventAlloc, 999999999999, (uint64_t(3) << 40) | 100, 64, 1.0, 0},
       {log::kEventAlloc, 999999999999, (uint64_t(3) << 40) | 2, 64, 1.0, 0},
       {log::kEventFree, 1000000000000, (uint64_t(3) << 40) | 100, 0, 1.0, 0},
+      {log::kEventAlloc, 1000000000001, (uint64_t(3) << 40) | 101, 48, 1.0,
+       log::AllocFreedByAddress, 0x7f0000001000},
+      {log::kEventAlloc, 1000000000002, (uint64_t(3) << 40) | 102, 48, 1.0,
+       log::AllocFreedByAddress, 0x7f0000000fc0},
+      {log::kEventFreeAddress, 1000000000003, 0, 0, 1.0, 0, 0x7f0000001000},
+      {log::kEventAlloc, 1000000000004, (uint64_t(3) << 40) | 103, 8, 1.0,
+       log::AllocFreedByAddress | log::AllocUntracked,
+       MEMSCOPE_CUSTOM_PTR_TAG | 0x7f0000001000},
+      {log::kEventFreeAddress, 1000000000004, 0, 0, 1.0, 0, 0x13},
+      {log::kEventFreeAddress, 1000000000005, 0, 0, 1.0, 0, 0x7f0000001000},
   };
   for (const Expected &E : Events)
     Out = E.Type == log::kEventAlloc
               ? log::encodeAllocEvent(Out, State, 0, E.Id, E.Size, E.Time,
-                                      E.Weight, E.Flags)
-              : log::encodeFreeEvent(Out, State, 0, E.Id, E.Time);
+                                      E.Weight, E.Flags, E.Address)
+          : E.Type == log::kEventFree
+              ? log::encodeFreeEvent(Out, State, 0, E.Id, E.Time)
+              : log::encodeFreeAddressEvent(Out, State, 0, E.Address, E.Time);
   size_t Size = Out - Buffer;
-  // A small allocation costs a few bytes.
-  EXPECT_LE(Size - sizeof(Header), 41u + 80u);
+  // A small allocation costs a few bytes; one 64 bytes from the last event's
+  // address, two more.
+  EXPECT_LE(Size - sizeof(Header), 41u + 80u + 40u);
 
   log::EventsDecoder Decoder(Buffer, Size);
   log::DecodedEvent Event;
@@ -444,6 +460,7 @@ TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
     EXPECT_EQ(Event.type, E.Type);
     EXPECT_EQ(Event.monotonic_ns, E.Time);
     EXPECT_EQ(Event.sample_id, E.Id);
+    EXPECT_EQ(Event.address, E.Address);
     if (E.Type == log::kEventAlloc) {
       EXPECT_EQ(Event.size, E.Size);
       EXPECT_EQ(Event.weight, E.Weight);

@@ -240,7 +240,7 @@ public:
   size_t alloc(uint64_t SampleId, uint64_t SiteId, uint64_t Size,
                uint64_t Monotonic, double Weight = 1.0,
                uint32_t Kind = MSC_KIND_MALLOC, uint64_t StackId = 0,
-               uint32_t Flags = 0) {
+               uint32_t Flags = 0, uint64_t Address = 0) {
     if (Major == 1) {
       log::AllocRecord Alloc{SampleId, SiteId,    0x10000 + SampleId * 16,
                              Size,     Monotonic, StackId,
@@ -251,13 +251,30 @@ public:
                     [&](uint8_t *Out, log::EventsState &State, uint64_t Key) {
                       return log::encodeAllocEvent(Out, State, Key, SampleId,
                                                    Size, Monotonic, Weight,
-                                                   Flags);
+                                                   Flags, Address);
+                    });
+  }
+  /// An allocation of exact mode (version 3): its free names its address.
+  size_t allocAt(uint64_t Address, uint64_t SampleId, uint64_t SiteId,
+                 uint64_t Size, uint64_t Monotonic) {
+    return alloc(SampleId, SiteId, Size, Monotonic, 1.0, MSC_KIND_MALLOC, 0,
+                 log::AllocFreedByAddress, Address);
+  }
+  /// A free by address (version 3).
+  size_t freeAt(uint64_t Address, uint64_t Monotonic, uint64_t SiteId = 0) {
+    return oneEvent({Monotonic, 0}, SiteId, 0, 0,
+                    [&](uint8_t *Out, log::EventsState &State, uint64_t Key) {
+                      return log::encodeFreeAddressEvent(Out, State, Key,
+                                                         Address, Monotonic);
                     });
   }
   size_t free(uint64_t SampleId, uint64_t Monotonic, uint64_t SiteId = 0) {
-    if (Major == 1) {
-      log::FreeRecord Free{SampleId, SiteId, Monotonic};
-      return fixed(log::RecordType::Free, Free);
+    if (Major == 1) { // 24 bytes: FreeRecord up to its address
+      Payload P;
+      P.pod(SampleId);
+      P.pod(SiteId);
+      P.pod(Monotonic);
+      return record(log::RecordType::Free, P);
     }
     return oneEvent({Monotonic, SampleId}, SiteId, 0, 0,
                     [&](uint8_t *Out, log::EventsState &State, uint64_t Key) {
