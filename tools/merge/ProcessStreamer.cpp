@@ -310,7 +310,9 @@ void ProcessStreamer::trackByAddress(FileState &State,
       }
     }
   }
-  ByAddress[Alloc.address].push_back(Alloc.sample_id);
+  auto [It, Inserted] = ByAddress.try_emplace(Alloc.address, Alloc.sample_id);
+  if (!Inserted)
+    ByAddressLater[Alloc.address].push_back(Alloc.sample_id);
 }
 
 void ProcessStreamer::expirePendingAddressFrees(uint64_t MonotonicNs) {
@@ -337,10 +339,17 @@ void ProcessStreamer::onFreeByAddress(FileState &State,
     return;
   }
   log::FreeRecord ById = Free;
-  ById.sample_id = It->second.front();
-  It->second.erase(It->second.begin());
-  if (It->second.empty())
+  ById.sample_id = It->second;
+  auto Later = ByAddressLater.empty() ? ByAddressLater.end()
+                                      : ByAddressLater.find(It->first);
+  if (Later == ByAddressLater.end()) {
     ByAddress.erase(It);
+  } else {
+    It->second = Later->second.front();
+    Later->second.pop_front();
+    if (Later->second.empty())
+      ByAddressLater.erase(Later);
+  }
   onFree(State, ById);
 }
 

@@ -142,10 +142,11 @@ private:
   }
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
   /// Exact mode's blocks (log::AllocFreedByAddress) by address: the sample
-  /// ids live there, oldest first. Two only while a free and the
-  /// allocation that reused its address are timed in the wrong order.
-  llvm::DenseMap<uint64_t, llvm::SmallVector<uint64_t, 1>, SampleIdInfo>
-      ByAddress;
+  /// id of the oldest live there, and of the others in order. Others only
+  /// while a free and the allocation that reused its address are timed in
+  /// the wrong order, or where a free was lost.
+  llvm::DenseMap<uint64_t, uint64_t, SampleIdInfo> ByAddress;
+  llvm::DenseMap<uint64_t, std::deque<uint64_t>, SampleIdInfo> ByAddressLater;
   /// Frees by address that found no block, for kClockSlackNs: a block
   /// allocated on another thread and freed at once may be timed after its
   /// free. Any other is the free of a block allocated before recording.
