@@ -4,8 +4,8 @@
 // in each one thread allocating 64-byte blocks that the other frees, handed
 // over through a single-producer single-consumer ring (no locks, so the
 // time is the allocator's and the profiler's). Every free is of a block
-// another thread allocated: the live table's cross-thread path, and glibc's
-// remote frees.
+// another thread allocated: the sampled blocks' live table at the default
+// setting, exact mode's frees by address, and glibc's remote frees.
 //
 //   cross-thread-free [pairs] [blocks-per-pair]
 //

@@ -474,6 +474,8 @@ MSC_HIDDEN void parkIdleThread();
 MSC_HIDDEN void wakeIdleThreads();
 MSC_HIDDEN uint64_t threadsStarted();
 
+/// The calling thread runs the runtime's own code (RecursionGuard).
+inline bool inRuntime() { return t_state.in_runtime; }
 /// Marks the runtime's own code on this thread: nested calls into the
 /// sampled path return at once, and the interposers neither count nor
 /// sample what the runtime itself allocates (in_instrumented_call, which
@@ -567,9 +569,9 @@ MSC_HIDDEN void keyFreesForSession();
 /// The live table's number of entries (0 before initSampling).
 MSC_HIDDEN uint64_t liveTableEntries();
 /// Logs a free: of sample \p sample_id, or when that is 0 of the block at
-/// \p ptr (freesByAddress).
+/// \p ptr (freesByAddress); timed at \p monotonic_ns, or now when 0.
 MSC_HIDDEN void recordFree(uint64_t site_id, uint64_t sample_id,
-                           const void *ptr);
+                           const void *ptr, uint64_t monotonic_ns = 0);
 MSC_HIDDEN void initSampling();
 MSC_HIDDEN void resetSamplingAfterFork();
 /// Sets the calling thread's countdown to \p value, first banking what the
@@ -657,8 +659,9 @@ struct HeapTally {
   // Not a figure: the block an instrumented free site last handed to
   // __memscope_free_sampled, when its page's filter counter is saturated
   // (exact mode). A delete site's operator delete frees it next through the
-  // interposer, which then need not look for it in the live table again
-  // (that lookup, of a block no longer there, ran to the end of its run).
+  // interposer, which then must not log its free again by address, nor look
+  // for it in the live table again (that lookup, of a block no longer
+  // there, ran to the end of its run).
   // Set only there, it is cleared off the interposer's fast path: a
   // saturated counter never goes back, so the free interposer takes its
   // slow path (freeMaybeSampled) for that page, which clears the mark
@@ -668,7 +671,7 @@ struct HeapTally {
   // replaced that does not free the block, whose address another thread
   // then gets back from malloc and hands to this one, which frees it
   // through the interposer before it frees or records anything else; that
-  // block's free is then not matched (docs/architecture.md). Here because
+  // block's free is then not logged (docs/architecture.md). Here because
   // frees touch t_heap.
   const void *handed_over;
 };

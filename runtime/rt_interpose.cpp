@@ -119,15 +119,17 @@ __attribute__((noinline)) void *reallocSlow(void *ptr, size_t size, bool sample,
   // Take the old block out of the live table first, so that a racing
   // allocation that reuses its address cannot be confused with it, and put
   // it back if realloc fails (the old block then stays valid). Where frees
-  // are logged by address, the old block's is logged once it is gone: the
-  // merge pairs it with the oldest block at that address, which it is.
-  bool by_address = ptr && freesByAddress();
+  // are logged by address, the old block's is logged once realloc succeeded,
+  // but timed before the call: another thread may get its address while
+  // realloc copies, and its allocation must come after this free.
+  bool by_address = ptr && freesByAddress() && !inRuntime();
   uint64_t old_sample =
       ptr && !by_address && MSC_UNLIKELY(maybeLive(ptr)) ? liveRemove(ptr) : 0;
   size_t old_chunk = ptr ? chunkBytes(ptr) : 0;
+  uint64_t before = by_address ? eventNs() : 0;
   void *result = __libc_realloc(ptr, size);
   if (by_address && (result || !size))
-    recordFree(0, 0, ptr);
+    recordFree(0, 0, ptr, before);
   if (old_sample) {
     if (!result && size)
       liveReinsert(ptr, old_sample);

@@ -386,6 +386,11 @@ void keyFreesForSession() {
   keyFreesByAddress(g_flags.exact);
   if (!g_flags.exact)
     return;
+  // An earlier session's samples would stay in the table, their frees now
+  // logged by address, and a later session's sample at one of their
+  // addresses could then take a stale entry's free: start it empty.
+  if (g_live)
+    madvise(g_live, g_live_bytes, MADV_DONTNEED);
   // Counter by counter: other threads may update them meanwhile.
   for (uint16_t &counter : __memscope_live_filter)
     __atomic_store_n(&counter, kFilterSaturated, __ATOMIC_RELAXED);
@@ -448,7 +453,8 @@ void liveReinsert(void *ptr, uint64_t sample_id) {
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
 }
 
-void recordFree(uint64_t site_id, uint64_t sample_id, const void *ptr) {
+void recordFree(uint64_t site_id, uint64_t sample_id, const void *ptr,
+                uint64_t monotonic_ns) {
   RecursionGuard guard;
   if (!isRecording())
     return;
@@ -458,7 +464,7 @@ void recordFree(uint64_t site_id, uint64_t sample_id, const void *ptr) {
   log::FreeRecord record;
   record.sample_id = sample_id;
   record.site_id = site_id;
-  record.monotonic_ns = eventNs();
+  record.monotonic_ns = monotonic_ns ? monotonic_ns : eventNs();
   record.address = sample_id ? 0 : reinterpret_cast<uintptr_t>(ptr);
   appendFreeEvent(*log, record);
 }
@@ -476,10 +482,11 @@ void freeSampled(uint64_t site_id, void *ptr) {
   // (a block another thread allocated misses the cache twice otherwise).
   __builtin_prefetch(static_cast<char *>(ptr) - sizeof(size_t), 1);
   // Logged before glibc has the block back: an allocation that reuses its
-  // address is then timed after it, bar the clock's error. Not from inside
-  // the runtime, whose own blocks were never recorded.
+  // address is then timed after it, bar the clock's error. Not free(NULL)
+  // (an instrumented site calls here without looking), nor from inside the
+  // runtime, whose own blocks were never recorded.
   if (freesByAddress()) {
-    if (!t_state.in_runtime)
+    if (ptr && !inRuntime())
       recordFree(site_id, 0, ptr);
   } else if (uint64_t sample_id = liveRemove(ptr))
     recordFree(site_id, sample_id, ptr);

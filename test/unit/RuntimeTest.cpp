@@ -32,20 +32,43 @@ using namespace memscope::rt;
 
 namespace {
 
+/// Memory the runtime does not see: in exact mode every free is logged by
+/// address, and a read log's records freed through free() would add to the
+/// log a multiple of what was read.
+template <typename T> struct UnseenAllocator {
+  using value_type = T;
+  UnseenAllocator() = default;
+  template <typename U> UnseenAllocator(const UnseenAllocator<U> &) {}
+  T *allocate(size_t n) {
+    void *memory = __libc_malloc(n * sizeof(T));
+    if (!memory)
+      throw std::bad_alloc();
+    return static_cast<T *>(memory);
+  }
+  void deallocate(T *p, size_t) { __libc_free(p); }
+  template <typename U> bool operator==(const UnseenAllocator<U> &) const {
+    return true;
+  }
+  template <typename U> bool operator!=(const UnseenAllocator<U> &) const {
+    return false;
+  }
+};
+
 struct Record {
   log::RecordType type;
-  std::vector<uint8_t> payload;
+  std::vector<uint8_t, UnseenAllocator<uint8_t>> payload;
 };
+using Records = std::vector<Record, UnseenAllocator<Record>>;
 
 template <typename T> Record recordOf(log::RecordType type, const T &value) {
   const auto *bytes = reinterpret_cast<const uint8_t *>(&value);
-  return {type, std::vector<uint8_t>(bytes, bytes + sizeof(T))};
+  return {type, {bytes, bytes + sizeof(T)}};
 }
 
 /// Reads every record of a log file, checking framing and CRCs. The events
-/// of Events records come back as version 1's Alloc and Free records (with
-/// address 0), one per event.
-std::vector<Record> readLog(const std::string &path) {
+/// of Events records come back as version 1's Alloc and Free records, one
+/// per event (with the address that version 3 gives exact mode's).
+Records readLog(const std::string &path) {
   // Not recorded: in exact mode the reader's own allocations would add to
   // the log a multiple of what it read, and take the tests' blocks'
   // addresses in it.
@@ -53,7 +76,7 @@ std::vector<Record> readLog(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
                             std::istreambuf_iterator<char>());
-  std::vector<Record> records;
+  Records records;
   EXPECT_GE(data.size(), log::kFileHeaderSize) << path;
   if (data.size() < log::kFileHeaderSize)
     return records;
@@ -74,9 +97,8 @@ std::vector<Record> readLog(const std::string &path) {
         << "bad CRC at offset " << offset;
     offset += log::alignedRecordSize(header.payload_size);
     if (static_cast<log::RecordType>(header.type) != log::RecordType::Events) {
-      records.push_back(
-          {static_cast<log::RecordType>(header.type),
-           std::vector<uint8_t>(payload, payload + header.payload_size)});
+      records.push_back({static_cast<log::RecordType>(header.type),
+                         {payload, payload + header.payload_size}});
       continue;
     }
     log::EventsDecoder decoder(payload, header.payload_size);
@@ -117,7 +139,7 @@ std::string threadLogPath() {
 /// Alloc records of this thread's log with the given size, after \p skip.
 std::vector<log::AllocRecord> allocsOfSize(uint64_t size, size_t skip = 0) {
   std::vector<log::AllocRecord> result;
-  std::vector<Record> records = readLog(threadLogPath());
+  Records records = readLog(threadLogPath());
   for (size_t i = skip; i < records.size(); ++i)
     if (records[i].type == log::RecordType::Alloc) {
       auto alloc = payloadAs<log::AllocRecord>(records[i]);
@@ -226,8 +248,7 @@ TEST_F(RuntimeTest, RecordsCrossWindowBoundariesIntact) {
         appendRecord(*writer, log::RecordType::Padding, payload.data(), size));
     ++written;
   }
-  std::vector<Record> records =
-      readLog(std::string(processDirectory()) + "/windows.log");
+  Records records = readLog(std::string(processDirectory()) + "/windows.log");
   ASSERT_EQ(records.size(), written);
   for (uint32_t i = 0; i < records.size(); ++i) {
     size_t size = (i * 37) % 9000 + 1;
@@ -250,7 +271,7 @@ TEST_F(RuntimeTest, ExactModeLogsEveryFreeByAddress) {
     EXPECT_EQ(__memscope_live_filter[liveFilterIndex(block)], 0xFFFF);
   // The table is left alone: no block is in it.
   EXPECT_EQ(liveRemove(blocks[0]), 0u);
-  std::vector<Record> records = readLog(threadLogPath());
+  Records records = readLog(threadLogPath());
   // Each block's allocation, then a free of its address before the address
   // is allocated again. (The log's reader is not recorded, and the blocks
   // it returns are freed after: a free without an allocation may follow.)
@@ -478,7 +499,7 @@ TEST_F(RuntimeTest, ReallocLogsTheOldBlocksFreeByAddressOnceItIsGone) {
            : address == reinterpret_cast<uintptr_t>(moved) ? "moved"
                                                            : "";
   };
-  std::vector<Record> records = readLog(threadLogPath());
+  Records records = readLog(threadLogPath());
   for (size_t i = before; i < records.size(); ++i) {
     std::string which;
     if (records[i].type == log::RecordType::Alloc)
@@ -510,7 +531,7 @@ TEST_F(RuntimeTest, ADeleteSiteAndTheFreeAfterItLogOneFreeByAddress) {
   // From the block's allocation to the next at its address.
   std::vector<uint64_t> sites;
   bool allocated = false;
-  std::vector<Record> records = readLog(threadLogPath());
+  Records records = readLog(threadLogPath());
   for (size_t i = before; i < records.size(); ++i) {
     if (records[i].type == log::RecordType::Alloc &&
         payloadAs<log::AllocRecord>(records[i]).address ==
@@ -526,6 +547,35 @@ TEST_F(RuntimeTest, ADeleteSiteAndTheFreeAfterItLogOneFreeByAddress) {
   }
   EXPECT_TRUE(allocated);
   EXPECT_EQ(sites, std::vector<uint64_t>{7});
+}
+
+TEST_F(RuntimeTest, FreeOfNullAndReallocToZeroByAddress) {
+#ifdef MEMSCOPE_RT_NO_INTERPOSE
+  GTEST_SKIP() << "realloc's interposer is not built in sanitizer builds";
+#endif
+  size_t before = readLog(threadLogPath()).size();
+  __memscope_free_sampled(5, nullptr); // an instrumented free(NULL)
+  void *block = malloc(7171);
+  ASSERT_NE(block, nullptr);
+  void *volatile gone = realloc(block, 0); // glibc frees the block
+  EXPECT_EQ(gone, nullptr);
+  int nulls = 0, frees = 0;
+  bool allocated = false;
+  Records records = readLog(threadLogPath());
+  for (size_t i = before; i < records.size(); ++i) {
+    if (records[i].type == log::RecordType::Alloc &&
+        payloadAs<log::AllocRecord>(records[i]).size == 7171)
+      allocated = true;
+    if (records[i].type != log::RecordType::Free)
+      continue;
+    auto free_record = payloadAs<log::FreeRecord>(records[i]);
+    nulls += free_record.address == 0;
+    frees +=
+        allocated && free_record.address == reinterpret_cast<uintptr_t>(block);
+  }
+  EXPECT_EQ(nulls, 0) << "free(NULL) is no free";
+  EXPECT_TRUE(allocated);
+  EXPECT_GE(frees, 1) << "realloc(p, 0) frees p";
 }
 
 TEST_F(RuntimeTest, LiveTableHoldsDenseHeapsWhoseRegionsOverlap) {
@@ -599,7 +649,7 @@ TEST_F(RuntimeTest, CrashPathWritesRunningThreadsAndTheSignal) {
   exe[length] = '\0';
   std::string folder =
       Folder + "/" + (strrchr(exe, '/') + 1) + "." + std::to_string(child);
-  std::vector<Record> records = readLog(folder + "/process.log");
+  Records records = readLog(folder + "/process.log");
   int ends = 0, running = 0;
   for (const Record &record : records) {
     if (record.type == log::RecordType::ProcessEnd) {

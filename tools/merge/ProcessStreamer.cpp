@@ -293,8 +293,6 @@ uint32_t ProcessStreamer::unitFor(const SiteStack &Entry) {
 
 void ProcessStreamer::trackByAddress(FileState &State,
                                      const log::AllocRecord &Alloc) {
-  if (!liveSetCanHold(Alloc.sample_id) || !liveSetCanHold(Alloc.address))
-    return; // onAlloc counts it, never live
   if (!PendingAddressFrees.empty()) {
     expirePendingAddressFrees(Alloc.monotonic_ns);
     auto Pending = PendingAddressFrees.find(Alloc.address);
@@ -312,7 +310,33 @@ void ProcessStreamer::trackByAddress(FileState &State,
   }
   auto [It, Inserted] = ByAddress.try_emplace(Alloc.address, Alloc.sample_id);
   if (!Inserted)
-    ByAddressLater[Alloc.address].push_back(Alloc.sample_id);
+    ByAddressLater[Alloc.address].emplace_back(Alloc.sample_id,
+                                               Alloc.monotonic_ns);
+}
+
+void ProcessStreamer::retireLost(uint64_t Id, uint64_t Time) {
+  ++LostFrees;
+  if (!BeforeWindow.empty() && BeforeWindow.erase(Id))
+    return;
+  auto It = Live.find(Id);
+  if (It == Live.end())
+    return;
+  LiveSample Sample = It->second;
+  Live.erase(It);
+  release(Sample, Sample.Thread, 0, Time);
+}
+
+void ProcessStreamer::retireLostAtEnd() {
+  for (auto &[Address, Later] : ByAddressLater) {
+    auto It = ByAddress.find(Address);
+    if (It == ByAddress.end())
+      continue;
+    for (auto [Id, Time] : Later) {
+      retireLost(It->second, Time);
+      It->second = Id;
+    }
+  }
+  ByAddressLater.clear();
 }
 
 void ProcessStreamer::expirePendingAddressFrees(uint64_t MonotonicNs) {
@@ -328,24 +352,37 @@ void ProcessStreamer::expirePendingAddressFrees(uint64_t MonotonicNs) {
 
 void ProcessStreamer::onFreeByAddress(FileState &State,
                                       const log::FreeRecord &Free) {
+  if (!liveSetCanHold(Free.address))
+    return;
   auto It = ByAddress.find(Free.address);
   if (It == ByAddress.end()) {
-    if (!liveSetCanHold(Free.address))
-      return;
     expirePendingAddressFrees(Free.monotonic_ns);
     PendingAddressFrees[Free.address] = {currentThread(State), Free.site_id,
                                          Free.monotonic_ns};
     PendingAddressOrder.emplace_back(Free.monotonic_ns, Free.address);
     return;
   }
-  log::FreeRecord ById = Free;
-  ById.sample_id = It->second;
   auto Later = ByAddressLater.empty() ? ByAddressLater.end()
                                       : ByAddressLater.find(It->first);
+  // The next block at this address was allocated once the oldest was
+  // freed: a free timed later than that (and the clocks' error) is not the
+  // oldest's, whose free was lost.
+  while (Later != ByAddressLater.end() &&
+         Free.monotonic_ns > Later->second.front().second + kClockSlackNs) {
+    retireLost(It->second, Later->second.front().second);
+    It->second = Later->second.front().first;
+    Later->second.pop_front();
+    if (Later->second.empty()) {
+      ByAddressLater.erase(Later);
+      Later = ByAddressLater.end();
+    }
+  }
+  log::FreeRecord ById = Free;
+  ById.sample_id = It->second;
   if (Later == ByAddressLater.end()) {
     ByAddress.erase(It);
   } else {
-    It->second = Later->second.front();
+    It->second = Later->second.front().first;
     Later->second.pop_front();
     if (Later->second.empty())
       ByAddressLater.erase(Later);
@@ -354,7 +391,12 @@ void ProcessStreamer::onFreeByAddress(FileState &State,
 }
 
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
-  if (Alloc.flags & log::AllocFreedByAddress)
+  // DenseMap keeps two keys for itself: a block named by one (a damaged or
+  // crafted log) is counted and never live.
+  bool ByAddr = Alloc.flags & log::AllocFreedByAddress;
+  bool Holdable = liveSetCanHold(Alloc.sample_id) &&
+                  (!ByAddr || liveSetCanHold(Alloc.address));
+  if (ByAddr && Holdable)
     trackByAddress(State, Alloc);
   if (Alloc.monotonic_ns < P.WindowFromNs) {
     // Its free may have come first (two threads' events timed within the
@@ -406,7 +448,7 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   // it must count neither as live at exit nor towards the peak.
   if (Alloc.flags & log::AllocUntracked)
     return;
-  if (!liveSetCanHold(Alloc.sample_id)) {
+  if (!Holdable) {
     ++UnholdableIds; // counted above, never live
     return;
   }
@@ -537,7 +579,9 @@ void ProcessStreamer::release(const LiveSample &Sample, uint32_t FreeThread,
 }
 
 void ProcessStreamer::onFree(FileState &State, const log::FreeRecord &Free) {
-  if (!Free.sample_id)
+  // A free by address has no sample id (a Free naming id 0 and no address
+  // is a damaged one: unmatched below).
+  if (!Free.sample_id && Free.address)
     return onFreeByAddress(State, Free);
   if (!BeforeWindow.empty() && BeforeWindow.erase(Free.sample_id))
     return;
@@ -617,6 +661,7 @@ void ProcessStreamer::run() {
       Queue.push(Index);
   }
   takeSnapshotsBefore(UINT64_MAX);
+  retireLostAtEnd();
   finish();
   // Blocks live at the end stay in the live set: no change to add.
   if (P.WantSeries)

@@ -93,6 +93,10 @@ private:
   void trackByAddress(FileState &State, const log::AllocRecord &Alloc);
   /// Forgets the frees by address that no allocation can still claim.
   void expirePendingAddressFrees(uint64_t MonotonicNs);
+  /// Sample \p Id was freed by \p Time, unlogged: it counts freed then.
+  void retireLost(uint64_t Id, uint64_t Time);
+  /// At the end: every block at an address but the last there was freed.
+  void retireLostAtEnd();
   void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
                uint64_t FreeTime);
   /// Adds a sample to the live set's sums (\p Sign 1) or takes it out (-1).
@@ -146,7 +150,13 @@ private:
   /// while a free and the allocation that reused its address are timed in
   /// the wrong order, or where a free was lost.
   llvm::DenseMap<uint64_t, uint64_t, SampleIdInfo> ByAddress;
-  llvm::DenseMap<uint64_t, std::deque<uint64_t>, SampleIdInfo> ByAddressLater;
+  /// (sample id, allocation time) of the later blocks at an address.
+  llvm::DenseMap<uint64_t, std::deque<std::pair<uint64_t, uint64_t>>,
+                 SampleIdInfo>
+      ByAddressLater;
+  /// Blocks whose free by address was not logged: another block was
+  /// allocated at their address, so they were freed by then.
+  uint64_t LostFrees = 0;
   /// Frees by address that found no block, for kClockSlackNs: a block
   /// allocated on another thread and freed at once may be timed after its
   /// free. Any other is the free of a block allocated before recording.

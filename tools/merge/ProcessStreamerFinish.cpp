@@ -220,6 +220,9 @@ void ProcessStreamer::finish() {
     P.warn(fmt::format("pid {}: {} Alloc records reuse a live sample id", P.Pid,
                        DuplicateSamples));
   P.warnCount(BadWeights, "Alloc records have an invalid weight; counted as 1");
+  P.warnCount(LostFrees,
+              "blocks' frees are not in the logs; another block was "
+              "allocated at their address, so they count as freed then");
   P.warnCount(UnholdableIds,
               "Alloc and Free records have a sample id of 2^64-1 or 2^64-2, "
               "which no runtime gives out; their blocks are counted but "

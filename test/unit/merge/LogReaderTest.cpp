@@ -482,6 +482,38 @@ TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
   }
 }
 
+TEST(LogReader, EventsWithFlagsTheirTypeDoesNotHaveAreMalformed) {
+  // An address in 16-byte units needs an address; a FreeAddress has no
+  // flag but that one. And the longest Alloc fits kMaxEventSize.
+  for (uint8_t Tag : {uint8_t(log::kEventAlloc | log::kEventAddressBy16),
+                      uint8_t(log::kEventFreeAddress | log::kEventWeight),
+                      uint8_t(log::kEventFreeAddress | log::kEventAddress)}) {
+    uint8_t Buffer[64] = {};
+    log::EventsHeader Header{1, 1};
+    memcpy(Buffer, &Header, sizeof(Header));
+    uint8_t *Out = Buffer + sizeof(Header);
+    Out = log::encodeKeyEvent(Out, 0, 1, 0, 0);
+    *Out++ = Tag;
+    for (int I = 0; I < 4; ++I)
+      *Out++ = 1; // time, key, size or address, address
+    log::EventsDecoder Decoder(Buffer, Out - Buffer);
+    log::DecodedEvent Event;
+    ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+    EXPECT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Malformed)
+        << "tag " << int(Tag);
+  }
+  uint8_t Longest[128];
+  log::EventsState State;
+  State.start({0, 0});
+  size_t Size =
+      log::encodeAllocEvent(Longest, State, log::kMaxEventKeys - 1, 1ull << 63,
+                            ~uint64_t(0), ~uint64_t(0), 2.5,
+                            log::AllocFreedByAddress | log::AllocUntracked,
+                            0x8000000000000001ull) -
+      Longest;
+  EXPECT_LE(Size, log::kMaxEventSize);
+}
+
 TEST(LogReader, NewerMinorVersionIsAccepted) {
   TestLogWriter W = threadLog(2);
   W.header().version_minor = 7;
