@@ -259,6 +259,84 @@ TEST_F(RuntimeTest, RecordsCrossWindowBoundariesIntact) {
   }
 }
 
+TEST_F(RuntimeTest, EventWordsAreTheSharedEncodersBytes) {
+  // The SSE 4.2 append builds common events in registers (rt_events.cpp):
+  // the log must read back as the shared encoder wrote it, CRCs included
+  // (readLog checks each record's), for events on both sides of every
+  // varint length, both address steps and the general encoder's cases.
+  LogWriter *writer = createLogWriter("words.log", log::FileKind::Thread, 78);
+  ASSERT_NE(writer, nullptr);
+  std::vector<log::AllocRecord> allocs;
+  std::vector<log::FreeRecord> frees;
+  std::vector<bool> is_free;
+  uint64_t seed = 42, now = 1000, id = uint64_t(78) << 40, address = 0x10000;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return seed >> 33;
+  };
+  const uint64_t steps[] = {
+      0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 0x1fffff, 0x200000, uint64_t(1) << 40};
+  for (int i = 0; i < 4000; ++i) {
+    now += steps[next() % 9];
+    int64_t move = int64_t(steps[next() % 9]) * 16 - (next() % 2 ? 0 : 4096);
+    address += move + (next() % 16 == 0 ? 8 : 0); // now and then unaligned
+    if (next() % 2) {
+      log::AllocRecord alloc{};
+      alloc.sample_id = next() % 8 ? ++id : (id += 5);
+      alloc.site_id = next() % 4;
+      alloc.stack_id = next() % 3;
+      alloc.size = steps[next() % 9];
+      alloc.monotonic_ns = now;
+      alloc.weight = next() % 8 ? 1.0 : 3.5;
+      alloc.flags = (next() % 4 ? log::AllocFreedByAddress : 0) |
+                    (next() % 16 ? 0 : log::AllocUntracked);
+      alloc.address = (alloc.flags & log::AllocFreedByAddress) ? address : 0;
+      ASSERT_TRUE(appendAllocEvent(*writer, alloc));
+      allocs.push_back(alloc);
+      is_free.push_back(false);
+    } else {
+      log::FreeRecord free_record{};
+      free_record.sample_id = next() % 4 ? 0 : id - next() % 3;
+      free_record.site_id = next() % 4;
+      free_record.monotonic_ns = now;
+      free_record.address = free_record.sample_id ? 0 : address;
+      ASSERT_TRUE(appendFreeEvent(*writer, free_record));
+      frees.push_back(free_record);
+      is_free.push_back(true);
+    }
+  }
+  Records records;
+  for (Record &record : readLog(std::string(processDirectory()) + "/words.log"))
+    if (record.type == log::RecordType::Alloc ||
+        record.type == log::RecordType::Free) // not the windows' padding
+      records.push_back(std::move(record));
+  ASSERT_EQ(records.size(), is_free.size());
+  size_t a = 0, f = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (is_free[i]) {
+      ASSERT_EQ(records[i].type, log::RecordType::Free) << i;
+      auto read = payloadAs<log::FreeRecord>(records[i]);
+      const log::FreeRecord &wrote = frees[f++];
+      EXPECT_EQ(read.sample_id, wrote.sample_id) << i;
+      EXPECT_EQ(read.site_id, wrote.site_id) << i;
+      EXPECT_EQ(read.monotonic_ns, wrote.monotonic_ns) << i;
+      EXPECT_EQ(read.address, wrote.address) << i;
+    } else {
+      ASSERT_EQ(records[i].type, log::RecordType::Alloc) << i;
+      auto read = payloadAs<log::AllocRecord>(records[i]);
+      const log::AllocRecord &wrote = allocs[a++];
+      EXPECT_EQ(read.sample_id, wrote.sample_id) << i;
+      EXPECT_EQ(read.site_id, wrote.site_id) << i;
+      EXPECT_EQ(read.stack_id, wrote.stack_id) << i;
+      EXPECT_EQ(read.size, wrote.size) << i;
+      EXPECT_EQ(read.monotonic_ns, wrote.monotonic_ns) << i;
+      EXPECT_EQ(read.weight, wrote.weight) << i;
+      EXPECT_EQ(read.flags, wrote.flags) << i;
+      EXPECT_EQ(read.address, wrote.address) << i;
+    }
+  }
+}
+
 TEST_F(RuntimeTest, ExactModeLogsEveryFreeByAddress) {
   size_t before = readLog(threadLogPath()).size();
   std::vector<void *> blocks;
