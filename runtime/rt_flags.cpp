@@ -34,6 +34,8 @@ bool parseValue(const char *text, uint64_t &out) {
     scale = 1024 * 1024, ++end;
   else if (*end == 'g' || *end == 'G')
     scale = 1024ull * 1024 * 1024, ++end;
+  else if (*end == 't' || *end == 'T')
+    scale = 1024ull * 1024 * 1024 * 1024, ++end;
   if (*end)
     return false;
   if (value > UINT64_MAX / scale)

@@ -212,6 +212,10 @@ TEST(FlagsTest, ParsesValuesSuffixesAndKeepsDefaultsOnErrors) {
   parseFlags("exact=1:sample_interval=4k:min_allocation_size=1M:stack_depth=7");
   EXPECT_TRUE(g_flags.exact);
   EXPECT_EQ(g_flags.sample_interval, 4096u);
+  parseFlags("sample_interval=1T:max_log_size=2g");
+  EXPECT_EQ(g_flags.sample_interval, uint64_t(1) << 40);
+  EXPECT_EQ(g_flags.max_log_size, uint64_t(2) << 30);
+  parseFlags("exact=1:sample_interval=4k:min_allocation_size=1M:stack_depth=7");
   EXPECT_EQ(g_flags.min_allocation_size, 1024u * 1024);
   EXPECT_EQ(g_flags.stack_depth, 7u);
 
