@@ -309,9 +309,21 @@ void ProcessStreamer::trackByAddress(FileState &State,
     }
   }
   auto [It, Inserted] = ByAddress.try_emplace(Alloc.address, Alloc.sample_id);
-  if (!Inserted)
-    ByAddressLater[Alloc.address].emplace_back(Alloc.sample_id,
-                                               Alloc.monotonic_ns);
+  if (Inserted)
+    return;
+  // Events come in time order: a block whose successor here was allocated
+  // more than the clocks' error ago would have had its free read by now.
+  // Its free was lost; so the list stays as short as the error allows, even
+  // where a thread's frees all go unlogged.
+  std::deque<std::pair<uint64_t, uint64_t>> &Later =
+      ByAddressLater[Alloc.address];
+  while (!Later.empty() &&
+         Later.front().second + kClockSlackNs < Alloc.monotonic_ns) {
+    retireLost(It->second, Later.front().second);
+    It->second = Later.front().first;
+    Later.pop_front();
+  }
+  Later.emplace_back(Alloc.sample_id, Alloc.monotonic_ns);
 }
 
 void ProcessStreamer::retireLost(uint64_t Id, uint64_t Time) {
