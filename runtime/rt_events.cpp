@@ -107,6 +107,23 @@ bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
 
 namespace {
 
+/// An allocation or a free as the shared encoder writes it.
+inline __attribute__((always_inline)) uint8_t *
+encodeAlloc(uint8_t *out, log::EventsState &state, uint64_t key,
+            const log::AllocRecord &alloc) {
+  return log::encodeAllocEvent(out, state, key, alloc.sample_id, alloc.size,
+                               alloc.monotonic_ns, alloc.weight, alloc.flags,
+                               alloc.address);
+}
+inline __attribute__((always_inline)) uint8_t *
+encodeFree(uint8_t *out, log::EventsState &state, uint64_t key,
+           const log::FreeRecord &free) {
+  return free.sample_id ? log::encodeFreeEvent(out, state, key, free.sample_id,
+                                               free.monotonic_ns)
+                        : log::encodeFreeAddressEvent(
+                              out, state, key, free.address, free.monotonic_ns);
+}
+
 /// Room for one event of (site, stack, kind) in the writer's Events record,
 /// after its Key event when the file does not know the key yet: where the
 /// event goes (nullptr when the log cannot be written), and its \p key.
@@ -146,9 +163,7 @@ appendAlloc(LogWriter &writer, const log::AllocRecord &alloc, GrowCrc grow) {
       writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
       {alloc.monotonic_ns, alloc.sample_id - 1},
       [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
-        return log::encodeAllocEvent(
-            out, writer.events_state, key, alloc.sample_id, alloc.size,
-            alloc.monotonic_ns, alloc.weight, alloc.flags, alloc.address);
+        return encodeAlloc(out, writer.events_state, key, alloc);
       },
       grow);
 }
@@ -160,12 +175,7 @@ appendFree(LogWriter &writer, const log::FreeRecord &free, GrowCrc grow) {
   return appendEvent(
       writer, 1, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id},
       [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
-        return free.sample_id
-                   ? log::encodeFreeEvent(out, writer.events_state, key,
-                                          free.sample_id, free.monotonic_ns)
-                   : log::encodeFreeAddressEvent(out, writer.events_state, key,
-                                                 free.address,
-                                                 free.monotonic_ns);
+        return encodeFree(out, writer.events_state, key, free);
       },
       grow);
 }
@@ -340,9 +350,7 @@ appendAllocHardwareCrc(LogWriter &writer, const log::AllocRecord &alloc) {
         return allocWord(state, key, record, word);
       },
       [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
-        return log::encodeAllocEvent(
-            out, writer.events_state, key, alloc.sample_id, alloc.size,
-            alloc.monotonic_ns, alloc.weight, alloc.flags, alloc.address);
+        return encodeAlloc(out, writer.events_state, key, alloc);
       });
 }
 __attribute__((target("sse4.2"), noinline)) bool
@@ -354,12 +362,7 @@ appendFreeHardwareCrc(LogWriter &writer, const log::FreeRecord &free) {
         return freeWord(state, key, record, word);
       },
       [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
-        return free.sample_id
-                   ? log::encodeFreeEvent(out, writer.events_state, key,
-                                          free.sample_id, free.monotonic_ns)
-                   : log::encodeFreeAddressEvent(out, writer.events_state, key,
-                                                 free.address,
-                                                 free.monotonic_ns);
+        return encodeFree(out, writer.events_state, key, free);
       });
 }
 #endif

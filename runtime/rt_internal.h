@@ -556,10 +556,11 @@ inline bool inCustomCall() {
 /// so (exact mode), else if the live table had it (taking it out); the
 /// caller has seen a filter hit. \p site_id is 0 for uninstrumented frees.
 MSC_HIDDEN void freeSampled(uint64_t site_id, void *ptr);
-/// Whether this session logs every free by address (it began in exact mode).
-MSC_HIDDEN bool freesByAddress();
-/// Sets it (keyFreesForSession; tests).
-MSC_HIDDEN void keyFreesByAddress(bool on);
+/// Whether this session logs every free by address: it began in exact mode
+/// (g_flags, written only as a session begins, while nothing records). Not
+/// exactNow(), which max_log_size turns off: the exact phase's blocks are
+/// in no table, so their frees stay logged by address.
+inline bool freesByAddress() { return g_flags.exact; }
 /// Live-table primitives for realloc, which must undo a removal on failure.
 MSC_HIDDEN uint64_t liveRemove(void *ptr);
 MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);

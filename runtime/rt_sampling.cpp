@@ -15,7 +15,7 @@
 // (liveFilterIndex): the frees of a heap read a few of its cache lines, where
 // a counter per hashed block cost about one L1 miss per free.
 //
-// A session that starts in exact mode uses no table (keyFreesForSession):
+// A session that starts in exact mode uses no table (freesByAddress):
 // its allocations carry their address, every free is logged by address, and
 // the merge pairs each free with the oldest block live at that address. The
 // table's entry of a block is written by the allocating thread and again by
@@ -71,8 +71,6 @@ struct LiveEntry {
 LiveEntry *g_live = nullptr;
 uint32_t g_live_bits = 0;
 size_t g_live_bytes = 0;
-// This session's frees are logged by address, every one (exact mode).
-std::atomic<bool> g_frees_by_address{false};
 
 // A large table (live_table_bits above 18) in transparent huge pages: one fault
 // per 2 MiB and few TLB misses for a program with a large heap, but a 2 MiB
@@ -383,7 +381,6 @@ int64_t idleCountdown() {
 /// stays saturated if a later session samples: frees then look in the
 /// table, slower but right.
 void keyFreesForSession() {
-  keyFreesByAddress(g_flags.exact);
   if (!g_flags.exact)
     return;
   // An earlier session's samples would stay in the table, their frees now
@@ -467,14 +464,6 @@ void recordFree(uint64_t site_id, uint64_t sample_id, const void *ptr,
   record.monotonic_ns = monotonic_ns ? monotonic_ns : eventNs();
   record.address = sample_id ? 0 : reinterpret_cast<uintptr_t>(ptr);
   appendFreeEvent(*log, record);
-}
-
-bool freesByAddress() {
-  return g_frees_by_address.load(std::memory_order_relaxed);
-}
-
-void keyFreesByAddress(bool on) {
-  g_frees_by_address.store(on, std::memory_order_relaxed);
 }
 
 void freeSampled(uint64_t site_id, void *ptr) {

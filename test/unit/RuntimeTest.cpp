@@ -195,10 +195,10 @@ protected:
   void TearDown() override {
     g_flags = Saved;
     samplingFlagsChanged();
-    keyFreesByAddress(true); // the suite's session began in exact mode
   }
-  /// Frees go through the live table, as in a session that began sampling.
-  static void useLiveTable() { keyFreesByAddress(false); }
+  /// Frees go through the live table, as in a session that began sampling,
+  /// while every allocation is still recorded (exactNow() stays true).
+  static void useLiveTable() { g_flags.exact = false; }
 
   static std::string Folder;
   Flags Saved;
@@ -482,7 +482,6 @@ TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   g_flags.exact = false;
   g_flags.sample_interval = 16 * 1024;
   samplingFlagsChanged();
-  useLiveTable();
   __memscope_tls.bytes_until_sample = 0;
   t_state.rng = 0; // restart the Poisson process with the new interval
   size_t before = readLog(threadLogPath()).size();
@@ -509,7 +508,6 @@ TEST_F(RuntimeTest, RateModeWeightsEstimateCounts) {
   g_flags.exact = false;
   g_flags.sample_rate = 0.05;
   samplingFlagsChanged();
-  useLiveTable();
   __memscope_tls.bytes_until_sample = -1;
   t_state.rng = 0;
   size_t before = readLog(threadLogPath()).size();
