@@ -627,7 +627,13 @@ private:
     bad = true;
     return Status::Malformed;
   }
+  // Most numbers of an event fit one byte: that case inline, the loop not.
   uint64_t varint() {
+    if (__builtin_expect(at != end && !(*at & 0x80), 1))
+      return *at++;
+    return varintLong();
+  }
+  __attribute__((noinline)) uint64_t varintLong() {
     uint64_t value = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
       if (at == end) {

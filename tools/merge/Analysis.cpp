@@ -37,6 +37,7 @@
 
 #include "fmt/format.h"
 #include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
 
 #include <cmath>
 #include <fstream>
@@ -580,6 +581,9 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     }
     resolveWindow(P, Options.From, Options.To);
     P.WantSeries = Options.Series;
+    // A core the processes' streams leave idle decodes ahead.
+    P.DecodeAhead = Options.DecodeAhead.value_or(
+        Processes.size() < size_t(tbb::this_task_arena::max_concurrency()));
     P.BytesStreamed = Ticker.bytesCounter();
     if (P.WindowError.empty())
       streamThreadLogs(P);

@@ -65,6 +65,9 @@ struct AnalysisOptions {
   /// --pprof-series: keep what each interval between snapshots changed
   /// (Analysis::Series).
   bool Series = false;
+  /// Decode each process's thread logs ahead on a thread of their own
+  /// (ThreadLogDecoder.h). Unset: when the processes leave a core idle.
+  std::optional<bool> DecodeAhead;
 };
 
 /// The default --system-prefix list. A '*' in a prefix matches any run of

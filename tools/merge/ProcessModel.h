@@ -140,6 +140,9 @@ struct ProcessData {
   };
   bool WantSeries = false;
   std::vector<SeriesPoint> Series;
+  /// Decode the thread logs' next batches on a thread of their own while
+  /// streaming (ThreadLogDecoder.h): where a core would otherwise idle.
+  bool DecodeAhead = false;
   /// LogLimit records (2.5 on): max_log_size reduced recording. By time.
   std::vector<log::LogLimitRecord> LogLimits;
   /// ThreadEnd records that had to go to process.log (2.5 on).

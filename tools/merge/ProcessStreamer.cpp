@@ -122,117 +122,66 @@ uint32_t ProcessStreamer::currentThread(FileState &State) {
     P.Threads[Index].Name = fmt::format(
         "<unknown thread in {}>", llvm::sys::path::filename(State.File->Path));
     P.ThreadStates[Index].Spans.push_back(
-        {P.relative(State.Head.Time), std::nullopt});
+        {P.relative(State.Head->Time), std::nullopt});
     State.CurrentThread = Index;
     State.CurrentSpan = 0;
   }
   return State.CurrentThread;
 }
 
-bool ProcessStreamer::nextEvent(FileState &State) {
-  log::DecodedEvent Event;
-  while (State.Events) {
-    switch (State.Events->next(Event)) {
-    case log::EventsDecoder::Status::End:
-      State.Events.reset();
-      continue;
-    case log::EventsDecoder::Status::Malformed:
-      ++State.Malformed;
-      State.Events.reset();
-      continue;
-    case log::EventsDecoder::Status::Event:
-      break;
+bool ProcessStreamer::advance(FileState &State) {
+  for (;;) {
+    DecodedBatch &Batch = State.Batches[State.Current];
+    while (State.NextRecord < Batch.Records.size() &&
+           Batch.Records[State.NextRecord].first <= State.NextEvent)
+      applyRecord(State, Batch.Records[State.NextRecord++].second);
+    if (State.NextEvent < Batch.Events.size()) {
+      State.Head = &Batch.Events[State.NextEvent++];
+      return true;
     }
-    if (Event.type == log::kEventKey) {
-      // The decoder keeps indices below log::kMaxEventKeys.
-      if (State.Keys.size() <= Event.key)
-        State.Keys.resize(Event.key + 1);
-      State.Keys[Event.key] = Event;
-      continue;
-    }
-    if (Event.key >= State.Keys.size() ||
-        State.Keys[Event.key].type != log::kEventKey) {
-      ++State.Malformed; // its Key was in a damaged record
-      continue;
-    }
-    const log::DecodedEvent &Key = State.Keys[Event.key];
-    State.Head.Time = Event.monotonic_ns;
-    State.Head.IsFree =
-        Event.type == log::kEventFree || Event.type == log::kEventFreeAddress;
-    if (State.Head.IsFree)
-      State.Head.Free = log::freeRecordOf(Event, Key);
-    else
-      State.Head.Alloc = log::allocRecordOf(Event, Key);
-    return true;
+    State.Head = nullptr;
+    if (Batch.End)
+      return false;
+    nextBatch(State);
   }
-  return false;
 }
 
-bool ProcessStreamer::advance(FileState &State) {
-  if (nextEvent(State))
-    return true;
-  RecordView Record;
-  ThreadRecord Decoded;
-  while (State.Cursor.next(Record)) {
-    uint64_t Bytes = sizeof(log::RecordHeader) + Record.Payload.size();
-    P.StreamedBytes += Bytes;
-    if (P.BytesStreamed)
-      P.BytesStreamed->fetch_add(Bytes, std::memory_order_relaxed);
-    switch (decodeThreadRecord(Record, Decoded)) {
-    case RecordFit::Malformed:
-      ++State.Malformed;
-      continue;
-    case RecordFit::Misplaced:
-      ++State.Misplaced;
-      continue;
-    case RecordFit::Decoded:
-      break;
-    }
-    // True when the record gave the file its next event.
-    bool HasEvent = std::visit(
-        Overloaded{
-            [&](ThreadStartInfo &Start) {
-              onThreadStart(State, Start);
-              return false;
-            },
-            [&](ThreadNameInfo &Name) {
-              // Resolved once every thread's spans are known.
-              P.Renames.push_back(std::move(Name));
-              return false;
-            },
-            [&](ThreadEndInfo &End) {
-              onThreadEnd(State.CurrentThread, State.CurrentSpan, End.Fixed,
-                          End.Totals);
-              return false;
-            },
-            [&](StackInfo &Stack) {
-              P.Stacks.try_emplace(Stack.Id, std::move(Stack.Frames));
-              return false;
-            },
-            [&](EventsInfo &Events) {
-              State.Events.emplace(Events.Payload.data(),
-                                   Events.Payload.size());
-              return nextEvent(State);
-            },
-            [&](log::AllocRecord &Alloc) {
-              State.Head.Alloc = Alloc;
-              State.Head.IsFree = false;
-              State.Head.Time = Alloc.monotonic_ns;
-              return true;
-            },
-            [&](log::FreeRecord &Free) {
-              State.Head.Free = Free;
-              State.Head.IsFree = true;
-              State.Head.Time = Free.monotonic_ns;
-              return true;
-            },
-            [](PaddingInfo &) { return false; },
-        },
-        Decoded);
-    if (HasEvent)
-      return true;
-  }
-  return false;
+void ProcessStreamer::nextBatch(FileState &State) {
+  unsigned Next = 1 - State.Current;
+  DecodedBatch &Batch = State.Batches[Next];
+  if (Ahead)
+    Ahead->wait(Batch);
+  else
+    State.Decoder.decode(Batch, BatchEvents, P.BytesStreamed);
+  P.StreamedBytes += Batch.Bytes;
+  State.Malformed += Batch.Malformed;
+  State.Misplaced += Batch.Misplaced;
+  State.Current = Next;
+  State.NextEvent = State.NextRecord = 0;
+  // The batch just read is done with: the one after this goes there.
+  if (Ahead && !Batch.End)
+    Ahead->request(State.Decoder, State.Batches[1 - Next], BatchEvents,
+                   P.BytesStreamed);
+}
+
+void ProcessStreamer::applyRecord(FileState &State, ThreadRecord &Record) {
+  std::visit(Overloaded{
+                 [&](ThreadStartInfo &Start) { onThreadStart(State, Start); },
+                 [&](ThreadNameInfo &Name) {
+                   // Resolved once every thread's spans are known.
+                   P.Renames.push_back(std::move(Name));
+                 },
+                 [&](ThreadEndInfo &End) {
+                   onThreadEnd(State.CurrentThread, State.CurrentSpan,
+                               End.Fixed, End.Totals);
+                 },
+                 [&](StackInfo &Stack) {
+                   P.Stacks.try_emplace(Stack.Id, std::move(Stack.Frames));
+                 },
+                 // The decoder keeps events and padding to itself.
+                 [](auto &) {},
+             },
+             Record);
 }
 
 uint32_t ProcessStreamer::siteStackFor(const log::AllocRecord &Alloc) {
@@ -240,6 +189,16 @@ uint32_t ProcessStreamer::siteStackFor(const log::AllocRecord &Alloc) {
   bool Inserted;
   uint32_t Index;
   bool Chunk = Alloc.kind == MSC_KIND_POOL_CHUNK;
+  // The maps below key an instrumented site's entries by (site, stack) alone.
+  bool ChunkKey = Indirect && Chunk;
+  SiteStackCacheEntry &Cached =
+      SiteStackCache[((Alloc.site_id ^ Alloc.stack_id * 0x9E3779B97F4A7C15ull ^
+                       ChunkKey) *
+                      0xBF58476D1CE4E5B9ull) >>
+                     56];
+  if (Cached.Index != UINT32_MAX && Cached.Site == Alloc.site_id &&
+      Cached.Stack == Alloc.stack_id && Cached.Chunk == ChunkKey)
+    return Cached.Index;
   if (Indirect) {
     // A stack that made both chunks and ordinary allocations is two entries.
     auto It = (Chunk ? PoolChunkSiteStacks : IndirectSiteStacks)
@@ -273,6 +232,7 @@ uint32_t ProcessStreamer::siteStackFor(const log::AllocRecord &Alloc) {
     IsDirty.push_back(0);
     P.SiteStackPeakBytes.push_back(0);
   }
+  Cached = {Alloc.site_id, Alloc.stack_id, ChunkKey, Index};
   return Index;
 }
 
@@ -291,51 +251,48 @@ uint32_t ProcessStreamer::unitFor(const SiteStack &Entry) {
   return It->second;
 }
 
-void ProcessStreamer::trackByAddress(FileState &State,
-                                     const log::AllocRecord &Alloc) {
-  if (!PendingAddressFrees.empty()) {
-    expirePendingAddressFrees(Alloc.monotonic_ns);
-    auto Pending = PendingAddressFrees.find(Alloc.address);
-    if (Pending != PendingAddressFrees.end()) {
-      PendingFree Free = Pending->second;
-      PendingAddressFrees.erase(Pending);
-      // Within the slack, and from another thread: this block's own free,
-      // timed first. onAlloc pairs it as it pairs a free by sample id.
-      if (Free.Thread != currentThread(State) &&
-          Alloc.monotonic_ns <= Free.Time + kClockSlackNs) {
-        PendingFrees[Alloc.sample_id] = Free;
-        return;
-      }
-    }
-  }
-  auto [It, Inserted] = ByAddress.try_emplace(Alloc.address, Alloc.sample_id);
+std::optional<ProcessStreamer::PendingFree>
+ProcessStreamer::claimAddressFree(FileState &State,
+                                  const log::AllocRecord &Alloc) {
+  if (PendingAddressFrees.empty())
+    return std::nullopt;
+  expirePendingAddressFrees(Alloc.monotonic_ns);
+  auto Pending = PendingAddressFrees.find(Alloc.address);
+  if (Pending == PendingAddressFrees.end())
+    return std::nullopt;
+  PendingFree Free = Pending->second;
+  PendingAddressFrees.erase(Pending);
+  // Within the slack, and from another thread: this block's own free, timed
+  // first.
+  if (Free.Thread != currentThread(State) &&
+      Alloc.monotonic_ns <= Free.Time + kClockSlackNs)
+    return Free;
+  return std::nullopt;
+}
+
+void ProcessStreamer::trackByAddress(uint64_t Address,
+                                     const AddressBlock &Block) {
+  auto [It, Inserted] = ByAddress.try_emplace(Address, Block);
   if (Inserted)
     return;
   // Events come in time order: a block whose successor here was allocated
   // more than the clocks' error ago would have had its free read by now.
   // Its free was lost; so the list stays as short as the error allows, even
   // where a thread's frees all go unlogged.
-  std::deque<std::pair<uint64_t, uint64_t>> &Later =
-      ByAddressLater[Alloc.address];
+  std::deque<AddressBlock> &Later = ByAddressLater[Address];
   while (!Later.empty() &&
-         Later.front().second + kClockSlackNs < Alloc.monotonic_ns) {
-    retireLost(It->second, Later.front().second);
-    It->second = Later.front().first;
+         Later.front().Sample.Time + kClockSlackNs < Block.Sample.Time) {
+    retireLost(It->second, Later.front().Sample.Time);
+    It->second = Later.front();
     Later.pop_front();
   }
-  Later.emplace_back(Alloc.sample_id, Alloc.monotonic_ns);
+  Later.push_back(Block);
 }
 
-void ProcessStreamer::retireLost(uint64_t Id, uint64_t Time) {
+void ProcessStreamer::retireLost(const AddressBlock &Block, uint64_t Time) {
   ++LostFrees;
-  if (!BeforeWindow.empty() && BeforeWindow.erase(Id))
-    return;
-  auto It = Live.find(Id);
-  if (It == Live.end())
-    return;
-  LiveSample Sample = It->second;
-  Live.erase(It);
-  release(Sample, Sample.Thread, 0, Time);
+  if (!Block.BeforeWindow)
+    release(Block.Sample, Block.Sample.Thread, 0, Time);
 }
 
 void ProcessStreamer::retireLostAtEnd() {
@@ -343,9 +300,9 @@ void ProcessStreamer::retireLostAtEnd() {
     auto It = ByAddress.find(Address);
     if (It == ByAddress.end())
       continue;
-    for (auto [Id, Time] : Later) {
-      retireLost(It->second, Time);
-      It->second = Id;
+    for (const AddressBlock &Block : Later) {
+      retireLost(It->second, Block.Sample.Time);
+      It->second = Block;
     }
   }
   ByAddressLater.clear();
@@ -380,41 +337,49 @@ void ProcessStreamer::onFreeByAddress(FileState &State,
   // freed: a free timed later than that (and the clocks' error) is not the
   // oldest's, whose free was lost.
   while (Later != ByAddressLater.end() &&
-         Free.monotonic_ns > Later->second.front().second + kClockSlackNs) {
-    retireLost(It->second, Later->second.front().second);
-    It->second = Later->second.front().first;
+         Free.monotonic_ns >
+             Later->second.front().Sample.Time + kClockSlackNs) {
+    retireLost(It->second, Later->second.front().Sample.Time);
+    It->second = Later->second.front();
     Later->second.pop_front();
     if (Later->second.empty()) {
       ByAddressLater.erase(Later);
       Later = ByAddressLater.end();
     }
   }
-  log::FreeRecord ById = Free;
-  ById.sample_id = It->second;
+  AddressBlock Block = It->second;
   if (Later == ByAddressLater.end()) {
     ByAddress.erase(It);
   } else {
-    It->second = Later->second.front().first;
+    It->second = Later->second.front();
     Later->second.pop_front();
     if (Later->second.empty())
       ByAddressLater.erase(Later);
   }
-  onFree(State, ById);
+  if (Block.BeforeWindow)
+    return;
+  release(Block.Sample, currentThread(State), Free.site_id, Free.monotonic_ns);
+  notePoint(Free.monotonic_ns);
 }
 
 void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   // DenseMap keeps two keys for itself: a block named by one (a damaged or
   // crafted log) is counted and never live.
   bool ByAddr = Alloc.flags & log::AllocFreedByAddress;
-  bool Holdable = liveSetCanHold(Alloc.sample_id) &&
-                  (!ByAddr || liveSetCanHold(Alloc.address));
+  bool Holdable = liveSetCanHold(ByAddr ? Alloc.address : Alloc.sample_id);
+  // Its free by address, timed first on another thread.
+  std::optional<PendingFree> FreedFirst;
   if (ByAddr && Holdable)
-    trackByAddress(State, Alloc);
+    FreedFirst = claimAddressFree(State, Alloc);
   if (Alloc.monotonic_ns < P.WindowFromNs) {
     // Its free may have come first (two threads' events timed within the
     // runtime's clock error): then both are before the window.
-    if (PendingFrees.empty() || !PendingFrees.erase(Alloc.sample_id))
+    if (ByAddr) {
+      if (Holdable && !FreedFirst)
+        trackByAddress(Alloc.address, {{0, 0, 0, 0, Alloc.monotonic_ns}, true});
+    } else if (PendingFrees.empty() || !PendingFrees.erase(Alloc.sample_id)) {
       BeforeWindow.insert(Alloc.sample_id);
+    }
     return;
   }
   uint32_t ThreadIndex = currentThread(State);
@@ -467,20 +432,28 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   LiveSample Sample{SiteStackIndex, ThreadIndex, Weight, Alloc.size,
                     Alloc.monotonic_ns};
   beforeLiveChange(Alloc.monotonic_ns);
-  auto Pending = PendingFrees.find(Alloc.sample_id);
-  if (Pending != PendingFrees.end()) {
+  if (!ByAddr && !PendingFrees.empty()) {
+    auto Pending = PendingFrees.find(Alloc.sample_id);
+    if (Pending != PendingFrees.end()) {
+      FreedFirst = Pending->second;
+      PendingFrees.erase(Pending);
+    }
+  }
+  if (FreedFirst) {
     changeLive(Sample, 1);
-    release(Sample, Pending->second.Thread, Pending->second.Site,
-            Pending->second.Time);
-    PendingFrees.erase(Pending);
+    release(Sample, FreedFirst->Thread, FreedFirst->Site, FreedFirst->Time);
     return;
   }
-  auto [It, Inserted] = Live.try_emplace(Alloc.sample_id, Sample);
-  if (!Inserted) {
-    // A reused sample id: the older sample's free was lost. Forget it.
-    ++DuplicateSamples;
-    changeLive(It->second, -1);
-    It->second = Sample;
+  if (ByAddr) {
+    trackByAddress(Alloc.address, {Sample, false});
+  } else {
+    auto [It, Inserted] = Live.try_emplace(Alloc.sample_id, Sample);
+    if (!Inserted) {
+      // A reused sample id: the older sample's free was lost. Forget it.
+      ++DuplicateSamples;
+      changeLive(It->second, -1);
+      It->second = Sample;
+    }
   }
   changeLive(Sample, 1);
   if (LiveBytes > P.PeakLiveBytes) {
@@ -619,13 +592,22 @@ void ProcessStreamer::run() {
   Files.reserve(P.ThreadLogs.size());
   for (const LogFile &File : P.ThreadLogs)
     if (File.Usable)
-      Files.push_back(
-          FileState{&File, RecordCursor(File), -1, -1, Event(), 0, 0, {}, {}});
+      Files.emplace_back(File);
+  BatchEvents = std::clamp<size_t>(
+      (size_t(32) << 20) /
+          (2 * sizeof(StreamEvent) * std::max<size_t>(Files.size(), 1)),
+      64, 4096);
+  if (P.DecodeAhead && !Files.empty()) {
+    Ahead.emplace();
+    for (FileState &State : Files)
+      Ahead->request(State.Decoder, State.Batches[0], BatchEvents,
+                     P.BytesStreamed);
+  }
 
   // Min-heap on (time, free after alloc, file order): deterministic, and an
   // alloc and its free stamped in the same nanosecond stay in order.
   auto Later = [this](size_t A, size_t B) {
-    const Event &EA = Files[A].Head, &EB = Files[B].Head;
+    const StreamEvent &EA = *Files[A].Head, &EB = *Files[B].Head;
     if (EA.Time != EB.Time)
       return EA.Time > EB.Time;
     if (EA.IsFree != EB.IsFree)
@@ -654,18 +636,18 @@ void ProcessStreamer::run() {
     // first, which keeps the order the queue gives.
     bool More;
     do {
-      P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head.Time));
-      takeSnapshotsBefore(State.Head.Time);
+      P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head->Time));
+      takeSnapshotsBefore(State.Head->Time);
       // --to: what happens after the window is not part of the report.
-      if (State.Head.Time <= P.WindowToNs) {
-        if (State.Head.IsFree)
-          onFree(State, State.Head.Free);
+      if (State.Head->Time <= P.WindowToNs) {
+        if (State.Head->IsFree)
+          onFree(State, State.Head->Free);
         else
-          onAlloc(State, State.Head.Alloc);
-      } else if (!State.Head.IsFree && !PendingFrees.empty()) {
+          onAlloc(State, State.Head->Alloc);
+      } else if (!State.Head->IsFree && !PendingFrees.empty()) {
         // An allocation after the window whose free was timed just before
         // its end: neither is part of the report.
-        PendingFrees.erase(State.Head.Alloc.sample_id);
+        PendingFrees.erase(State.Head->Alloc.sample_id);
       }
       More = advance(State);
     } while (More && (Queue.empty() || !Later(Index, Queue.top())));

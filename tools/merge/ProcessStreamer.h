@@ -4,18 +4,21 @@
 // (each log is already in order; at equal times allocations go first): the
 // live set of sampled blocks, the peak, the timeline and each site-stack
 // entry's and thread's figures. Memory is bounded by sites, stacks and live
-// samples, never by the number of events. ProcessStreamer.cpp has the stream,
-// ProcessStreamerFinish.cpp the end of it (threads' spans, names and totals,
-// blocks live at exit).
+// samples, never by the number of events. ThreadLogDecoder.h reads each log
+// in batches, ahead of the stream where a core is free; ProcessStreamer.cpp
+// has the stream, ProcessStreamerFinish.cpp the end of it (threads' spans,
+// names and totals, blocks live at exit).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MEMSCOPE_MERGE_PROCESSSTREAMER_H
 #define MEMSCOPE_MERGE_PROCESSSTREAMER_H
 
 #include "ProcessModel.h"
+#include "ThreadLogDecoder.h"
 
 #include "llvm/ADT/DenseMap.h"
 
+#include <array>
 #include <deque>
 #include <queue>
 #include <unordered_set>
@@ -30,24 +33,22 @@ public:
   void run();
 
 private:
-  struct Event {
-    uint64_t Time = 0;
-    bool IsFree = false;
-    log::AllocRecord Alloc{};
-    log::FreeRecord Free{};
-  };
   struct FileState {
+    explicit FileState(const LogFile &File) : File(&File), Decoder(File) {}
     const LogFile *File;
-    RecordCursor Cursor;
+    ThreadLogDecoder Decoder;
     int64_t CurrentThread = -1;
     int64_t CurrentSpan = -1; // in ThreadStates[CurrentThread].Spans
-    Event Head;
+    /// The batch being read, and the next (decoding ahead, or to decode).
+    /// Before the first, the one being read is an empty one.
+    DecodedBatch Batches[2];
+    unsigned Current = 1;
+    size_t NextEvent = 0;  // in Batches[Current].Events
+    size_t NextRecord = 0; // in Batches[Current].Records
+    /// The file's next event, in Batches[Current].
+    const StreamEvent *Head = nullptr;
     uint64_t Malformed = 0;
     uint64_t Misplaced = 0;
-    // The Events record being read, and the Key events the file defined so
-    // far by index (undefined indices hold another type).
-    std::optional<log::EventsDecoder> Events;
-    std::vector<log::DecodedEvent> Keys;
   };
   struct LiveSample {
     uint32_t SiteStack;
@@ -62,6 +63,13 @@ private:
     uint64_t Site;
     uint64_t Time;
   };
+  /// A block exact mode frees by address (log::AllocFreedByAddress). Its
+  /// sample id plays no part: the address finds it.
+  struct AddressBlock {
+    LiveSample Sample; // Time only, when BeforeWindow
+    /// Allocated before --from: its free is not part of the report.
+    bool BeforeWindow;
+  };
   /// How far apart two threads' events may be timed in the wrong order: the
   /// runtime's unfenced TSC reads run up to about a cache miss early
   /// (readTsc), 10x that.
@@ -69,8 +77,10 @@ private:
 
   /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
   bool advance(FileState &State);
-  /// The next allocation or free of the open Events record, if any.
-  bool nextEvent(FileState &State);
+  /// A record of a thread log other than an event.
+  void applyRecord(FileState &State, ThreadRecord &Record);
+  /// Moves on to the file's next batch, and has the one after decoded.
+  void nextBatch(FileState &State);
   uint32_t newThread();
   void onThreadStart(FileState &State, const ThreadStartInfo &Start);
   void applyExactTotals();
@@ -87,16 +97,22 @@ private:
   void onFree(FileState &State, const log::FreeRecord &Free);
   /// A free by address (sample id 0): the oldest block live at the address.
   void onFreeByAddress(FileState &State, const log::FreeRecord &Free);
-  /// An allocation whose free will name its address: a free by address timed
-  /// just before it on another thread is its own (PendingFrees), else the
-  /// next free of the address after the blocks live there takes it.
-  void trackByAddress(FileState &State, const log::AllocRecord &Alloc);
+  /// A free by address timed just before \p Alloc on another thread, which
+  /// is then its block's own (the unfenced clocks' error), if there is one.
+  std::optional<PendingFree> claimAddressFree(FileState &State,
+                                              const log::AllocRecord &Alloc);
+  /// A block whose free will name \p Address: the next free of the address
+  /// after the blocks live there takes it.
+  void trackByAddress(uint64_t Address, const AddressBlock &Block);
   /// Forgets the frees by address that no allocation can still claim.
   void expirePendingAddressFrees(uint64_t MonotonicNs);
-  /// Sample \p Id was freed by \p Time, unlogged: it counts freed then.
-  void retireLost(uint64_t Id, uint64_t Time);
+  /// \p Block was freed by \p Time, unlogged: it counts freed then.
+  void retireLost(const AddressBlock &Block, uint64_t Time);
   /// At the end: every block at an address but the last there was freed.
   void retireLostAtEnd();
+  /// Adds a block live at exit to its site-stack entry's, its thread's and
+  /// the process's figures.
+  void countLiveAtExit(const LiveSample &Sample);
   void release(const LiveSample &Sample, uint32_t FreeThread, uint64_t FreeSite,
                uint64_t FreeTime);
   /// Adds a sample to the live set's sums (\p Sign 1) or takes it out (-1).
@@ -120,7 +136,23 @@ private:
   };
 
   ProcessData &P;
-  std::vector<FileState> Files;
+  std::vector<FileState> Files; // reserved: DecodeAhead holds pointers
+  /// Events per batch: fewer when there are many files, so that two
+  /// batches a file stay within a few tens of MiB.
+  size_t BatchEvents = 0;
+  /// After Files, so that it stops before they go.
+  std::optional<DecodeAhead> Ahead;
+  /// The site-stack entries looked up last, direct-mapped by key: a
+  /// program's allocations come from few (site, stack) pairs, and a probe
+  /// here costs a fraction of one of the maps below. Chunk: a pool chunk's
+  /// indirect entry (site 0), which is not the same stack's other one.
+  struct SiteStackCacheEntry {
+    uint64_t Site = 0;
+    uint64_t Stack = 0;
+    bool Chunk = false;
+    uint32_t Index = UINT32_MAX; // none
+  };
+  std::array<SiteStackCacheEntry, 256> SiteStackCache;
   /// By (site id, stack id).
   std::unordered_map<std::pair<uint64_t, uint64_t>, uint32_t, SiteStackHash>
       InstrumentedSiteStacks;
@@ -135,8 +167,9 @@ private:
       return unsigned((Id * 0x9E3779B97F4A7C15ull) >> 32);
     }
   };
-  /// By sample id. A DenseMap: an unordered_map's node per block was a
-  /// fifth of the streaming's time on exact-mode logs.
+  /// Live samples by sample id (exact mode's blocks freed by address are in
+  /// ByAddress). A DenseMap: an unordered_map's node per block was a fifth
+  /// of the streaming's time on exact-mode logs.
   llvm::DenseMap<uint64_t, LiveSample, SampleIdInfo> Live;
   /// DenseMap keeps two keys for itself (its empty and deleted marks); a
   /// damaged or crafted log may still name them.
@@ -145,14 +178,13 @@ private:
            Id != SampleIdInfo::getTombstoneKey();
   }
   std::unordered_map<uint64_t, PendingFree> PendingFrees;
-  /// Exact mode's blocks (log::AllocFreedByAddress) by address: the sample
-  /// id of the oldest live there, and of the others in order. Others only
-  /// while a free and the allocation that reused its address are timed in
-  /// the wrong order, or where a free was lost.
-  llvm::DenseMap<uint64_t, uint64_t, SampleIdInfo> ByAddress;
-  /// (sample id, allocation time) of the later blocks at an address.
-  llvm::DenseMap<uint64_t, std::deque<std::pair<uint64_t, uint64_t>>,
-                 SampleIdInfo>
+  /// Exact mode's live blocks by address, not in Live: the oldest live
+  /// there, and the others in order. Others only while a free and the
+  /// allocation that reused its address are timed in the wrong order, or
+  /// where a free was lost. One lookup per event, where a map from address
+  /// to sample id and Live took two.
+  llvm::DenseMap<uint64_t, AddressBlock, SampleIdInfo> ByAddress;
+  llvm::DenseMap<uint64_t, std::deque<AddressBlock>, SampleIdInfo>
       ByAddressLater;
   /// Blocks whose free by address was not logged: another block was
   /// allocated at their address, so they were freed by then.

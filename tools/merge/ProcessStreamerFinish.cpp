@@ -163,46 +163,53 @@ void ProcessStreamer::applyExactTotals() {
   P.TotalsExact = true;
 }
 
+void ProcessStreamer::countLiveAtExit(const LiveSample &Sample) {
+  double Bytes = Sample.Weight * double(Sample.Size);
+  double BytesVariance = sampleVariance(Sample.Weight, double(Sample.Size));
+  double CountVariance = sampleVariance(Sample.Weight, 1);
+  AllocationStats &Stats = P.SiteStacks[Sample.SiteStack].Stats;
+  Stats.LiveAllocations += Sample.Weight;
+  Stats.LiveBytes += Bytes;
+  double Size = double(Sample.Size);
+  Stats.LiveAllocationsVariance += CountVariance;
+  Stats.LiveBytesVariance += BytesVariance;
+  Stats.LiveSampledBytes += Size;
+  ++Stats.LiveSamples;
+  SiteStackThreadStats &PerThread =
+      P.SiteStacks[Sample.SiteStack].PerThread[Sample.Thread];
+  PerThread.LiveAllocations += Sample.Weight;
+  PerThread.LiveBytes += Bytes;
+  PerThread.LiveBytesVariance += BytesVariance;
+  PerThread.LiveSampledBytes += Size;
+  if (!P.SiteStacks[Sample.SiteStack].counted())
+    return; // a pool's chunk: the program's leaks are its objects
+  if (!P.SiteStacks[Sample.SiteStack].inHeap())
+    P.CustomLiveAtExit = true;
+  P.Stats.LiveAllocations += Sample.Weight;
+  P.Stats.LiveBytes += Bytes;
+  P.Stats.LiveAllocationsVariance += CountVariance;
+  P.Stats.LiveBytesVariance += BytesVariance;
+  P.Stats.LiveSampledBytes += Size;
+  ++P.Stats.LiveSamples;
+  ThreadReport &Thread = P.Threads[Sample.Thread];
+  Thread.LiveAllocationsAtExit += Sample.Weight;
+  Thread.LiveBytesAtExit += Bytes;
+  Thread.LiveBytesAtExitVariance += BytesVariance;
+  Thread.LiveBytesAtExitObserved += Size;
+}
+
 void ProcessStreamer::finish() {
   if (PeakPending)
     snapshotPeak();
   P.ExitOverhead = LiveOverhead;
   for (const ThreadEndInfo &End : P.ThreadsEnded)
     onThreadEnd(-1, -1, End.Fixed, End.Totals);
-  for (const auto &[Id, Sample] : Live) {
-    double Bytes = Sample.Weight * double(Sample.Size);
-    double BytesVariance = sampleVariance(Sample.Weight, double(Sample.Size));
-    double CountVariance = sampleVariance(Sample.Weight, 1);
-    AllocationStats &Stats = P.SiteStacks[Sample.SiteStack].Stats;
-    Stats.LiveAllocations += Sample.Weight;
-    Stats.LiveBytes += Bytes;
-    double Size = double(Sample.Size);
-    Stats.LiveAllocationsVariance += CountVariance;
-    Stats.LiveBytesVariance += BytesVariance;
-    Stats.LiveSampledBytes += Size;
-    ++Stats.LiveSamples;
-    SiteStackThreadStats &PerThread =
-        P.SiteStacks[Sample.SiteStack].PerThread[Sample.Thread];
-    PerThread.LiveAllocations += Sample.Weight;
-    PerThread.LiveBytes += Bytes;
-    PerThread.LiveBytesVariance += BytesVariance;
-    PerThread.LiveSampledBytes += Size;
-    if (!P.SiteStacks[Sample.SiteStack].counted())
-      continue; // a pool's chunk: the program's leaks are its objects
-    if (!P.SiteStacks[Sample.SiteStack].inHeap())
-      P.CustomLiveAtExit = true;
-    P.Stats.LiveAllocations += Sample.Weight;
-    P.Stats.LiveBytes += Bytes;
-    P.Stats.LiveAllocationsVariance += CountVariance;
-    P.Stats.LiveBytesVariance += BytesVariance;
-    P.Stats.LiveSampledBytes += Size;
-    ++P.Stats.LiveSamples;
-    ThreadReport &Thread = P.Threads[Sample.Thread];
-    Thread.LiveAllocationsAtExit += Sample.Weight;
-    Thread.LiveBytesAtExit += Bytes;
-    Thread.LiveBytesAtExitVariance += BytesVariance;
-    Thread.LiveBytesAtExitObserved += Size;
-  }
+  for (const auto &[Id, Sample] : Live)
+    countLiveAtExit(Sample);
+  // retireLostAtEnd left one block at each address.
+  for (const auto &[Address, Block] : ByAddress)
+    if (!Block.BeforeWindow)
+      countLiveAtExit(Block.Sample);
   for (const FileState &State : Files) {
     if (State.Malformed)
       P.warn(fmt::format("{}: ignored {} malformed records", State.File->Path,

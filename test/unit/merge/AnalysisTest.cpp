@@ -474,6 +474,70 @@ TEST(Analysis, FreesByAddressOfBlocksBeforeTheWindowAreLeftOut) {
   EXPECT_EQ(Result.Processes[0].UnmatchedFrees, 0u);
 }
 
+TEST(Analysis, ThreadLogsDecodedAheadGiveTheSameAnalysis) {
+  // Three threads' logs of 10,000 to 11,000 events each: several batches a
+  // file (ThreadLogDecoder), with records among the events (a rename and a
+  // stack halfway), frees by address across threads and frees by id.
+  // Decoded ahead on a thread of its own, or in the stream, the analysis is
+  // the same, and holds what the logs hold.
+  TempDir Dir;
+  TestLogWriter Process = processLog(100, /*Ended=*/false);
+  Process.processEnd(T0 + 100000000);
+  std::string P = appFolder(Dir, Process);
+  constexpr int kBlocks = 10000;
+  auto TimeOf = [](int I) { return T0 + 100 + uint64_t(I) * 300; };
+  TestLogWriter A(log::FileKind::Thread, 100, 0); // allocates by address
+  TestLogWriter B(log::FileKind::Thread, 100, 1); // frees A's, keeps some
+  TestLogWriter C(log::FileKind::Thread, 100, 2); // by id, on its own
+  A.threadStart(1, 100, T0 + 1, "producer");
+  B.threadStart(2, 101, T0 + 2, "consumer");
+  C.threadStart(3, 102, T0 + 3, "loner");
+  for (int I = 0; I < kBlocks; ++I) {
+    if (I == kBlocks / 2)
+      for (TestLogWriter *W : {&A, &B, &C}) {
+        W->threadName(0, TestLogWriter::handleOf(3), TimeOf(I) - 5, "alone");
+        W->stack(7, {0x401000, 0x402000});
+      }
+    A.allocAt(0x100000 + I * 64, I + 1, SiteA, 32, TimeOf(I));
+    B.freeAt(0x100000 + I * 64, TimeOf(I) + 150);
+    if (I % 10 == 0)
+      B.allocAt(0x900000 + I * 64, I + 1, SiteB, 64, TimeOf(I) + 160);
+    C.alloc(I + 1, SiteB, 16, TimeOf(I) + 20, 1.0, MSC_KIND_NEW);
+    if (I % 1000 != 0)
+      C.free(I + 1, TimeOf(I) + 70);
+  }
+  A.writeTo(P + "/t0.log");
+  B.writeTo(P + "/t1.log");
+  C.writeTo(P + "/t2.log");
+
+  std::optional<nlohmann::ordered_json> First;
+  for (bool Ahead : {true, false}) {
+    SCOPED_TRACE(Ahead ? "decoded ahead" : "decoded in the stream");
+    AnalysisOptions Options = optionsFor(Dir.path());
+    Options.DecodeAhead = Ahead;
+    auto R = analyzeWith(Options);
+    ASSERT_ANALYZED(Result, R);
+    EXPECT_NO_DIAGNOSTICS(R);
+    EXPECT_EQ(Result.Totals.Stats.Allocations, 21000);
+    EXPECT_EQ(Result.Totals.Stats.Frees, 19990);
+    EXPECT_EQ(Result.Totals.Stats.LiveBytes, 1000 * 64 + 10 * 16);
+    EXPECT_EQ(Result.CrossFrees.Frees, kBlocks);
+    EXPECT_EQ(Result.CrossFrees.Bytes, kBlocks * 32);
+    // A's block and C's of each round are live at once: 32 + 16 bytes, and
+    // B's kept blocks, 64 bytes a tenth round, until the last.
+    EXPECT_EQ(Result.Totals.PeakLiveBytes, 32 + 16 + 1000 * 64 + 10 * 16);
+    bool Renamed = false;
+    for (const ThreadReport &Thread : Result.Threads)
+      Renamed |= Thread.Name == "alone";
+    EXPECT_TRUE(Renamed);
+    nlohmann::ordered_json Json = toJson(Result);
+    if (!First)
+      First = Json;
+    else
+      EXPECT_EQ(Json, *First);
+  }
+}
+
 TEST(Analysis, AFreeByAddressLostIsFoundByTheNextBlockThere) {
   // Block 1's free at 0x1000 never reached the log; block 2 was allocated
   // there at 5 us, so block 1 was freed by then. The free at 8 us is block
