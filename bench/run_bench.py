@@ -479,6 +479,17 @@ def log_sizes(log_dir):
     return written, on_disk
 
 
+MERGE_ROUNDS = 3
+
+
+def merge_median(bench, command):
+    """The median wall time and the largest peak RSS of MERGE_ROUNDS runs of
+    a merge command (one run is at the mercy of this VM's noise)."""
+    runs = [bench.run(command, bench.env(), own_rss=True) for _ in range(MERGE_ROUNDS)]
+    return {"merge_seconds": statistics.median(r["wall"] for r in runs),
+            "merge_peak_rss": max(r["maxrss"] for r in runs)}
+
+
 def logs_and_merge(bench, kind, log_dir, found):
     """Fills found with the size of what a recording variant (kind record or
     heaptrack) wrote to log_dir, and the wall time and peak RSS of turning it
@@ -497,9 +508,8 @@ def logs_and_merge(bench, kind, log_dir, found):
         found.update({"log_file": traces[0], "log_bytes": st.st_size,
                       "log_bytes_on_disk": st.st_blocks * 512,
                       "merge_tool": "heaptrack_print"})
-        ran = bench.run([shutil.which("heaptrack_print") or "heaptrack_print", trace],
-                        bench.env(), own_rss=True)
-        found.update({"merge_seconds": ran["wall"], "merge_peak_rss": ran["maxrss"]})
+        found.update(merge_median(bench, [shutil.which("heaptrack_print") or "heaptrack_print",
+                                          trace]))
         return
     found["log_bytes"], found["log_bytes_on_disk"] = log_sizes(log_dir)
     found["merge_tool"] = "memscope-merge"
@@ -507,9 +517,8 @@ def logs_and_merge(bench, kind, log_dir, found):
     try:
         # Everything the API's finalize() does: merge, analyse, symbolize,
         # write the JSON report and the text summary.
-        ran = bench.run([bench.bin("memscope-merge"), log_dir, "-o", report, "-q"],
-                        bench.env(), own_rss=True)
-        found.update({"merge_seconds": ran["wall"], "merge_peak_rss": ran["maxrss"]})
+        found.update(merge_median(bench, [bench.bin("memscope-merge"), log_dir, "-o",
+                                          report, "-q"]))
         with open(os.path.join(report, "analysis.json")) as f:
             summary = json.load(f)["summary"]
         found["events"] = summary["total_allocations"] + summary["total_frees"]
@@ -1553,7 +1562,8 @@ def render(results, command, image):
             "measures that cost alone.")
         add("")
         add("**Logs and merge**, measured on each variant's first round (a table per workload "
-            "below). *Log*: what the run wrote. For Memscope the sum over its `*.log` files "
+            f"below); each merge runs {MERGE_ROUNDS} times on those logs, its median and its "
+            "largest peak RSS are given. *Log*: what the run wrote. For Memscope the sum over its `*.log` files "
             "of the written part (the 64-byte file header and the records up to the first "
             "all-zero record header); the runtime extends its files in preallocated zeroed "
             "windows, so their size on disk, in brackets, is larger. For heaptrack its "
