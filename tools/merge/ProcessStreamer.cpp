@@ -112,21 +112,19 @@ void ProcessStreamer::onThreadEnd(
   }
 }
 
-uint32_t ProcessStreamer::currentThread(FileState &State) {
-  if (State.CurrentThread < 0) {
-    // The ThreadStart record was lost; keep the samples anyway.
-    P.warn(fmt::format("{}: records before the first ThreadStart are "
-                       "attributed to an unknown thread",
-                       State.File->Path));
-    uint32_t Index = newThread();
-    P.Threads[Index].Name = fmt::format(
-        "<unknown thread in {}>", llvm::sys::path::filename(State.File->Path));
-    P.ThreadStates[Index].Spans.push_back(
-        {P.relative(State.Head->Time), std::nullopt});
-    State.CurrentThread = Index;
-    State.CurrentSpan = 0;
-  }
-  return State.CurrentThread;
+uint32_t ProcessStreamer::unknownThread(FileState &State) {
+  // The ThreadStart record was lost; keep the samples anyway.
+  P.warn(fmt::format("{}: records before the first ThreadStart are "
+                     "attributed to an unknown thread",
+                     State.File->Path));
+  uint32_t Index = newThread();
+  P.Threads[Index].Name = fmt::format(
+      "<unknown thread in {}>", llvm::sys::path::filename(State.File->Path));
+  P.ThreadStates[Index].Spans.push_back(
+      {P.relative(State.Head->Time), std::nullopt});
+  State.CurrentThread = Index;
+  State.CurrentSpan = 0;
+  return Index;
 }
 
 bool ProcessStreamer::advance(FileState &State) {
@@ -491,6 +489,13 @@ void ProcessStreamer::snapshotPeak() {
 void ProcessStreamer::notePoint(uint64_t MonotonicNs) {
   uint64_t Time = P.relative(MonotonicNs);
   std::vector<LivePoint> &Points = P.LiveTimeline;
+  // Mostly the bucket of the event before.
+  if (!Points.empty() && Time >= Points.back().TimeNs &&
+      Time - Points.back().TimeNs < P.LiveBucketNs) {
+    Points.back().MaxBytes = std::max(Points.back().MaxBytes, LiveBytes);
+    Points.back().LastBytes = LiveBytes;
+    return;
+  }
   // Widen the buckets until this time fits, merging neighbours.
   while (Time / P.LiveBucketNs >= ProcessReport::kMaxLivePoints) {
     P.LiveBucketNs *= 2;
@@ -614,11 +619,29 @@ void ProcessStreamer::run() {
       return EA.IsFree;
     return A > B;
   };
-  std::priority_queue<size_t, std::vector<size_t>, decltype(Later)> Queue(
-      Later);
+  // A heap of the files with events left, the earliest head at the root.
+  std::vector<size_t> Heap;
   for (size_t I = 0; I < Files.size(); ++I)
     if (advance(Files[I]))
-      Queue.push(I);
+      Heap.push_back(I);
+  std::make_heap(Heap.begin(), Heap.end(), Later);
+  // The root's file has a new head: it sinks to its place, one pass where
+  // a pop and a push take two.
+  auto SinkRoot = [&] {
+    size_t At = 0, Root = Heap[0];
+    for (size_t Child; (Child = 2 * At + 1) < Heap.size(); At = Child) {
+      if (Child + 1 < Heap.size() && Later(Heap[Child], Heap[Child + 1]))
+        ++Child;
+      if (!Later(Root, Heap[Child]))
+        break;
+      Heap[At] = Heap[Child];
+    }
+    Heap[At] = Root;
+  };
+  // The file whose head comes after the root's: the earlier of its children.
+  auto Next = [&] {
+    return Heap.size() > 2 && Later(Heap[1], Heap[2]) ? Heap[2] : Heap[1];
+  };
   // By time (numbers are given as records are made, and two made at once
   // may be written in either order).
   llvm::sort(P.Snapshots,
@@ -627,13 +650,12 @@ void ProcessStreamer::run() {
                       std::tie(B.monotonic_ns, B.number);
              });
   P.SnapshotLive.assign(P.Snapshots.size(), {});
-  while (!Queue.empty()) {
-    size_t Index = Queue.top();
-    Queue.pop();
+  while (!Heap.empty()) {
+    size_t Index = Heap[0];
     FileState &State = Files[Index];
     // A thread's events come in runs (it ran while the others waited): its
-    // file stays out of the queue for as long as its next event still comes
-    // first, which keeps the order the queue gives.
+    // file stays at the root for as long as its next event still comes
+    // first.
     bool More;
     do {
       P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head->Time));
@@ -650,9 +672,13 @@ void ProcessStreamer::run() {
         PendingFrees.erase(State.Head->Alloc.sample_id);
       }
       More = advance(State);
-    } while (More && (Queue.empty() || !Later(Index, Queue.top())));
-    if (More)
-      Queue.push(Index);
+    } while (More && (Heap.size() == 1 || !Later(Index, Next())));
+    if (!More) {
+      Heap[0] = Heap.back();
+      Heap.pop_back();
+    }
+    if (!Heap.empty())
+      SinkRoot();
   }
   takeSnapshotsBefore(UINT64_MAX);
   retireLostAtEnd();

@@ -20,7 +20,6 @@
 
 #include <array>
 #include <deque>
-#include <queue>
 #include <unordered_set>
 
 namespace memscope {
@@ -90,7 +89,12 @@ private:
   void onThreadEnd(int64_t CurrentThread, int64_t CurrentSpan,
                    const log::ThreadEndRecord &End,
                    const std::optional<log::ThreadTotals> &Totals);
-  uint32_t currentThread(FileState &State);
+  uint32_t currentThread(FileState &State) {
+    return State.CurrentThread >= 0 ? State.CurrentThread
+                                    : unknownThread(State);
+  }
+  /// A file's events before its first ThreadStart: a thread of their own.
+  uint32_t unknownThread(FileState &State);
   uint32_t siteStackFor(const log::AllocRecord &Alloc);
   uint32_t unitFor(const SiteStack &Entry);
   void onAlloc(FileState &State, const log::AllocRecord &Alloc);
