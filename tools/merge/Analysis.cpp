@@ -584,6 +584,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
     // A core the processes' streams leave idle decodes ahead.
     P.DecodeAhead = Options.DecodeAhead.value_or(
         Processes.size() < size_t(tbb::this_task_arena::max_concurrency()));
+    P.BatchEvents = Options.BatchEvents;
     P.BytesStreamed = Ticker.bytesCounter();
     if (P.WindowError.empty())
       streamThreadLogs(P);

@@ -68,6 +68,9 @@ struct AnalysisOptions {
   /// Decode each process's thread logs ahead on a thread of their own
   /// (ThreadLogDecoder.h). Unset: when the processes leave a core idle.
   std::optional<bool> DecodeAhead;
+  /// Events per decoded batch of a thread log; 0: up to 4,096, fewer for
+  /// many files. Tests make it small to cross many batches.
+  size_t BatchEvents = 0;
 };
 
 /// The default --system-prefix list. A '*' in a prefix matches any run of

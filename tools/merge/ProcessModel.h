@@ -143,6 +143,8 @@ struct ProcessData {
   /// Decode the thread logs' next batches on a thread of their own while
   /// streaming (ThreadLogDecoder.h): where a core would otherwise idle.
   bool DecodeAhead = false;
+  /// Events per decoded batch; 0: ProcessStreamer's choice.
+  size_t BatchEvents = 0;
   /// LogLimit records (2.5 on): max_log_size reduced recording. By time.
   std::vector<log::LogLimitRecord> LogLimits;
   /// ThreadEnd records that had to go to process.log (2.5 on).

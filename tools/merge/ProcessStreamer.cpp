@@ -271,20 +271,30 @@ ProcessStreamer::claimAddressFree(FileState &State,
 void ProcessStreamer::trackByAddress(uint64_t Address,
                                      const AddressBlock &Block) {
   auto [It, Inserted] = ByAddress.try_emplace(Address, Block);
-  if (Inserted)
+  if (!Inserted)
+    ByAddressLater[Address].push_back(Block);
+}
+
+void ProcessStreamer::retireLostAt(uint64_t Address, uint64_t MonotonicNs) {
+  auto Later = ByAddressLater.find(Address);
+  if (Later == ByAddressLater.end())
+    return;
+  auto It = ByAddress.find(Address); // there whenever later blocks are
+  if (It == ByAddress.end())
     return;
   // Events come in time order: a block whose successor here was allocated
   // more than the clocks' error ago would have had its free read by now.
   // Its free was lost; so the list stays as short as the error allows, even
   // where a thread's frees all go unlogged.
-  std::deque<AddressBlock> &Later = ByAddressLater[Address];
-  while (!Later.empty() &&
-         Later.front().Sample.Time + kClockSlackNs < Block.Sample.Time) {
-    retireLost(It->second, Later.front().Sample.Time);
-    It->second = Later.front();
-    Later.pop_front();
+  std::deque<AddressBlock> &Blocks = Later->second;
+  while (!Blocks.empty() &&
+         Blocks.front().Sample.Time + kClockSlackNs < MonotonicNs) {
+    retireLost(It->second, Blocks.front().Sample.Time);
+    It->second = Blocks.front();
+    Blocks.pop_front();
   }
-  Later.push_back(Block);
+  if (Blocks.empty())
+    ByAddressLater.erase(Later);
 }
 
 void ProcessStreamer::retireLost(const AddressBlock &Block, uint64_t Time) {
@@ -367,8 +377,14 @@ void ProcessStreamer::onAlloc(FileState &State, const log::AllocRecord &Alloc) {
   bool Holdable = liveSetCanHold(ByAddr ? Alloc.address : Alloc.sample_id);
   // Its free by address, timed first on another thread.
   std::optional<PendingFree> FreedFirst;
-  if (ByAddr && Holdable)
+  if (ByAddr && Holdable) {
     FreedFirst = claimAddressFree(State, Alloc);
+    // The blocks this one shows freed leave first, at their successors'
+    // times: before the live set changes for this block (the peak's
+    // snapshot must not see it with them).
+    if (!FreedFirst && !ByAddressLater.empty())
+      retireLostAt(Alloc.address, Alloc.monotonic_ns);
+  }
   if (Alloc.monotonic_ns < P.WindowFromNs) {
     // Its free may have come first (two threads' events timed within the
     // runtime's clock error): then both are before the window.
@@ -598,10 +614,13 @@ void ProcessStreamer::run() {
   for (const LogFile &File : P.ThreadLogs)
     if (File.Usable)
       Files.emplace_back(File);
-  BatchEvents = std::clamp<size_t>(
-      (size_t(32) << 20) /
-          (2 * sizeof(StreamEvent) * std::max<size_t>(Files.size(), 1)),
-      64, 4096);
+  BatchEvents =
+      P.BatchEvents
+          ? P.BatchEvents
+          : std::clamp<size_t>((size_t(32) << 20) /
+                                   (2 * sizeof(StreamEvent) *
+                                    std::max<size_t>(Files.size(), 1)),
+                               64, 4096);
   if (P.DecodeAhead && !Files.empty()) {
     Ahead.emplace();
     for (FileState &State : Files)

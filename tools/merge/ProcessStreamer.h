@@ -108,6 +108,10 @@ private:
   /// A block whose free will name \p Address: the next free of the address
   /// after the blocks live there takes it.
   void trackByAddress(uint64_t Address, const AddressBlock &Block);
+  /// A block is allocated at \p Address at \p MonotonicNs: the blocks there
+  /// whose successors came more than the clocks' error before were freed,
+  /// their frees lost (retireLost).
+  void retireLostAt(uint64_t Address, uint64_t MonotonicNs);
   /// Forgets the frees by address that no allocation can still claim.
   void expirePendingAddressFrees(uint64_t MonotonicNs);
   /// \p Block was freed by \p Time, unlogged: it counts freed then.

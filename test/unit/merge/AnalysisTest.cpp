@@ -478,8 +478,8 @@ TEST(Analysis, ThreadLogsDecodedAheadGiveTheSameAnalysis) {
   // Three threads' logs of 10,000 to 11,000 events each: several batches a
   // file (ThreadLogDecoder), with records among the events (a rename and a
   // stack halfway), frees by address across threads and frees by id.
-  // Decoded ahead on a thread of its own, or in the stream, the analysis is
-  // the same, and holds what the logs hold.
+  // Decoded ahead on a thread of its own, or in the stream, in batches of
+  // any size, the analysis is the same, and holds what the logs hold.
   TempDir Dir;
   TestLogWriter Process = processLog(100, /*Ended=*/false);
   Process.processEnd(T0 + 100000000);
@@ -510,11 +510,17 @@ TEST(Analysis, ThreadLogsDecodedAheadGiveTheSameAnalysis) {
   B.writeTo(P + "/t1.log");
   C.writeTo(P + "/t2.log");
 
+  // Batches of the default size, and of 7 events: records and the ends of
+  // batches then fall everywhere.
   std::optional<nlohmann::ordered_json> First;
-  for (bool Ahead : {true, false}) {
-    SCOPED_TRACE(Ahead ? "decoded ahead" : "decoded in the stream");
+  for (auto [Ahead, Batch] : {std::pair(true, 0), std::pair(true, 7),
+                              std::pair(false, 7), std::pair(false, 0)}) {
+    SCOPED_TRACE(fmt::format("{}, batches of {}",
+                             Ahead ? "decoded ahead" : "decoded in the stream",
+                             Batch ? Batch : 4096));
     AnalysisOptions Options = optionsFor(Dir.path());
     Options.DecodeAhead = Ahead;
+    Options.BatchEvents = Batch;
     auto R = analyzeWith(Options);
     ASSERT_ANALYZED(Result, R);
     EXPECT_NO_DIAGNOSTICS(R);
@@ -535,6 +541,51 @@ TEST(Analysis, ThreadLogsDecodedAheadGiveTheSameAnalysis) {
       First = Json;
     else
       EXPECT_EQ(Json, *First);
+  }
+}
+
+TEST(Analysis, ABlockFoundFreedLeavesThePeakBeforeTheBlockThatFoundIt) {
+  // An exact run that max_log_size turned to sampling (so the peak is the
+  // runtime's count, at 3 us), its frees still by address: block A's free
+  // at 0x1000 was lost, B took the address at 2 us, C at 10 us. C's
+  // allocation shows A freed at 2 us; A leaves the live set before C joins
+  // it, so the blocks live at the counted peak are B's alone.
+  constexpr uint64_t SiteC = 0x3333333333333333ull;
+  TempDir Dir;
+  TestLogWriter Process(log::FileKind::Process, 100);
+  Process.processInfo(100, log::SamplingMode::Exact, "/bin/app");
+  Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
+  Process.site(SiteB, MSC_KIND_MALLOC, "b.cpp", 20, "fb");
+  Process.site(SiteC, MSC_KIND_MALLOC, "c.cpp", 30, "fc");
+  log::LogLimitRecord Limit{};
+  Limit.monotonic_ns = T0 + 50000;
+  Limit.max_log_size = 1 << 20;
+  Limit.log_bytes = 600000;
+  Limit.level = 1;
+  Limit.flags = log::LogLimitLeftExact;
+  Limit.sample_interval_bytes = 4096;
+  Process.fixed(log::RecordType::LogLimit, Limit);
+  log::HeapCounts Heap{};
+  Heap.peak_chunk_bytes = 100000;
+  Heap.peak_blocks = 3;
+  Heap.peak_monotonic_ns = T0 + 3000;
+  Process.processEnd(T0 + 100000, 0, 0, log::ThreadTotals{0, 0}, Heap);
+  std::string P = appFolder(Dir, Process);
+  TestLogWriter T(log::FileKind::Thread, 100, 0);
+  T.threadStart(1, 100, T0 + 1, "main");
+  T.allocAt(0x1000, 1, SiteA, 100, T0 + 1000);
+  T.allocAt(0x1000, 2, SiteB, 200, T0 + 2000);
+  T.allocAt(0x1000, 3, SiteC, 400, T0 + 10000);
+  T.threadEnd(1, T0 + 90000);
+  T.writeTo(P + "/t0.log");
+
+  auto R = analyzeDir(Dir.path());
+  ASSERT_ANALYZED(Result, R);
+  for (auto [Site, AtPeak] : {std::pair(SiteA, 0.0), std::pair(SiteB, 200.0),
+                              std::pair(SiteC, 0.0)}) {
+    const SiteReport *Report = findSite(Result, Site);
+    ASSERT_NE(Report, nullptr);
+    EXPECT_EQ(Report->LiveBytesAtPeak, AtPeak) << Report->File;
   }
 }
 
