@@ -329,8 +329,10 @@ void ProcessStreamer::expirePendingAddressFrees(uint64_t MonotonicNs) {
 
 void ProcessStreamer::onFreeByAddress(FileState &State,
                                       const log::FreeRecord &Free) {
-  if (!liveSetCanHold(Free.address))
+  if (!liveSetCanHold(Free.address)) {
+    ++UnholdableIds; // its block was never live
     return;
+  }
   auto It = ByAddress.find(Free.address);
   if (It == ByAddress.end()) {
     expirePendingAddressFrees(Free.monotonic_ns);

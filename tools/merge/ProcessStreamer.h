@@ -252,7 +252,9 @@ private:
   std::unordered_set<uint64_t> BeforeWindow;
   uint64_t DuplicateSamples = 0;
   uint64_t BadWeights = 0;
-  uint64_t UnholdableIds = 0; // records naming a key liveSetCanHold refuses
+  /// Records naming a sample id (or, freed by address, an address) that
+  /// liveSetCanHold refuses.
+  uint64_t UnholdableIds = 0;
   uint64_t StrayThreadEnds = 0;
 };
 

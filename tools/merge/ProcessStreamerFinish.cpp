@@ -231,8 +231,8 @@ void ProcessStreamer::finish() {
               "blocks' frees are not in the logs; another block was "
               "allocated at their address, so they count as freed then");
   P.warnCount(UnholdableIds,
-              "Alloc and Free records have a sample id of 2^64-1 or 2^64-2, "
-              "which no runtime gives out; their blocks are counted but "
-              "never live");
+              "Alloc and Free records name a sample id or address of 2^64-1 "
+              "or 2^64-2, which no runtime gives out; their blocks are "
+              "counted but never live");
   finishThreads();
 }
