@@ -557,14 +557,7 @@ TEST(Analysis, ABlockFoundFreedLeavesThePeakBeforeTheBlockThatFoundIt) {
   Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "fa");
   Process.site(SiteB, MSC_KIND_MALLOC, "b.cpp", 20, "fb");
   Process.site(SiteC, MSC_KIND_MALLOC, "c.cpp", 30, "fc");
-  log::LogLimitRecord Limit{};
-  Limit.monotonic_ns = T0 + 50000;
-  Limit.max_log_size = 1 << 20;
-  Limit.log_bytes = 600000;
-  Limit.level = 1;
-  Limit.flags = log::LogLimitLeftExact;
-  Limit.sample_interval_bytes = 4096;
-  Process.fixed(log::RecordType::LogLimit, Limit);
+  Process.logLimit(T0 + 50000, 1, log::LogLimitLeftExact, 4096);
   log::HeapCounts Heap{};
   Heap.peak_chunk_bytes = 100000;
   Heap.peak_blocks = 3;

@@ -19,27 +19,14 @@ using namespace memscope::merge::test;
 
 namespace {
 
-log::LogLimitRecord logLimit(uint64_t Monotonic, uint32_t Level, uint32_t Flags,
-                             uint64_t Interval) {
-  log::LogLimitRecord Record{};
-  Record.monotonic_ns = Monotonic;
-  Record.max_log_size = 1 << 20;
-  Record.log_bytes = 600000 + Level;
-  Record.level = Level;
-  Record.flags = Flags;
-  Record.sample_interval_bytes = Interval;
-  return Record;
-}
-
 TEST(LogLimit, ExactRunThatSampledIsReportedAsSampledWithExactTotals) {
   TempDir Dir;
   TestLogWriter Process(log::FileKind::Process, 100);
   Process.processInfo(100, log::SamplingMode::Exact, "/bin/app", 262144);
   Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "f");
   // Written out of order: the merge sorts them by time.
-  Process.fixed(log::RecordType::LogLimit, logLimit(T0 + 700, 2, 0, 524288));
-  Process.fixed(log::RecordType::LogLimit,
-                logLimit(T0 + 500, 1, log::LogLimitLeftExact, 262144));
+  Process.logLimit(T0 + 700, 2, 0, 524288);
+  Process.logLimit(T0 + 500, 1, log::LogLimitLeftExact, 262144);
   // Thread 2's own log had no room for its ThreadEnd.
   Process.withTotals(log::RecordType::ThreadEnded,
                      log::ThreadEndRecord{2, T0 + 900, 0, 0},
@@ -105,9 +92,8 @@ TEST(LogLimit, AFullLogBoundsOnlyWhatCameBefore) {
   TempDir Dir;
   TestLogWriter Process(log::FileKind::Process, 100);
   Process.processInfo(100, log::SamplingMode::Bytes, "/bin/app", 262144);
-  Process.fixed(log::RecordType::LogLimit, logLimit(T0 + 500, 1, 0, 524288));
-  Process.fixed(log::RecordType::LogLimit,
-                logLimit(T0 + 700, 24, log::LogLimitFull, 1ull << 36));
+  Process.logLimit(T0 + 500, 1, 0, 524288);
+  Process.logLimit(T0 + 700, 24, log::LogLimitFull, 1ull << 36);
   Process.processEnd(T0 + 1000);
   std::string P = appFolder(Dir, Process);
   TestLogWriter Main(log::FileKind::Thread, 100, 0);

@@ -221,6 +221,19 @@ public:
                                      CpuSystem};
     return withTotals(log::RecordType::ThreadRunning, Running, Totals);
   }
+  /// process.log: max_log_size reduced recording to \p Level at \p
+  /// Monotonic (a cap of 1 MiB, \p Flags log::LogLimitFlags).
+  size_t logLimit(uint64_t Monotonic, uint32_t Level, uint32_t Flags,
+                  uint64_t Interval) {
+    log::LogLimitRecord Record{};
+    Record.monotonic_ns = Monotonic;
+    Record.max_log_size = 1 << 20;
+    Record.log_bytes = 600000 + Level;
+    Record.level = Level;
+    Record.flags = Flags;
+    Record.sample_interval_bytes = Interval;
+    return fixed(log::RecordType::LogLimit, Record);
+  }
   /// process.log: a resource sample; counters are cumulative.
   size_t resourceSample(uint64_t Monotonic, uint64_t CpuUser,
                         uint64_t CpuSystem, uint64_t Rss, uint64_t ReadBytes,
