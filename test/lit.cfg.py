@@ -32,6 +32,10 @@ config.environment["PATH"] = os.pathsep.join(
     [config.memscope_bin_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 for var in ("MEMSCOPE_OUT", "MEMSCOPE_OPTIONS", "MEMSCOPE_PASS_OPTIONS"):
     config.environment.pop(var, None)
+# memscope-merge keeps symbolized addresses between merges; the tests keep
+# theirs in the build tree, not in the user's ~/.cache, and so run warm.
+config.environment["MEMSCOPE_CACHE_DIR"] = os.path.join(config.memscope_obj_root, "test",
+                                                        "symbol-cache")
 
 plugin = os.path.join(config.memscope_lib_dir, "MemscopePass.so")
 clangxx = config.clang + "++"

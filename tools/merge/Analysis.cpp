@@ -616,7 +616,7 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   Result.Input = Options.InputDir;
   SourcePaths Paths = sourcePathsOf(Processes, Options.SourceRoot);
   Result.Totals.SourceRoot = Paths.root();
-  Symbolizer Symbols(Options.Symbolize, Diags);
+  Symbolizer Symbols(Options.Symbolize, Diags, Options.SymbolCacheDir);
   Symbols.setSourcePaths(Paths);
   IndirectAttributor Attributor(Symbols, Options.SystemPrefixes);
   SiteMerger Merger(Attributor, Result);
@@ -715,6 +715,8 @@ memscope::merge::analyze(const AnalysisOptions &Options, Diagnostics &Diags) {
   Merger.finish();
   Types.finish();
   Threads.finish();
+  // Before the warnings are listed: a cache that cannot be written says so.
+  Symbols.saveCache();
   if (MixedSampling)
     Diags.warning("the processes were sampled with different settings; the "
                   "summary shows the first process's");

@@ -46,6 +46,8 @@ llvm::Expected<WindowBound> parseWindowBound(llvm::StringRef Text);
 struct AnalysisOptions {
   std::string InputDir;
   bool Symbolize = true;
+  /// Keeps symbolized addresses between merges (SymbolCache.h); empty: not.
+  std::string SymbolCacheDir;
   /// Source paths matching one of these prefixes are library code, not the
   /// user's; see IndirectAttributor::isSystemPath().
   std::vector<std::string> SystemPrefixes;

@@ -13,7 +13,9 @@
 #include <algorithm>
 #if LLVM_VERSION_MAJOR < 16
 #include "llvm/ADT/Optional.h"
+#include "llvm/Object/ELFObjectFile.h"
 #else
+#include "llvm/Object/BuildID.h"
 #include <optional>
 #endif
 
@@ -44,6 +46,37 @@ using Redirect = llvm::Optional<llvm::StringRef>;
 #else
 using Redirect = std::optional<llvm::StringRef>;
 #endif
+
+/// The GNU build ID of an object file; empty when it has none.
+/// llvm::object::getBuildID is LLVM 16+; before, the notes are read here.
+inline llvm::ArrayRef<uint8_t> buildIdOf(const llvm::object::ObjectFile &Obj) {
+#if LLVM_VERSION_MAJOR >= 16
+  return llvm::object::getBuildID(&Obj);
+#else
+  const auto *Elf = llvm::dyn_cast<llvm::object::ELF64LEObjectFile>(&Obj);
+  if (!Elf)
+    return {};
+  const auto &File = Elf->getELFFile();
+  auto Headers = File.program_headers();
+  if (!Headers) {
+    llvm::consumeError(Headers.takeError());
+    return {};
+  }
+  for (const auto &Header : *Headers) {
+    if (Header.p_type != llvm::ELF::PT_NOTE)
+      continue;
+    llvm::Error Err = llvm::Error::success();
+    for (const auto &Note : File.notes(Header, Err))
+      if (Note.getType() == llvm::ELF::NT_GNU_BUILD_ID &&
+          Note.getName() == "GNU") {
+        llvm::consumeError(std::move(Err));
+        return Note.getDesc();
+      }
+    llvm::consumeError(std::move(Err));
+  }
+  return {};
+#endif
+}
 
 } // namespace merge
 } // namespace memscope

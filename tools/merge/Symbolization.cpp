@@ -2,6 +2,7 @@
 
 #include "Symbolization.h"
 #include "Compat.h"
+#include "SymbolCache.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -67,18 +68,43 @@ void ModuleMap::markHasSites(uint64_t Address) {
 
 //===-- Symbolizer ------------------------------------------------------===//
 
-Symbolizer::Symbolizer(bool Enabled, Diagnostics &Diags)
+Symbolizer::Symbolizer(bool Enabled, Diagnostics &Diags, std::string CacheDir)
     : Enabled(Enabled), Diags(Diags) {
   if (!Enabled)
     return;
+  // SymbolCache's key assumes these options: bump its kFormatVersion when
+  // they change.
   llvm::symbolize::LLVMSymbolizer::Options Opts;
   Opts.Demangle = true;
   Opts.UseSymbolTable = true;
   Opts.RelativeAddresses = false;
   Impl = std::make_unique<llvm::symbolize::LLVMSymbolizer>(Opts);
+  Disk = std::make_unique<SymbolCache>(std::move(CacheDir), Diags);
 }
 
 Symbolizer::~Symbolizer() = default;
+
+void Symbolizer::saveCache() {
+  if (Disk)
+    Disk->save();
+}
+
+const ModuleFile &Symbolizer::fileOf(const ModuleMap::Module &Module) {
+  auto [It, Inserted] = Files.try_emplace({Module.Path, Module.BuildId});
+  if (!Inserted)
+    return *It->second;
+  It->second = std::make_unique<ModuleFile>(inspectModuleFile(Module.Path));
+  const ModuleFile &File = *It->second;
+  // LLVM reads whatever the path holds now; a program rebuilt since the run
+  // gets its new lines.
+  if (File.Readable && !Module.BuildId.empty() && !hasBuildIdOf(File, Module))
+    Diags.warning(fmt::format(
+        "{} is not the file the run loaded (build ID {} then, {} now); its "
+        "frames may name the wrong lines",
+        Module.Path, Module.BuildId,
+        File.BuildId.empty() ? "none" : File.BuildId));
+  return File;
+}
 
 const std::vector<SourceFrame> &
 Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
@@ -89,6 +115,15 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
   auto [It, Inserted] = Cache.try_emplace({Module.Path, FileAddress});
   if (!Inserted || UnreadableModules.contains(Module.Path))
     return It->second;
+  const ModuleFile &File = fileOf(Module);
+  if (const std::vector<SourceFrame> *Kept =
+          Disk->find(Module, File, FileAddress)) {
+    for (const SourceFrame &Frame : *Kept)
+      It->second.push_back({Frame.Function,
+                            Frame.File.empty() ? "" : Paths.spell(Frame.File),
+                            Frame.Line, Frame.Column});
+    return It->second;
+  }
   // A return address points after the call; step back into the call
   // instruction so that the line is the call's.
   llvm::object::SectionedAddress Address{
@@ -103,6 +138,7 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
                                 Module.Path, Message));
     return It->second;
   }
+  std::vector<SourceFrame> Raw;
   for (uint32_t I = 0, E = Info->getNumberOfFrames(); I != E; ++I) {
     const llvm::DILineInfo &Line = Info->getFrame(I);
     SourceFrame Frame;
@@ -111,12 +147,16 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
     // Without line tables LLVM may still name the file from an STT_FILE
     // symbol, with line 0; that is no source location.
     if (Line.FileName != llvm::DILineInfo::BadString && Line.Line != 0) {
-      Frame.File = Paths.spell(Line.FileName);
+      Frame.File = Line.FileName;
       Frame.Line = Line.Line;
       Frame.Column = Line.Column;
     }
+    Raw.push_back(Frame);
+    if (!Frame.File.empty())
+      Frame.File = Paths.spell(Frame.File);
     It->second.push_back(std::move(Frame));
   }
+  Disk->add(Module, File, FileAddress, std::move(Raw));
   return It->second;
 }
 

@@ -66,13 +66,20 @@ struct SourceFrame {
   uint32_t Column = 0;
 };
 
-/// Caches LLVMSymbolizer answers per (module, address). One instance must be
-/// used by one thread at a time.
+class SymbolCache;
+struct ModuleFile;
+
+/// Caches LLVMSymbolizer answers per (module, address), and keeps them on
+/// disk for the next merge (SymbolCache.h). One instance must be used by one
+/// thread at a time.
 class Symbolizer {
 public:
-  /// A disabled symbolizer answers nothing (--no-symbolize).
-  Symbolizer(bool Enabled, Diagnostics &Diags);
+  /// A disabled symbolizer answers nothing (--no-symbolize). \p CacheDir
+  /// keeps answers between merges; empty: none are kept.
+  Symbolizer(bool Enabled, Diagnostics &Diags, std::string CacheDir = "");
   ~Symbolizer();
+  /// Writes the answers of this merge to the cache folder.
+  void saveCache();
 
   /// Inlined frames at a return address, innermost first; empty when the
   /// module or its symbols are unavailable (warned once per module).
@@ -86,10 +93,17 @@ public:
   void setSourcePaths(const SourcePaths &Paths) { this->Paths = Paths; }
 
 private:
+  /// What the module's path holds now, read once per module (and warned
+  /// about once when it is not the file the run loaded).
+  const ModuleFile &fileOf(const ModuleMap::Module &Module);
+
   bool Enabled;
   SourcePaths Paths;
   Diagnostics &Diags;
   std::unique_ptr<llvm::symbolize::LLVMSymbolizer> Impl;
+  std::unique_ptr<SymbolCache> Disk;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<ModuleFile>>
+      Files; // by (path, build ID)
   std::map<std::pair<std::string, uint64_t>, std::vector<SourceFrame>> Cache;
   llvm::StringSet<> UnreadableModules;
   llvm::StringSet<> ModulesWithoutLines;

@@ -17,6 +17,7 @@
 #include "Diagnostics.h"
 #include "Diff.h"
 #include "Report.h"
+#include "SymbolCache.h"
 
 #include "memscope/abi.h"
 
@@ -61,6 +62,16 @@ static cl::opt<bool>
                 cl::desc("Do not symbolize stacks; attribute uninstrumented "
                          "allocations to module+offset"),
                 cl::cat(MergeCategory));
+static cl::opt<std::string> SymbolCacheDir(
+    "symbol-cache",
+    cl::desc("Keep symbolized addresses of modules with a build ID in this "
+             "folder, for the next merge (default: $MEMSCOPE_CACHE_DIR, else "
+             "$XDG_CACHE_HOME/memscope or ~/.cache/memscope)"),
+    cl::value_desc("dir"), cl::cat(MergeCategory));
+static cl::opt<bool>
+    NoSymbolCache("no-symbol-cache",
+                  cl::desc("Neither read nor keep symbolized addresses"),
+                  cl::cat(MergeCategory));
 static cl::opt<unsigned> Top("top",
                              cl::desc("Sites and threads shown in the text "
                                       "summary (default 20)"),
@@ -264,6 +275,10 @@ int main(int argc, char **argv) {
   AnalysisOptions Options;
   Options.InputDir = InputDir;
   Options.Symbolize = !NoSymbolize;
+  if (!NoSymbolCache)
+    Options.SymbolCacheDir = SymbolCacheDir.getNumOccurrences()
+                                 ? SymbolCacheDir.getValue()
+                                 : SymbolCache::defaultDir();
   Options.SystemPrefixes =
       SystemPrefixes.empty() ? defaultSystemPrefixes()
                              : std::vector<std::string>(SystemPrefixes.begin(),
