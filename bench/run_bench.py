@@ -1602,9 +1602,10 @@ def render(results, command, image):
             "analysis.json and the text summary: what `finalize()` runs), wall time and peak "
             "RSS (wait4's `ru_maxrss`), each run with an empty symbol cache "
             "(`--symbol-cache`), as a first merge on a machine is; *merge, symbols kept*: "
-            f"{MERGE_ROUNDS} more runs with the symbols the last of those kept, as every "
-            "later merge of a program and libraries already seen is (heaptrack symbolizes "
-            "while the program runs, so heaptrack_print has no such step). For heaptrack, "
+            f"{MERGE_ROUNDS} more runs with the symbols the last of those kept, as later "
+            "merges of a program and libraries already seen are (here of the same logs, so "
+            "every address is known: the best case; heaptrack symbolizes while the program "
+            "runs, so heaptrack_print has no such step). For heaptrack, "
             "`heaptrack_print logs.zst` with its output discarded. *Merge events/s*: exact "
             "mode's events over its (first) merge time; for heaptrack the exact mode's "
             "events again, over heaptrack_print's time.")

@@ -28,14 +28,18 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.memscope_obj_root, "test", "lit-out",
                                      lit_config.params.get("memscope_test", ""))
 
+# memscope-merge keeps symbolized addresses between merges: the tests keep
+# theirs beside their output, not in the user's ~/.cache, and start each
+# lit run without them, so that every change to the symbolization is
+# exercised (a test's later merges read what its first kept).
+symbol_cache = os.path.join(config.test_exec_root, "symbol-cache")
+shutil.rmtree(symbol_cache, ignore_errors=True)
+config.environment["MEMSCOPE_CACHE_DIR"] = symbol_cache
+
 config.environment["PATH"] = os.pathsep.join(
     [config.memscope_bin_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 for var in ("MEMSCOPE_OUT", "MEMSCOPE_OPTIONS", "MEMSCOPE_PASS_OPTIONS"):
     config.environment.pop(var, None)
-# memscope-merge keeps symbolized addresses between merges; the tests keep
-# theirs in the build tree, not in the user's ~/.cache, and so run warm.
-config.environment["MEMSCOPE_CACHE_DIR"] = os.path.join(config.memscope_obj_root, "test",
-                                                        "symbol-cache")
 
 plugin = os.path.join(config.memscope_lib_dir, "MemscopePass.so")
 clangxx = config.clang + "++"

@@ -38,6 +38,16 @@
 // RUN: cmp %t/r3/stacks.folded %t/r4/stacks.folded
 // RUN: cmp %t/r3/trace.json %t/r4/trace.json
 // RUN: not grep warning %t/r4.err
+//
+// The kept lines are what the next merge reads: with the debug file's bytes
+// zeroed but its size and time kept, the cache still gives the line, where
+// LLVM alone (--no-symbol-cache) no longer finds one.
+// RUN: %python -c "import os, sys; p = sys.argv[1]; st = os.stat(p); open(p, 'r+b').write(bytes(st.st_size)); os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))" %t/bin/prog.debug
+// RUN: %merge %t/logs -o %t/r4b --symbol-cache %t/cache > /dev/null
+// RUN: cmp %t/r3/analysis.json %t/r4b/analysis.json
+// RUN: %merge %t/logs -o %t/r4c --no-symbol-cache 2> /dev/null > /dev/null
+// RUN: %python %inputs/summarize.py %t/r4c/analysis.json | FileCheck --check-prefix=NOLINES %s
+// RUN: cp %t/keep/prog.debug %t/bin/prog.debug
 // LINES: site kind=indirect at=symbol-cache.c:[[@LINE+11]] function=main allocations=100 {{.*}} via=__fopen_internal
 #include <stdio.h>
 #include <stdlib.h>

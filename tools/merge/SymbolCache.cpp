@@ -3,6 +3,7 @@
 #include "SymbolCache.h"
 #include "Compat.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Object/ObjectFile.h"
@@ -35,30 +36,45 @@ constexpr uint64_t kMaxBytes = uint64_t(64) << 20;
 constexpr uint64_t kTrimTo = kMaxBytes / 4 * 3;
 constexpr StringRef kSuffix = ".msgpack";
 
-/// What besides the module's contents decides LLVM's answers: which debug
-/// files it would find (LLVMSymbolizer looks them up by build ID under
-/// /usr/lib/debug, then by .gnu_debuglink beside the module, in its .debug/
-/// folder and under /usr/lib/debug), each named with its size and time, so
-/// that installing libc6-dbg, say, starts a new file.
+/// The files LLVM's answers for a module come from, each named in the key
+/// with its size and time, so that a change to any starts a new file:
+/// - the module itself (strip keeps the build ID, not the DWARF);
+/// - its separate debug file, looked up by build ID under /usr/lib/debug,
+///   then by .gnu_debuglink beside the module, in its .debug/ folder and
+///   under /usr/lib/debug (installing libc6-dbg, say);
+/// - a split-DWARF package, <object>.dwp, for the module and each debug file;
+/// - a GSYM file, <module>.gsym (LLVM 22 prefers it to DWARF).
+/// The .dwo files of split DWARF are not named: a module whose .dwo files
+/// come and go under one build ID keeps what the first merge found.
 std::string keyOf(const std::string &ModulePath, const ModuleFile &File) {
   std::string Key =
       fmt::format("memscope symbol cache {}\nllvm {}\nbuild-id {}\n",
                   kFormatVersion, LLVM_VERSION_STRING, File.BuildId);
-  std::vector<std::string> Candidates;
+  // LLVM makes the path absolute before it looks for debug files.
+  llvm::SmallString<256> Absolute(ModulePath);
+  (void)fs::make_absolute(Absolute);
+  std::vector<std::string> DebugFiles;
   if (File.BuildId.size() > 2)
-    Candidates.push_back(fmt::format("/usr/lib/debug/.build-id/{}/{}.debug",
+    DebugFiles.push_back(fmt::format("/usr/lib/debug/.build-id/{}/{}.debug",
                                      File.BuildId.substr(0, 2),
                                      File.BuildId.substr(2)));
   if (!File.Debuglink.empty()) {
     llvm::SmallString<256> Real;
-    std::vector<std::string> Dirs{path::parent_path(ModulePath).str()};
+    std::vector<std::string> Dirs{path::parent_path(Absolute).str()};
     if (!fs::real_path(ModulePath, Real))
       Dirs.push_back(path::parent_path(Real).str());
     for (const std::string &Dir : Dirs) {
-      Candidates.push_back(Dir + "/" + File.Debuglink);
-      Candidates.push_back(Dir + "/.debug/" + File.Debuglink);
-      Candidates.push_back("/usr/lib/debug" + Dir + "/" + File.Debuglink);
+      DebugFiles.push_back(Dir + "/" + File.Debuglink);
+      DebugFiles.push_back(Dir + "/.debug/" + File.Debuglink);
+      DebugFiles.push_back("/usr/lib/debug" + Dir + "/" + File.Debuglink);
     }
+  }
+  std::vector<std::string> Candidates{Absolute.str().str(),
+                                      Absolute.str().str() + ".gsym",
+                                      Absolute.str().str() + ".dwp"};
+  for (const std::string &Debug : DebugFiles) {
+    Candidates.push_back(Debug);
+    Candidates.push_back(Debug + ".dwp");
   }
   for (const std::string &Candidate : Candidates) {
     fs::file_status Status;
@@ -214,7 +230,7 @@ void SymbolCache::cannotWrite(const std::string &Message) {
 }
 
 void SymbolCache::save() {
-  bool Wrote = false;
+  std::vector<std::string> Wrote;
   for (auto &[Name, E] : Entries) {
     if (!E || !E->Changed || WriteFailed)
       continue;
@@ -255,13 +271,13 @@ void SymbolCache::save() {
     if (llvm::Error Err = Temp->keep(E->File))
       return cannotWrite(llvm::toString(std::move(Err)));
     E->Changed = false;
-    Wrote = true;
+    Wrote.push_back(path::filename(E->File).str());
   }
-  if (Wrote)
-    trim();
+  if (!Wrote.empty())
+    trim(Wrote);
 }
 
-void SymbolCache::trim() {
+void SymbolCache::trim(const std::vector<std::string> &Wrote) {
   struct File {
     std::string Path;
     uint64_t Size;
@@ -269,19 +285,27 @@ void SymbolCache::trim() {
   };
   std::vector<File> Files;
   uint64_t Total = 0;
+  auto Now = std::chrono::system_clock::now();
   std::error_code EC;
   for (fs::directory_iterator It(Dir, EC), End; It != End && !EC;
        It.increment(EC)) {
-    if (!endsWith(It->path(), kSuffix))
-      continue;
     fs::file_status Status;
     if (fs::status(It->path(), Status))
       continue;
-    Files.push_back(
-        {It->path(), Status.getSize(),
-         std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-             Status.getLastModificationTime())});
+    auto Used =
+        std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+            Status.getLastModificationTime());
+    // What a merge killed while writing left behind.
+    if (endsWith(It->path(), ".tmp") && Now - Used > std::chrono::hours(1)) {
+      (void)fs::remove(It->path());
+      continue;
+    }
+    if (!endsWith(It->path(), kSuffix))
+      continue;
     Total += Status.getSize();
+    // This merge's own files stay, however large.
+    if (!llvm::is_contained(Wrote, path::filename(It->path())))
+      Files.push_back({It->path(), Status.getSize(), Used});
   }
   if (Total <= kMaxBytes)
     return;

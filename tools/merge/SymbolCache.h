@@ -73,7 +73,9 @@ private:
   /// cannot be cached.
   Entry *open(const ModuleMap::Module &Module, const ModuleFile &File);
   void load(Entry &E);
-  void trim();
+  /// Removes the files used least recently (not those named in \p Wrote)
+  /// until the folder is under its limit.
+  void trim(const std::vector<std::string> &Wrote);
   void cannotWrite(const std::string &Message);
 
   std::string Dir; // <cache>/symbols; empty: disabled
