@@ -482,66 +482,110 @@ def log_sizes(log_dir):
     return written, on_disk
 
 
-MERGE_ROUNDS = 3
+MERGE_ROUNDS = 5
 
 
-def merge_median(bench, command, symbol_cache=False):
-    """The median wall time and the largest peak RSS of MERGE_ROUNDS runs of
-    a merge command (one run is at the mercy of this VM's noise). With
-    symbol_cache (memscope-merge), each of those runs starts from an empty
-    symbol cache, as a first merge does; then MERGE_ROUNDS more run with the
-    symbols the last one kept, as the merges after it do (merge_warm_*)."""
-    def cache_dir():
-        return ["--symbol-cache", bench.fresh_dir("merge-symbol-cache")] if symbol_cache else []
-    runs = [bench.run(command + cache_dir(), bench.env(), own_rss=True)
-            for _ in range(MERGE_ROUNDS)]
-    found = {"merge_seconds": statistics.median(r["wall"] for r in runs),
-             "merge_peak_rss": max(r["maxrss"] for r in runs)}
-    if symbol_cache:
-        warm = [bench.run(command + ["--symbol-cache",
-                                     os.path.join(bench.scratch, "merge-symbol-cache")],
-                          bench.env(), own_rss=True) for _ in range(MERGE_ROUNDS)]
-        found["merge_warm_seconds"] = statistics.median(r["wall"] for r in warm)
-    return found
+class MergeJob:
+    """The merges of one recording variant's first-round logs, run
+    MERGE_ROUNDS times each, interleaved with the other variants' (a slow
+    spell of this VM then hits memscope-merge and heaptrack_print alike):
+    heaptrack_print of heaptrack's trace, or memscope-merge, once with an
+    empty symbol cache, as a first merge on a machine is, and once with the
+    symbols an earlier merge of the same logs kept (merge_warm_seconds; the
+    best case, every address known). The median wall time and the largest
+    peak RSS are given; for Memscope also the events the report counts
+    (allocations + frees: exact in exact mode, estimates when sampled) and
+    its raw samples."""
 
-
-def logs_and_merge(bench, kind, log_dir, found):
-    """Fills found with the size of what a recording variant (kind record or
-    heaptrack) wrote to log_dir, and the wall time and peak RSS of turning it
-    into a report: memscope-merge, or heaptrack_print for heaptrack's trace.
-    For Memscope also the events the report counts (allocations + frees:
-    exact in exact mode, estimates when sampled) and its raw samples.
-    Raises on a failure; what was measured before it stays in found."""
-    if kind == "heaptrack":
-        # heaptrack -o logs writes logs.zst (logs.gz without zstd).
-        prefix = os.path.basename(log_dir) + "."
-        traces = sorted(n for n in os.listdir(os.path.dirname(log_dir)) if n.startswith(prefix))
-        if not traces:
-            raise BenchError(f"heaptrack wrote no trace file {log_dir}.*")
-        trace = os.path.join(os.path.dirname(log_dir), traces[0])
-        st = os.stat(trace)
-        found.update({"log_file": traces[0], "log_bytes": st.st_size,
-                      "log_bytes_on_disk": st.st_blocks * 512,
-                      "merge_tool": "heaptrack_print"})
-        found.update(merge_median(bench, [shutil.which("heaptrack_print") or "heaptrack_print",
-                                          trace]))
-        return
-    found["log_bytes"], found["log_bytes_on_disk"] = log_sizes(log_dir)
-    found["merge_tool"] = "memscope-merge"
-    report = bench.fresh_dir("merge-report")
-    try:
+    def __init__(self, bench, kind, log_dir, found, index):
+        """Fills found with the size of what the variant wrote to log_dir,
+        and keeps it for the merges. Raises on a failure."""
+        self.bench, self.kind, self.found = bench, kind, found
+        self.kept = bench.fresh_dir(f"merge-input-{index}")
+        self.runs, self.warm = [], []
+        if kind == "heaptrack":
+            # heaptrack -o logs writes logs.zst (logs.gz without zstd).
+            prefix = os.path.basename(log_dir) + "."
+            traces = sorted(n for n in os.listdir(os.path.dirname(log_dir))
+                            if n.startswith(prefix))
+            if not traces:
+                raise BenchError(f"heaptrack wrote no trace file {log_dir}.*")
+            st = os.stat(os.path.join(os.path.dirname(log_dir), traces[0]))
+            found.update({"log_file": traces[0], "log_bytes": st.st_size,
+                          "log_bytes_on_disk": st.st_blocks * 512,
+                          "merge_tool": "heaptrack_print"})
+            os.makedirs(self.kept)
+            trace = os.path.join(self.kept, traces[0])
+            shutil.move(os.path.join(os.path.dirname(log_dir), traces[0]), trace)
+            self.command = [shutil.which("heaptrack_print") or "heaptrack_print", trace]
+            return
+        found["log_bytes"], found["log_bytes_on_disk"] = log_sizes(log_dir)
+        found["merge_tool"] = "memscope-merge"
+        shutil.move(log_dir, self.kept)
+        self.report = bench.fresh_dir(f"merge-report-{index}")
+        self.cache = bench.fresh_dir(f"merge-symbol-cache-{index}")
+        self.cold_cache = bench.fresh_dir(f"merge-symbol-cache-cold-{index}")
         # Everything the API's finalize() does: merge, analyse, symbolize,
         # write the JSON report and the text summary.
-        found.update(merge_median(bench, [bench.bin("memscope-merge"), log_dir, "-o",
-                                          report, "-q"], symbol_cache=True))
-        with open(os.path.join(report, "analysis.json")) as f:
+        self.command = [bench.bin("memscope-merge"), self.kept, "-o", self.report, "-q",
+                        "--symbol-cache"]
+
+    def prepare(self):
+        """memscope-merge: one run, not timed, that fills the warm cache and
+        writes the report the events are read from."""
+        if self.kind == "heaptrack":
+            return
+        self.bench.run(self.command + [self.cache], self.bench.env(), own_rss=True)
+        with open(os.path.join(self.report, "analysis.json")) as f:
             summary = json.load(f)["summary"]
-        found["events"] = summary["total_allocations"] + summary["total_frees"]
+        self.found["events"] = summary["total_allocations"] + summary["total_frees"]
         if "samples" in summary:
-            found["samples"] = summary["samples"]
-        found["exact"] = summary.get("exact")
+            self.found["samples"] = summary["samples"]
+        self.found["exact"] = summary.get("exact")
+
+    def run_once(self):
+        if self.kind == "heaptrack":
+            self.runs.append(self.bench.run(self.command, self.bench.env(), own_rss=True))
+            return
+        shutil.rmtree(self.cold_cache, ignore_errors=True)
+        self.runs.append(self.bench.run(self.command + [self.cold_cache], self.bench.env(),
+                                        own_rss=True))
+        self.warm.append(self.bench.run(self.command + [self.cache], self.bench.env(),
+                                        own_rss=True))
+
+    def finish(self):
+        self.found["merge_seconds"] = statistics.median(r["wall"] for r in self.runs)
+        self.found["merge_peak_rss"] = max(r["maxrss"] for r in self.runs + self.warm)
+        if self.warm:
+            self.found["merge_warm_seconds"] = statistics.median(r["wall"] for r in self.warm)
+
+    def clean(self):
+        for path in (self.kept, getattr(self, "report", None), getattr(self, "cache", None),
+                     getattr(self, "cold_cache", None)):
+            if path:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def run_merges(jobs, name):
+    """Every job's merges, interleaved; a job that fails is marked
+    merge_failed in its figures and the others go on."""
+    def attempt(job, step):
+        try:
+            step()
+            return True
+        except Exception as error:  # any failure: this variant's merge only
+            job.found["merge_failed"] = failure_text(error)
+            progress(f"overhead: {name}: merge FAILED: {headline(job.found['merge_failed'])}")
+            return False
+    try:
+        jobs = [job for job in jobs if attempt(job, job.prepare)]
+        for _ in range(MERGE_ROUNDS):
+            jobs = [job for job in jobs if attempt(job, job.run_once)]
+        for job in jobs:
+            job.finish()
     finally:
-        shutil.rmtree(report, ignore_errors=True)
+        for job in jobs:
+            job.clean()
 
 
 def overhead(bench, rounds, quick):
@@ -564,7 +608,8 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
     variants = overhead_variants(name)
     runs = {label: [] for label, _, _ in variants}
     commands = {}
-    logs = {}  # label -> logs_and_merge() of the first round
+    logs = {}  # label -> the logs and merges of the first round (MergeJob)
+    jobs = []
     for round_index in range(rounds):
         # Interleaved: one run of every variant per round, so that a slow
         # spell of the machine hits every variant alike.
@@ -579,15 +624,17 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
                 # workload: the reason is kept as merge_failed.
                 found = logs[label] = {}
                 try:
-                    logs_and_merge(bench, kind, log_dir, found)
+                    jobs.append(MergeJob(bench, kind, log_dir, found, len(jobs)))
                 except Exception as error:  # any failure: these figures only
                     found["merge_failed"] = failure_text(error)
-                    progress(f"overhead: {name}: logs and merge of {label} FAILED: "
+                    progress(f"overhead: {name}: logs of {label} FAILED: "
                              f"{headline(found['merge_failed'])}")
             shutil.rmtree(log_dir, ignore_errors=True)
             for leftover in os.listdir(bench.scratch):
                 if leftover.startswith("logs."):  # heaptrack's logs.zst
                     os.remove(os.path.join(bench.scratch, leftover))
+        if round_index == 0:
+            run_merges(jobs, name)
         progress(f"overhead: {name}: round {round_index + 1}/{rounds}")
     # A variant callgrind fails on keeps its wall and CPU times, with its
     # instructions marked failed.
@@ -1587,8 +1634,9 @@ def render(results, command, image):
             "measures that cost alone.")
         add("")
         add("**Logs and merge**, measured on each variant's first round (a table per workload "
-            f"below); each merge runs {MERGE_ROUNDS} times on those logs, its median and its "
-            "largest peak RSS are given. *Log*: what the run wrote. For Memscope the sum over its `*.log` files "
+            f"below); each merge runs {MERGE_ROUNDS} times on those logs, interleaved with the "
+            "other variants' merges (a slow spell of the machine then hits memscope-merge and "
+            "heaptrack_print alike), its median and its largest peak RSS are given. *Log*: what the run wrote. For Memscope the sum over its `*.log` files "
             "of the written part (the 64-byte file header and the records up to the first "
             "all-zero record header); the runtime extends its files in preallocated zeroed "
             "windows, so their size on disk, in brackets, is larger. For heaptrack its "
@@ -1602,10 +1650,10 @@ def render(results, command, image):
             "analysis.json and the text summary: what `finalize()` runs), wall time and peak "
             "RSS (wait4's `ru_maxrss`), each run with an empty symbol cache "
             "(`--symbol-cache`), as a first merge on a machine is; *merge, symbols kept*: "
-            f"{MERGE_ROUNDS} more runs with the symbols the last of those kept, as later "
-            "merges of a program and libraries already seen are (here of the same logs, so "
-            "every address is known: the best case; heaptrack symbolizes while the program "
-            "runs, so heaptrack_print has no such step). For heaptrack, "
+            "each run right after one of those, with the symbols an earlier merge kept, as "
+            "later merges of a program and libraries already seen are (here of the same "
+            "logs, so every address is known: the best case; heaptrack symbolizes while the "
+            "program runs, so heaptrack_print has no such step). For heaptrack, "
             "`heaptrack_print logs.zst` with its output discarded. *Merge events/s*: exact "
             "mode's events over its (first) merge time; for heaptrack the exact mode's "
             "events again, over heaptrack_print's time.")
