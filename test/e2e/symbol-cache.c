@@ -93,6 +93,13 @@ int main(void) {
 // RUN: test ! -e %t/none
 // RUN: cmp %t/r3/analysis.json %t/r9/analysis.json
 //
+// Options that contradict each other, or name no folder, are refused.
+// RUN: not %merge %t/logs -o %t/r11 --symbol-cache %t/cache --no-symbol-cache 2>&1 | FileCheck --check-prefix=BOTH %s
+// RUN: not %merge %t/logs -o %t/r11 --symbol-cache= 2>&1 | FileCheck --check-prefix=EMPTY %s
+// RUN: test ! -e %t/r11
+// BOTH: error: --symbol-cache and --no-symbol-cache contradict each other
+// EMPTY: error: --symbol-cache names no folder (--no-symbol-cache turns the cache off)
+//
 // The program is rebuilt: the old run's frames may now name wrong lines.
 // RUN: %memscope_cc -O1 -g -DREBUILT %s -o %t/bin/prog
 // RUN: %merge %t/logs -o %t/r10 --symbol-cache %t/cache 2> %t/r10.err > /dev/null

@@ -275,6 +275,11 @@ int main(int argc, char **argv) {
   AnalysisOptions Options;
   Options.InputDir = InputDir;
   Options.Symbolize = !NoSymbolize;
+  if (NoSymbolCache && SymbolCacheDir.getNumOccurrences())
+    return fail("--symbol-cache and --no-symbol-cache contradict each other");
+  if (SymbolCacheDir.getNumOccurrences() && SymbolCacheDir.empty())
+    return fail("--symbol-cache names no folder (--no-symbol-cache turns the "
+                "cache off)");
   if (!NoSymbolCache)
     Options.SymbolCacheDir = SymbolCacheDir.getNumOccurrences()
                                  ? SymbolCacheDir.getValue()
