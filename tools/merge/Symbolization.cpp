@@ -116,12 +116,16 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
   if (!Inserted || UnreadableModules.contains(Module.Path))
     return It->second;
   const ModuleFile &File = fileOf(Module);
+  // File names are kept as LLVM gives them and spelled here, kept or not.
+  auto Spelled = [&](std::vector<SourceFrame> Frames) {
+    for (SourceFrame &Frame : Frames)
+      if (!Frame.File.empty())
+        Frame.File = Paths.spell(Frame.File);
+    return Frames;
+  };
   if (const std::vector<SourceFrame> *Kept =
           Disk->find(Module, File, FileAddress)) {
-    for (const SourceFrame &Frame : *Kept)
-      It->second.push_back({Frame.Function,
-                            Frame.File.empty() ? "" : Paths.spell(Frame.File),
-                            Frame.Line, Frame.Column});
+    It->second = Spelled(*Kept);
     return It->second;
   }
   // A return address points after the call; step back into the call
@@ -151,11 +155,9 @@ Symbolizer::symbolize(const ModuleMap::Module &Module, uint64_t ReturnAddress) {
       Frame.Line = Line.Line;
       Frame.Column = Line.Column;
     }
-    Raw.push_back(Frame);
-    if (!Frame.File.empty())
-      Frame.File = Paths.spell(Frame.File);
-    It->second.push_back(std::move(Frame));
+    Raw.push_back(std::move(Frame));
   }
+  It->second = Spelled(Raw);
   Disk->add(Module, File, FileAddress, std::move(Raw));
   return It->second;
 }
