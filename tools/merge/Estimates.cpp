@@ -21,40 +21,10 @@ double gammaQuantile(double Shape, double Z) {
   return Root <= 0 ? 0 : Shape * Root * Root * Root;
 }
 
-// glibc maps a chunk from its mmap threshold on (compared with the chunk
-// size: 128 KiB at first, raised by glibc when the program frees a mapped
-// chunk, or moved by the program); a heap chunk's overhead is 8 to 32 bytes
-// (more for an aligned allocation).
-constexpr uint64_t kMmapThreshold = 128 * 1024, kPage = 4096;
+// A heap chunk's overhead is 8 to 32 bytes (more for an aligned allocation).
 constexpr double kMinOverhead = 8, kMaxSmallOverhead = 32;
 
-uint64_t heapChunk(uint64_t Requested) {
-  return std::max<uint64_t>((Requested + 8 + 15) & ~uint64_t(15), 32);
-}
-
-bool mappedChunk(uint64_t Requested) {
-  return heapChunk(Requested) >= kMmapThreshold;
-}
-
 } // namespace
-
-double memscope::merge::glibcOverhead(uint64_t Requested) {
-  uint64_t Chunk = heapChunk(Requested);
-  if (mappedChunk(Requested))
-    Chunk = (Chunk + 8 + kPage - 1) & ~(kPage - 1);
-  return double(Chunk - Requested);
-}
-
-void memscope::merge::OverheadTally::add(uint64_t Requested, double Weight) {
-  double Overhead = glibcOverhead(Requested);
-  if (mappedChunk(Requested)) {
-    MappedSum += Weight * Overhead;
-    MappedBlocks += Weight;
-  } else {
-    SmallSum += Weight * Overhead;
-    SmallBlocks += Weight;
-  }
-}
 
 CountedBytes memscope::merge::requestedFromChunks(
     int64_t ChunkBytes, int64_t Blocks, uint64_t Uncertainty,

@@ -31,6 +31,7 @@
 #ifndef MEMSCOPE_MERGE_ESTIMATES_H
 #define MEMSCOPE_MERGE_ESTIMATES_H
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -83,7 +84,21 @@ Interval liveInterval95(double Live, double Variance, double Observed,
 /// plus 8 more, rounded up to a 4 KiB page. glibc raises the threshold when
 /// a program frees a mapped chunk, and a program may move it: the merge
 /// cannot tell, and assumes it stays.
-double glibcOverhead(uint64_t Requested);
+///
+/// Inline, as OverheadTally::add: the merge takes them for every event.
+constexpr uint64_t kMmapThreshold = 128 * 1024, kGlibcPage = 4096;
+inline uint64_t glibcHeapChunk(uint64_t Requested) {
+  return std::max<uint64_t>((Requested + 8 + 15) & ~uint64_t(15), 32);
+}
+inline bool glibcMappedChunk(uint64_t Requested) {
+  return glibcHeapChunk(Requested) >= kMmapThreshold;
+}
+inline double glibcOverhead(uint64_t Requested) {
+  uint64_t Chunk = glibcHeapChunk(Requested);
+  if (Chunk >= kMmapThreshold)
+    Chunk = (Chunk + 8 + kGlibcPage - 1) & ~(kGlibcPage - 1);
+  return double(Chunk - Requested);
+}
 /// The overhead of sampled blocks, weighted by the blocks each stands for
 /// (negative weights take blocks away). Mapped chunks (up to 4 KiB of
 /// overhead each, about 2 KiB on average) are kept apart from the rest (8 to
@@ -92,7 +107,16 @@ double glibcOverhead(uint64_t Requested);
 struct OverheadTally {
   double SmallSum = 0, SmallBlocks = 0;
   double MappedSum = 0, MappedBlocks = 0;
-  void add(uint64_t Requested, double Weight);
+  void add(uint64_t Requested, double Weight) {
+    double Overhead = glibcOverhead(Requested);
+    if (glibcMappedChunk(Requested)) {
+      MappedSum += Weight * Overhead;
+      MappedBlocks += Weight;
+    } else {
+      SmallSum += Weight * Overhead;
+      SmallBlocks += Weight;
+    }
+  }
 };
 /// The mean overhead of a block under the mmap threshold when no sampled
 /// block gives one: that of requests spread evenly over those sizes.

@@ -272,8 +272,24 @@ ProcessStreamer::claimAddressFree(FileState &State,
 void ProcessStreamer::trackByAddress(uint64_t Address,
                                      const AddressBlock &Block) {
   auto [It, Inserted] = ByAddress.try_emplace(Address, Block);
-  if (!Inserted)
+  if (Inserted)
+    return;
+  if (It->second.Vacant) {
+    It->second = Block;
+    --VacantByAddress;
+  } else {
     ByAddressLater[Address].push_back(Block);
+  }
+}
+
+void ProcessStreamer::compactByAddress() {
+  llvm::DenseMap<uint64_t, AddressBlock, SampleIdInfo> Kept;
+  Kept.reserve(ByAddress.size() - VacantByAddress);
+  for (const auto &[Address, Block] : ByAddress)
+    if (!Block.Vacant)
+      Kept.try_emplace(Address, Block);
+  ByAddress = std::move(Kept);
+  VacantByAddress = 0;
 }
 
 void ProcessStreamer::retireLostAt(uint64_t Address, uint64_t MonotonicNs) {
@@ -281,7 +297,7 @@ void ProcessStreamer::retireLostAt(uint64_t Address, uint64_t MonotonicNs) {
   if (Later == ByAddressLater.end())
     return;
   auto It = ByAddress.find(Address); // there whenever later blocks are
-  if (It == ByAddress.end())
+  if (It == ByAddress.end() || It->second.Vacant)
     return;
   // Events come in time order: a block whose successor here was allocated
   // more than the clocks' error ago would have had its free read by now.
@@ -307,7 +323,7 @@ void ProcessStreamer::retireLost(const AddressBlock &Block, uint64_t Time) {
 void ProcessStreamer::retireLostAtEnd() {
   for (auto &[Address, Later] : ByAddressLater) {
     auto It = ByAddress.find(Address);
-    if (It == ByAddress.end())
+    if (It == ByAddress.end() || It->second.Vacant)
       continue;
     for (const AddressBlock &Block : Later) {
       retireLost(It->second, Block.Sample.Time);
@@ -335,7 +351,7 @@ void ProcessStreamer::onFreeByAddress(FileState &State,
     return;
   }
   auto It = ByAddress.find(Free.address);
-  if (It == ByAddress.end()) {
+  if (It == ByAddress.end() || It->second.Vacant) {
     expirePendingAddressFrees(Free.monotonic_ns);
     PendingAddressFrees[Free.address] = {currentThread(State), Free.site_id,
                                          Free.monotonic_ns};
@@ -360,7 +376,9 @@ void ProcessStreamer::onFreeByAddress(FileState &State,
   }
   AddressBlock Block = It->second;
   if (Later == ByAddressLater.end()) {
-    ByAddress.erase(It);
+    It->second.Vacant = true;
+    if (++VacantByAddress > std::max<size_t>(ByAddress.size() / 2, 4096))
+      compactByAddress();
   } else {
     It->second = Later->second.front();
     Later->second.pop_front();

@@ -68,6 +68,9 @@ private:
     LiveSample Sample; // Time only, when BeforeWindow
     /// Allocated before --from: its free is not part of the report.
     bool BeforeWindow;
+    /// Freed: the address holds no block (ByAddress's comment says why the
+    /// entry stays).
+    bool Vacant = false;
   };
   /// How far apart two threads' events may be timed in the wrong order: the
   /// runtime's unfenced TSC reads run up to about a cache miss early
@@ -191,7 +194,16 @@ private:
   /// allocation that reused its address are timed in the wrong order, or
   /// where a free was lost. One lookup per event, where a map from address
   /// to sample id and Live took two.
+  ///
+  /// A free leaves its entry behind, vacant, rather than erase it: glibc
+  /// hands a freed address out again soon, and a DenseMap's erase leaves a
+  /// tombstone that lookups then step over (on exact-mode logs, most of the
+  /// inserts' probes). The next block at that address takes the entry back;
+  /// when vacant entries outnumber the live ones, compactByAddress drops
+  /// them.
   llvm::DenseMap<uint64_t, AddressBlock, SampleIdInfo> ByAddress;
+  size_t VacantByAddress = 0;
+  void compactByAddress();
   llvm::DenseMap<uint64_t, std::deque<AddressBlock>, SampleIdInfo>
       ByAddressLater;
   /// Blocks whose free by address was not logged: another block was

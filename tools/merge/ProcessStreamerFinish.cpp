@@ -208,7 +208,7 @@ void ProcessStreamer::finish() {
     countLiveAtExit(Sample);
   // retireLostAtEnd left one block at each address.
   for (const auto &[Address, Block] : ByAddress)
-    if (!Block.BeforeWindow)
+    if (!Block.BeforeWindow && !Block.Vacant)
       countLiveAtExit(Block.Sample);
   for (const FileState &State : Files) {
     if (State.Malformed)

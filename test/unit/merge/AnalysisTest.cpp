@@ -447,6 +447,71 @@ TEST(Analysis, FreesByAddressTakeTheOldestBlockLiveThere) {
   EXPECT_EQ(Result.Totals.PeakLiveBytes, 1000);
 }
 
+TEST(Analysis, FreedAddressesAreTakenBackByTheirNextBlocks) {
+  // Exact mode frees by address; glibc hands a freed address out again
+  // soon. 12,000 blocks at distinct addresses, all but every tenth freed on
+  // another thread (enough freed addresses for the live set to drop the
+  // ones no block took back), then 6,000 new blocks at the freed addresses,
+  // the last freed first (as glibc's caches give them back), of which every
+  // other one is freed, and one address freed twice. What stays live is
+  // what was not freed.
+  TempDir Dir;
+  std::string P = appFolder(Dir, processLog(100));
+  TestLogWriter A(log::FileKind::Thread, 100, 0);
+  TestLogWriter B(log::FileKind::Thread, 100, 1);
+  A.threadStart(1, 100, T0 + 1, "producer");
+  B.threadStart(2, 101, T0 + 2, "consumer");
+  auto Address = [](uint64_t I) { return 0x100000 + I * 64; };
+  constexpr uint64_t kFirst = 12000, kSecond = 6000;
+  uint64_t Time = T0 + 10, Id = 1;
+  double LiveBytes = 0, Allocated = 0, Freed = 0;
+  std::vector<uint64_t> FreedAt; // the last freed first
+  double FirstLive = 0;
+  for (uint64_t I = 0; I < kFirst; ++I) {
+    A.allocAt(Address(I), Id++, SiteA, 32 + I % 7, Time += 10);
+    Allocated += 32 + I % 7;
+  }
+  Time += 5000;
+  for (uint64_t I = 0; I < kFirst; ++I) {
+    if (I % 10 == 0) {
+      FirstLive += 32 + I % 7;
+      continue;
+    }
+    B.freeAt(Address(I), Time += 10);
+    Freed += 32 + I % 7;
+    FreedAt.insert(FreedAt.begin(), I);
+  }
+  LiveBytes += FirstLive;
+  Time += 5000;
+  for (uint64_t J = 0; J < kSecond; ++J)
+    A.allocAt(Address(FreedAt[J]), Id++, SiteB, 100, Time += 10);
+  Allocated += kSecond * 100;
+  Time += 5000;
+  for (uint64_t J = 0; J < kSecond; J += 2) {
+    B.freeAt(Address(FreedAt[J]), Time += 10);
+    Freed += 100;
+  }
+  LiveBytes += kSecond / 2 * 100;
+  // Freed twice: nothing is live there by then.
+  B.freeAt(Address(FreedAt[0]), Time += 10);
+  A.writeTo(P + "/t0.log");
+  B.writeTo(P + "/t1.log");
+
+  auto R = analyzeDir(Dir.path());
+  ASSERT_ANALYZED(Result, R);
+  EXPECT_EQ(Result.Totals.Stats.Allocations, double(kFirst + kSecond));
+  EXPECT_EQ(Result.Totals.Stats.Bytes, Allocated);
+  EXPECT_EQ(Result.Totals.Stats.FreedBytes, Freed);
+  EXPECT_EQ(Result.Totals.Stats.LiveBytes + Result.Totals.Stats.LifetimeBytes,
+            LiveBytes);
+  const SiteReport *Second = findSite(Result, SiteB);
+  ASSERT_NE(Second, nullptr);
+  EXPECT_EQ(Second->Stats.LiveBytes + Second->Stats.LifetimeBytes,
+            kSecond / 2 * 100.0);
+  // The peak: once the second blocks are all allocated.
+  EXPECT_EQ(Result.Totals.PeakLiveBytes, FirstLive + kSecond * 100.0);
+}
+
 TEST(Analysis, FreesByAddressOfBlocksBeforeTheWindowAreLeftOut) {
   // --from: a block allocated before the window and freed in it is not in
   // the report, nor is its free, although the next block at its address
