@@ -120,6 +120,20 @@ def headline(text):
     return lines[0] if lines else text
 
 
+def paired_ratio(values, bases):
+    """The median over rounds of values[i] / bases[i]: each variant is set
+    against the plain run of its own round. This VM drifts between spells
+    (the same plain run of cross-thread-free took 0.13 s, then 0.49 s, minutes
+    apart), and a ratio of the two medians mixes spells where a round's
+    ratio does not."""
+    return statistics.median(v / b for v, b in zip(values, bases))
+
+
+def paired_difference(values, bases):
+    """The median over rounds of values[i] - bases[i] (as paired_ratio)."""
+    return statistics.median(v - b for v, b in zip(values, bases))
+
+
 def elf_dynamic(path):
     """(the program interpreter or None, the DT_RPATH entries' offsets in the
     file, whether there is a DT_RUNPATH) of a 64-bit little-endian ELF file;
@@ -657,20 +671,21 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
         # debug info to symbolize them with): only the count is kept.
         shutil.rmtree(log_dir, ignore_errors=True)
     progress(f"overhead: {name}: callgrind done")
-    base = runs["plain"]
-    base_wall = statistics.median(r["wall"] for r in base)
-    base_cpu = statistics.median(r["cpu"] for r in base)
+    base_walls = [r["wall"] for r in runs["plain"]]
+    base_cpus = [r["cpu"] for r in runs["plain"]]
     base_ir = instructions.get("plain")
     rows = []
     for label, kind, _ in variants:
         walls = [r["wall"] for r in runs[label]]
-        wall = statistics.median(walls)
-        cpu = statistics.median(r["cpu"] for r in runs[label])
+        cpus = [r["cpu"] for r in runs[label]]
+        ratios = [w / b for w, b in zip(walls, base_walls)]
         ir = instructions.get(label)
         rows.append({
             "variant": label, "kind": kind, "command": commands[label],
-            "wall": wall, "wall_min": min(walls), "wall_max": max(walls),
-            "wall_ratio": wall / base_wall, "cpu": cpu, "cpu_ratio": cpu / base_cpu,
+            "wall": statistics.median(walls), "wall_min": min(walls), "wall_max": max(walls),
+            "wall_ratio": paired_ratio(walls, base_walls),
+            "wall_ratio_min": min(ratios), "wall_ratio_max": max(ratios),
+            "cpu": statistics.median(cpus), "cpu_ratio": paired_ratio(cpus, base_cpus),
             "instructions": ir,
             "instructions_ratio": ir / base_ir if ir is not None and base_ir else None,
             "runs": runs[label],
@@ -921,7 +936,7 @@ def curve(bench, quick, rounds, runs):
         point.pop("per_site")
         point.update({
             "interval": interval,
-            "wall_ratio": statistics.median(walls[interval]) / statistics.median(plain_walls),
+            "wall_ratio": paired_ratio(walls[interval], plain_walls),
             "instructions_ratio": ir / plain_ir, "instructions": ir,
             "sampling_instructions": (ir - off_ir) / plain_ir,
             "samples_per_run": statistics.mean(e["summary"]["samples"] for e in estimates),
@@ -1370,7 +1385,9 @@ def log_targets(over):
         if heap is None:
             rows.append((target, bound, "not measured: heaptrack not installed", None))
             continue
-        mine, theirs = exact["wall"] - plain["wall"], heap["wall"] - plain["wall"]
+        plain_walls = [r["wall"] for r in plain["runs"]]
+        mine = paired_difference([r["wall"] for r in exact["runs"]], plain_walls)
+        theirs = paired_difference([r["wall"] for r in heap["runs"]], plain_walls)
         times = f" (heaptrack's is {theirs / mine:.1f}x)" if mine > 0 else ""
         rows.append((target, bound, f"exact {added(mine)}, heaptrack {added(theirs)}{times}",
                      mine <= theirs / factor))
@@ -1618,7 +1635,14 @@ def render(results, command, image):
         rounds = next(d for d in over.values() if not failed(d))["rounds"]
         add(f"**Wall time**: median of {rounds} interleaved rounds "
             "(one run of every variant per round, so that a slow spell of the machine hits "
-            "every variant alike); min–max in brackets. **CPU**: user + system time of the "
+            "every variant alike); min–max in brackets. **Ratios** to the plain build are "
+            "paired: the median over rounds of the variant's time over the plain run's of the "
+            "same round (min–max of those in brackets), since this VM drifts between faster "
+            "and slower spells for minutes at a time (cross-thread-free's plain run took "
+            "0.13 s in one spell and 0.49 s in the next), and a ratio of two medians can "
+            "set one spell's runs against another's. *Added wall time* (the targets against "
+            "heaptrack) is likewise the median over rounds of a run's time less the plain "
+            "run's of its round. **CPU**: user + system time of the "
             "process, median. **Instructions**: total instructions of all threads "
             "(`valgrind --tool=callgrind`, the `Ir` total), one run per variant since the "
             "count is deterministic (sampled variants use `seed=1`), at the smaller size "
@@ -1706,13 +1730,15 @@ def render(results, command, image):
                 shown = " ".join(f"`{k}={v}`" for k, v in env.items())
                 add(f"Every variant runs with {shown}. {why}")
             add("")
-            add("| variant | wall (s) [min–max] | wall ratio | CPU (s) | CPU ratio | "
+            add("| variant | wall (s) [min–max] | wall ratio [min–max] | CPU (s) | CPU ratio | "
                 "instructions | instr. ratio |")
             add("|---|---:|---:|---:|---:|---:|---:|")
             for r in data["rows"]:
                 instr = f"{r['instructions']:,}" if r["instructions"] is not None else "–"
+                spread = (f" [{r['wall_ratio_min']:.3f}–{r['wall_ratio_max']:.3f}]"
+                          if "wall_ratio_min" in r and r["kind"] != "plain" else "")
                 add(f"| {r['variant']} | {r['wall']:.3f} [{r['wall_min']:.3f}–"
-                    f"{r['wall_max']:.3f}] | {r['wall_ratio']:.3f} | {r['cpu']:.3f} | "
+                    f"{r['wall_max']:.3f}] | {r['wall_ratio']:.3f}{spread} | {r['cpu']:.3f} | "
                     f"{r['cpu_ratio']:.3f} | {instr} | {ratio(r['instructions_ratio'])} |")
             add("")
             for label, reason in data.get("instructions_failed", {}).items():
@@ -1824,8 +1850,8 @@ def render(results, command, image):
         else:
             add(f"![overhead and accuracy against the sampling interval]({image})")
             add("")
-        add(f"Overhead: `{cv['workload']}`, wall time median of {cv['rounds']} interleaved "
-            f"rounds; instructions of `{cv['callgrind_workload']}` under callgrind. Accuracy: "
+        add(f"Overhead: `{cv['workload']}`, wall ratio the median of {cv['rounds']} interleaved "
+            f"rounds' ratios to the plain run of the round; instructions of `{cv['callgrind_workload']}` under callgrind. Accuracy: "
             f"`{cv['accuracy_workload']}`, {cv['runs']} seeds per interval against one exact "
             "run. `MEMSCOPE_OPTIONS=sample_interval=N`.")
         add("")
