@@ -39,10 +39,44 @@ size_t keysBytes(uint32_t capacity) {
   return sizeof(EventKeys) + sizeof(EventKeys::Entry) * (capacity - 1);
 }
 
+/// internKey's rare part: maps \p writer's table on first use, or empties
+/// it when full, then defines the key. Apart, so that the probe inlined
+/// into every append saves no registers for it.
+__attribute__((noinline)) bool internKeySlow(LogWriter &writer,
+                                             uint64_t site_id,
+                                             uint64_t stack_id, uint32_t kind,
+                                             uint64_t &index, bool &is_new);
+
 /// The index of (site, stack, kind) in \p writer's file; \p is_new when it
 /// must be defined before use. False when no table can be mapped.
-bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
-               uint32_t kind, uint64_t &index, bool &is_new);
+inline __attribute__((always_inline)) bool
+internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id, uint32_t kind,
+          uint64_t &index, bool &is_new) {
+  EventKeys *keys = writer.keys;
+  if (MSC_UNLIKELY(!keys))
+    return internKeySlow(writer, site_id, stack_id, kind, index, is_new);
+  uint64_t hash = (site_id ^ (stack_id * 0x9E3779B97F4A7C15ull) ^ kind) *
+                  0xFF51AFD7ED558CCDull;
+  uint32_t mask = keys->capacity - 1;
+  for (uint32_t probe = 0;; ++probe) {
+    EventKeys::Entry &entry = keys->entries[((hash >> 40) + probe) & mask];
+    if (entry.kind_plus_one == 0) {
+      // Full enough: start over; the Key events define indices anew.
+      if (MSC_UNLIKELY(keys->used >= keys->capacity * 3 / 4))
+        return internKeySlow(writer, site_id, stack_id, kind, index, is_new);
+      entry = {site_id, stack_id, kind + 1, keys->used++};
+      index = entry.index;
+      is_new = true;
+      return true;
+    }
+    if (entry.site_id == site_id && entry.stack_id == stack_id &&
+        entry.kind_plus_one == kind + 1) {
+      index = entry.index;
+      is_new = false;
+      return true;
+    }
+  }
+}
 
 /// internKey, first trying the writer's most recent key of the same event
 /// type (\p recent: 0 for allocations, 1 for frees).
@@ -66,41 +100,21 @@ internRecentKey(LogWriter &writer, int recent, uint64_t site_id,
   return true;
 }
 
-bool internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
-               uint32_t kind, uint64_t &index, bool &is_new) {
-  if (MSC_UNLIKELY(!writer.keys)) {
+bool internKeySlow(LogWriter &writer, uint64_t site_id, uint64_t stack_id,
+                   uint32_t kind, uint64_t &index, bool &is_new) {
+  if (!writer.keys) {
     uint32_t capacity = g_flags.exact ? 1024 : 128;
     writer.keys = static_cast<EventKeys *>(mapZeroed(keysBytes(capacity)));
     if (!writer.keys)
       return false;
     writer.keys->capacity = capacity;
+  } else {
+    EventKeys &keys = *writer.keys;
+    memset(keys.entries, 0, sizeof(EventKeys::Entry) * keys.capacity);
+    memset(keys.recent, 0, sizeof(keys.recent));
+    keys.used = 0;
   }
-  EventKeys &keys = *writer.keys;
-  uint64_t hash = (site_id ^ (stack_id * 0x9E3779B97F4A7C15ull) ^ kind) *
-                  0xFF51AFD7ED558CCDull;
-  uint32_t mask = keys.capacity - 1;
-  for (uint32_t probe = 0;; ++probe) {
-    EventKeys::Entry &entry = keys.entries[((hash >> 40) + probe) & mask];
-    if (entry.kind_plus_one == 0) {
-      if (keys.used >= keys.capacity * 3 / 4) {
-        // Full enough: start over; the Key events define indices anew.
-        memset(keys.entries, 0, sizeof(EventKeys::Entry) * keys.capacity);
-        memset(keys.recent, 0, sizeof(keys.recent));
-        keys.used = 0;
-        return internKey(writer, site_id, stack_id, kind, index, is_new);
-      }
-      entry = {site_id, stack_id, kind + 1, keys.used++};
-      index = entry.index;
-      is_new = true;
-      return true;
-    }
-    if (entry.site_id == site_id && entry.stack_id == stack_id &&
-        entry.kind_plus_one == kind + 1) {
-      index = entry.index;
-      is_new = false;
-      return true;
-    }
-  }
+  return internKey(writer, site_id, stack_id, kind, index, is_new);
 }
 
 } // namespace
@@ -196,24 +210,30 @@ appendFree(LogWriter &writer, const log::FreeRecord &free, GrowCrc grow) {
 struct EventWord {
   uint64_t low = 0, high = 0;
   unsigned length = 0;
-  __attribute__((always_inline)) void byte(uint64_t value) {
-    if (length < 8)
-      low |= value << (8 * length);
-    else
-      high |= value << (8 * (length - 8));
-    ++length;
+  /// Appends the \p count bytes of \p bytes (low byte first); an event
+  /// never passes 16 (13 at most: a tag and four numbers of 3 bytes).
+  __attribute__((always_inline)) void put(uint64_t bytes, unsigned count) {
+    if (length < 8) {
+      low |= bytes << (8 * length);
+      if (length + count > 8) // length > 5 here: the shift is under 64
+        high |= bytes >> (8 * (8 - length));
+    } else {
+      high |= bytes << (8 * (length - 8));
+    }
+    length += count;
   }
-  /// putVarint's bytes, for values of at most three.
+  __attribute__((always_inline)) void byte(uint64_t value) { put(value, 1); }
+  /// putVarint's bytes, for values of at most three, built in a register
+  /// and appended at once.
   __attribute__((always_inline)) bool varint(uint64_t value) {
     if (value < 0x80) {
-      byte(value);
+      put(value, 1);
     } else if (value < 0x4000) {
-      byte((value & 0x7f) | 0x80);
-      byte(value >> 7);
+      put((value & 0x7f) | 0x80 | (value >> 7) << 8, 2);
     } else if (value < 0x200000) {
-      byte((value & 0x7f) | 0x80);
-      byte(((value >> 7) & 0x7f) | 0x80);
-      byte(value >> 14);
+      put((value & 0x7f) | 0x80 | (((value >> 7) & 0x7f) | 0x80) << 8 |
+              (value >> 14) << 16,
+          3);
     } else {
       return false;
     }
