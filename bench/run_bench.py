@@ -618,13 +618,29 @@ def overhead(bench, rounds, quick):
     return results
 
 
+# A workload whose plain run is short gets more rounds, up to
+# MAX_ROUNDS_FACTOR times --rounds, so that each variant's plain runs add up
+# to about SHORT_WORKLOAD_SECONDS: a few milliseconds of start-up or page
+# faults otherwise decide its ratios (resource-monitoring's exact mode
+# against heaptrack flipped between runs of the suite with 7 rounds).
+SHORT_WORKLOAD_SECONDS = 2.0
+MAX_ROUNDS_FACTOR = 5
+
+
+def rounds_for(rounds, plain_wall):
+    """The rounds a workload whose first plain run took plain_wall s gets."""
+    wanted = math.ceil(SHORT_WORKLOAD_SECONDS / max(plain_wall, 1e-3))
+    return max(rounds, min(wanted, rounds * MAX_ROUNDS_FACTOR))
+
+
 def overhead_workload(bench, name, program, args, cg_args, rounds):
     variants = overhead_variants(name)
     runs = {label: [] for label, _, _ in variants}
     commands = {}
     logs = {}  # label -> the logs and merges of the first round (MergeJob)
     jobs = []
-    for round_index in range(rounds):
+    round_index = 0
+    while round_index < rounds:
         # Interleaved: one run of every variant per round, so that a slow
         # spell of the machine hits every variant alike.
         for label, kind, options in variants:
@@ -649,7 +665,9 @@ def overhead_workload(bench, name, program, args, cg_args, rounds):
                     os.remove(os.path.join(bench.scratch, leftover))
         if round_index == 0:
             run_merges(jobs, name)
+            rounds = rounds_for(rounds, runs["plain"][0]["wall"])
         progress(f"overhead: {name}: round {round_index + 1}/{rounds}")
+        round_index += 1
     # A variant callgrind fails on keeps its wall and CPU times, with its
     # instructions marked failed.
     instructions, instructions_failed = {}, {}
@@ -1632,8 +1650,11 @@ def render(results, command, image):
             f"options the API derives from the design page's config (`{DESIGN_OPTIONS}`), "
             "*exact* with `exact=1`. heaptrack runs the plain build.")
         add("")
-        rounds = next(d for d in over.values() if not failed(d))["rounds"]
-        add(f"**Wall time**: median of {rounds} interleaved rounds "
+        rounds = min(d["rounds"] for d in over.values() if not failed(d))
+        add(f"**Wall time**: median of {rounds} or more interleaved rounds (a workload "
+            f"whose plain run is short gets up to {MAX_ROUNDS_FACTOR}x as many, enough for "
+            f"its plain runs to add up to about {SHORT_WORKLOAD_SECONDS:g} s; each workload's "
+            "table gives its count) "
             "(one run of every variant per round, so that a slow spell of the machine hits "
             "every variant alike); min–max in brackets. **Ratios** to the plain build are "
             "paired: the median over rounds of the variant's time over the plain run's of the "
@@ -1724,7 +1745,7 @@ def render(results, command, image):
                 failure(failed(data))
                 continue
             add(f"Args `{' '.join(data['args'])}`; callgrind args "
-                f"`{' '.join(data['callgrind_args'])}`.")
+                f"`{' '.join(data['callgrind_args'])}`; {data['rounds']} rounds.")
             if name in WORKLOAD_ENV:
                 env, why = WORKLOAD_ENV[name]
                 shown = " ".join(f"`{k}={v}`" for k, v in env.items())
