@@ -160,12 +160,12 @@ struct ProcessEndRecord {
 };
 
 /// process.log: one sample of the process's resource use, taken by
-/// PlatformResourceCollector (memscope/lockfree.hpp) from /proc. Counters
-/// are cumulative since the process started.
+/// PlatformResourceCollector (memscope/lockfree.hpp) from getrusage and
+/// /proc. Counters are cumulative since the process started.
 struct ResourceSampleRecord {
   uint64_t monotonic_ns;
-  uint64_t cpu_user_ns;   // /proc/self/stat utime
-  uint64_t cpu_system_ns; // /proc/self/stat stime
+  uint64_t cpu_user_ns;   // getrusage(RUSAGE_SELF) ru_utime
+  uint64_t cpu_system_ns; // getrusage(RUSAGE_SELF) ru_stime
   uint64_t rss_bytes;     // /proc/self/statm resident pages
   uint64_t read_bytes;    // /proc/self/io rchar
   uint64_t write_bytes;   // /proc/self/io wchar
