@@ -199,8 +199,8 @@ private:
   /// hands a freed address out again soon, and a DenseMap's erase leaves a
   /// tombstone that lookups then step over (on exact-mode logs, most of the
   /// inserts' probes). The next block at that address takes the entry back;
-  /// when vacant entries outnumber the live ones, compactByAddress drops
-  /// them.
+  /// when vacant entries outnumber the live ones (and number over 4,096),
+  /// compactByAddress drops them.
   llvm::DenseMap<uint64_t, AddressBlock, SampleIdInfo> ByAddress;
   size_t VacantByAddress = 0;
   void compactByAddress();

@@ -206,7 +206,8 @@ void ProcessStreamer::finish() {
     onThreadEnd(-1, -1, End.Fixed, End.Totals);
   for (const auto &[Id, Sample] : Live)
     countLiveAtExit(Sample);
-  // retireLostAtEnd left one block at each address.
+  // retireLostAtEnd left at most one block at each address (none where the
+  // entry is vacant).
   for (const auto &[Address, Block] : ByAddress)
     if (!Block.BeforeWindow && !Block.Vacant)
       countLiveAtExit(Block.Sample);
