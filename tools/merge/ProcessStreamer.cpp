@@ -10,6 +10,7 @@
 #include "memscope/abi.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Compiler.h"
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
@@ -690,29 +691,44 @@ void ProcessStreamer::run() {
                       std::tie(B.monotonic_ns, B.number);
              });
   P.SnapshotLive.assign(P.Snapshots.size(), {});
+  // Per event, only compares: the latest event time and the next
+  // snapshot's are kept here, and folded in after the loop or when passed.
+  uint64_t LastTime = 0;
+  auto NextSnapshotNs = [&] {
+    return NextSnapshot < P.Snapshots.size()
+               ? P.Snapshots[NextSnapshot].monotonic_ns
+               : UINT64_MAX;
+  };
+  uint64_t SnapshotNs = NextSnapshotNs();
   while (!Heap.empty()) {
     size_t Index = Heap[0];
     FileState &State = Files[Index];
     // A thread's events come in runs (it ran while the others waited): its
     // file stays at the root for as long as its next event still comes
-    // first.
+    // first. The file that comes next meanwhile (its head does not move)
+    // is found once per run.
+    size_t Rival = Heap.size() > 1 ? Next() : Index;
     bool More;
     do {
-      P.LastEventNs = std::max(P.LastEventNs, P.relative(State.Head->Time));
-      takeSnapshotsBefore(State.Head->Time);
+      const StreamEvent &Event = *State.Head;
+      LastTime = std::max(LastTime, Event.Time);
+      if (LLVM_UNLIKELY(SnapshotNs < Event.Time)) {
+        takeSnapshotsBefore(Event.Time);
+        SnapshotNs = NextSnapshotNs();
+      }
       // --to: what happens after the window is not part of the report.
-      if (State.Head->Time <= P.WindowToNs) {
-        if (State.Head->IsFree)
-          onFree(State, State.Head->Free);
+      if (Event.Time <= P.WindowToNs) {
+        if (Event.IsFree)
+          onFree(State, Event.Free);
         else
-          onAlloc(State, State.Head->Alloc);
-      } else if (!State.Head->IsFree && !PendingFrees.empty()) {
+          onAlloc(State, Event.Alloc);
+      } else if (!Event.IsFree && !PendingFrees.empty()) {
         // An allocation after the window whose free was timed just before
         // its end: neither is part of the report.
-        PendingFrees.erase(State.Head->Alloc.sample_id);
+        PendingFrees.erase(Event.Alloc.sample_id);
       }
-      More = advance(State);
-    } while (More && (Heap.size() == 1 || !Later(Index, Next())));
+      More = advanceInline(State);
+    } while (More && (Rival == Index || !Later(Index, Rival)));
     if (!More) {
       Heap[0] = Heap.back();
       Heap.pop_back();
@@ -720,6 +736,7 @@ void ProcessStreamer::run() {
     if (!Heap.empty())
       SinkRoot();
   }
+  P.LastEventNs = std::max(P.LastEventNs, P.relative(LastTime));
   takeSnapshotsBefore(UINT64_MAX);
   retireLostAtEnd();
   finish();

@@ -79,6 +79,18 @@ private:
 
   /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
   bool advance(FileState &State);
+  /// advance, inline for the common case: the next event is in the batch
+  /// and no record comes before it.
+  bool advanceInline(FileState &State) {
+    DecodedBatch &Batch = State.Batches[State.Current];
+    if (State.NextEvent < Batch.Events.size() &&
+        (State.NextRecord == Batch.Records.size() ||
+         Batch.Records[State.NextRecord].first > State.NextEvent)) {
+      State.Head = &Batch.Events[State.NextEvent++];
+      return true;
+    }
+    return advance(State);
+  }
   /// A record of a thread log other than an event.
   void applyRecord(FileState &State, ThreadRecord &Record);
   /// Moves on to the file's next batch, and has the one after decoded.
