@@ -129,7 +129,7 @@ uint32_t ProcessStreamer::unknownThread(FileState &State) {
   return Index;
 }
 
-bool ProcessStreamer::advance(FileState &State) {
+bool ProcessStreamer::advanceSlow(FileState &State) {
   for (;;) {
     DecodedBatch &Batch = State.Batches[State.Current];
     while (State.NextRecord < Batch.Records.size() &&
@@ -727,7 +727,7 @@ void ProcessStreamer::run() {
         // its end: neither is part of the report.
         PendingFrees.erase(Event.Alloc.sample_id);
       }
-      More = advanceInline(State);
+      More = advance(State);
     } while (More && (Rival == Index || !Later(Index, Rival)));
     if (!More) {
       Heap[0] = Heap.back();

@@ -78,10 +78,9 @@ private:
   static constexpr uint64_t kClockSlackNs = 1000;
 
   /// Handles bookkeeping records up to the next Alloc/Free; false at EOF.
-  bool advance(FileState &State);
-  /// advance, inline for the common case: the next event is in the batch
-  /// and no record comes before it.
-  bool advanceInline(FileState &State) {
+  /// Inline for the common case, the batch's next event with no record
+  /// before it; advanceSlow handles records and the next batch.
+  bool advance(FileState &State) {
     DecodedBatch &Batch = State.Batches[State.Current];
     if (State.NextEvent < Batch.Events.size() &&
         (State.NextRecord == Batch.Records.size() ||
@@ -89,8 +88,9 @@ private:
       State.Head = &Batch.Events[State.NextEvent++];
       return true;
     }
-    return advance(State);
+    return advanceSlow(State);
   }
+  bool advanceSlow(FileState &State);
   /// A record of a thread log other than an event.
   void applyRecord(FileState &State, ThreadRecord &Record);
   /// Moves on to the file's next batch, and has the one after decoded.
