@@ -72,6 +72,7 @@ if chromium:
 else:
     config.substitutions.append(("%check_html", check_html + " --static"))
 config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
+config.substitutions.append(("%src_root", config.memscope_src_root))
 config.substitutions.append(("%link_rt", f"-L{config.memscope_lib_dir} -Wl,-rpath,{config.memscope_lib_dir} -lmemscope_rt"))
 
 # libc++ (Debian's libc++-N-dev) for the libc++ std::thread test.
