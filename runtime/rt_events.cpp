@@ -124,10 +124,10 @@ namespace {
 /// An allocation or a free as the shared encoder writes it.
 inline __attribute__((always_inline)) uint8_t *
 encodeAlloc(uint8_t *out, log::EventsState &state, uint64_t key,
-            const log::AllocRecord &alloc) {
+            const log::AllocRecord &alloc, uint64_t weight_interval) {
   return log::encodeAllocEvent(out, state, key, alloc.sample_id, alloc.size,
                                alloc.monotonic_ns, alloc.weight, alloc.flags,
-                               alloc.address);
+                               alloc.address, weight_interval);
 }
 inline __attribute__((always_inline)) uint8_t *
 encodeFree(uint8_t *out, log::EventsState &state, uint64_t key,
@@ -172,12 +172,14 @@ appendEvent(LogWriter &writer, int recent, uint64_t site_id, uint64_t stack_id,
 
 template <typename GrowCrc>
 inline __attribute__((always_inline)) bool
-appendAlloc(LogWriter &writer, const log::AllocRecord &alloc, GrowCrc grow) {
+appendAlloc(LogWriter &writer, const log::AllocRecord &alloc,
+            uint64_t weight_interval, GrowCrc grow) {
   return appendEvent(
       writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
       {alloc.monotonic_ns, alloc.sample_id - 1},
       [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
-        return encodeAlloc(out, writer.events_state, key, alloc);
+        return encodeAlloc(out, writer.events_state, key, alloc,
+                           weight_interval);
       },
       grow);
 }
@@ -361,7 +363,8 @@ appendEventHardwareCrc(LogWriter &writer, int recent, uint64_t site_id,
 }
 
 __attribute__((target("sse4.2"), noinline)) bool
-appendAllocHardwareCrc(LogWriter &writer, const log::AllocRecord &alloc) {
+appendAllocHardwareCrc(LogWriter &writer, const log::AllocRecord &alloc,
+                       uint64_t weight_interval) {
   return appendEventHardwareCrc(
       writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
       {alloc.monotonic_ns, alloc.sample_id - 1}, alloc,
@@ -370,7 +373,8 @@ appendAllocHardwareCrc(LogWriter &writer, const log::AllocRecord &alloc) {
         return allocWord(state, key, record, word);
       },
       [&](uint8_t * out, uint64_t key) __attribute__((always_inline)) {
-        return encodeAlloc(out, writer.events_state, key, alloc);
+        return encodeAlloc(out, writer.events_state, key, alloc,
+                           weight_interval);
       });
 }
 __attribute__((target("sse4.2"), noinline)) bool
@@ -388,8 +392,9 @@ appendFreeHardwareCrc(LogWriter &writer, const log::FreeRecord &free) {
 #endif
 // Apart, so that the choice below saves no registers for them.
 __attribute__((noinline)) bool
-appendAllocSoftwareCrc(LogWriter &writer, const log::AllocRecord &alloc) {
-  return appendAlloc(writer, alloc, log::growRecordCrc);
+appendAllocSoftwareCrc(LogWriter &writer, const log::AllocRecord &alloc,
+                       uint64_t weight_interval) {
+  return appendAlloc(writer, alloc, weight_interval, log::growRecordCrc);
 }
 __attribute__((noinline)) bool
 appendFreeSoftwareCrc(LogWriter &writer, const log::FreeRecord &free) {
@@ -398,12 +403,13 @@ appendFreeSoftwareCrc(LogWriter &writer, const log::FreeRecord &free) {
 
 } // namespace
 
-bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc) {
+bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc,
+                      uint64_t weight_interval) {
 #ifdef MSC_HARDWARE_CRC
   if (MSC_LIKELY(log::hasHardwareCrc32c()))
-    return appendAllocHardwareCrc(writer, alloc);
+    return appendAllocHardwareCrc(writer, alloc, weight_interval);
 #endif
-  return appendAllocSoftwareCrc(writer, alloc);
+  return appendAllocSoftwareCrc(writer, alloc, weight_interval);
 }
 
 bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {

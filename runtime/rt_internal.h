@@ -322,9 +322,11 @@ commitEvents(LogWriter &writer, const uint8_t *end, GrowCrc grow) {
 
 //===-- Events (rt_events.cpp) -------------------------------------------===//
 /// An allocation or free of a sampled block, as an event of the writer's
-/// Events record (log::encodeAllocEvent, log::encodeFreeEvent).
+/// Events record (log::encodeAllocEvent, log::encodeFreeEvent); a weight
+/// that is log::byteSampleWeight(size, \p weight_interval) is left out.
 MSC_HIDDEN bool appendAllocEvent(LogWriter &writer,
-                                 const log::AllocRecord &alloc);
+                                 const log::AllocRecord &alloc,
+                                 uint64_t weight_interval = 0);
 MSC_HIDDEN bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free);
 /// Releases the writer's key table (its file is done).
 MSC_HIDDEN void forgetEventKeys(LogWriter &writer);

@@ -223,8 +223,10 @@ uint64_t drawRateSkip(double rate) {
 }
 
 /// Decides whether the allocation that reached the slow path is sampled and
-/// with which weight, and re-arms the thread's countdown.
-bool decide(uint64_t size, double &weight) {
+/// with which weight, and re-arms the thread's countdown. A byte sample's
+/// weight is log::byteSampleWeight(size, \p weight_interval), which its
+/// event then leaves out (0: the event carries the weight).
+bool decide(uint64_t size, double &weight, uint64_t &weight_interval) {
   if (MSC_UNLIKELY(!t_state.counts.counting)) {
     // The first allocation recorded after an idle phase (or ever): what the
     // countdown counted before it was not recorded; this one is.
@@ -273,12 +275,14 @@ bool decide(uint64_t size, double &weight) {
       return false;
     }
   }
-  double drawn = t_state.drawn_with;
+  // drawn_with holds a byte interval here: an integer, exact in a double.
+  uint64_t drawn = static_cast<uint64_t>(t_state.drawn_with);
   t_state.drawn_with = interval;
   armCountdown(drawByteCountdown(interval), true);
   if (size == 0 || size < g_flags.min_allocation_size)
     return false;
-  weight = 1.0 / -expm1(-static_cast<double>(size) / drawn);
+  weight = log::byteSampleWeight(size, drawn);
+  weight_interval = drawn;
   return true;
 }
 
@@ -482,7 +486,7 @@ void freeSampled(uint64_t site_id, void *ptr) {
 }
 
 void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
-                 double weight, CallerFrame caller);
+                 double weight, uint64_t weight_interval, CallerFrame caller);
 
 void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
                   msc_site_kind kind, CallerFrame caller) {
@@ -508,9 +512,10 @@ void allocSampled(uint64_t site_id, void *ptr, uint64_t size,
     return;
   }
   double weight = 1.0;
-  if (!decide(size, weight) || !ptr)
+  uint64_t weight_interval = 0;
+  if (!decide(size, weight, weight_interval) || !ptr)
     return;
-  recordAlloc(site_id, ptr, size, kind, weight, caller);
+  recordAlloc(site_id, ptr, size, kind, weight, weight_interval, caller);
 }
 
 void poolChunkAllocated(void *ptr, uint64_t size, CallerFrame caller) {
@@ -529,13 +534,14 @@ void poolChunkAllocated(void *ptr, uint64_t size, CallerFrame caller) {
       return;
     weight = 1.0 / probability;
   }
-  recordAlloc(0, ptr, size, MSC_KIND_POOL_CHUNK, weight, caller);
+  recordAlloc(0, ptr, size, MSC_KIND_POOL_CHUNK, weight, 0, caller);
 }
 
 /// Writes the Alloc event of a block chosen to be sampled, and puts it in
-/// the live table unless its free is logged by address.
+/// the live table unless its free is logged by address. \p weight_interval
+/// as decide()'s.
 void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
-                 double weight, CallerFrame caller) {
+                 double weight, uint64_t weight_interval, CallerFrame caller) {
   LogWriter *log = threadLog();
   if (!log) {
     // No log (no room under max_log_size, a full disk): this thread records
@@ -568,7 +574,7 @@ void recordAlloc(uint64_t site_id, void *ptr, uint64_t size, msc_site_kind kind,
     g_untracked_samples.fetch_add(1, std::memory_order_relaxed);
     record.flags |= log::AllocUntracked;
   }
-  appendAllocEvent(*log, record);
+  appendAllocEvent(*log, record, weight_interval);
   if (logLimitPending())
     writeLogLimitRecords();
   if (MSC_UNLIKELY(g_flags.snapshot_interval.ns))

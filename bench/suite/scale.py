@@ -7,6 +7,7 @@ import shutil
 import statistics
 
 from .common import ADVANCED_OPTIONS, KIB, TARGETS, progress, sh_command, size
+from .merges import log_sizes
 
 
 def dir_sizes(path):
@@ -53,7 +54,10 @@ def scale(bench, quick, repeats):
                 recorded.append(bench.run([bench.bin("advanced-memscope")] + args,
                                           bench.env(out=log_dir, options=options),
                                           peak_rss=True))
-            apparent, on_disk, files = dir_sizes(log_dir)
+            # The data the files hold (the windows' zeroed tails are not
+            # logs), as the overhead section's *log* column counts it.
+            written, on_disk = log_sizes(log_dir)
+            files = dir_sizes(log_dir)[2]
             merges = []
             for _ in range(repeats):
                 report = bench.fresh_dir("scale-report")
@@ -71,7 +75,7 @@ def scale(bench, quick, repeats):
                 "command": sh_command({"MEMSCOPE_OUT": "logs", "MEMSCOPE_OPTIONS": options}
                                       if options else {"MEMSCOPE_OUT": "logs"},
                                       [bench.bin("advanced-memscope")] + args),
-                "log_bytes": apparent, "log_bytes_on_disk": on_disk, "log_files": files,
+                "log_bytes": written, "log_bytes_on_disk": on_disk, "log_files": files,
                 "report_bytes": report_bytes,
                 "merge_seconds": statistics.median(m["wall"] for m in merges),
                 "merge_peak_rss": statistics.median(m["maxrss"] for m in merges),
@@ -84,7 +88,7 @@ def scale(bench, quick, repeats):
                 "memory_per_live_thread": (rec_rss - plain_rss) / max(files, 1),
             })
             shutil.rmtree(log_dir, ignore_errors=True)
-            progress(f"scale: {threads} threads, {mode}: logs {apparent / 1e6:.2f} MB, "
+            progress(f"scale: {threads} threads, {mode}: logs {written / 1e6:.2f} MB, "
                      f"merge {rows[-1]['merge_seconds']:.3f} s")
     # The marginal cost of one more thread: the slope of the RSS difference
     # between the smallest and the largest thread count, which cancels the
@@ -126,8 +130,9 @@ def write(page, sc):
         "per iteration), sleeps off, built with `-DMEMSCOPE_EXAMPLE_WORKLOAD_ONLY` and "
         "recorded through `MEMSCOPE_OUT`: with the example's own SamplingConfig{0.01, "
         f"1024, 1 MiB}} (`{ADVANCED_OPTIONS}`) and at the default. Medians of "
-        f"{sc['repeats']} runs. *Logs*: the bytes of the per-thread log files (on disk, "
-        "with the preallocated tails, in brackets). *Merge*: `memscope-merge logs -o "
+        f"{sc['repeats']} runs. *Logs*: the bytes of data the log files hold, counted as "
+        "the overhead section's *log* is (on disk, with the preallocated tails, in "
+        "brackets). *Merge*: `memscope-merge logs -o "
         "report` — reading, analysing, symbolizing, writing analysis.json and the text "
         "summary, all that `finalize()` runs — wall time and peak RSS. *Runtime memory per "
         "thread*: (peak RSS of the recorded run − peak RSS of the plain build) / threads; "

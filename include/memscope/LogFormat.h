@@ -30,6 +30,7 @@
 #ifndef MEMSCOPE_LOGFORMAT_H
 #define MEMSCOPE_LOGFORMAT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,8 +40,10 @@ namespace log {
 
 constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 // 3.0: exact mode's frees name the block's address (kEventFreeAddress), an
-// event 2.x readers cannot skip.
-constexpr uint16_t kVersionMajor = 3;       // readers reject a newer major
+// event 2.x readers cannot skip. 4.0: a byte sample's weight follows from
+// its size and its interval (kEventDerivedWeight), which 3.x readers would
+// take for a malformed event.
+constexpr uint16_t kVersionMajor = 4;       // readers reject a newer major
 constexpr uint16_t kVersionMinor = 0;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
@@ -330,9 +333,13 @@ struct StackRecordHeader {
 // byte and unsigned LEB128 varints:
 //   Key    tag=2, index, site_id, stack_id, kind
 //          defines (or redefines) key \p index for the rest of the file
-//   Alloc  tag=0 [|kEventWeight] [|kEventUntracked] [|kEventIdJump]
-//          [|kEventAddress [|kEventAddressBy16]], time delta, key, size
-//          [, f64 weight] [, zigzag id jump] [, zigzag address delta]
+//   Alloc  tag=0 [|kEventWeight] [|kEventDerivedWeight] [|kEventUntracked]
+//          [|kEventIdJump] [|kEventAddress [|kEventAddressBy16]], time
+//          delta, key, size [, weight] [, zigzag id jump] [, zigzag address
+//          delta]; weight: kEventWeight alone an f64, kEventDerivedWeight
+//          alone nothing (byteSampleWeight of the size and the block's
+//          interval), both a varint interval that becomes the block's
+//          (version 4); neither: weight 1
 //          sample_id = the block's previous allocation id + 1 (+ the jump)
 //   Free   tag=1, time delta, key (site_id = the freeing site), zigzag
 //          (sample_id - the block's previous allocation id)
@@ -345,6 +352,17 @@ struct StackRecordHeader {
 // Each Events record decodes on its own, given the keys defined before it in
 // the file.
 
+/// The weight of a block of \p size bytes sampled by a Poisson process of
+/// mean \p interval over the bytes: 1 / P(sampled), P = 1 - exp(-size /
+/// interval). The runtime weights byte samples with it, and a reader gives
+/// an Alloc event of kEventDerivedWeight the same double from it: the eight
+/// bytes of weight a byte sample took before version 4 (2 of every 5 bytes
+/// of a default-mode log).
+inline double byteSampleWeight(uint64_t size, uint64_t interval) {
+  return 1.0 /
+         -expm1(-static_cast<double>(size) / static_cast<double>(interval));
+}
+
 struct EventsHeader {
   uint64_t monotonic_ns; // time base of the block
   uint64_t sample_id;    // "previous allocation id" before the first event
@@ -356,18 +374,20 @@ enum EventTag : uint8_t {
   kEventKey = 2,
   kEventFreeAddress = 3,
   kEventKindMask = 3,
-  kEventWeight = 4,       // Alloc: an f64 weight follows (else 1.0)
-  kEventUntracked = 8,    // Alloc: AllocUntracked
-  kEventIdJump = 16,      // Alloc: the id is not the previous + 1
-  kEventAddress = 32,     // Alloc: AllocFreedByAddress, its address follows
-  kEventAddressBy16 = 64, // Alloc, FreeAddress: the address delta / 16
+  kEventWeight = 4,          // Alloc: an f64 weight follows (else 1.0)
+  kEventUntracked = 8,       // Alloc: AllocUntracked
+  kEventIdJump = 16,         // Alloc: the id is not the previous + 1
+  kEventAddress = 32,        // Alloc: AllocFreedByAddress, its address follows
+  kEventAddressBy16 = 64,    // Alloc, FreeAddress: the address delta / 16
+  kEventDerivedWeight = 128, // Alloc: the weight is byteSampleWeight's
 };
 /// Key indices stay below this (the runtime's table gives out 1,024), so a
 /// reader's table of keys is bounded whatever the file says.
 constexpr uint64_t kMaxEventKeys = 65536;
-/// The longest encodings: a Key, and an Alloc or Free.
+/// The longest encodings: a Key, and an Alloc or Free (an Alloc's weight
+/// takes at most a varint interval's 10 bytes).
 constexpr uint32_t kMaxKeyEventSize = 1 + 4 * 10;
-constexpr uint32_t kMaxEventSize = 1 + 3 * 10 + 8 + 2 * 10;
+constexpr uint32_t kMaxEventSize = 1 + 3 * 10 + 10 + 2 * 10;
 /// What a writer may have stored past the end of its open Events record
 /// before publishing it (a Key and its event): a thread killed there leaves
 /// at most this many bytes after the record, and zeros after them.
@@ -406,10 +426,12 @@ struct EventsState {
   uint64_t last_ns = 0;
   uint64_t last_alloc_id = 0;
   uint64_t last_address = 0;
+  uint64_t interval = 0; // derived weights' interval; 0 before the first
   void start(const EventsHeader &header) {
     last_ns = header.monotonic_ns;
     last_alloc_id = header.sample_id;
     last_address = 0;
+    interval = 0;
   }
   /// The address's varint, and \p tag's kEventAddressBy16.
   uint64_t addressDelta(uint64_t address, uint8_t &tag) {
@@ -438,16 +460,26 @@ inline uint8_t *encodeKeyEvent(uint8_t *out, uint64_t index, uint64_t site_id,
   return putVarint(out, kind);
 }
 
+/// \p weight_interval: when not 0, \p weight is byteSampleWeight(size,
+/// weight_interval), and the event leaves it out.
 inline __attribute__((always_inline)) uint8_t *
 encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
                  uint64_t sample_id, uint64_t size, uint64_t monotonic_ns,
-                 double weight, uint32_t flags, uint64_t address) {
+                 double weight, uint32_t flags, uint64_t address,
+                 uint64_t weight_interval = 0) {
   uint8_t *tag = out++;
   *tag = kEventAlloc;
   out = putVarint(out, state.timeDelta(monotonic_ns));
   out = putVarint(out, key);
   out = putVarint(out, size);
-  if (weight != 1.0) {
+  if (weight != 1.0 && weight_interval) {
+    *tag |= kEventDerivedWeight;
+    if (weight_interval != state.interval) {
+      *tag |= kEventWeight;
+      state.interval = weight_interval;
+      out = putVarint(out, weight_interval);
+    }
+  } else if (weight != 1.0) {
     *tag |= kEventWeight;
     memcpy(out, &weight, sizeof(weight));
     out += sizeof(weight);
@@ -567,15 +599,24 @@ public:
       break;
     }
     case kEventAlloc: {
-      if ((tag & ~(kEventKindMask | kEventWeight | kEventUntracked |
-                   kEventIdJump | kEventAddress | kEventAddressBy16)) ||
+      if ((tag & ~(kEventKindMask | kEventWeight | kEventDerivedWeight |
+                   kEventUntracked | kEventIdJump | kEventAddress |
+                   kEventAddressBy16)) ||
           (tag & (kEventAddress | kEventAddressBy16)) == kEventAddressBy16)
         return fail();
       state.last_ns += varint();
       event.monotonic_ns = state.last_ns;
       event.key = varint();
       event.size = varint();
-      if (tag & kEventWeight) {
+      if (tag & kEventDerivedWeight) {
+        if (tag & kEventWeight)
+          state.interval = varint();
+        // No interval yet in this block, or a block of no bytes (weight
+        // infinite): not what a writer writes.
+        if (!state.interval || !event.size)
+          return fail();
+        event.weight = byteSampleWeight(event.size, state.interval);
+      } else if (tag & kEventWeight) {
         if (end - at < static_cast<ptrdiff_t>(sizeof(double)))
           return fail();
         memcpy(&event.weight, at, sizeof(double));

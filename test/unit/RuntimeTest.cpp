@@ -125,6 +125,26 @@ Records readLog(const std::string &path) {
   return records;
 }
 
+/// The bytes of a log file's Events payloads.
+size_t eventsBytes(const std::string &path) {
+  RecursionGuard quiet;
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
+                            std::istreambuf_iterator<char>());
+  size_t total = 0;
+  for (size_t offset = log::kFileHeaderSize;
+       offset + sizeof(log::RecordHeader) <= data.size();) {
+    log::RecordHeader header;
+    memcpy(&header, data.data() + offset, sizeof(header));
+    if (header.type == 0 && header.payload_size == 0 && header.crc == 0)
+      break;
+    if (static_cast<log::RecordType>(header.type) == log::RecordType::Events)
+      total += header.payload_size;
+    offset += log::alignedRecordSize(header.payload_size);
+  }
+  return total;
+}
+
 template <typename T> T payloadAs(const Record &record) {
   T value;
   memcpy(&value, record.payload.data(), sizeof(T));
@@ -295,11 +315,24 @@ TEST_F(RuntimeTest, EventWordsAreTheSharedEncodersBytes) {
       alloc.stack_id = next() % 3;
       alloc.size = steps[next() % 9];
       alloc.monotonic_ns = now;
-      alloc.weight = next() % 8 ? 1.0 : 3.5;
+      // Weights of 1, carried (an f64) and derived from the size and one
+      // of two intervals (the interval again, or a new one: version 4).
+      uint64_t weight_interval = 0;
+      switch (alloc.size ? next() % 4 : 0) {
+      case 0:
+        alloc.weight = next() % 8 ? 1.0 : 3.5;
+        break;
+      case 1:
+        alloc.weight = 3.5;
+        break;
+      default:
+        weight_interval = next() % 3 ? 256 * 1024 : 4096;
+        alloc.weight = log::byteSampleWeight(alloc.size, weight_interval);
+      }
       alloc.flags = (next() % 4 ? log::AllocFreedByAddress : 0) |
                     (next() % 16 ? 0 : log::AllocUntracked);
       alloc.address = (alloc.flags & log::AllocFreedByAddress) ? address : 0;
-      ASSERT_TRUE(appendAllocEvent(*writer, alloc));
+      ASSERT_TRUE(appendAllocEvent(*writer, alloc, weight_interval));
       allocs.push_back(alloc);
       is_free.push_back(false);
     } else {
@@ -489,6 +522,7 @@ TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   __memscope_tls.bytes_until_sample = 0;
   t_state.rng = 0; // restart the Poisson process with the new interval
   size_t before = readLog(threadLogPath()).size();
+  size_t bytes_before = eventsBytes(threadLogPath());
   constexpr int kBlocks = 200000;
   constexpr size_t kSize = 333;
   for (int i = 0; i < kBlocks; ++i) {
@@ -500,10 +534,17 @@ TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   for (const log::AllocRecord &sample : samples) {
     count += sample.weight;
     bytes += sample.weight * sample.size;
-    EXPECT_NEAR(sample.weight, 1.0 / -std::expm1(-333.0 / 16384.0), 1e-9);
+    // The reader derives the weight the event left out: the same double.
+    EXPECT_EQ(sample.weight, 1.0 / -std::expm1(-333.0 / 16384.0));
   }
   // About 4,000 samples: a 5% bound is more than 3 standard errors.
   EXPECT_GT(samples.size(), 3000u);
+  // Each sample's allocation and free take about 10 bytes of events (tag,
+  // time, key and size or id): the weight is derived from the size and the
+  // interval, not written (version 4), which saves 8 bytes a sample.
+  double per_sample =
+      double(eventsBytes(threadLogPath()) - bytes_before) / samples.size();
+  EXPECT_LT(per_sample, 16.0);
   EXPECT_NEAR(count, kBlocks, 0.05 * kBlocks);
   EXPECT_NEAR(bytes, double(kBlocks) * kSize, 0.05 * kBlocks * kSize);
 }

@@ -23,7 +23,7 @@ HEADER = 64
 END, PROCESS_END, THREAD_RUNNING, EVENTS = 0, 4, 7, 22
 # LogFormat.h: kMaxPayload, and kMaxUnpublishedEvents (a Key and an event).
 MAX_PAYLOAD = 0xFFFF
-MAX_UNPUBLISHED_EVENTS = (1 + 4 * 10) + (1 + 3 * 10 + 8 + 10)
+MAX_UNPUBLISHED_EVENTS = (1 + 4 * 10) + (1 + 3 * 10 + 10 + 2 * 10)
 CUT_SHORT = []
 
 

@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace memscope;
@@ -387,15 +388,15 @@ void expectVersionRejected(uint16_t Major, uint16_t Minor, Severity Level,
 }
 
 TEST(LogReader, NewerMajorVersionIsRejected) {
-  expectVersionRejected(4, 0, Severity::Error,
-                        "log format version 4.0 is newer than this "
-                        "memscope-merge supports (3.x)");
+  expectVersionRejected(5, 0, Severity::Error,
+                        "log format version 5.0 is newer than this "
+                        "memscope-merge supports (4.x)");
 }
 
 TEST(LogReader, OlderMajorVersionIsRejectedNamingWhatIsRead) {
   expectVersionRejected(0, 0, Severity::Warning,
                         "log format version 0.0 is older than this "
-                        "memscope-merge reads (1.x to 3.x)");
+                        "memscope-merge reads (1.x to 4.x)");
 }
 
 TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
@@ -512,6 +513,90 @@ TEST(LogReader, EventsWithFlagsTheirTypeDoesNotHaveAreMalformed) {
                             0x8000000000000001ull) -
       Longest;
   EXPECT_LE(Size, log::kMaxEventSize);
+  State.start({0, 0});
+  Size = log::encodeAllocEvent(Longest, State, log::kMaxEventKeys - 1,
+                               1ull << 63, ~uint64_t(0), ~uint64_t(0), 2.5,
+                               log::AllocFreedByAddress | log::AllocUntracked,
+                               0x8000000000000001ull, ~uint64_t(0)) -
+         Longest;
+  EXPECT_LE(Size, log::kMaxEventSize);
+}
+
+/// Encodes Alloc events of \p Sizes, each weighted byteSampleWeight(size,
+/// interval) of its interval (0: weight 1) and left out, in one Events
+/// block; returns the block and each event's length.
+static std::vector<uint8_t>
+derivedWeightBlock(const std::vector<std::pair<uint64_t, uint64_t>> &Allocs,
+                   std::vector<size_t> &Lengths) {
+  std::vector<uint8_t> Block(sizeof(log::EventsHeader) + log::kMaxKeyEventSize +
+                             Allocs.size() * log::kMaxEventSize);
+  log::EventsHeader Header{1000, 0};
+  memcpy(Block.data(), &Header, sizeof(Header));
+  log::EventsState State;
+  State.start(Header);
+  uint8_t *Out = log::encodeKeyEvent(Block.data() + sizeof(Header), 0, 7, 0, 0);
+  uint64_t Id = 0;
+  for (auto [Size, Interval] : Allocs) {
+    double Weight = Interval ? log::byteSampleWeight(Size, Interval) : 1.0;
+    ++Id;
+    uint8_t *End = log::encodeAllocEvent(Out, State, 0, Id, Size, 2000 + Id,
+                                         Weight, 0, 0, Interval);
+    Lengths.push_back(End - Out);
+    Out = End;
+  }
+  Block.resize(Out - Block.data());
+  return Block;
+}
+
+TEST(LogReader, ByteSampleWeightsAreDerivedNotWritten) {
+  // Version 4: a byte sample's weight follows from its size and interval.
+  // The interval is written once per Events block and again when it
+  // changes; the reader derives the very double the runtime weighted with.
+  const std::vector<std::pair<uint64_t, uint64_t>> Allocs = {
+      {100, 4096},     {5000, 4096}, {7, 262144},
+      {40000, 262144}, {1, 0},       {100, 4096}};
+  std::vector<size_t> Lengths;
+  std::vector<uint8_t> Block = derivedWeightBlock(Allocs, Lengths);
+  // tag, time, key, size: no weight bytes where the interval is the last
+  // one's, a 2- or 3-byte varint where it is new (not an f64's 8).
+  EXPECT_EQ(Lengths, (std::vector<size_t>{7, 5, 7, 6, 4, 6}));
+  log::EventsDecoder Decoder(Block.data(), Block.size());
+  log::DecodedEvent Event;
+  ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event); // key
+  for (auto [Size, Interval] : Allocs) {
+    ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+    EXPECT_EQ(Event.size, Size);
+    EXPECT_EQ(Event.weight,
+              Interval ? 1.0 / -std::expm1(-double(Size) / double(Interval))
+                       : 1.0)
+        << Size << " at " << Interval;
+  }
+  EXPECT_EQ(Decoder.next(Event), log::EventsDecoder::Status::End);
+}
+
+TEST(LogReader, DerivedWeightsWithoutTheirIntervalAreMalformed) {
+  // A derived weight needs its block's interval, and a size (the weight of
+  // zero bytes would be infinite): a writer writes neither case.
+  for (auto [Tag, Size] :
+       {std::pair<uint8_t, uint8_t>{log::kEventAlloc | log::kEventDerivedWeight,
+                                    5},
+        {log::kEventAlloc | log::kEventDerivedWeight | log::kEventWeight, 0}}) {
+    uint8_t Buffer[64] = {};
+    log::EventsHeader Header{1, 1};
+    memcpy(Buffer, &Header, sizeof(Header));
+    uint8_t *Out = Buffer + sizeof(Header);
+    Out = log::encodeKeyEvent(Out, 0, 1, 0, 0);
+    *Out++ = Tag;
+    *Out++ = 1;    // time
+    *Out++ = 0;    // key
+    *Out++ = Size; // size
+    *Out++ = 64;   // the interval, when the tag says it follows
+    log::EventsDecoder Decoder(Buffer, Out - Buffer);
+    log::DecodedEvent Event;
+    ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+    EXPECT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Malformed)
+        << "tag " << int(Tag) << " size " << int(Size);
+  }
 }
 
 TEST(LogReader, NewerMinorVersionIsAccepted) {
