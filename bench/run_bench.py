@@ -5,7 +5,8 @@ docs/performance.md and bench/results.json.
 
     python3 bench/run_bench.py --build build          # full run, ~10 min on 2 cores
     python3 bench/run_bench.py --build build --quick  # smoke run, ~1 min
-    python3 bench/run_bench.py --from-results bench/results.json  # the page again
+    python3 bench/run_bench.py --from-results bench/results.json \
+        --out docs/performance.md                     # the page again, no runs
 
 Each section is a module of bench/suite/ (overhead.py, accuracy.py, ...)
 holding its measurement, its targets and its part of the page; harness.py
@@ -16,7 +17,8 @@ and bench/results.json. --quick and --only write into <build>/bench-results/
 unless --out is given, so a smoke run never replaces the committed page.
 --from-results measures nothing: it writes the page (with the targets
 computed anew) from a results.json that a run wrote, the way that run wrote
-it; test/bench checks that docs/performance.md is bench/results.json's page.
+it; test/report/performance-page.test checks that docs/performance.md is
+bench/results.json's page.
 
 Every number in the page is computed from this script's measurements; the
 targets are the ones of issue #7 and whether each is met is computed too.
@@ -57,16 +59,19 @@ def from_results(args):
     try:
         with open(args.from_results) as f:
             results = json.load(f)
-        command = results["command"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        results["targets"] = targets(results)
+        page = render(results, results["command"], IMAGE)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        # A file that is not a run's results.json (or a section's results
+        # missing what its part of the page shows): said, not a traceback.
+        detail = f"no {error}" if isinstance(error, KeyError) else str(error)
         sys.exit(f"run_bench: cannot read {args.from_results} as the results of a run: "
-                 f"{error}")
-    results["targets"] = targets(results)
+                 f"{detail}")
     out = os.path.abspath(args.out) if args.out else os.path.join(
         os.path.dirname(os.path.abspath(args.from_results)), "performance.md")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
-        f.write(render(results, command, IMAGE) + "\n")
+        f.write(page + "\n")
     progress(f"wrote {out}")
 
 

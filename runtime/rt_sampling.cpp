@@ -275,14 +275,19 @@ bool decide(uint64_t size, double &weight, uint64_t &weight_interval) {
       return false;
     }
   }
-  // drawn_with holds a byte interval here: an integer, exact in a double.
-  uint64_t drawn = static_cast<uint64_t>(t_state.drawn_with);
+  // drawn_with holds a byte interval here, an integer (a double rounds one
+  // above 2^53, and one within 1 KiB of 2^64 would round past it).
+  double drawn = t_state.drawn_with;
   t_state.drawn_with = interval;
   armCountdown(drawByteCountdown(interval), true);
   if (size == 0 || size < g_flags.min_allocation_size)
     return false;
-  weight = log::byteSampleWeight(size, drawn);
-  weight_interval = drawn;
+  if (MSC_UNLIKELY(!(drawn < 0x1p64))) {
+    weight = 1.0 / -expm1(-static_cast<double>(size) / drawn); // written
+    return true;
+  }
+  weight_interval = static_cast<uint64_t>(drawn);
+  weight = log::byteSampleWeight(size, weight_interval);
   return true;
 }
 

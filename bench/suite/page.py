@@ -99,7 +99,6 @@ def render(results, command, image):
             add(f"| {row['target']} | {row['bound']} | {row['measured']} | {verdict(row['met'])} |")
         add("")
 
-
     for key, module in WRITERS.items():
         data = page.section(results, key)
         if data:

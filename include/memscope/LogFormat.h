@@ -374,7 +374,8 @@ enum EventTag : uint8_t {
   kEventKey = 2,
   kEventFreeAddress = 3,
   kEventKindMask = 3,
-  kEventWeight = 4,          // Alloc: an f64 weight follows (else 1.0)
+  kEventWeight = 4,          // Alloc: an f64 weight follows (else 1.0); with
+                             // kEventDerivedWeight, a varint interval
   kEventUntracked = 8,       // Alloc: AllocUntracked
   kEventIdJump = 16,         // Alloc: the id is not the previous + 1
   kEventAddress = 32,        // Alloc: AllocFreedByAddress, its address follows
