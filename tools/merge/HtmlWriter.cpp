@@ -87,10 +87,15 @@ private:
     });
     for (size_t Child : Order)
       Children.push_back(node(Child, Min));
+    // Pushed, not listed: an initializer list copies, and each level would
+    // copy the whole subtree below it again.
+    ordered_json Out = ordered_json::array();
+    Out.push_back(N.Name);
+    Out.push_back(std::llround(Differential ? width(N) : N.Value));
+    Out.push_back(std::move(Children));
     if (Differential)
-      return ordered_json::array({N.Name, std::llround(width(N)), Children,
-                                  std::llround(N.Value - N.Base)});
-    return ordered_json::array({N.Name, std::llround(N.Value), Children});
+      Out.push_back(std::llround(N.Value - N.Base));
+    return Out;
   }
 
   std::vector<std::string> &Names;
