@@ -454,9 +454,46 @@ ProcessReport reportProcess(const ProcessData &P) {
 
 } // namespace
 
+/// When a process's logs reached max_log_size: no sample after that, so the
+/// sites' estimates (and their intervals) cover the run up to it only, and
+/// they add up to a share of the counted total that the note states.
+static std::string capNote(const Analysis &Result) {
+  std::string Stopped;
+  for (const ProcessReport &P : Result.Processes) {
+    if (!P.LogLimit)
+      continue;
+    auto Full = llvm::find_if(
+        P.LogLimit->Steps, [](const LogLimitStep &Step) { return Step.Full; });
+    if (Full == P.LogLimit->Steps.end())
+      continue;
+    Stopped += fmt::format(
+        "{}{:.3f} s{}", Stopped.empty() ? "" : ", ", double(Full->TimeNs) / 1e9,
+        Result.Processes.size() > 1 ? fmt::format(" (pid {})", P.Pid)
+                                    : std::string());
+  }
+  if (Stopped.empty())
+    return "";
+  std::string Share;
+  const Summary &Totals = Result.Totals;
+  if (Totals.TotalsExact && Totals.Stats.Bytes > 0) {
+    double SiteBytes = 0;
+    for (const SiteReport &Site : Result.Sites)
+      SiteBytes += Site.Stats.Bytes;
+    Share =
+        fmt::format(" The sites' bytes add up to {:.1f}% of the {:.0f} "
+                    "bytes counted.",
+                    100 * SiteBytes / Totals.Stats.Bytes, Totals.Stats.Bytes);
+  }
+  return fmt::format("Sampling stopped at {}, when the logs reached "
+                     "max_log_size: per-site figures and their intervals "
+                     "cover the run up to then, not after.{} A larger "
+                     "max_log_size or sample_interval covers the whole run.",
+                     Stopped, Share);
+}
+
 /// One line when the run is too small for its largest site's bytes to be
 /// known within ±10% (95%), naming the setting that would be.
-static std::string precisionNote(const Analysis &Result) {
+static std::string sampledPrecisionNote(const Analysis &Result) {
   const Summary &Totals = Result.Totals;
   if (Totals.Exact || Result.Sites.empty())
     return "";
@@ -487,6 +524,14 @@ static std::string precisionNote(const Analysis &Result) {
                      "interval). For \u00b110%, run with "
                      "MEMSCOPE_OPTIONS={}.",
                      Totals.Stats.Samples, Relative * 100, Fix);
+}
+
+/// The summary's note: what a full log left out (capNote), else how well
+/// the largest site is known (sampledPrecisionNote), whose advice (a smaller
+/// interval) would only fill a capped log sooner.
+static std::string precisionNote(const Analysis &Result) {
+  std::string Cap = capNote(Result);
+  return Cap.empty() ? sampledPrecisionNote(Result) : Cap;
 }
 
 llvm::Expected<Analysis>

@@ -106,6 +106,47 @@ TEST(LogLimit, AFullLogBoundsOnlyWhatCameBefore) {
   EXPECT_DOUBLE_EQ(A.Totals.Stats.UnseenBytes, unseenBytes(524288));
 }
 
+// After the cap no samples are taken, while the runtime still counts every
+// allocation: the sites' estimates cover the run up to the cap, and the
+// summary's note says when that was and what share of the counted bytes they
+// hold (here 2 samples of weight 10 x 100 bytes, of 10,000 bytes counted).
+TEST(LogLimit, AFullLogSaysWhatItsSitesCover) {
+  auto Run = [](bool Full) {
+    TempDir Dir;
+    TestLogWriter Process(log::FileKind::Process, 100);
+    Process.processInfo(100, log::SamplingMode::Bytes, "/bin/app", 262144);
+    Process.site(SiteA, MSC_KIND_MALLOC, "a.cpp", 10, "f");
+    Process.logLimit(T0 + 500, 1, 0, 524288);
+    if (Full)
+      Process.logLimit(T0 + 1500000000, 24, log::LogLimitFull, 1ull << 36);
+    Process.processEnd(T0 + 3000000000, 0, 0, log::ThreadTotals{0, 0});
+    std::string P = appFolder(Dir, Process);
+    TestLogWriter Main(log::FileKind::Thread, 100, 0);
+    Main.threadStart(1, 100, T0 + 1, "main");
+    Main.alloc(1, SiteA, 100, T0 + 10, 10.0);
+    Main.alloc(2, SiteA, 100, T0 + 20, 10.0);
+    Main.threadEnd(1, T0 + 2900000000, 0, 0, log::ThreadTotals{100, 10000});
+    Main.writeTo(P + "/t0.log");
+    auto R = analyzeDir(Dir.path());
+    if (!R->Result) {
+      std::string Error = llvm::toString(R->Result.takeError());
+      ADD_FAILURE() << Error;
+      return Error;
+    }
+    return R->Result->Totals.PrecisionNote;
+  };
+  std::string Note = Run(true);
+  EXPECT_NE(Note.find("Sampling stopped at 1.500 s, when the logs reached "
+                      "max_log_size: per-site figures and their intervals "
+                      "cover the run up to then, not after. The sites' bytes "
+                      "add up to 20.0% of the 10000 bytes counted."),
+            std::string::npos)
+      << Note;
+  // Not the advice of a smaller interval, which would fill the log sooner.
+  EXPECT_EQ(Note.find("sample_interval="), std::string::npos) << Note;
+  EXPECT_EQ(Run(false).find("Sampling stopped"), std::string::npos);
+}
+
 TEST(LogLimit, RunUnderTheCapHasNoLimitReport) {
   TempDir Dir;
   TestLogWriter Process(log::FileKind::Process, 100);
