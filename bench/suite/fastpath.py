@@ -1,10 +1,8 @@
 """The fast paths (bench/fastpath.cpp, Google Benchmark): malloc, free, new
 and delete, plain and instrumented."""
-import json
 import shutil
-import subprocess
 
-from .common import BenchError, progress
+from .common import progress
 
 
 def fastpath(bench, quick):
@@ -13,19 +11,10 @@ def fastpath(bench, quick):
     for variant in ("plain", "memscope"):
         log_dir = bench.fresh_dir("fastpath-logs")
         env = bench.env(out=log_dir) if variant == "memscope" else bench.env()
-        command = [bench.bin(f"fastpath-{variant}"), "--benchmark_format=json",
-                   "--benchmark_repetitions=" + ("2" if quick else "5"),
-                   "--benchmark_report_aggregates_only=true"]
-        if quick:
-            command.append("--benchmark_min_time=0.02")
-        out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-        if out.returncode != 0:
-            raise BenchError(f"`{' '.join(command)}` failed (exit {out.returncode}):\n"
-                             f"{out.stderr[-2000:]}")
-        for bench_result in json.loads(out.stdout)["benchmarks"]:
-            if bench_result.get("aggregate_name") == "median":
-                results.setdefault(bench_result["run_name"], {})[variant] = \
-                    bench_result["real_time"]
+        _, medians = bench.benchmark_medians(bench.bin(f"fastpath-{variant}"), env,
+                                             2 if quick else 5, quick)
+        for name, median in medians.items():
+            results.setdefault(name, {})[variant] = median["real_time_ns"]
         shutil.rmtree(log_dir, ignore_errors=True)
         progress(f"fastpath: {variant} done")
     return results

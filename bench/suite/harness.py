@@ -191,6 +191,29 @@ class Bench:
         shutil.rmtree(path, ignore_errors=True)
         return path
 
+    def benchmark_medians(self, program, env, repetitions, quick):
+        """Runs a Google Benchmark program (bench/fastpath.cpp,
+        bench/stack-walk.cpp) with JSON output; returns its command line and
+        {benchmark: the entry of its median over the repetitions}, each with
+        "real_time_ns" (real_time in its time_unit, as nanoseconds)."""
+        command = [program, "--benchmark_format=json",
+                   f"--benchmark_repetitions={repetitions}",
+                   "--benchmark_report_aggregates_only=true"]
+        if quick:
+            command.append("--benchmark_min_time=0.02")
+        out = subprocess.run(command, env=env, capture_output=True, text=True,
+                             timeout=600)
+        if out.returncode != 0:
+            raise BenchError(f"`{' '.join(command)}` failed (exit {out.returncode}):\n"
+                             f"{out.stderr[-2000:]}")
+        to_ns = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+        medians = {}
+        for entry in json.loads(out.stdout)["benchmarks"]:
+            if entry.get("aggregate_name") == "median":
+                entry["real_time_ns"] = entry["real_time"] * to_ns[entry.get("time_unit", "ns")]
+                medians[entry["run_name"]] = entry
+        return command, medians
+
 
 def machine_info(bench):
     def first_line(command):

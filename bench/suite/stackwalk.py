@@ -1,8 +1,5 @@
 """The stack walk of a sampled allocation (bench/stack-walk.cpp, Google
 Benchmark): _Unwind_Backtrace against the cached unwind rules."""
-import json
-import subprocess
-
 from .common import BenchError, progress, sh_command
 
 
@@ -16,25 +13,15 @@ def stackwalk(bench, quick):
     the runtime's cached unwind rules (bench/stack-walk.cpp): medians of the
     repetitions, with the frames each walk found."""
     repetitions = 2 if quick else 5
-    command = [bench.bin("stack-walk"), "--benchmark_format=json",
-               f"--benchmark_repetitions={repetitions}",
-               "--benchmark_report_aggregates_only=true"]
-    if quick:
-        command.append("--benchmark_min_time=0.02")  # as fastpath() passes it
-    out = subprocess.run(command, env=bench.env(), capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise BenchError(f"`{' '.join(command)}` failed (exit {out.returncode}):\n"
-                         f"{out.stderr[-2000:]}")
-    medians = {b["run_name"]: b for b in json.loads(out.stdout)["benchmarks"]
-               if b.get("aggregate_name") == "median"}
-    to_ns = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+    command, medians = bench.benchmark_medians(bench.bin("stack-walk"), bench.env(),
+                                               repetitions, quick)
     result = {"command": sh_command({}, command), "repetitions": repetitions}
     for key, name in STACKWALK_BENCHMARKS:
         if name not in medians:
             raise BenchError(f"`{' '.join(command)}` reported no median of {name} (found: "
                              f"{', '.join(sorted(medians)) or 'none'})")
         found = medians[name]
-        ns = found["real_time"] * to_ns[found.get("time_unit", "ns")]
+        ns = found["real_time_ns"]
         frames = found.get("frames")
         result[key] = {"benchmark": name, "ns_per_stack": ns, "frames": frames,
                        "ns_per_frame": ns / frames if frames else None}
