@@ -67,8 +67,9 @@ template <typename T> Record recordOf(log::RecordType type, const T &value) {
 
 /// Reads every record of a log file, checking framing and CRCs. The events
 /// of Events records come back as version 1's Alloc and Free records, one
-/// per event (with the address that version 3 gives exact mode's).
-Records readLog(const std::string &path) {
+/// per event (with the address that version 3 gives exact mode's); the
+/// bytes of their payloads add up into \p events_bytes when given.
+Records readLog(const std::string &path, size_t *events_bytes = nullptr) {
   // Not recorded: in exact mode the reader's own allocations would add to
   // the log a multiple of what it read, and take the tests' blocks'
   // addresses in it.
@@ -101,6 +102,8 @@ Records readLog(const std::string &path) {
                          {payload, payload + header.payload_size}});
       continue;
     }
+    if (events_bytes)
+      *events_bytes += header.payload_size;
     log::EventsDecoder decoder(payload, header.payload_size);
     log::DecodedEvent event;
     log::EventsDecoder::Status status;
@@ -127,21 +130,8 @@ Records readLog(const std::string &path) {
 
 /// The bytes of a log file's Events payloads.
 size_t eventsBytes(const std::string &path) {
-  RecursionGuard quiet;
-  std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
-                            std::istreambuf_iterator<char>());
   size_t total = 0;
-  for (size_t offset = log::kFileHeaderSize;
-       offset + sizeof(log::RecordHeader) <= data.size();) {
-    log::RecordHeader header;
-    memcpy(&header, data.data() + offset, sizeof(header));
-    if (header.type == 0 && header.payload_size == 0 && header.crc == 0)
-      break;
-    if (static_cast<log::RecordType>(header.type) == log::RecordType::Events)
-      total += header.payload_size;
-    offset += log::alignedRecordSize(header.payload_size);
-  }
+  readLog(path, &total);
   return total;
 }
 
