@@ -249,6 +249,7 @@ struct LogWriter {
   uint32_t events_size = 0; // payload bytes so far
   uint32_t events_crc = 0;  // running CRC32C of that payload
   log::EventsState events_state;
+  uint64_t events_block = 0; // Events records opened (log::KeySize's blocks)
   EventKeys *keys = nullptr; // (site, stack, kind) interned in this file
   LogWriter *next_free = nullptr;
   // The thread that owns the slot now (0 when free), for the exit snapshot.

@@ -165,6 +165,7 @@ uint8_t *openEvents(LogWriter &writer, uint32_t max_bytes,
   writer.events_size = sizeof(fresh);
   writer.events_crc = log::crc32cUpdate(0xFFFFFFFFu, &fresh, sizeof(fresh));
   writer.events_state.start(fresh);
+  ++writer.events_block;
   return writer.window + writer.position + kHeader + sizeof(fresh);
 }
 

@@ -42,8 +42,10 @@ constexpr char kMagic[8] = {'M', 'S', 'C', 'O', 'P', 'E', 'L', 'G'};
 // 3.0: exact mode's frees name the block's address (kEventFreeAddress), an
 // event 2.x readers cannot skip. 4.0: a byte sample's weight follows from
 // its size and its interval (kEventDerivedWeight), which 3.x readers would
-// take for a malformed event.
-constexpr uint16_t kVersionMajor = 4;       // readers reject a newer major
+// take for a malformed event. 5.0: an event may leave out its key, size or
+// id where it repeats the record's previous one (kEventSameKey and the short
+// Alloc), which 4.x readers would take for malformed events.
+constexpr uint16_t kVersionMajor = 5;       // readers reject a newer major
 constexpr uint16_t kVersionMinor = 0;       // readers accept any minor
 constexpr uint16_t kOldestVersionMajor = 1; // the oldest major still read
 constexpr uint32_t kFileHeaderSize = 64;
@@ -331,7 +333,7 @@ struct StackRecordHeader {
 //
 // An Events record's payload is an EventsHeader and then events, each a tag
 // byte and unsigned LEB128 varints:
-//   Key    tag=2, index, site_id, stack_id, kind
+//   Key    tag=2 exactly, index, site_id, stack_id, kind
 //          defines (or redefines) key \p index for the rest of the file
 //   Alloc  tag=0 [|kEventWeight] [|kEventDerivedWeight] [|kEventUntracked]
 //          [|kEventIdJump] [|kEventAddress [|kEventAddressBy16]], time
@@ -341,14 +343,26 @@ struct StackRecordHeader {
 //          interval), both a varint interval that becomes the block's
 //          (version 4); neither: weight 1
 //          sample_id = the block's previous allocation id + 1 (+ the jump)
-//   Free   tag=1, time delta, key (site_id = the freeing site), zigzag
-//          (sample_id - the block's previous allocation id)
-//   FreeAddress  tag=3 [|kEventAddressBy16] (version 3), time delta, key
-//          (as Free), zigzag address delta: a free of the block there
+//   Short Alloc  (version 5) tag=2 with at least one of [|kEventSameKey]
+//          [|kEventSameSize] [|kEventDerivedWeight] [|kEventAddress
+//          [|kEventAddressBy16]], time delta [, key] [, size] [, zigzag
+//          address delta]: an Alloc whose id is the previous + 1, of the
+//          block's interval's derived weight or of weight 1, not untracked
+//   Free   tag=1 [|kEventSameKey] [|kEventLastId], time delta [, key]
+//          (site_id = the freeing site) [, zigzag (sample_id - the block's
+//          previous allocation id)]
+//   FreeAddress  tag=3 [|kEventSameKey] [|kEventAddressBy16] (version 3),
+//          time delta [, key] (as Free), zigzag address delta: a free of the
+//          block there
 // Time deltas are from the previous event of the block (the first from
 // EventsHeader::monotonic_ns), address deltas from the previous event of the
 // block that has one (the first from 0), in units of 16 bytes with
 // kEventAddressBy16 (malloc's alignment: half a byte less per address).
+// kEventSameKey leaves out a key that is the previous allocation's (Alloc)
+// or the previous free's (Free, FreeAddress) in the block, kEventSameSize a
+// size that is its key's previous allocation's in the block, kEventLastId a
+// free's id that is the block's last allocation id: a loop that allocates
+// and frees at the same places repeats all three (version 5).
 // Each Events record decodes on its own, given the keys defined before it in
 // the file.
 
@@ -381,7 +395,13 @@ enum EventTag : uint8_t {
   kEventAddress = 32,        // Alloc: AllocFreedByAddress, its address follows
   kEventAddressBy16 = 64,    // Alloc, FreeAddress: the address delta / 16
   kEventDerivedWeight = 128, // Alloc: the weight is byteSampleWeight's
+  // Version 5 (see above):
+  kEventSameKey = 4,  // short Alloc, Free, FreeAddress: the key is left out
+  kEventSameSize = 8, // short Alloc: the size is left out
+  kEventLastId = 8,   // Free: the id is left out
 };
+/// No key yet in the block (EventsState::last_*_key).
+constexpr uint64_t kNoEventKey = ~uint64_t(0);
 /// Key indices stay below this (the runtime's table gives out 1,024), so a
 /// reader's table of keys is bounded whatever the file says.
 constexpr uint64_t kMaxEventKeys = 65536;
@@ -422,17 +442,37 @@ inline int64_t unzigzag(uint64_t value) {
   return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
 }
 
+/// kEventSameSize's memory for one key index: the size of its previous
+/// allocation, and the block (Events record) it was in. Writer and reader
+/// each keep one per key index and number their blocks from 1; this header
+/// allocates nothing, so they own the storage.
+struct KeySize {
+  uint64_t size = 0;
+  uint64_t block = 0; // 0: none yet
+};
+/// True when \p size is \p slot's size in block \p block (the event may
+/// leave it out); \p slot then holds \p size.
+inline bool repeatsSize(KeySize &slot, uint64_t size, uint64_t block) {
+  bool same = slot.block == block && slot.size == size;
+  slot.size = size;
+  slot.block = block;
+  return same;
+}
+
 /// The running state of one Events record, on both sides.
 struct EventsState {
   uint64_t last_ns = 0;
   uint64_t last_alloc_id = 0;
   uint64_t last_address = 0;
   uint64_t interval = 0; // derived weights' interval; 0 before the first
+  uint64_t last_alloc_key = kNoEventKey; // kEventSameKey's, for an Alloc
+  uint64_t last_free_key = kNoEventKey;  // and for a Free or FreeAddress
   void start(const EventsHeader &header) {
     last_ns = header.monotonic_ns;
     last_alloc_id = header.sample_id;
     last_address = 0;
     interval = 0;
+    last_alloc_key = last_free_key = kNoEventKey;
   }
   /// The address's varint, and \p tag's kEventAddressBy16.
   uint64_t addressDelta(uint64_t address, uint8_t &tag) {
@@ -461,36 +501,64 @@ inline uint8_t *encodeKeyEvent(uint8_t *out, uint64_t index, uint64_t site_id,
   return putVarint(out, kind);
 }
 
+/// An event's key: nothing, and kEventSameKey in \p tag, when it is \p last
+/// (the block's previous allocation's or free's, by the event's type).
+inline __attribute__((always_inline)) uint8_t *
+putKey(uint8_t *out, uint64_t &last, uint64_t key, uint8_t &tag) {
+  if (key == last) {
+    tag |= kEventSameKey;
+    return out;
+  }
+  last = key;
+  return putVarint(out, key);
+}
+
 /// \p weight_interval: when not 0, \p weight is byteSampleWeight(size,
-/// weight_interval), and the event leaves it out.
+/// weight_interval), and the event leaves it out. \p same_size: the size is
+/// the key's previous allocation's in the block (repeatsSize), and may be
+/// left out.
 inline __attribute__((always_inline)) uint8_t *
 encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
                  uint64_t sample_id, uint64_t size, uint64_t monotonic_ns,
                  double weight, uint32_t flags, uint64_t address,
-                 uint64_t weight_interval = 0) {
+                 uint64_t weight_interval = 0, bool same_size = false) {
   uint8_t *tag = out++;
-  *tag = kEventAlloc;
-  out = putVarint(out, state.timeDelta(monotonic_ns));
-  out = putVarint(out, key);
-  out = putVarint(out, size);
-  if (weight != 1.0 && weight_interval) {
-    *tag |= kEventDerivedWeight;
-    if (weight_interval != state.interval) {
+  bool derived = weight != 1.0 && weight_interval;
+  if ((same_size || key == state.last_alloc_key) &&
+      sample_id == state.last_alloc_id + 1 && !(flags & AllocUntracked) &&
+      (derived ? weight_interval == state.interval : weight == 1.0)) {
+    // The short form (version 5): what repeats is left out.
+    *tag = kEventKey | (derived ? kEventDerivedWeight : 0) |
+           (same_size ? kEventSameSize : 0);
+    out = putVarint(out, state.timeDelta(monotonic_ns));
+    out = putKey(out, state.last_alloc_key, key, *tag);
+    if (!same_size)
+      out = putVarint(out, size);
+  } else {
+    *tag = kEventAlloc;
+    out = putVarint(out, state.timeDelta(monotonic_ns));
+    state.last_alloc_key = key;
+    out = putVarint(out, key);
+    out = putVarint(out, size);
+    if (derived) {
+      *tag |= kEventDerivedWeight;
+      if (weight_interval != state.interval) {
+        *tag |= kEventWeight;
+        state.interval = weight_interval;
+        out = putVarint(out, weight_interval);
+      }
+    } else if (weight != 1.0) {
       *tag |= kEventWeight;
-      state.interval = weight_interval;
-      out = putVarint(out, weight_interval);
+      memcpy(out, &weight, sizeof(weight));
+      out += sizeof(weight);
     }
-  } else if (weight != 1.0) {
-    *tag |= kEventWeight;
-    memcpy(out, &weight, sizeof(weight));
-    out += sizeof(weight);
-  }
-  if (flags & AllocUntracked)
-    *tag |= kEventUntracked;
-  if (sample_id != state.last_alloc_id + 1) {
-    *tag |= kEventIdJump;
-    out = putVarint(out, zigzag(static_cast<int64_t>(
-                             sample_id - (state.last_alloc_id + 1))));
+    if (flags & AllocUntracked)
+      *tag |= kEventUntracked;
+    if (sample_id != state.last_alloc_id + 1) {
+      *tag |= kEventIdJump;
+      out = putVarint(out, zigzag(static_cast<int64_t>(
+                               sample_id - (state.last_alloc_id + 1))));
+    }
   }
   state.last_alloc_id = sample_id;
   if (flags & AllocFreedByAddress) {
@@ -503,9 +571,14 @@ encodeAllocEvent(uint8_t *out, EventsState &state, uint64_t key,
 inline __attribute__((always_inline)) uint8_t *
 encodeFreeEvent(uint8_t *out, EventsState &state, uint64_t key,
                 uint64_t sample_id, uint64_t monotonic_ns) {
-  *out++ = kEventFree;
+  uint8_t *tag = out++;
+  *tag = kEventFree;
   out = putVarint(out, state.timeDelta(monotonic_ns));
-  out = putVarint(out, key);
+  out = putKey(out, state.last_free_key, key, *tag);
+  if (sample_id == state.last_alloc_id) {
+    *tag |= kEventLastId;
+    return out;
+  }
   return putVarint(
       out, zigzag(static_cast<int64_t>(sample_id - state.last_alloc_id)));
 }
@@ -516,7 +589,7 @@ encodeFreeAddressEvent(uint8_t *out, EventsState &state, uint64_t key,
   uint8_t *tag = out++;
   *tag = kEventFreeAddress;
   out = putVarint(out, state.timeDelta(monotonic_ns));
-  out = putVarint(out, key);
+  out = putKey(out, state.last_free_key, key, *tag);
   return putVarint(out, state.addressDelta(address, *tag));
 }
 
@@ -564,10 +637,13 @@ class EventsDecoder {
 public:
   enum class Status { Event, End, Malformed };
 
-  EventsDecoder(const uint8_t *payload, size_t size)
-      : at(payload), end(payload + size) {
+  /// \p block numbers the payload among the file's (from 1, one more each):
+  /// it tells the sizes of this payload's allocations (KeySize) from older
+  /// ones.
+  EventsDecoder(const uint8_t *payload, size_t size, uint64_t block)
+      : at(payload), end(payload + size), block(block) {
     EventsHeader header;
-    if (size < sizeof(header)) {
+    if (size < sizeof(header) || !block) {
       bad = true;
       return;
     }
@@ -576,7 +652,10 @@ public:
     state.start(header);
   }
 
-  Status next(DecodedEvent &event) {
+  /// \p sizes (\p count of them) are the file's KeySize for its key indices,
+  /// kept by the caller from one payload to the next; an allocation of a
+  /// key index past them has no size to repeat.
+  Status next(DecodedEvent &event, KeySize *sizes, size_t count) {
     if (bad)
       return Status::Malformed;
     if (at == end)
@@ -587,7 +666,7 @@ public:
     switch (event.type) {
     case kEventKey: {
       if (tag != kEventKey)
-        return fail();
+        return shortAlloc(tag, event, sizes, count);
       event.key = varint();
       if (event.key >= kMaxEventKeys)
         return fail();
@@ -607,16 +686,15 @@ public:
         return fail();
       state.last_ns += varint();
       event.monotonic_ns = state.last_ns;
-      event.key = varint();
+      event.key = state.last_alloc_key = varint();
       event.size = varint();
+      if (!noteSize(event, false, sizes, count))
+        return fail();
       if (tag & kEventDerivedWeight) {
         if (tag & kEventWeight)
           state.interval = varint();
-        // No interval yet in this block, or a block of no bytes (weight
-        // infinite): not what a writer writes.
-        if (!state.interval || !event.size)
+        if (!derivedWeight(event))
           return fail();
-        event.weight = byteSampleWeight(event.size, state.interval);
       } else if (tag & kEventWeight) {
         if (end - at < static_cast<ptrdiff_t>(sizeof(double)))
           return fail();
@@ -635,21 +713,24 @@ public:
       break;
     }
     case kEventFree: {
-      if (tag != kEventFree)
+      if (tag & ~(kEventFree | kEventSameKey | kEventLastId))
         return fail();
       state.last_ns += varint();
       event.monotonic_ns = state.last_ns;
-      event.key = varint();
-      event.sample_id =
-          state.last_alloc_id + static_cast<uint64_t>(unzigzag(varint()));
+      if (!key(tag, state.last_free_key, event))
+        return fail();
+      event.sample_id = state.last_alloc_id;
+      if (!(tag & kEventLastId))
+        event.sample_id += static_cast<uint64_t>(unzigzag(varint()));
       break;
     }
     case kEventFreeAddress: {
-      if ((tag & ~kEventAddressBy16) != kEventFreeAddress)
+      if (tag & ~(kEventFreeAddress | kEventSameKey | kEventAddressBy16))
         return fail();
       state.last_ns += varint();
       event.monotonic_ns = state.last_ns;
-      event.key = varint();
+      if (!key(tag, state.last_free_key, event))
+        return fail();
       event.address = address(tag);
       break;
     }
@@ -662,8 +743,70 @@ public:
 private:
   const uint8_t *at;
   const uint8_t *end;
+  uint64_t block;
   EventsState state;
   bool bad = false;
+
+  /// The short form of an Alloc (version 5).
+  Status shortAlloc(uint8_t tag, DecodedEvent &event, KeySize *sizes,
+                    size_t count) {
+    if ((tag & ~(kEventKindMask | kEventSameKey | kEventSameSize |
+                 kEventDerivedWeight | kEventAddress | kEventAddressBy16)) ||
+        (tag & (kEventAddress | kEventAddressBy16)) == kEventAddressBy16)
+      return fail();
+    event.type = kEventAlloc;
+    state.last_ns += varint();
+    event.monotonic_ns = state.last_ns;
+    if (!key(tag, state.last_alloc_key, event))
+      return fail();
+    bool same_size = tag & kEventSameSize;
+    if (!same_size)
+      event.size = varint();
+    if (!noteSize(event, same_size, sizes, count))
+      return fail();
+    if ((tag & kEventDerivedWeight) && !derivedWeight(event))
+      return fail();
+    event.sample_id = ++state.last_alloc_id;
+    if (tag & kEventAddress) {
+      event.flags = AllocFreedByAddress;
+      event.address = address(tag);
+    }
+    return bad ? Status::Malformed : Status::Event;
+  }
+  /// The event's key: \p last with kEventSameKey (none yet is malformed),
+  /// else the next number, which becomes \p last.
+  bool key(uint8_t tag, uint64_t &last, DecodedEvent &event) {
+    if (tag & kEventSameKey) {
+      event.key = last;
+      return last != kNoEventKey;
+    }
+    event.key = last = varint();
+    return true;
+  }
+  /// Gives \p event its key's previous size when \p same_size (false if it
+  /// has none in this block), and remembers its size.
+  bool noteSize(DecodedEvent &event, bool same_size, KeySize *sizes,
+                size_t count) {
+    if (event.key >= count)
+      return !same_size;
+    KeySize &slot = sizes[event.key];
+    if (same_size) {
+      if (slot.block != block)
+        return false;
+      event.size = slot.size;
+    }
+    repeatsSize(slot, event.size, block);
+    return true;
+  }
+  /// byteSampleWeight of the block's interval; false with no interval yet in
+  /// this block, or for a block of no bytes (weight infinite): not what a
+  /// writer writes.
+  bool derivedWeight(DecodedEvent &event) {
+    if (!state.interval || !event.size)
+      return false;
+    event.weight = byteSampleWeight(event.size, state.interval);
+    return true;
+  }
 
   Status fail() {
     bad = true;

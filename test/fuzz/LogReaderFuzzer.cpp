@@ -8,6 +8,7 @@
 #include "LogReader.h"
 
 #include <cstdlib>
+#include <vector>
 
 using namespace memscope;
 using namespace memscope::merge;
@@ -22,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   RecordCursor Cursor(File);
   RecordView Record;
   uint64_t Seen = 0;
+  std::vector<log::KeySize> KeySizes;
+  uint64_t Blocks = 0;
   while (Cursor.next(Record)) {
     ++Seen;
     // Every record the cursor yields lies inside the file.
@@ -40,12 +43,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
       continue;
     // The events decoder stops at the payload's end, and its key indices
     // stay below the bound that sizes the merge's key table.
-    log::EventsDecoder Decoder(Record.Payload.data(), Record.Payload.size());
+    // Key sizes are kept as the merge keeps them: one per key defined.
+    log::EventsDecoder Decoder(Record.Payload.data(), Record.Payload.size(),
+                               ++Blocks);
     log::DecodedEvent Event;
     size_t Events = 0;
-    while (Decoder.next(Event) == log::EventsDecoder::Status::Event) {
-      if (Event.type == log::kEventKey && Event.key >= log::kMaxEventKeys)
-        abort();
+    while (Decoder.next(Event, KeySizes.data(), KeySizes.size()) ==
+           log::EventsDecoder::Status::Event) {
+      if (Event.type == log::kEventKey) {
+        if (Event.key >= log::kMaxEventKeys)
+          abort();
+        if (KeySizes.size() <= Event.key)
+          KeySizes.resize(Event.key + 1);
+      }
       if (++Events > Record.Payload.size())
         abort(); // every event takes at least one byte
     }

@@ -83,6 +83,8 @@ Records readLog(const std::string &path, size_t *events_bytes = nullptr) {
     return records;
   EXPECT_EQ(0, memcmp(data.data(), log::kMagic, sizeof(log::kMagic)));
   std::map<uint64_t, log::DecodedEvent> keys;
+  std::vector<log::KeySize> key_sizes(log::kMaxEventKeys);
+  uint64_t blocks = 0;
   size_t offset = log::kFileHeaderSize;
   while (offset + sizeof(log::RecordHeader) <= data.size()) {
     log::RecordHeader header;
@@ -104,10 +106,10 @@ Records readLog(const std::string &path, size_t *events_bytes = nullptr) {
     }
     if (events_bytes)
       *events_bytes += header.payload_size;
-    log::EventsDecoder decoder(payload, header.payload_size);
+    log::EventsDecoder decoder(payload, header.payload_size, ++blocks);
     log::DecodedEvent event;
     log::EventsDecoder::Status status;
-    while ((status = decoder.next(event)) ==
+    while ((status = decoder.next(event, key_sizes.data(), key_sizes.size())) ==
            log::EventsDecoder::Status::Event) {
       if (event.type == log::kEventKey) {
         keys[event.key] = event;
@@ -529,12 +531,13 @@ TEST_F(RuntimeTest, PoissonWeightsEstimateBytesAndCountsWithoutBias) {
   }
   // About 4,000 samples: a 5% bound is more than 3 standard errors.
   EXPECT_GT(samples.size(), 3000u);
-  // Each sample's allocation and free take about 10 bytes of events (tag,
-  // time, key and size or id): the weight is derived from the size and the
-  // interval, not written (version 4), which saves 8 bytes a sample.
+  // Each sample's allocation and free take about 6 bytes of events: a tag
+  // and a time each. The weight is derived from the size and the interval
+  // (version 4: 8 bytes a sample less); the key, the size and the freed id
+  // repeat the previous ones and are left out (version 5: 5 bytes less).
   double per_sample =
       double(eventsBytes(threadLogPath()) - bytes_before) / samples.size();
-  EXPECT_LT(per_sample, 16.0);
+  EXPECT_LT(per_sample, 8.0);
   EXPECT_NEAR(count, kBlocks, 0.05 * kBlocks);
   EXPECT_NEAR(bytes, double(kBlocks) * kSize, 0.05 * kBlocks * kSize);
 }

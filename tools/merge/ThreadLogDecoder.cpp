@@ -11,7 +11,7 @@ using namespace memscope::merge;
 
 void ThreadLogDecoder::decodeEvent(DecodedBatch &Out) {
   log::DecodedEvent Event;
-  switch (Events->next(Event)) {
+  switch (Events->next(Event, KeySizes.data(), KeySizes.size())) {
   case log::EventsDecoder::Status::End:
     Events.reset();
     return;
@@ -24,8 +24,10 @@ void ThreadLogDecoder::decodeEvent(DecodedBatch &Out) {
   }
   if (Event.type == log::kEventKey) {
     // The decoder keeps indices below log::kMaxEventKeys.
-    if (Keys.size() <= Event.key)
+    if (Keys.size() <= Event.key) {
       Keys.resize(Event.key + 1);
+      KeySizes.resize(Event.key + 1);
+    }
     Keys[Event.key] = Event;
     return;
   }
@@ -76,7 +78,8 @@ void ThreadLogDecoder::decode(DecodedBatch &Out, size_t MaxEvents,
       break;
     }
     if (auto *Payload = std::get_if<EventsInfo>(&Decoded)) {
-      Events.emplace(Payload->Payload.data(), Payload->Payload.size());
+      Events.emplace(Payload->Payload.data(), Payload->Payload.size(),
+                     ++Blocks);
     } else if (auto *Alloc = std::get_if<log::AllocRecord>(&Decoded)) {
       // Logs of format 1 have a record per allocation and free.
       StreamEvent &New = Out.Events.emplace_back();

@@ -74,6 +74,11 @@ private:
   std::optional<log::EventsDecoder> Events;
   /// By index; undefined indices hold another type.
   std::vector<log::DecodedEvent> Keys;
+  /// Each key index's previous allocation size, which an event may repeat;
+  /// as many as Keys.
+  std::vector<log::KeySize> KeySizes;
+  /// The Events records opened so far (EventsDecoder's block numbers).
+  uint64_t Blocks = 0;
 };
 
 /// Decodes batches on a thread of its own, in the order they are asked for.

@@ -40,7 +40,7 @@ std::string joinDiags(const LogFile &File) {
 /// A thread log with a ThreadStart and Count allocations.
 /// The sample id of the allocation or free in a one-event Events record.
 uint64_t eventSampleId(llvm::ArrayRef<uint8_t> Payload) {
-  log::EventsDecoder Decoder(Payload.data(), Payload.size());
+  OneBlockDecoder Decoder(Payload.data(), Payload.size());
   log::DecodedEvent Event;
   while (Decoder.next(Event) == log::EventsDecoder::Status::Event)
     if (Event.type != log::kEventKey)
@@ -388,15 +388,15 @@ void expectVersionRejected(uint16_t Major, uint16_t Minor, Severity Level,
 }
 
 TEST(LogReader, NewerMajorVersionIsRejected) {
-  expectVersionRejected(5, 0, Severity::Error,
-                        "log format version 5.0 is newer than this "
-                        "memscope-merge supports (4.x)");
+  expectVersionRejected(6, 0, Severity::Error,
+                        "log format version 6.0 is newer than this "
+                        "memscope-merge supports (5.x)");
 }
 
 TEST(LogReader, OlderMajorVersionIsRejectedNamingWhatIsRead) {
   expectVersionRejected(0, 0, Severity::Warning,
                         "log format version 0.0 is older than this "
-                        "memscope-merge reads (1.x to 4.x)");
+                        "memscope-merge reads (1.x to 5.x)");
 }
 
 TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
@@ -449,7 +449,7 @@ TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
   // address, two more.
   EXPECT_LE(Size - sizeof(Header), 41u + 80u + 40u);
 
-  log::EventsDecoder Decoder(Buffer, Size);
+  OneBlockDecoder Decoder(Buffer, Size);
   log::DecodedEvent Event;
   ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
   EXPECT_EQ(Event.type, log::kEventKey);
@@ -472,7 +472,7 @@ TEST(LogReader, EventsRoundTripThroughTheSharedEncoder) {
 
   // Every truncation ends in Malformed or End, never past the buffer.
   for (size_t Cut = 0; Cut < Size; ++Cut) {
-    log::EventsDecoder Short(Buffer, Cut);
+    OneBlockDecoder Short(Buffer, Cut);
     size_t Decoded = 0;
     log::EventsDecoder::Status Status;
     while ((Status = Short.next(Event)) == log::EventsDecoder::Status::Event)
@@ -497,7 +497,7 @@ TEST(LogReader, EventsWithFlagsTheirTypeDoesNotHaveAreMalformed) {
     *Out++ = Tag;
     for (int I = 0; I < 4; ++I)
       *Out++ = 1; // time, key, size or address, address
-    log::EventsDecoder Decoder(Buffer, Out - Buffer);
+    OneBlockDecoder Decoder(Buffer, Out - Buffer);
     log::DecodedEvent Event;
     ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
     EXPECT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Malformed)
@@ -558,9 +558,11 @@ TEST(LogReader, ByteSampleWeightsAreDerivedNotWritten) {
   std::vector<size_t> Lengths;
   std::vector<uint8_t> Block = derivedWeightBlock(Allocs, Lengths);
   // tag, time, key, size: no weight bytes where the interval is the last
-  // one's, a 2- or 3-byte varint where it is new (not an f64's 8).
-  EXPECT_EQ(Lengths, (std::vector<size_t>{7, 5, 7, 6, 4, 6}));
-  log::EventsDecoder Decoder(Block.data(), Block.size());
+  // one's, a 2- or 3-byte varint where it is new (not an f64's 8). Where
+  // the interval is the last one's, the short form leaves out the key too
+  // (version 5): the allocations are all of one key.
+  EXPECT_EQ(Lengths, (std::vector<size_t>{7, 4, 7, 5, 3, 6}));
+  OneBlockDecoder Decoder(Block.data(), Block.size());
   log::DecodedEvent Event;
   ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event); // key
   for (auto [Size, Interval] : Allocs) {
@@ -591,11 +593,135 @@ TEST(LogReader, DerivedWeightsWithoutTheirIntervalAreMalformed) {
     *Out++ = 0;    // key
     *Out++ = Size; // size
     *Out++ = 64;   // the interval, when the tag says it follows
-    log::EventsDecoder Decoder(Buffer, Out - Buffer);
+    OneBlockDecoder Decoder(Buffer, Out - Buffer);
     log::DecodedEvent Event;
     ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
     EXPECT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Malformed)
         << "tag " << int(Tag) << " size " << int(Size);
+  }
+}
+
+TEST(LogReader, RepeatedKeysSizesAndIdsAreLeftOut) {
+  // Version 5: a loop allocating at two sites in turn, with sizes that
+  // repeat per site, each block freed at once. After the first of each,
+  // an allocation is a tag and a time, and so is a free; a size repeats
+  // per key, not only the last one.
+  log::EventsHeader Header{1000, 0};
+  std::vector<uint8_t> Block(4096);
+  memcpy(Block.data(), &Header, sizeof(Header));
+  log::EventsState State;
+  State.start(Header);
+  std::vector<log::KeySize> Sizes(4);
+  uint8_t *Out = Block.data() + sizeof(Header);
+  Out = log::encodeKeyEvent(Out, 0, 7, 0, 0);
+  Out = log::encodeKeyEvent(Out, 1, 8, 0, 0);
+  Out = log::encodeKeyEvent(Out, 2, 9, 0, 0); // the freeing site
+  struct Step {
+    uint64_t Key, Size;
+    size_t AllocBytes, FreeBytes;
+  };
+  // Key 0 then key 1: both new. Key 0 again: its size repeats, not the
+  // last allocation's key; then a new size, then key 1 at key 0's size.
+  const std::vector<Step> Steps = {
+      {0, 24, 4, 3},   {1, 200, 5, 2},  {0, 24, 3, 2}, {0, 24, 2, 2},
+      {0, 4000, 4, 2}, {1, 4000, 5, 2}, {1, 200, 4, 2}};
+  uint64_t Id = 0, Time = 1000;
+  std::vector<std::pair<uint64_t, uint64_t>> Expected; // key, size
+  for (const Step &S : Steps) {
+    ++Id;
+    Time += 50;
+    bool Same = log::repeatsSize(Sizes[S.Key], S.Size, 1);
+    uint8_t *End = log::encodeAllocEvent(Out, State, S.Key, Id, S.Size, Time,
+                                         1.0, 0, 0, 0, Same);
+    EXPECT_EQ(size_t(End - Out), S.AllocBytes) << "allocation " << Id;
+    Out = End;
+    End = log::encodeFreeEvent(Out, State, 2, Id, Time + 1);
+    EXPECT_EQ(size_t(End - Out), S.FreeBytes) << "free " << Id;
+    Out = End;
+    Expected.push_back({S.Key, S.Size});
+  }
+  Block.resize(Out - Block.data());
+  OneBlockDecoder Decoder(Block.data(), Block.size());
+  log::DecodedEvent Event;
+  for (int I = 0; I < 3; ++I)
+    ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+  for (size_t I = 0; I < Expected.size(); ++I) {
+    ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+    EXPECT_EQ(Event.type, log::kEventAlloc);
+    EXPECT_EQ(Event.key, Expected[I].first);
+    EXPECT_EQ(Event.size, Expected[I].second) << "allocation " << I + 1;
+    EXPECT_EQ(Event.sample_id, I + 1);
+    EXPECT_EQ(Event.monotonic_ns, 1050 + 50 * I);
+    ASSERT_EQ(Decoder.next(Event), log::EventsDecoder::Status::Event);
+    EXPECT_EQ(Event.type, log::kEventFree);
+    EXPECT_EQ(Event.key, 2u);
+    EXPECT_EQ(Event.sample_id, I + 1);
+  }
+  EXPECT_EQ(Decoder.next(Event), log::EventsDecoder::Status::End);
+}
+
+TEST(LogReader, ASizeRepeatsOnlyWithinItsBlock) {
+  // Each block decodes on its own: a size from the file's previous block
+  // cannot be repeated, while one from this block can.
+  std::vector<log::KeySize> Sizes(1);
+  uint8_t First[64], Second[64];
+  log::EventsHeader Header{1, 0};
+  for (uint8_t *Buffer : {First, Second}) {
+    memcpy(Buffer, &Header, sizeof(Header));
+    uint8_t *Out = Buffer + sizeof(Header);
+    *Out++ = log::kEventKey | log::kEventSameSize; // short Alloc
+    *Out++ = 1;                                    // time
+    *Out++ = 0;                                    // key
+  }
+  // First: a long Alloc of 48 bytes precedes it.
+  uint8_t Long[] = {log::kEventAlloc, 1, 0, 48};
+  std::vector<uint8_t> A(First, First + sizeof(Header));
+  A.insert(A.end(), Long, Long + sizeof(Long));
+  A.insert(A.end(), First + sizeof(Header), First + sizeof(Header) + 3);
+  log::DecodedEvent Event;
+  log::EventsDecoder One(A.data(), A.size(), 1);
+  ASSERT_EQ(One.next(Event, Sizes.data(), Sizes.size()),
+            log::EventsDecoder::Status::Event);
+  ASSERT_EQ(One.next(Event, Sizes.data(), Sizes.size()),
+            log::EventsDecoder::Status::Event);
+  EXPECT_EQ(Event.size, 48u);
+  EXPECT_EQ(Event.sample_id, 2u);
+  EXPECT_EQ(One.next(Event, Sizes.data(), Sizes.size()),
+            log::EventsDecoder::Status::End);
+  log::EventsDecoder Two(Second, sizeof(Header) + 3, 2);
+  EXPECT_EQ(Two.next(Event, Sizes.data(), Sizes.size()),
+            log::EventsDecoder::Status::Malformed);
+  // A block number of 0 is none.
+  log::EventsDecoder Zero(A.data(), A.size(), 0);
+  EXPECT_EQ(Zero.next(Event, Sizes.data(), Sizes.size()),
+            log::EventsDecoder::Status::Malformed);
+}
+
+TEST(LogReader, WhatIsLeftOutMustHaveBeenThere) {
+  // A key, a size or an id left out before the block has one, and flags
+  // the short Alloc or a Free does not have: not what a writer writes.
+  const std::vector<std::vector<uint8_t>> Bad = {
+      {log::kEventKey | log::kEventSameKey, 1, 24},      // no allocation yet
+      {log::kEventKey | log::kEventSameSize, 1, 0},      // no size yet
+      {log::kEventKey | log::kEventSameSize | 16, 1, 0}, // flag 16
+      {log::kEventKey | log::kEventAddressBy16, 1, 0, 24, 1},
+      {log::kEventFree | log::kEventSameKey, 1, 0}, // no free yet
+      {log::kEventFree | 16, 1, 0, 0},              // flag 16
+      {log::kEventFreeAddress | log::kEventSameKey, 1, 2},
+      {log::kEventFreeAddress | log::kEventLastId, 1, 0, 2},
+  };
+  for (const std::vector<uint8_t> &Event : Bad) {
+    std::vector<uint8_t> Buffer(sizeof(log::EventsHeader));
+    log::EventsHeader Header{1, 1};
+    memcpy(Buffer.data(), &Header, sizeof(Header));
+    uint8_t Key[16];
+    Buffer.insert(Buffer.end(), Key, log::encodeKeyEvent(Key, 0, 1, 0, 0));
+    Buffer.insert(Buffer.end(), Event.begin(), Event.end());
+    OneBlockDecoder Decoder(Buffer.data(), Buffer.size());
+    log::DecodedEvent Decoded;
+    ASSERT_EQ(Decoder.next(Decoded), log::EventsDecoder::Status::Event);
+    EXPECT_EQ(Decoder.next(Decoded), log::EventsDecoder::Status::Malformed)
+        << "tag " << int(Event[0]);
   }
 }
 

@@ -30,6 +30,21 @@ namespace merge {
 namespace test {
 
 /// Payload bytes: fixed parts and u16-length strings.
+/// log::EventsDecoder over an Events payload that is its file's first block,
+/// with a KeySize for every key index.
+class OneBlockDecoder {
+public:
+  OneBlockDecoder(const uint8_t *Payload, size_t Size)
+      : Decoder(Payload, Size, 1), Sizes(log::kMaxEventKeys) {}
+  log::EventsDecoder::Status next(log::DecodedEvent &Event) {
+    return Decoder.next(Event, Sizes.data(), Sizes.size());
+  }
+
+private:
+  log::EventsDecoder Decoder;
+  std::vector<log::KeySize> Sizes;
+};
+
 class Payload {
 public:
   template <typename T> Payload &pod(const T &Value) {
