@@ -343,9 +343,8 @@ appendEventHardwareCrc(LogWriter &writer, int recent, uint64_t site_id,
       startEvent(writer, recent, site_id, stack_id, kind, fresh, key);
   if (!out)
     return false;
-  uint8_t *record_at = writer.window + writer.events_at;
   // The bytes added to the record: a Key event first, perhaps.
-  uint8_t *added = record_at + sizeof(log::RecordHeader) + writer.events_size;
+  uint8_t *added = writer.events_end;
   uint32_t running = writer.events_crc;
   for (const uint8_t *at = added; at < out; ++at)
     running = __builtin_ia32_crc32qi(running, *at);
@@ -382,16 +381,16 @@ appendEventHardwareCrc(LogWriter &writer, int recent, uint64_t site_id,
     for (const uint8_t *at = event; at < out; ++at)
       running = __builtin_ia32_crc32qi(running, *at);
   }
-  writer.events_size += static_cast<uint32_t>(out - added);
+  writer.events_end = out;
   log::RecordHeader header;
   header.type = static_cast<uint8_t>(log::RecordType::Events);
   header.flags = 0;
-  header.payload_size = static_cast<uint16_t>(writer.events_size);
+  header.payload_size = static_cast<uint16_t>(eventsPayloadSize(writer, out));
   uint32_t head;
   memcpy(&head, &header, 4);
   writer.events_crc = running;
   header.crc = ~__builtin_ia32_crc32si(running, head);
-  publishHeader(record_at, header);
+  publishHeader(writer.events_record, header);
   return true;
 }
 

@@ -226,7 +226,6 @@ inline uint32_t currentSession() {
 //===-- Log writers (rt_log.cpp) ------------------------------------------===//
 struct StackCache;
 struct EventKeys;
-constexpr uint64_t kNoEvents = ~uint64_t(0);
 struct ThreadCounts;
 
 struct LogWriter {
@@ -242,12 +241,15 @@ struct LogWriter {
   uint64_t position = 0;       // next write offset within the window
   uint64_t window_size = 0;    // grows from 4 KiB to buffer_size
   StackCache *stacks = nullptr;
-  // The Events record that grows in place (rt_events.cpp): its header's
-  // position in the window, or kNoEvents; position stays at it until the
-  // record is closed.
-  uint64_t events_at = kNoEvents;
-  uint32_t events_size = 0; // payload bytes so far
-  uint32_t events_crc = 0;  // running CRC32C of that payload
+  // The Events record that grows in place (rt_events.cpp): its header in
+  // the window (null when none is open; position stays at it until the
+  // record is closed), where its next event goes, and how far it may grow
+  // (kMaxEventsPayload or the window's end): an event's room is then one
+  // compare, which exact mode makes per event.
+  uint8_t *events_record = nullptr;
+  uint8_t *events_end = nullptr;
+  uint8_t *events_limit = nullptr;
+  uint32_t events_crc = 0; // running CRC32C of its payload
   log::EventsState events_state;
   uint64_t events_block = 0; // Events records opened (log::KeySize's blocks)
   EventKeys *keys = nullptr; // (site, stack, kind) interned in this file
@@ -289,14 +291,16 @@ MSC_HIDDEN uint8_t *openEvents(LogWriter &writer, uint32_t max_bytes,
 inline __attribute__((always_inline)) uint8_t *
 reserveEvents(LogWriter &writer, uint32_t max_bytes,
               const log::EventsHeader &fresh) {
-  if (MSC_LIKELY(writer.events_at != kNoEvents)) {
-    uint64_t end =
-        writer.events_at + sizeof(log::RecordHeader) + writer.events_size;
-    if (MSC_LIKELY(writer.events_size + max_bytes <= kMaxEventsPayload &&
-                   end + max_bytes <= writer.window_size))
-      return writer.window + end;
-  }
+  // With no record open both are null, and there is no room.
+  if (MSC_LIKELY(static_cast<size_t>(writer.events_limit - writer.events_end) >=
+                 max_bytes))
+    return writer.events_end;
   return openEvents(writer, max_bytes, fresh);
+}
+/// The open Events record's payload size when its events end at \p end.
+inline uint32_t eventsPayloadSize(const LogWriter &writer, const uint8_t *end) {
+  return static_cast<uint32_t>(end - writer.events_record -
+                               sizeof(log::RecordHeader));
 }
 /// Publishes the events written up to \p end: the record's header, with its
 /// size and the CRC over its whole payload, is rewritten in one store, so a
@@ -305,20 +309,18 @@ reserveEvents(LogWriter &writer, uint32_t max_bytes,
 /// inlines only into a function compiled for SSE 4.2 (rt_events.cpp).
 template <typename GrowCrc>
 inline __attribute__((always_inline)) void
-commitEvents(LogWriter &writer, const uint8_t *end, GrowCrc grow) {
-  uint8_t *record = writer.window + writer.events_at;
-  const uint8_t *added =
-      record + sizeof(log::RecordHeader) + writer.events_size;
-  auto size = static_cast<uint32_t>(end - added);
-  writer.events_size += size;
+commitEvents(LogWriter &writer, uint8_t *end, GrowCrc grow) {
+  const uint8_t *added = writer.events_end;
+  writer.events_end = end;
   log::RecordHeader header;
   header.type = static_cast<uint8_t>(log::RecordType::Events);
   header.flags = 0;
-  header.payload_size = static_cast<uint16_t>(writer.events_size);
-  log::GrownCrc crc = grow(writer.events_crc, added, size, header);
+  header.payload_size = static_cast<uint16_t>(eventsPayloadSize(writer, end));
+  log::GrownCrc crc = grow(writer.events_crc, added,
+                           static_cast<uint32_t>(end - added), header);
   writer.events_crc = crc.running;
   header.crc = crc.record;
-  publishHeader(record, header);
+  publishHeader(writer.events_record, header);
 }
 
 //===-- Events (rt_events.cpp) -------------------------------------------===//

@@ -115,11 +115,12 @@ bool advanceWindow(LogWriter &writer, uint8_t *&old_window, uint64_t &old_size,
 
 /// Ends the open Events record: the next record starts after it.
 void closeEvents(LogWriter &writer) {
-  if (writer.events_at == kNoEvents)
+  if (!writer.events_record)
     return;
   writer.position =
-      writer.events_at + log::alignedRecordSize(writer.events_size);
-  writer.events_at = kNoEvents;
+      static_cast<uint64_t>(writer.events_record - writer.window) +
+      log::alignedRecordSize(eventsPayloadSize(writer, writer.events_end));
+  writer.events_record = writer.events_end = writer.events_limit = nullptr;
 }
 
 /// Makes \p bytes contiguous bytes available at writer.position: when the
@@ -160,13 +161,18 @@ uint8_t *openEvents(LogWriter &writer, uint32_t max_bytes,
     g_dropped_records.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  writer.events_at = writer.position;
-  memcpy(writer.window + writer.position + kHeader, &fresh, sizeof(fresh));
-  writer.events_size = sizeof(fresh);
+  uint8_t *record = writer.window + writer.position;
+  memcpy(record + kHeader, &fresh, sizeof(fresh));
+  writer.events_record = record;
+  writer.events_end = record + kHeader + sizeof(fresh);
+  uint8_t *window_end = writer.window + writer.window_size;
+  writer.events_limit = window_end - record < kHeader + kMaxEventsPayload
+                            ? window_end
+                            : record + kHeader + kMaxEventsPayload;
   writer.events_crc = log::crc32cUpdate(0xFFFFFFFFu, &fresh, sizeof(fresh));
   writer.events_state.start(fresh);
   ++writer.events_block;
-  return writer.window + writer.position + kHeader + sizeof(fresh);
+  return writer.events_end;
 }
 
 LogWriter *createLogWriter(const char *name, log::FileKind kind, uint32_t slot,
@@ -269,7 +275,7 @@ bool appendRecord(LogWriter &writer, log::RecordType type, const void *payload,
 }
 
 void abandonLogWriter(LogWriter &writer) {
-  writer.events_at = kNoEvents;
+  writer.events_record = writer.events_end = writer.events_limit = nullptr;
   if (writer.window)
     munmap(writer.window, writer.window_size);
   writer.window = nullptr;
