@@ -55,6 +55,22 @@ __attribute__((noinline)) bool internKeySlow(LogWriter &writer,
                                              uint64_t stack_id, uint32_t kind,
                                              uint64_t &index, bool &is_new);
 
+/// The entry of (site, stack, kind) in \p keys, or the empty one where it
+/// would go.
+inline __attribute__((always_inline)) EventKeys::Entry &
+probeKey(EventKeys &keys, uint64_t site_id, uint64_t stack_id, uint32_t kind) {
+  uint64_t hash = (site_id ^ (stack_id * 0x9E3779B97F4A7C15ull) ^ kind) *
+                  0xFF51AFD7ED558CCDull;
+  uint32_t mask = keys.capacity - 1;
+  for (uint32_t probe = 0;; ++probe) {
+    EventKeys::Entry &entry = keys.entries[((hash >> 40) + probe) & mask];
+    if (entry.kind_plus_one == 0 ||
+        (entry.site_id == site_id && entry.stack_id == stack_id &&
+         entry.kind_plus_one == kind + 1))
+      return entry;
+  }
+}
+
 /// The index of (site, stack, kind) in \p writer's file; \p is_new when it
 /// must be defined before use. False when no table can be mapped.
 inline __attribute__((always_inline)) bool
@@ -63,27 +79,31 @@ internKey(LogWriter &writer, uint64_t site_id, uint64_t stack_id, uint32_t kind,
   EventKeys *keys = writer.keys;
   if (MSC_UNLIKELY(!keys))
     return internKeySlow(writer, site_id, stack_id, kind, index, is_new);
-  uint64_t hash = (site_id ^ (stack_id * 0x9E3779B97F4A7C15ull) ^ kind) *
-                  0xFF51AFD7ED558CCDull;
-  uint32_t mask = keys->capacity - 1;
-  for (uint32_t probe = 0;; ++probe) {
-    EventKeys::Entry &entry = keys->entries[((hash >> 40) + probe) & mask];
-    if (entry.kind_plus_one == 0) {
-      // Full enough: start over; the Key events define indices anew.
-      if (MSC_UNLIKELY(keys->used >= keys->capacity * 3 / 4))
-        return internKeySlow(writer, site_id, stack_id, kind, index, is_new);
-      entry = {site_id, stack_id, kind + 1, keys->used++};
-      index = entry.index;
-      is_new = true;
-      return true;
-    }
-    if (entry.site_id == site_id && entry.stack_id == stack_id &&
-        entry.kind_plus_one == kind + 1) {
-      index = entry.index;
-      is_new = false;
-      return true;
-    }
+  EventKeys::Entry &entry = probeKey(*keys, site_id, stack_id, kind);
+  is_new = entry.kind_plus_one == 0;
+  if (is_new) {
+    // Full enough: start over; the Key events define indices anew.
+    if (MSC_UNLIKELY(keys->used >= keys->capacity * 3 / 4))
+      return internKeySlow(writer, site_id, stack_id, kind, index, is_new);
+    entry = {site_id, stack_id, kind + 1, keys->used++};
   }
+  index = entry.index;
+  return true;
+}
+
+/// For the short path: the index of (site, stack, kind) when \p writer's
+/// file has defined it, which becomes its type's most recent key (\p
+/// recent); false when it has not. Apart, so that the short path keeps its
+/// registers for the event.
+__attribute__((noinline)) bool knownKey(LogWriter &writer, int recent,
+                                        uint64_t site_id, uint64_t stack_id,
+                                        uint32_t kind, uint64_t &index) {
+  EventKeys::Entry &entry = probeKey(*writer.keys, site_id, stack_id, kind);
+  if (entry.kind_plus_one == 0)
+    return false;
+  writer.keys->recent[recent] = entry;
+  index = entry.index;
+  return true;
 }
 
 /// internKey, first trying the writer's most recent key of the same event
@@ -216,9 +236,9 @@ appendFree(LogWriter &writer, const log::FreeRecord &free, GrowCrc grow) {
       grow);
 }
 
-// Each event is appended by one function with everything inlined, the CRC
-// instructions included: exact mode runs it per allocation and per free.
-// SSE 4.2's copy is compiled for it, and chosen when the CPU has it.
+// Exact mode appends an event per allocation and per free. Its common events
+// take a short path compiled for SSE 4.2 (chosen when the CPU has it), with
+// the CRC instructions inline; the rest take the general one.
 #if defined(__x86_64__)
 #define MSC_HARDWARE_CRC 1
 
@@ -329,58 +349,66 @@ inline __attribute__((always_inline)) bool freeWord(log::EventsState &state,
   return true;
 }
 
-/// appendEvent for the SSE 4.2 copy: the event as an EventWord when it fits
-/// one (\p to_word), else by \p encode; the CRC over the Key event, if
-/// any, a byte at a time, and over the word by its words.
-template <typename Record, typename ToWord, typename Encode>
+/// The common event in the SSE 4.2 copy: its key is the writer's most
+/// recent one of its type (\p recent, as internRecentKey's), the open record
+/// has room, and it fits an EventWord (\p to_word). False, with nothing
+/// changed, when the event needs the general path (appendAlloc,
+/// appendFree), which is kept out of line: it holds the key table's probe,
+/// the Key event, a new record and the general encoder, and inlined here
+/// they cost every event saved registers.
+template <typename Record, typename ToWord>
 __attribute__((target("sse4.2"), always_inline)) inline bool
-appendEventHardwareCrc(LogWriter &writer, int recent, uint64_t site_id,
-                       uint64_t stack_id, uint32_t kind,
-                       const log::EventsHeader &fresh, const Record &record,
-                       ToWord to_word, Encode encode) {
-  uint64_t key;
-  uint8_t *out =
-      startEvent(writer, recent, site_id, stack_id, kind, fresh, key);
-  if (!out)
+appendWordHardwareCrc(LogWriter &writer, int recent, uint64_t site_id,
+                      uint64_t stack_id, uint32_t kind, const Record &record,
+                      ToWord to_word) {
+  EventKeys *keys = writer.keys;
+  if (MSC_UNLIKELY(!keys))
     return false;
-  // The bytes added to the record: a Key event first, perhaps.
-  uint8_t *added = writer.events_end;
-  uint32_t running = writer.events_crc;
-  for (const uint8_t *at = added; at < out; ++at)
-    running = __builtin_ia32_crc32qi(running, *at);
+  const EventKeys::Entry &last = keys->recent[recent];
+  uint64_t key = last.index;
+  if ((last.site_id != site_id || last.stack_id != stack_id ||
+       last.kind_plus_one != kind + 1) &&
+      !knownKey(writer, recent, site_id, stack_id, kind, key))
+    return false;
+  uint8_t *out = writer.events_end;
+  // Both words are stored: the room a general event would take covers them.
+  if (MSC_UNLIKELY(static_cast<size_t>(writer.events_limit - out) <
+                   log::kMaxEventSize))
+    return false;
   bool same_size = false;
-  if constexpr (std::is_same_v<Record, log::AllocRecord>)
-    same_size = repeatsSize(writer, key, record);
-  EventWord word;
-  if (to_word(writer.events_state, key, record, same_size, word)) {
-    // Both words: the reserved room holds kMaxEventSize bytes, and bytes
-    // past the event are not the record's until written again.
-    memcpy(out, &word.low, 8);
-    memcpy(out + 8, &word.high, 8);
-    uint64_t rest = word.low;
-    unsigned left = word.length;
-    if (left >= 8) {
-      running = static_cast<uint32_t>(__builtin_ia32_crc32di(running, rest));
-      rest = word.high;
-      left -= 8;
-    }
-    if (left & 4) {
-      running = __builtin_ia32_crc32si(running, static_cast<uint32_t>(rest));
-      rest >>= 32;
-    }
-    if (left & 2) {
-      running = __builtin_ia32_crc32hi(running, static_cast<uint16_t>(rest));
-      rest >>= 16;
-    }
-    if (left & 1)
-      running = __builtin_ia32_crc32qi(running, static_cast<uint8_t>(rest));
-    out += word.length;
-  } else {
-    uint8_t *event = out;
-    out = encode(out, key, same_size);
-    for (const uint8_t *at = event; at < out; ++at)
-      running = __builtin_ia32_crc32qi(running, *at);
+  log::KeySize *slot = nullptr;
+  if constexpr (std::is_same_v<Record, log::AllocRecord>) {
+    // Read, not yet noted: the general path notes it if the word fails.
+    slot = &keys->sizes[key];
+    same_size = slot->block == writer.events_block && slot->size == record.size;
   }
+  EventWord word;
+  if (!to_word(writer.events_state, key, record, same_size, word))
+    return false;
+  if constexpr (std::is_same_v<Record, log::AllocRecord>)
+    log::repeatsSize(*slot, record.size, writer.events_block);
+  // Bytes past the event are not the record's until written again.
+  memcpy(out, &word.low, 8);
+  memcpy(out + 8, &word.high, 8);
+  uint32_t running = writer.events_crc;
+  uint64_t rest = word.low;
+  unsigned left = word.length;
+  if (left >= 8) {
+    running = static_cast<uint32_t>(__builtin_ia32_crc32di(running, rest));
+    rest = word.high;
+    left -= 8;
+  }
+  if (left & 4) {
+    running = __builtin_ia32_crc32si(running, static_cast<uint32_t>(rest));
+    rest >>= 32;
+  }
+  if (left & 2) {
+    running = __builtin_ia32_crc32hi(running, static_cast<uint16_t>(rest));
+    rest >>= 16;
+  }
+  if (left & 1)
+    running = __builtin_ia32_crc32qi(running, static_cast<uint8_t>(rest));
+  out += word.length;
   writer.events_end = out;
   log::RecordHeader header;
   header.type = static_cast<uint8_t>(log::RecordType::Events);
@@ -394,43 +422,46 @@ appendEventHardwareCrc(LogWriter &writer, int recent, uint64_t site_id,
   return true;
 }
 
+// The general path, out of line (below).
+bool appendAllocGeneral(LogWriter &writer, const log::AllocRecord &alloc,
+                        uint64_t weight_interval);
+bool appendFreeGeneral(LogWriter &writer, const log::FreeRecord &free);
+
 __attribute__((target("sse4.2"), noinline)) bool
 appendAllocHardwareCrc(LogWriter &writer, const log::AllocRecord &alloc,
                        uint64_t weight_interval) {
-  return appendEventHardwareCrc(
-      writer, 0, alloc.site_id, alloc.stack_id, alloc.kind,
-      {alloc.monotonic_ns, alloc.sample_id - 1}, alloc,
-      [](log::EventsState & state, uint64_t key, const log::AllocRecord &record,
-         bool same_size, EventWord &word) __attribute__((always_inline)) {
-        return allocWord(state, key, record, same_size, word);
-      },
-      [&](uint8_t * out, uint64_t key, bool same_size)
-          __attribute__((always_inline)) {
-            return encodeAlloc(out, writer.events_state, key, alloc,
-                               weight_interval, same_size);
-          });
+  if (appendWordHardwareCrc(
+          writer, 0, alloc.site_id, alloc.stack_id, alloc.kind, alloc,
+          [](log::EventsState & state, uint64_t key,
+             const log::AllocRecord &record, bool same_size, EventWord &word)
+              __attribute__((always_inline)) {
+                return allocWord(state, key, record, same_size, word);
+              }))
+    return true;
+  return appendAllocGeneral(writer, alloc, weight_interval);
 }
 __attribute__((target("sse4.2"), noinline)) bool
 appendFreeHardwareCrc(LogWriter &writer, const log::FreeRecord &free) {
-  return appendEventHardwareCrc(
-      writer, 1, free.site_id, 0, 0, {free.monotonic_ns, free.sample_id}, free,
-      [](log::EventsState & state, uint64_t key, const log::FreeRecord &record,
-         bool, EventWord &word) __attribute__((always_inline)) {
-        return freeWord(state, key, record, word);
-      },
-      [&](uint8_t * out, uint64_t key, bool) __attribute__((always_inline)) {
-        return encodeFree(out, writer.events_state, key, free);
-      });
+  if (appendWordHardwareCrc(
+          writer, 1, free.site_id, 0, 0, free,
+          [](log::EventsState & state, uint64_t key,
+             const log::FreeRecord &record, bool, EventWord &word)
+              __attribute__((always_inline)) {
+                return freeWord(state, key, record, word);
+              }))
+    return true;
+  return appendFreeGeneral(writer, free);
 }
 #endif
-// Apart, so that the choice below saves no registers for them.
-__attribute__((noinline)) bool
-appendAllocSoftwareCrc(LogWriter &writer, const log::AllocRecord &alloc,
-                       uint64_t weight_interval) {
+// Apart, so that the choice below saves no registers for them. The CRC is
+// SSE 4.2's where the CPU has it (log::growRecordCrc).
+__attribute__((noinline)) bool appendAllocGeneral(LogWriter &writer,
+                                                  const log::AllocRecord &alloc,
+                                                  uint64_t weight_interval) {
   return appendAlloc(writer, alloc, weight_interval, log::growRecordCrc);
 }
-__attribute__((noinline)) bool
-appendFreeSoftwareCrc(LogWriter &writer, const log::FreeRecord &free) {
+__attribute__((noinline)) bool appendFreeGeneral(LogWriter &writer,
+                                                 const log::FreeRecord &free) {
   return appendFree(writer, free, log::growRecordCrc);
 }
 
@@ -442,7 +473,7 @@ bool appendAllocEvent(LogWriter &writer, const log::AllocRecord &alloc,
   if (MSC_LIKELY(log::hasHardwareCrc32c()))
     return appendAllocHardwareCrc(writer, alloc, weight_interval);
 #endif
-  return appendAllocSoftwareCrc(writer, alloc, weight_interval);
+  return appendAllocGeneral(writer, alloc, weight_interval);
 }
 
 bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
@@ -450,7 +481,7 @@ bool appendFreeEvent(LogWriter &writer, const log::FreeRecord &free) {
   if (MSC_LIKELY(log::hasHardwareCrc32c()))
     return appendFreeHardwareCrc(writer, free);
 #endif
-  return appendFreeSoftwareCrc(writer, free);
+  return appendFreeGeneral(writer, free);
 }
 
 void forgetEventKeys(LogWriter &writer) {
