@@ -380,6 +380,15 @@ def write(page, over):
                 f"{r['wall_max']:.3f}] | {r['wall_ratio']:.3f}{spread} | {r['cpu']:.3f} | "
                 f"{r['cpu_ratio']:.3f} | {instr} | {ratio(r['instructions_ratio'])} |")
         add("")
+        groups = regimes(data["rows"])
+        if groups:
+            add("Some variants' runs fell in two groups, split at the largest step between "
+                "their sorted wall times (the slower group at least 1.8x the faster): "
+                + "; ".join(f"*{v}* {nf} at a median {mf:.3f} s and {ns} at {ms:.3f} s"
+                            for v, (nf, mf, ns, ms) in groups.items())
+                + ". The medians above are each variant's over all its runs, so they "
+                "compare within the group most runs fell in.")
+            add("")
         for label, reason in data.get("instructions_failed", {}).items():
             add(f"Instructions of *{label}*: callgrind **FAILED**:")
             add("")
@@ -394,6 +403,23 @@ def write(page, over):
         add("")
         add("</details>")
         add("")
+
+
+def regimes(rows, step=1.8):
+    """variant -> (fast runs, their median, slow runs, their median), for the
+    variants whose wall times split in two groups of at least two runs at a
+    step of \p step or more between consecutive sorted times."""
+    groups = {}
+    for r in rows:
+        walls = sorted(run["wall"] for run in r.get("runs", []))
+        if len(walls) < 4:
+            continue
+        at = max(range(1, len(walls)), key=lambda i: walls[i] / walls[i - 1])
+        if walls[at] / walls[at - 1] < step or at < 2 or len(walls) - at < 2:
+            continue
+        groups[r["variant"]] = (at, statistics.median(walls[:at]),
+                                len(walls) - at, statistics.median(walls[at:]))
+    return groups
 
 
 def render_logs(data, add, failure):
