@@ -244,7 +244,7 @@ appendFree(LogWriter &writer, const log::FreeRecord &free, GrowCrc grow) {
 
 /// An event of up to 16 bytes built in two registers: exact mode's common
 /// events (an allocation of weight 1 whose id follows the last, a free by
-/// address, each number under 2^21) take 4 to 13 bytes. Their CRC then
+/// address, each number under 2^21) take 2 to 13 bytes. Their CRC then
 /// takes one crc32 instruction per 8, 4, 2 or 1 of them; a byte at a time
 /// made a chain of 3-cycle instructions that was a third of an append's
 /// time. The bytes are log::encodeAllocEvent's and encodeFreeAddressEvent's
