@@ -376,17 +376,18 @@ appendWordHardwareCrc(LogWriter &writer, int recent, uint64_t site_id,
                    log::kMaxEventSize))
     return false;
   bool same_size = false;
-  log::KeySize *slot = nullptr;
+  log::KeySize *key_size = nullptr;
   if constexpr (std::is_same_v<Record, log::AllocRecord>) {
     // Read, not yet noted: the general path notes it if the word fails.
-    slot = &keys->sizes[key];
-    same_size = slot->block == writer.events_block && slot->size == record.size;
+    key_size = &keys->sizes[key];
+    same_size =
+        key_size->block == writer.events_block && key_size->size == record.size;
   }
   EventWord word;
   if (!to_word(writer.events_state, key, record, same_size, word))
     return false;
   if constexpr (std::is_same_v<Record, log::AllocRecord>)
-    log::repeatsSize(*slot, record.size, writer.events_block);
+    log::repeatsSize(*key_size, record.size, writer.events_block);
   // Bytes past the event are not the record's until written again.
   memcpy(out, &word.low, 8);
   memcpy(out + 8, &word.high, 8);

@@ -310,7 +310,7 @@ int beginSession(const char *out_dir) {
   g_session.store(session, std::memory_order_relaxed);
   installCrashHandlers();
   startSnapshots();
-  keyFreesForSession();
+  beginSamplingSession();
   startHeapCount();
   writeProcessInfo();
   uint32_t tables = g_site_table_count.load(std::memory_order_acquire);

@@ -569,9 +569,10 @@ inline bool freesByAddress() { return g_flags.exact; }
 /// Live-table primitives for realloc, which must undo a removal on failure.
 MSC_HIDDEN uint64_t liveRemove(void *ptr);
 MSC_HIDDEN void liveReinsert(void *ptr, uint64_t sample_id);
-/// As a session begins: in exact mode its frees are logged by address and
-/// every live-filter counter is saturated (rt_sampling.cpp).
-MSC_HIDDEN void keyFreesForSession();
+/// As a session begins: the live filter is made writable and, in exact mode,
+/// where frees are logged by address, every counter is saturated
+/// (rt_sampling.cpp).
+MSC_HIDDEN void beginSamplingSession();
 /// The live table's number of entries (0 before initSampling).
 MSC_HIDDEN uint64_t liveTableEntries();
 /// Logs a free: of sample \p sample_id, or when that is 0 of the block at

@@ -34,6 +34,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__has_include)
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h> // glibc 2.33 and later
+#endif
+#endif
 
 namespace memscope {
 namespace log {
@@ -450,12 +455,12 @@ struct KeySize {
   uint64_t size = 0;
   uint64_t block = 0; // 0: none yet
 };
-/// True when \p size is \p slot's size in block \p block (the event may
-/// leave it out); \p slot then holds \p size.
-inline bool repeatsSize(KeySize &slot, uint64_t size, uint64_t block) {
-  bool same = slot.block == block && slot.size == size;
-  slot.size = size;
-  slot.block = block;
+/// True when \p size is \p last's size in block \p block (the event may
+/// leave it out); \p last then holds \p size.
+inline bool repeatsSize(KeySize &last, uint64_t size, uint64_t block) {
+  bool same = last.block == block && last.size == size;
+  last.size = size;
+  last.block = block;
   return same;
 }
 
@@ -789,13 +794,13 @@ private:
                 size_t count) {
     if (event.key >= count)
       return !same_size;
-    KeySize &slot = sizes[event.key];
+    KeySize &last = sizes[event.key];
     if (same_size) {
-      if (slot.block != block)
+      if (last.block != block)
         return false;
-      event.size = slot.size;
+      event.size = last.size;
     }
-    repeatsSize(slot, event.size, block);
+    repeatsSize(last, event.size, block);
     return true;
   }
   /// byteSampleWeight of the block's interval; false with no interval yet in
@@ -897,8 +902,15 @@ inline bool hasHardwareCrc32c() {
   // libstdc++); a benign race at worst computes the answer twice.
   static int cached = -1;
   if (cached < 0) {
+#if defined(CPU_FEATURE_ACTIVE)
+    // What glibc learnt at start-up: __builtin_cpu_init runs CPUID again,
+    // which a virtual machine may trap (55 us of every recorded process's
+    // start-up on the benchmarks' machine).
+    cached = CPU_FEATURE_ACTIVE(SSE4_2) ? 1 : 0;
+#else
     __builtin_cpu_init();
     cached = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+#endif
   }
   return cached == 1;
 }
