@@ -20,7 +20,6 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -457,7 +456,9 @@ bool appendProcessRecord(log::RecordType type, const void *payload,
   std::atomic_signal_fence(std::memory_order_seq_cst);
   {
     SpinMutexLock lock(g_process_log_lock);
-    g_process_log_holder.store(static_cast<long>(syscall(SYS_gettid)),
+    // The cached thread id: a syscall per record cost a program with many
+    // sites a gettid per site at start-up.
+    g_process_log_holder.store(static_cast<long>(ensureOsTid()),
                                std::memory_order_relaxed);
     written =
         g_process_log && appendRecord(*g_process_log, type, payload, size);
@@ -475,12 +476,12 @@ bool appendProcessRecord(log::RecordType type, const void *payload,
 bool processLogHeldByThisThread() {
   return t_appending_process_log || t_holds_process_log ||
          g_process_log_holder.load(std::memory_order_relaxed) ==
-             static_cast<long>(syscall(SYS_gettid));
+             static_cast<long>(ensureOsTid());
 }
 
 bool appendProcessRecordFromSignal(log::RecordType type, const void *payload,
                                    size_t size) {
-  long self = static_cast<long>(syscall(SYS_gettid));
+  long self = static_cast<long>(ensureOsTid());
   // The holder appends one record: a short wait, unless it was descheduled
   // on a busy machine; bounded all the same (about 2 s).
   for (int attempt = 0; !g_process_log_lock.tryLock(); ++attempt) {
@@ -512,7 +513,7 @@ bool finishAfterCrash(int signo) {
   // order as every other path.
   if (!was_in_runtime)
     writeModuleMap();
-  long self = static_cast<long>(syscall(SYS_gettid));
+  long self = static_cast<long>(ensureOsTid());
   bool locked = false;
   for (int attempt = 0; attempt < 2000; ++attempt) {
     if (g_process_log_lock.tryLock()) {
