@@ -57,6 +57,29 @@ TestLogWriter threadLog(int Count) {
   return W;
 }
 
+#if defined(__x86_64__)
+// The writer and the reader pick the CRC32C instruction where the CPU has
+// it (hasHardwareCrc32c reads glibc's CPU features, not CPUID), and it must
+// give the table's CRC at every length an event or record can have.
+TEST(LogReader, HardwareCrcIsUsedWhereTheCpuHasItAndMatchesTheTable) {
+  __builtin_cpu_init();
+  EXPECT_EQ(log::hasHardwareCrc32c(), __builtin_cpu_supports("sse4.2") != 0);
+  if (!log::hasHardwareCrc32c())
+    GTEST_SKIP() << "no SSE 4.2 on this CPU";
+  uint8_t bytes[64];
+  for (size_t i = 0; i < sizeof(bytes); ++i)
+    bytes[i] = static_cast<uint8_t>(i * 37 + 11);
+  for (size_t size = 0; size <= sizeof(bytes); ++size)
+    for (size_t offset : {size_t(0), size_t(3)})
+      if (offset + size <= sizeof(bytes))
+        EXPECT_EQ(log::crc32cHardware(0xFFFFFFFFu, bytes + offset, size),
+                  log::crc32cSoftware(0xFFFFFFFFu, bytes + offset, size))
+            << "size " << size << " offset " << offset;
+  // The standard check value of CRC32C: "123456789" gives 0xE3069283.
+  EXPECT_EQ(~log::crc32cUpdate(0xFFFFFFFFu, "123456789", 9), 0xE3069283u);
+}
+#endif
+
 TEST(LogReader, RoundTripsProcessRecords) {
   TestLogWriter W(log::FileKind::Process, 42);
   W.processInfo(42, log::SamplingMode::Bytes, "/bin/app", 524288, 0.0);
